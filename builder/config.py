@@ -1,0 +1,203 @@
+"""Load `_config.yml`, overlay command-line flags and validate every field at once."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+
+from builder.errors import ConfigError
+
+CONFIG_NAME = "_config.yml"
+
+# Jekyll's named permalink styles.
+PERMALINK_STYLES = {
+    "date": "/:categories/:year/:month/:day/:title:output_ext",
+    "pretty": "/:categories/:year/:month/:day/:title/",
+    "ordinal": "/:categories/:year/:y_day/:title:output_ext",
+    "none": "/:categories/:title:output_ext",
+}
+DEFAULT_PERMALINK = "/:year/:month/:day/:title/"
+MATHJAX_CDN = "https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-chtml.js"
+
+
+@dataclass(frozen=True)
+class Config:
+    """Every setting the build uses; `site` holds the raw mapping for `{{ site.X }}`."""
+
+    source: Path
+    destination: Path
+    title: str = "Blog"
+    description: str = ""
+    url: str = ""
+    baseurl: str = ""
+    lang: str = "vi"
+    author: str = ""
+    permalink: str = DEFAULT_PERMALINK
+    timezone: str = "Asia/Ho_Chi_Minh"
+    repository: str = ""
+    markdown: str = "python-markdown"
+    mathjax_src: str = MATHJAX_CDN
+    exclude: tuple[str, ...] = ()
+    drafts: bool = False
+    future: bool = False
+    strict: bool = False
+    site: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def absolute(self, path: str) -> str:
+        """Absolute URL of a site path such as `/2018/06/28/x/` (baseurl added)."""
+        return self.url + self.baseurl + path
+
+
+def load_config(source: Path, **overrides: Any) -> Config:
+    """Read `source/_config.yml`, apply non-None `overrides`, and validate.
+
+    All problems are collected and raised together as one `ConfigError`.
+    """
+    path = source / CONFIG_NAME
+    raw = _read_yaml(path) if path.exists() else {}
+    for key, value in overrides.items():
+        if value is not None:
+            raw[key] = value
+    problems: list[str] = []
+    if not source.is_dir():
+        problems.append(f"source folder {source} does not exist")
+    values = {name: check(raw, problems) for name, check in _FIELDS.items()}
+    if problems:
+        raise ConfigError("; ".join(problems), path)
+    site = {**raw, **values}
+    destination = Path(raw.get("destination") or source.parent / "_site")
+    return Config(
+        source=source,
+        destination=destination,
+        site=site,
+        **values,
+    )
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"not valid UTF-8 (byte {err.start})", path) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        line = mark.line + 1 if mark else None
+        problem = getattr(err, "problem", None) or str(err)
+        raise ConfigError(f"invalid YAML: {problem}", path, line) from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError("must be a mapping of settings", path)
+    return data
+
+
+def _text(name: str, default: str):
+    def check(raw: dict[str, Any], problems: list[str]) -> str:
+        value = raw.get(name, default)
+        if value is None:
+            return default
+        if isinstance(value, (dict, list)):
+            problems.append(f"{name} must be text, not {type(value).__name__}")
+            return default
+        return str(value).strip()
+
+    return check
+
+
+def _flag(name: str):
+    def check(raw: dict[str, Any], problems: list[str]) -> bool:
+        value = raw.get(name, False)
+        if not isinstance(value, bool):
+            problems.append(f"{name} must be true or false, not {value!r}")
+            return False
+        return value
+
+    return check
+
+
+def _url(raw: dict[str, Any], problems: list[str]) -> str:
+    value = _text("url", "")(raw, problems).rstrip("/")
+    if value and not re.match(r"^https?://[^/\s]+(/\S*)?$", value):
+        problems.append(f"url must be an absolute http(s) address, not {value!r}")
+    return value
+
+
+def _baseurl(raw: dict[str, Any], problems: list[str]) -> str:
+    value = _text("baseurl", "")(raw, problems).rstrip("/")
+    if value and (not value.startswith("/") or re.search(r"\s|//|[?#]", value)):
+        problems.append(f"baseurl must be a path such as /blog, not {value!r}")
+    return value
+
+
+def _author(raw: dict[str, Any], problems: list[str]) -> str:
+    value = raw.get("author", "")
+    if isinstance(value, dict):  # Jekyll themes allow author: {name: ..., email: ...}
+        value = value.get("name", "")
+    return str(value or "").strip()
+
+
+def _permalink(raw: dict[str, Any], problems: list[str]) -> str:
+    value = _text("permalink", DEFAULT_PERMALINK)(raw, problems)
+    value = PERMALINK_STYLES.get(value, value)
+    if not value.startswith("/"):
+        problems.append(f"permalink must start with / or be one of {sorted(PERMALINK_STYLES)}")
+    return value
+
+
+def _timezone(raw: dict[str, Any], problems: list[str]) -> str:
+    value = _text("timezone", "Asia/Ho_Chi_Minh")(raw, problems)
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        problems.append(f"timezone {value!r} is not a known IANA zone")
+        return "UTC"
+    return value
+
+
+def _repository(raw: dict[str, Any], problems: list[str]) -> str:
+    value = _text("repository", "")(raw, problems)
+    if value and not re.fullmatch(r"[\w.-]+/[\w.-]+", value):
+        problems.append(f"repository must look like owner/name, not {value!r}")
+    return value
+
+
+def _exclude(raw: dict[str, Any], problems: list[str]) -> tuple[str, ...]:
+    value = raw.get("exclude") or []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        problems.append("exclude must be a list of paths")
+        return ()
+    return tuple(v.strip("/") for v in value)
+
+
+def _markdown(raw: dict[str, Any], problems: list[str]) -> str:
+    return _text("markdown", "python-markdown")(raw, problems).lower()
+
+
+_FIELDS = {
+    "title": _text("title", "Blog"),
+    "description": _text("description", ""),
+    "url": _url,
+    "baseurl": _baseurl,
+    "lang": _text("lang", "vi"),
+    "author": _author,
+    "permalink": _permalink,
+    "timezone": _timezone,
+    "repository": _repository,
+    "markdown": _markdown,
+    "mathjax_src": _text("mathjax_src", MATHJAX_CDN),
+    "exclude": _exclude,
+    "drafts": _flag("drafts"),
+    "future": _flag("future"),
+    "strict": _flag("strict"),
+}

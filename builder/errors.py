@@ -1,0 +1,32 @@
+"""Errors the builder reports to the user as one clear line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class BuildError(Exception):
+    """A problem in the user's input: names the file (and line when known)."""
+
+    def __init__(self, message: str, path: Path | str | None = None, line: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.path = Path(path) if path is not None else None
+        self.line = line
+
+    def __str__(self) -> str:
+        if self.path is None:
+            return self.message
+        where = str(self.path)
+        if self.line is not None:
+            where += f":{self.line}"
+        return f"{where}: {self.message}"
+
+
+class ConfigError(BuildError):
+    """One or more invalid settings in `_config.yml` or on the command line."""
+
+
+def line_of(text: str, index: int) -> int:
+    """1-based line number of a character offset in `text`."""
+    return text.count("\n", 0, max(index, 0)) + 1

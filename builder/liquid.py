@@ -1,0 +1,296 @@
+"""The Jekyll subset of Liquid, run on a document's raw text before Markdown.
+
+python-liquid provides the language (output, filters, if/for/assign, raw, comments); this
+module adds Jekyll's tags (`include` with `key="value"` arguments, `post_url`, `link`) and
+its common filters, keeps code blocks and code spans untouched, and turns every Liquid
+error into a `BuildError` naming the file and line.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from html import escape
+from pathlib import Path
+from typing import Any, TextIO
+from urllib.parse import quote, quote_plus
+
+from liquid import Environment
+from liquid.ast import Node
+from liquid.exceptions import LiquidError
+from liquid.tag import Tag
+from liquid.token import TOKEN_EXPRESSION, TOKEN_TAG, Token
+
+from builder.content import slugify
+from builder.errors import BuildError, line_of
+
+THEME_INCLUDES = Path(__file__).parent / "theme" / "_includes"
+_INCLUDE_ARG = re.compile(
+    r"""([\w-]+)\s*=\s*("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|[\w.\[\]-]+)""")
+_HOLD = re.compile(r"\ue000(\d+)(\n*)\ue001")
+
+
+@dataclass(frozen=True)
+class LinkTables:
+    """What `post_url` and `link` resolve against: every post and file of the site."""
+
+    post_urls: dict[str, str]  # "2018-06-28-slug" -> "/2018/06/28/slug/"
+    file_urls: dict[str, str]  # "about.md" / "assets/x.png" -> its URL
+    site_includes: Path
+
+
+class LiquidRenderer:
+    """One Liquid environment per build, rendering many documents."""
+
+    def __init__(self, tables: LinkTables, baseurl: str = "", url: str = ""):
+        self.tables = tables
+        env = Environment()
+        env.add_tag(_IncludeTag)
+        env.add_tag(_PostUrlTag)
+        env.add_tag(_LinkTag)
+        for name, func in _jekyll_filters(baseurl, url).items():
+            env.add_filter(name, func)
+        self.env = env
+
+    def render(self, text: str, context: dict[str, Any], path: Path, first_line: int = 1,
+               protect_code: bool = True) -> str:
+        """Render `text` (from `path`, starting at `first_line`) with `context`."""
+        if "{{" not in text and "{%" not in text:
+            return text
+        held: list[str] = []
+        if protect_code:
+            text = _hold_code(text, held)
+        try:
+            template = self.env.from_string(text, path=str(path))
+            out = template.render(**context, _jekyll=self.tables)
+        except LiquidError as err:
+            raise _as_build_error(err, path, first_line) from None
+        except BuildError as err:
+            if err.line is not None and err.path == path:
+                err.line += first_line - 1
+            raise
+        return _HOLD.sub(lambda m: held[int(m.group(1))], out) if held else out
+
+
+def _as_build_error(err: LiquidError, path: Path, first_line: int) -> BuildError:
+    message = str(err.message)
+    where = err.context()
+    name = err.template_name
+    if name and Path(str(name)) != path:  # the error is inside an include file
+        return BuildError(f"Liquid: {message}", Path(str(name)), where[0] if where else None)
+    line = where[0] + first_line - 1 if where else None
+    return BuildError(f"Liquid: {message}", path, line)
+
+
+# --- keeping code untouched -------------------------------------------------------------
+
+_FENCE = re.compile(r"^( {0,3})(`{3,}|~{3,})")
+_LIST_ITEM = re.compile(r"^\s*([-*+]|\d+[.)])\s")
+_CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`)((?:(?!\n[ \t]*\n).)+?)(?<!`)\1(?!`)", re.S)
+
+
+def _hold_code(text: str, held: list[str]) -> str:
+    """Replace fenced/indented code blocks and code spans by placeholders.
+
+    A placeholder keeps the newlines of what it replaces so that Liquid's line numbers
+    still match the source file.
+    """
+
+    def hold(chunk: str) -> str:
+        held.append(chunk)
+        return f"\ue000{len(held) - 1}{chunk.count(chr(10)) * chr(10)}\ue001"
+
+    out: list[str] = []
+    lines = text.splitlines(keepends=True)
+    i = 0
+    prev_blank, prev_text = True, ""
+    while i < len(lines):
+        line = lines[i]
+        fence = _FENCE.match(line)
+        if fence:
+            j = _fence_end(lines, i, fence.group(2))
+            out.append(hold("".join(lines[i:j])))
+            i, prev_blank, prev_text = j, False, ""
+            continue
+        if _is_indented_code_start(line, prev_blank, prev_text):
+            j = i
+            while j < len(lines) and (not lines[j].strip() or _indented(lines[j])):
+                j += 1
+            while j > i and not lines[j - 1].strip():  # trailing blank lines are not code
+                j -= 1
+            out.append(hold("".join(lines[i:j])))
+            i, prev_blank, prev_text = j, False, ""
+            continue
+        out.append(line)
+        if line.strip():
+            prev_text = line
+        prev_blank = not line.strip()
+        i += 1
+    return _CODE_SPAN.sub(lambda m: hold(m.group(0)), "".join(out))
+
+
+def _fence_end(lines: list[str], start: int, fence: str) -> int:
+    closing = re.compile(r"^ {0,3}" + re.escape(fence[0]) + "{" + str(len(fence)) + r",}\s*$")
+    for j in range(start + 1, len(lines)):
+        if closing.match(lines[j]):
+            return j + 1
+    return len(lines)
+
+
+def _indented(line: str) -> bool:
+    return line.startswith(("    ", "\t"))
+
+
+def _is_indented_code_start(line: str, prev_blank: bool, prev_text: str) -> bool:
+    # After a list item (or its indented continuation), indentation continues the list.
+    return (prev_blank and _indented(line) and bool(line.strip())
+            and not _LIST_ITEM.match(prev_text) and not _indented(prev_text))
+
+
+# --- Jekyll's tags ----------------------------------------------------------------------
+
+
+class _ExpressionNode(Node):
+    __slots__ = ("expression", "render_with")
+
+    def __init__(self, token: Token, expression: str, render_with):
+        super().__init__(token)
+        self.expression = expression
+        self.render_with = render_with
+        self.blank = False
+
+    def __str__(self) -> str:
+        return f"{{% {self.token.value} {self.expression} %}}"
+
+    def render_to_output(self, context, buffer: TextIO) -> int:
+        return self.render_with(self, context, buffer)
+
+
+class _RawExpressionTag(Tag):
+    """A tag whose argument text is read as Jekyll does, not as a Liquid expression."""
+
+    block = False
+
+    def parse(self, stream):
+        token = stream.eat(TOKEN_TAG)
+        expression = stream.current.value if stream.current.kind == TOKEN_EXPRESSION else ""
+        return _ExpressionNode(token, expression.strip(), type(self).render_node)
+
+    @staticmethod
+    def render_node(node: _ExpressionNode, context, buffer: TextIO) -> int:
+        raise NotImplementedError
+
+
+def _fail(node: _ExpressionNode, message: str, context) -> BuildError:
+    source = node.token.source
+    return BuildError(message, Path(str(context.template.path)),
+                      line_of(source, node.token.start_index))
+
+
+class _IncludeTag(_RawExpressionTag):
+    name = "include"
+
+    @staticmethod
+    def render_node(node: _ExpressionNode, context, buffer: TextIO) -> int:
+        tables: LinkTables = context.resolve("_jekyll")
+        file_name, _, arg_text = node.expression.partition(" ")
+        if not file_name:
+            raise _fail(node, "include needs a file name", context)
+        path = _find_include(file_name, tables.site_includes)
+        if path is None:
+            if _leaves_includes(file_name):
+                raise _fail(node, f"include path {file_name!r} leaves _includes/", context)
+            raise _fail(node, f"include {file_name!r} not found in _includes/", context)
+        params = {key: _argument_value(value, context) for key, value in
+                  _INCLUDE_ARG.findall(arg_text)}
+        source = path.read_text(encoding="utf-8")
+        template = context.env.from_string(source, path=str(path))
+        with context.extend({"include": params}, template=template):
+            template.render_with_context(context, buffer, partial=True)
+        return 1
+
+
+def _leaves_includes(name: str) -> bool:
+    return name.startswith("/") or ".." in Path(name).parts
+
+
+def _find_include(name: str, site_includes: Path) -> Path | None:
+    if _leaves_includes(name):
+        return None
+    for folder in (site_includes, THEME_INCLUDES):
+        candidate = (folder / name).resolve()
+        if candidate.is_relative_to(folder.resolve()) and candidate.is_file():
+            return candidate
+    return None
+
+
+def _argument_value(raw: str, context) -> Any:
+    if raw[:1] in "\"'":
+        return raw[1:-1].replace("\\" + raw[0], raw[0])
+    value: Any = context.resolve(raw.split(".")[0], default=None)
+    for part in raw.split(".")[1:]:
+        value = value.get(part) if isinstance(value, dict) else getattr(value, part, None)
+    return "" if value is None else value
+
+
+class _PostUrlTag(_RawExpressionTag):
+    name = "post_url"
+
+    @staticmethod
+    def render_node(node: _ExpressionNode, context, buffer: TextIO) -> int:
+        tables: LinkTables = context.resolve("_jekyll")
+        url = tables.post_urls.get(node.expression)
+        if url is None:
+            raise _fail(node, f"post_url: no post named {node.expression!r}", context)
+        return buffer.write(url)
+
+
+class _LinkTag(_RawExpressionTag):
+    name = "link"
+
+    @staticmethod
+    def render_node(node: _ExpressionNode, context, buffer: TextIO) -> int:
+        tables: LinkTables = context.resolve("_jekyll")
+        url = tables.file_urls.get(node.expression.strip("/"))
+        if url is None:
+            raise _fail(node, f"link: no file {node.expression!r} in the site", context)
+        return buffer.write(url)
+
+
+# --- Jekyll's filters -------------------------------------------------------------------
+
+_MONTHS_VI = ["tháng 1", "tháng 2", "tháng 3", "tháng 4", "tháng 5", "tháng 6", "tháng 7",
+              "tháng 8", "tháng 9", "tháng 10", "tháng 11", "tháng 12"]
+
+
+def _jekyll_filters(baseurl: str, url: str) -> dict[str, Any]:
+    def relative_url(value: Any) -> str:
+        path = str(value or "")
+        if re.match(r"^[a-z][a-z0-9+.-]*:", path):
+            return path
+        return baseurl + "/" + path.lstrip("/") if path else baseurl + "/"
+
+    def absolute_url(value: Any) -> str:
+        path = str(value or "")
+        return path if re.match(r"^[a-z][a-z0-9+.-]*:", path) else url + relative_url(path)
+
+    def as_date(value: Any) -> datetime | Any:
+        return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+    return {
+        "relative_url": relative_url,
+        "absolute_url": absolute_url,
+        "xml_escape": lambda v: escape(str(v if v is not None else ""), quote=False),
+        "cgi_escape": lambda v: quote_plus(str(v)),
+        "uri_escape": lambda v: quote(str(v), safe="/:?#[]@!$&'()*+,;="),
+        "jsonify": lambda v: json.dumps(v, ensure_ascii=False, default=str),
+        "number_of_words": lambda v: len(str(v).split()),
+        "slugify": lambda v: slugify(str(v)),
+        "date_to_xmlschema": lambda v: as_date(v).isoformat(),
+        "date_to_string": lambda v: as_date(v).strftime("%d %b %Y"),
+        "date_to_long_string": lambda v: as_date(v).strftime("%d %B %Y"),
+        "date_to_vi": lambda v: f"{as_date(v).day} {_MONTHS_VI[as_date(v).month - 1]}, "
+                                f"{as_date(v).year}",
+    }

@@ -1,0 +1,144 @@
+"""Markdown to HTML: Python-Markdown with pymdown-extensions, math kept for MathJax,
+image + `_caption_` paragraphs turned into `<figure>`."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from html import unescape
+
+import markdown
+from markdown.extensions import Extension
+from markdown.treeprocessors import Treeprocessor
+
+from builder.content import slugify
+from builder.model import Heading, Rendered
+
+EXCERPT_WORDS = 45
+_INDENTED_HEADING = re.compile(r"^ {1,3}(#{1,6}(?:[ \t]|$))")
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_TAG = re.compile(r"<[^>]+>")
+
+
+def _heading_id(value: str, separator: str) -> str:
+    return slugify(unescape(_TAG.sub("", value))) or "muc"
+
+
+class _FigureCaptions(Treeprocessor):
+    """`<p><img></p>` followed by a paragraph whose first line is only emphasis
+    becomes `<figure><img><figcaption>`; the rest of that paragraph stays a paragraph."""
+
+    def run(self, root: ET.Element) -> None:
+        self.images: list[str] = []
+        self._walk(root)
+
+    def _walk(self, parent: ET.Element) -> None:
+        children = list(parent)
+        for index, child in enumerate(children):
+            if child.tag == "img":
+                self.images.append(child.get("src", ""))
+            if child.tag in ("p", "li", "blockquote", "td", "th", "div", "em", "a", "strong"):
+                self._walk(child)
+            if child.tag == "p" and _is_lone_image(child) and index + 1 < len(children):
+                caption = _leading_caption(children[index + 1])
+                if caption is not None:
+                    self._make_figure(parent, child, children[index + 1], caption)
+
+    @staticmethod
+    def _make_figure(parent: ET.Element, para: ET.Element, after: ET.Element,
+                     emphasis: ET.Element) -> None:
+        para.tag = "figure"
+        figcaption = ET.SubElement(para, "figcaption")
+        figcaption.text = emphasis.text
+        for inner in list(emphasis):
+            figcaption.append(inner)
+        rest = (emphasis.tail or "").lstrip("\n")
+        after.remove(emphasis)
+        after.text = rest
+        if not rest.strip() and len(after) == 0:
+            parent.remove(after)
+
+
+def _is_lone_image(para: ET.Element) -> bool:
+    return (len(para) == 1 and para[0].tag == "img" and not (para.text or "").strip()
+            and not (para[0].tail or "").strip())
+
+
+def _leading_caption(para: ET.Element) -> ET.Element | None:
+    """The paragraph's first element when its first line is only that emphasis."""
+    if para.tag != "p" or (para.text or "").strip() or len(para) == 0 or para[0].tag != "em":
+        return None
+    tail = para[0].tail or ""
+    first_line = tail.split("\n", 1)[0]
+    return para[0] if not first_line.strip() else None
+
+
+class _FigureExtension(Extension):
+    def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 (the library's name)
+        # After inline patterns (20) so <img>/<em> exist, before toc (5).
+        md.treeprocessors.register(_FigureCaptions(md), "figure_captions", 8)
+
+
+def make_markdown() -> markdown.Markdown:
+    return markdown.Markdown(
+        extensions=[
+            "tables", "footnotes", "toc", "pymdownx.arithmatex", "pymdownx.magiclink",
+            "pymdownx.superfences", "pymdownx.highlight", _FigureExtension(),
+        ],
+        extension_configs={
+            "toc": {"slugify": _heading_id, "toc_depth": "1-3"},
+            "pymdownx.arithmatex": {"generic": True},
+            "pymdownx.magiclink": {"hide_protocol": False},
+            "pymdownx.highlight": {"use_pygments": True, "guess_lang": False},
+            "footnotes": {"BACKLINK_TITLE": "Quay lại đoạn %d"},
+        },
+        output_format="html",
+    )
+
+
+def unindent_headings(text: str) -> str:
+    """A heading indented by 1-3 spaces is still a heading (as in CommonMark and kramdown)."""
+    out, fence = [], None
+    for line in text.split("\n"):
+        match = _FENCE.match(line)
+        if match and (fence is None or match.group(1).startswith(fence)):
+            fence = match.group(1)[:3] if fence is None else None
+        elif fence is None:
+            line = _INDENTED_HEADING.sub(r"\1", line)
+        out.append(line)
+    return "\n".join(out)
+
+
+def render_markdown(md: markdown.Markdown, text: str) -> Rendered:
+    md.reset()
+    html = md.convert(unindent_headings(text))
+    figures: _FigureCaptions = md.treeprocessors["figure_captions"]
+    headings = tuple(_flatten(md.toc_tokens))
+    return Rendered(
+        html=html,
+        headings=headings,
+        has_math='class="arithmatex"' in html,
+        excerpt=excerpt_of(html),
+        words=len(plain_text(html).split()),
+        images=tuple(figures.images),
+    )
+
+
+def _flatten(tokens: list[dict]) -> list[Heading]:
+    out = []
+    for token in tokens:
+        out.append(Heading(token["level"], token["id"], unescape(_TAG.sub("", token["name"]))))
+        out.extend(_flatten(token["children"]))
+    return out
+
+
+def plain_text(html: str) -> str:
+    return unescape(_TAG.sub(" ", html))
+
+
+def excerpt_of(html: str) -> str:
+    """The first paragraph as plain text, cut at a word boundary."""
+    match = re.search(r"<p>(.*?)</p>", html, re.S)
+    words = plain_text(match.group(1) if match else html).split()
+    text = " ".join(words[:EXCERPT_WORDS])
+    return text + " …" if len(words) > EXCERPT_WORDS else text
