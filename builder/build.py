@@ -7,10 +7,11 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from builder import content, feeds, templates
 from builder.config import Config
@@ -78,7 +79,7 @@ def _site_variables(config: Config, posts: list[Post]) -> dict[str, Any]:
     """`{{ site.X }}`: the config's own keys plus what Jekyll adds."""
     post_vars = [_page_variables(p) for p in posts]
     categories: dict[str, list] = {}
-    for post, variables in zip(posts, post_vars):
+    for post, variables in zip(posts, post_vars, strict=True):
         for category in post.categories:
             categories.setdefault(category, []).append(variables)
     return {**config.site, "posts": post_vars, "categories": categories,

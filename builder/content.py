@@ -261,7 +261,7 @@ def _post_url(front: dict[str, Any], config: Config, when: datetime, slug: str,
 
 def _check_unique_urls(documents: list) -> None:
     seen: dict[str, str] = {}
-    for doc in documents:
+    for doc in sorted(documents, key=lambda d: d.rel):
         other = seen.setdefault(doc.output_path, doc.rel)
         if other != doc.rel:
             raise BuildError(f"has the same URL {doc.url} as {other}", doc.source)

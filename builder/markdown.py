@@ -139,6 +139,6 @@ def plain_text(html: str) -> str:
 def excerpt_of(html: str) -> str:
     """The first paragraph as plain text, cut at a word boundary."""
     match = re.search(r"<p>(.*?)</p>", html, re.S)
-    words = plain_text(match.group(1) if match else html).split()
+    words = unescape(_TAG.sub("", match.group(1) if match else html)).split()
     text = " ".join(words[:EXCERPT_WORDS])
     return text + " …" if len(words) > EXCERPT_WORDS else text

@@ -10,8 +10,8 @@ import jinja2
 from pygments.formatters import HtmlFormatter
 
 from builder.config import Config
-from builder.errors import BuildError
 from builder.content import category_slug
+from builder.errors import BuildError
 from builder.model import Document, Post, Rendered, Site
 
 THEME = Path(__file__).parent / "theme"
@@ -115,7 +115,7 @@ def _common_context(site: Site) -> dict[str, Any]:
     return {
         "config": config, "site": site, "url": url, "now": datetime.now(config.tz),
         "rendered_of": lambda doc: site.rendered[doc.rel],
-        "mathjax_src": config.mathjax_src,
+        "mathjax_src": config.mathjax_src, "has_code": False,
     }
 
 
@@ -126,7 +126,8 @@ def _document_context(site: Site, doc: Document, rendered: Rendered) -> dict[str
     return {
         "page": doc, "rendered": rendered, "page_title": doc.title,
         "description": str(description), "canonical": _canonical(config, doc.url),
-        "has_math": rendered.has_math, "og_image": "",
+        "has_math": rendered.has_math, "has_code": 'class="highlight"' in rendered.html,
+        "og_image": "",
         "toc": rendered.headings if len(rendered.headings) >= TOC_MIN_HEADINGS else (),
         "toc_top": top,
     }
@@ -136,13 +137,14 @@ def _post_context(site: Site, post: Post, newer: Post | None, older: Post | None
                   common: dict[str, Any]) -> dict[str, Any]:
     config = site.config
     rendered = site.rendered[post.rel]
-    background = config.baseurl + post.background if post.background.startswith("/") else post.background
+    local = post.background.startswith("/")
+    background = config.baseurl + post.background if local else post.background
     by_slug = {c.slug: c for c in site.categories}
     categories = [by_slug[s] for s in dict.fromkeys(map(category_slug, post.categories))]
     return {
         **common, **_document_context(site, post, rendered),
         "og_type": "article", "background": background,
-        "og_image": _canonical(config, post.background) if post.background.startswith("/") else background,
+        "og_image": _canonical(config, post.background) if local else background,
         "categories": categories, "newer": newer, "older": older,
     }
 

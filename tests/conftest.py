@@ -1,0 +1,67 @@
+"""Shared fixtures: small sites written into real temporary folders."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+from click.testing import CliRunner
+
+from builder.cli import cli
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED = ROOT.parent / "shared" / "seed" / "cnn-co-gi-do-sai-sai.md"
+SITE_SRC = ROOT / "site_src"
+FIXTURES = Path(__file__).parent / "sites"
+
+BASIC_CONFIG = """\
+title: Blog thử
+description: Một blog để thử
+url: https://example.github.io
+baseurl: ""
+lang: vi
+author: Người viết
+timezone: Asia/Ho_Chi_Minh
+"""
+
+
+def write_files(root: Path, files: dict[str, str | bytes]) -> Path:
+    for rel, data in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(data, bytes):
+            path.write_bytes(data)
+        else:
+            path.write_text(textwrap.dedent(data).lstrip("\n") if rel.endswith(".md") else data,
+                            encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def tmp_site(tmp_path: Path):
+    """Write a dict of files under tmp_path/src (with a default _config.yml); return src."""
+
+    def make(files: dict[str, str | bytes], config: str | None = BASIC_CONFIG) -> Path:
+        source = tmp_path / "src"
+        source.mkdir(exist_ok=True)
+        if config is not None:
+            (source / "_config.yml").write_text(config, encoding="utf-8")
+        return write_files(source, files)
+
+    return make
+
+
+def run_blog(*args: str):
+    """Run `blog ARGS` in-process; return click's Result (exit_code, stdout, stderr)."""
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def soup(path: Path) -> BeautifulSoup:
+    return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+
+
+def post(title: str = "Bài thử", body: str = "Nội dung.", **front: str) -> str:
+    lines = [f"title: {title}"] + [f"{k}: {v}" for k, v in front.items()]
+    return "---\n" + "\n".join(lines) + "\n---\n" + body + "\n"

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import ROOT, post, run_blog
+
+
+def test_python_dash_m_builder_builds(tmp_site, tmp_path: Path) -> None:
+    source = tmp_site({"_posts/2020-01-01-a.md": post("Một")})
+    done = subprocess.run([sys.executable, "-m", "builder", "build", "-s", str(source), "-d",
+                           str(tmp_path / "out")], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert "1 post, 2 pages" in done.stdout
+    assert (tmp_path / "out/2020/01/01/a/index.html").is_file()
+
+
+def test_help_lists_the_build_options() -> None:
+    result = run_blog("build", "--help")
+    for option in ("--source", "--destination", "--baseurl", "--drafts", "--future", "--strict",
+                   "--verbose", "-s,", "-d,"):
+        assert option in result.output
+
+
+def test_default_paths_are_site_src_and_site(tmp_path: Path, monkeypatch) -> None:
+    (tmp_path / "site_src/_posts").mkdir(parents=True)
+    (tmp_path / "site_src/_posts/2020-01-01-a.md").write_text(post())
+    monkeypatch.chdir(tmp_path)
+    assert run_blog("build").exit_code == 0
+    assert (tmp_path / "_site/index.html").is_file()

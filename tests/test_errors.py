@@ -1,0 +1,124 @@
+"""Bad input: a non-zero exit, one clear line naming the file (and line), nothing lost."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import post, run_blog, write_files
+
+GOOD = {"_posts/2020-01-01-tot.md": post("Bài tốt")}
+
+
+def tree_digest(folder: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*")):
+        digest.update(path.relative_to(folder).as_posix().encode())
+        if path.is_file():
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+CASES = [
+    pytest.param({"_posts/2020-02-02-x.md": "---\ntitle: [không đóng\nx: 1\n---\nBody\n"},
+                 "_posts/2020-02-02-x.md:3: invalid front matter", id="malformed-yaml"),
+    pytest.param({"_posts/2020-02-02-x.md": "---\ntitle: Thiếu dấu đóng\nBody\n"},
+                 "_posts/2020-02-02-x.md:1: front matter opened with --- is never closed",
+                 id="unclosed-front-matter"),
+    pytest.param({"_posts/2020-02-02-x.md": "---\ntitle: x\n---\nmột\n".encode() + b"hai \xe0 ba\n"},
+                 "_posts/2020-02-02-x.md:5: not valid UTF-8 (byte 0xe0)", id="not-utf8"),
+    pytest.param({"_posts/2018-02-30-x.md": post()},
+                 "_posts/2018-02-30-x.md: impossible date 2018-02-30 in the file name",
+                 id="impossible-date"),
+    pytest.param({"_posts/2020-02-02-x.md": post(body="dòng một\n\n{% capsule net %}")},
+                 "_posts/2020-02-02-x.md:6: Liquid: unexpected tag 'capsule'", id="unknown-tag"),
+    pytest.param({"_posts/2020-02-02-x.md": post(body="{% include khong-co.html %}")},
+                 "_posts/2020-02-02-x.md:4: include 'khong-co.html' not found in _includes/",
+                 id="missing-include"),
+    pytest.param({"_posts/2020-02-02-x.md": post(body="a\n{% include ../_config.yml %}")},
+                 "_posts/2020-02-02-x.md:5: include path '../_config.yml' leaves _includes/",
+                 id="include-outside"),
+    pytest.param({"_posts/2020-02-02-x.md": post(body="{{ x | khong_co }}")},
+                 "_posts/2020-02-02-x.md:4: Liquid: unknown filter 'khong_co'", id="unknown-filter"),
+    pytest.param({"_posts/2020-02-02-x.md": post(body="{% post_url 2000-01-01-nope %}")},
+                 "_posts/2020-02-02-x.md:4: post_url: no post named '2000-01-01-nope'",
+                 id="unknown-post-url"),
+    pytest.param({"_posts/2020-02-02-same.md": post("A"), "_posts/2020-02-02-same.markdown": post("B")},
+                 "_posts/2020-02-02-same.md: has the same URL /2020/02/02/same/ as "
+                 "_posts/2020-02-02-same.markdown", id="duplicate-url"),
+    pytest.param({"_posts/2020-02-02-same.md": post("A"), "_posts/old/2020-02-02-same.md": post("B")},
+                 "_posts/old/2020-02-02-same.md: has the same URL /2020/02/02/same/ as "
+                 "_posts/2020-02-02-same.md",
+                 id="duplicate-url-subfolder"),
+    pytest.param({"_posts/2020-02-02-x.md": "---\n- a\n- b\n---\nBody\n"},
+                 "_posts/2020-02-02-x.md:2: front matter must be a mapping", id="front-matter-list"),
+    pytest.param({"_includes/hong.html": "{% if x %}chưa đóng", "_posts/2020-02-02-x.md":
+                  post(body="{% include hong.html %}")},
+                 "_includes/hong.html: Liquid: expected tag endif",
+                 id="broken-include-file"),
+]
+
+
+@pytest.mark.parametrize("files, message", CASES)
+def test_bad_input_fails_with_one_clear_line_and_keeps_the_old_site(
+        tmp_site, tmp_path: Path, files: dict, message: str) -> None:
+    source = tmp_site(GOOD)
+    out = tmp_path / "_site"
+    assert run_blog("build", "-s", str(source), "-d", str(out)).exit_code == 0
+    before = tree_digest(out)
+    write_files(source, files)
+    result = run_blog("build", "-s", str(source), "-d", str(out))
+    assert result.exit_code == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ") and message in lines[0], lines[0]
+    assert "Traceback" not in result.output
+    assert tree_digest(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["_site", "src"]  # no staging left
+
+
+def test_malformed_config_names_the_file_and_line(tmp_site, tmp_path: Path) -> None:
+    source = tmp_site(GOOD, config="title: ok\nurl: [x\n")
+    result = run_blog("build", "-s", str(source), "-d", str(tmp_path / "o"))
+    assert result.exit_code == 1
+    assert f"{source / '_config.yml'}:3: invalid YAML" in result.stderr
+
+
+def test_all_config_problems_are_reported_at_once(tmp_site, tmp_path: Path) -> None:
+    config = "url: example.org\nbaseurl: blog\ntimezone: Sao/Hoa\nrepository: not a repo\n"
+    source = tmp_site(GOOD, config=config)
+    result = run_blog("build", "-s", str(source), "-d", str(tmp_path / "o"))
+    assert result.exit_code == 1
+    line = result.stderr.strip()
+    assert line.count("\n") == 0
+    for problem in ("url must be an absolute", "baseurl must be a path", "timezone 'Sao/Hoa'",
+                    "repository must look like owner/name"):
+        assert problem in line
+
+
+def test_missing_source_folder(tmp_path: Path) -> None:
+    result = run_blog("build", "-s", str(tmp_path / "khong-co"), "-d", str(tmp_path / "o"))
+    assert result.exit_code == 1
+    assert "does not exist" in result.stderr
+
+
+def test_a_failing_template_keeps_the_old_site(tmp_site, tmp_path: Path) -> None:
+    source = tmp_site(GOOD)
+    out = tmp_path / "_site"
+    run_blog("build", "-s", str(source), "-d", str(out))
+    before = tree_digest(out)
+    write_files(source, {"_templates/post.html": "{% extends 'base.html' %}{% block content %}"})
+    result = run_blog("build", "-s", str(source), "-d", str(out))
+    assert result.exit_code == 1
+    assert "_templates/post.html" in result.stderr and "template error" in result.stderr
+    assert tree_digest(out) == before
+
+
+def test_stray_file_in_posts_warns(tmp_site, tmp_path: Path) -> None:
+    source = tmp_site({**GOOD, "_posts/ghi-chu.md": post()})
+    result = run_blog("build", "-s", str(source), "-d", str(tmp_path / "o"))
+    assert result.exit_code == 0
+    assert "_posts/ghi-chu.md: not a post file name" in result.stderr
+    assert run_blog("build", "-s", str(source), "-d", str(tmp_path / "o"), "--strict").exit_code == 1

@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import pytest
+from bs4 import BeautifulSoup
+
+from builder.markdown import make_markdown, render_markdown
+
+
+@pytest.fixture(scope="module")
+def md():
+    return make_markdown()
+
+
+def html(md, text: str) -> BeautifulSoup:
+    return BeautifulSoup(render_markdown(md, text).html, "html.parser")
+
+
+def test_image_then_emphasis_line_is_a_figure(md) -> None:
+    doc = html(md, "![a](/x.png)\n\n_Chú thích [có link](/y)_\nPhần còn lại.\n")
+    figure = doc.find("figure")
+    assert figure.img["src"] == "/x.png"
+    assert figure.figcaption.get_text() == "Chú thích có link"
+    assert figure.figcaption.a["href"] == "/y"
+    assert doc.find("p").get_text() == "Phần còn lại."
+
+
+def test_emphasis_followed_by_text_on_the_same_line_is_not_a_caption(md) -> None:
+    doc = html(md, "![a](/x.png)\n\n_nhấn mạnh_ rồi viết tiếp\n")
+    assert doc.find("figure") is None
+
+
+def test_image_with_text_stays_inline(md) -> None:
+    doc = html(md, "Chữ trước\n![a](/x.png)\n\n_Không phải chú thích_\n")
+    assert doc.find("figure") is None and doc.find("p").img is not None
+
+
+def test_indented_headings_and_literal_text(md) -> None:
+    doc = html(md, "   ## Tiêu đề thụt lề\n\nnhư *** ấy :3 :)))\n\n```\n  # not a heading\n```\n")
+    assert doc.find("h2").get_text() == "Tiêu đề thụt lề"
+    assert doc.find("h2")["id"] == "tieu-de-thut-le"
+    assert "như *** ấy :3 :)))" in doc.get_text()
+    assert "  # not a heading" in doc.find("pre").get_text()
+
+
+def test_duplicate_headings_get_unique_ids(md) -> None:
+    doc = html(md, "## Đức\n\n## Đức\n")
+    assert [h["id"] for h in doc.find_all("h2")] == ["duc", "duc_1"]
+
+
+def test_rendered_facts(md) -> None:
+    rendered = render_markdown(md, "Một hai ba $x$.\n\n## A\n\n![i](/i.png)\n")
+    assert rendered.has_math and rendered.words >= 4
+    assert [h.id for h in rendered.headings] == ["a"]
+    assert rendered.images == ("/i.png",)
+    assert rendered.excerpt.startswith("Một hai ba")
