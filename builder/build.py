@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from builder import content, feeds, templates
+from builder import content, feeds, figures, templates
 from builder.config import Config
 from builder.errors import BuildError
 from builder.liquid import LinkTables, LiquidRenderer
-from builder.markdown import make_markdown, render_markdown
+from builder.markdown import Provenance, make_markdown, render_markdown
 from builder.model import Document, Post, Rendered, Site
 
 log = logging.getLogger(__name__)
@@ -32,11 +32,12 @@ class BuildResult:
     seconds: float
 
 
-def build(config: Config) -> BuildResult:
+def build(config: Config, progress: figures.Progress | None = None) -> BuildResult:
     """Build the site into `config.destination`; on any error the old output stays."""
     started = time.perf_counter()
     with _collect_warnings() as warnings:
-        site = gather_and_render(config)
+        figure_set = make_figures(config, progress=progress)
+        site = gather_and_render(config, figure_set)
         outputs = _outputs(site)
         copies = _copies(site)
         if config.strict and warnings:
@@ -46,18 +47,39 @@ def build(config: Config) -> BuildResult:
                        tuple(warnings), time.perf_counter() - started)
 
 
-def gather_and_render(config: Config) -> Site:
+def make_figures(config: Config, names: list[str] | None = None, force: bool = False,
+                 progress: figures.Progress | None = None) -> figures.FigureSet:
+    """Run the stale figure scripts (none stale: torch is never imported)."""
+    settings = figures.FigureSettings(config.figures_dir, config.cache_dir, config.quick, config.device)
+    return figures.ensure(settings, names=names, force=force, progress=progress)
+
+
+def gather_and_render(config: Config, figure_set: figures.FigureSet | None = None) -> Site:
+    figure_set = figure_set or figures.FigureSet()
     posts, pages, static = content.gather(config)
     liquid = LiquidRenderer(_link_tables(config, posts, pages, static), config.baseurl, config.url)
     site_vars = _site_variables(config, posts)
-    md = make_markdown()
+    md = make_markdown(_provenance(config, figure_set))
     rendered = {doc.rel: _render_document(doc, liquid, md, site_vars)
                 for doc in [*posts, *pages]}
     site = Site(config=config, posts=tuple(posts), pages=tuple(pages),
                 static_files=tuple(static), categories=tuple(content.group_categories(posts)),
-                rendered=rendered)
+                rendered=rendered, figures=figure_set)
     _warn_missing_images(site)
     return site
+
+
+def _provenance(config: Config, figure_set: figures.FigureSet) -> dict[str, Provenance]:
+    """Image URL -> how it was made, for every generated image."""
+    alts = {path: alt for figure in figure_set.figures for path, alt in figure.outputs.items()}
+    notes = {}
+    for path, entry in figure_set.entries.items():
+        size = entry.get("images", {}).get(path, {})
+        notes[config.baseurl + path] = Provenance(
+            script=entry["script"], href=config.baseurl + "/" + entry["script"],
+            device=entry["device"], seconds=entry["seconds"], alt=alts.get(path, ""),
+            width=size.get("width", 0), height=size.get("height", 0))
+    return notes
 
 
 def _render_document(doc: Document, liquid: LiquidRenderer, md, site_vars: dict) -> Rendered:
@@ -97,7 +119,7 @@ def _page_variables(doc: Document) -> dict[str, Any]:
 def _warn_missing_images(site: Site) -> None:
     """An image the body shows that no file provides (yet): a warning naming post and path."""
     config = site.config
-    available = {"/" + rel for rel in site.static_files}
+    available = {"/" + rel for rel in site.static_files} | set(site.figures.files)
     for doc in [*site.posts, *site.pages]:
         sources = list(site.rendered[doc.rel].images)
         if isinstance(doc, Post) and doc.background:
@@ -126,6 +148,8 @@ def _outputs(site: Site) -> dict[str, str]:
     outputs["sitemap.xml"] = feeds.sitemap(site, category_paths)
     outputs["robots.txt"] = feeds.robots(site)
     outputs[templates.THEME_ASSET_URL.lstrip("/") + "code.css"] = templates.code_css()
+    if site.figures.figures:
+        outputs["figures.json"] = figures.manifest_json(site.figures)
     outputs[".nojekyll"] = ""  # GitHub Pages must not run Jekyll over the built site
     cname = str(site.config.site.get("cname") or "").strip()
     if cname:
@@ -136,6 +160,10 @@ def _outputs(site: Site) -> dict[str, str]:
 def _copies(site: Site) -> dict[str, Path]:
     copies = templates.theme_files()
     copies.update({rel: site.config.source / rel for rel in site.static_files})
+    copies.update({path.lstrip("/"): file for path, file in site.figures.files.items()})
+    if site.figures.figures:  # publish the scripts so every provenance note links to its source
+        folder = site.config.figures_dir
+        copies.update({f"figures/{p.name}": p for p in sorted(folder.glob("*.py"))})
     return copies
 
 

@@ -42,27 +42,112 @@ def cli() -> None:
 @click.option("--drafts", is_flag=True, default=None, help="Include unpublished posts and _drafts/.")
 @click.option("--future", is_flag=True, default=None, help="Include posts dated in the future.")
 @click.option("--strict", is_flag=True, default=None, help="Treat warnings as errors (for CI).")
+@click.option("--quick", is_flag=True, default=None,
+              help="Make stale figures with small settings (tests, drafts).")
+@click.option("--device", default=None, help="Run figures on cuda, mps or cpu  [default: the best]")
 @click.option("-v", "--verbose", is_flag=True, help="Say more about what happens.")
 def build(source: Path, destination: Path | None, baseurl: str | None, drafts: bool | None,
-          future: bool | None, strict: bool | None, verbose: bool) -> None:
-    """Build the site from SOURCE into DESTINATION."""
+          future: bool | None, strict: bool | None, quick: bool | None, device: str | None,
+          verbose: bool) -> None:
+    """Build the site from SOURCE into DESTINATION, making stale figures first."""
     from builder.build import build as run_build
     from builder.config import load_config
 
     _setup_logging(verbose)
     try:
         config = load_config(source, destination=destination, baseurl=baseurl, drafts=drafts,
-                             future=future, strict=strict)
-        result = run_build(config)
+                             future=future, strict=strict, quick=quick, device=device)
+        result = run_build(config, progress=_FigureProgress())
     except BuildError as err:
-        click.echo(f"error: {err}", err=True)
-        sys.exit(1)
+        if getattr(err, "figure_set", None) is not None:
+            click.echo(_figure_summary(err.figure_set), err=True)
+        _fail(err)
     site = result.site
+    if site.figures.figures:
+        click.echo(_figure_summary(site.figures))
     click.echo(
         f"built {config.destination}: {_count(len(site.posts), 'post')}, "
         f"{_count(result.pages_written - len(site.posts), 'page')}, "
         f"{_count(result.static_copied, 'static file')}, "
         f"{_count(len(result.warnings), 'warning')} in {result.seconds:.2f} s")
+
+
+@cli.command()
+@click.argument("names", nargs=-1)
+@click.option("-s", "--source", type=click.Path(path_type=Path), default=Path("site_src"),
+              show_default=True, help="Site folder (figures/ and .cache/ live beside it).")
+@click.option("--force", is_flag=True, help="Make the figures again even if cached.")
+@click.option("--device", default=None, help="cuda, mps or cpu  [default: the best available]")
+@click.option("--list", "list_only", is_flag=True, help="List the figures and their state; run nothing.")
+@click.option("--quick", is_flag=True, default=None, help="Small settings (for tests).")
+@click.option("-v", "--verbose", is_flag=True, help="Say more about what happens.")
+def figures(names: tuple[str, ...], source: Path, force: bool, device: str | None, list_only: bool,
+            quick: bool | None, verbose: bool) -> None:
+    """Make the figures (all, or the NAMES given) whose inputs changed."""
+    from builder import figures as figure_module
+    from builder.build import make_figures
+    from builder.config import load_config
+
+    _setup_logging(verbose)
+    try:
+        config = load_config(source, quick=quick, device=device)
+        if list_only:
+            _list_figures(figure_module, config)
+            return
+        figure_set = make_figures(config, names=list(names) or None, force=force,
+                                  progress=_FigureProgress())
+    except figure_module.FigureError as err:
+        click.echo(_figure_summary(err.figure_set), err=True)
+        _fail(err)
+    except BuildError as err:
+        _fail(err)
+    click.echo(_figure_summary(figure_set))
+
+
+def _list_figures(figure_module, config) -> None:
+    found = figure_module.discover(config.figures_dir, config.quick)
+    manifest = figure_module.load_manifest(config.cache_dir)
+    for figure in found:
+        entry = manifest.get(figure.name)
+        fresh = figure_module.is_fresh(figure, entry, config.cache_dir)
+        made = f"{entry['seconds']:.1f} s on {entry['device']}" if fresh else ""
+        click.echo(f"{figure.name:<16} {'cached' if fresh else 'stale ':<7} "
+                   f"{', '.join(figure.outputs)}  {made}".rstrip())
+
+
+class _FigureProgress:
+    """A progress bar on a terminal; one line per figure otherwise (logs, CI)."""
+
+    def __init__(self) -> None:
+        self.bar = None
+
+    def start(self, names: list[str]) -> None:
+        click.echo(f"figures: making {len(names)}: {', '.join(names)}", err=True)
+        if sys.stderr.isatty():
+            from rich.progress import Progress
+
+            self.bar = Progress(transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task("figures", total=len(names))
+
+    def done(self, name: str, result: dict) -> None:
+        state = f"{result['seconds']:.1f} s" if result.get("ok") else "FAILED"
+        if self.bar is not None:
+            self.bar.advance(self.task)
+            if self.bar.finished:
+                self.bar.stop()
+        click.echo(f"  {name}: {state}", err=True)
+
+
+def _figure_summary(figure_set) -> str:
+    device = f" on {figure_set.device}" if figure_set.device else ""
+    return (f"figures: {figure_set.ran} run, {figure_set.cached} cached, {figure_set.failed} failed "
+            f"in {figure_set.seconds:.1f} s{device}")
+
+
+def _fail(err: BuildError) -> None:
+    click.echo(f"error: {err}", err=True)
+    sys.exit(1)
 
 
 def _count(n: int, noun: str) -> str:

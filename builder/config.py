@@ -43,6 +43,10 @@ class Config:
     markdown: str = "python-markdown"
     mathjax_src: str = MATHJAX_CDN
     exclude: tuple[str, ...] = ()
+    figures_dir: Path | None = None  # default: figures/ beside the source folder
+    cache_dir: Path | None = None  # default: .cache/ beside the source folder
+    quick: bool = False  # figures with small settings (tests, drafts)
+    device: str | None = None  # figures on this torch device (default: cuda, mps, cpu)
     drafts: bool = False
     future: bool = False
     strict: bool = False
@@ -71,13 +75,20 @@ def load_config(source: Path, **overrides: Any) -> Config:
     if not source.is_dir():
         problems.append(f"source folder {source} does not exist")
     values = {name: check(raw, problems) for name, check in _FIELDS.items()}
+    device = raw.get("device")
+    if device and not re.fullmatch(r"cpu|mps|cuda(:\d+)?", str(device)):
+        problems.append(f"device must be cpu, mps or cuda, not {device!r}")
     if problems:
         raise ConfigError("; ".join(problems), path)
     site = {**raw, **values}
-    destination = Path(raw.get("destination") or source.parent / "_site")
+    project = source.parent
     return Config(
         source=source,
-        destination=destination,
+        destination=Path(raw.get("destination") or project / "_site"),
+        figures_dir=project / str(raw.get("figures_dir") or "figures"),
+        cache_dir=project / str(raw.get("cache_dir") or ".cache"),
+        quick=bool(raw.get("quick", False)),
+        device=raw.get("device") or None,
         site=site,
         **values,
     )

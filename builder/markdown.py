@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass
 from html import unescape
+from pathlib import Path
 
 import markdown
 from markdown.extensions import Extension
@@ -24,13 +26,56 @@ def _heading_id(value: str, separator: str) -> str:
     return slugify(unescape(_TAG.sub("", value))) or "muc"
 
 
+PLACEHOLDER_ALTS = {"", "an image alt text", "image", "alt text"}
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """How a generated image was made, shown in a small note under it."""
+
+    script: str  # "figures/max_pooling.py"
+    href: str  # where the script's source can be read
+    device: str
+    seconds: float
+    alt: str
+    width: int = 0
+    height: int = 0
+
+
 class _FigureCaptions(Treeprocessor):
     """`<p><img></p>` followed by a paragraph whose first line is only emphasis
-    becomes `<figure><img><figcaption>`; the rest of that paragraph stays a paragraph."""
+    becomes `<figure><img><figcaption>`; the rest of that paragraph stays a paragraph.
+    Generated images also get their declared alt text, size and a provenance note."""
+
+    def __init__(self, md: markdown.Markdown, provenance: dict[str, Provenance]):
+        super().__init__(md)
+        self.provenance = provenance
 
     def run(self, root: ET.Element) -> None:
         self.images: list[str] = []
         self._walk(root)
+        if self.provenance:
+            self._add_provenance(root)
+
+    def _add_provenance(self, root: ET.Element) -> None:
+        for block in list(root):
+            notes = []
+            for img in block.iter("img"):
+                made = self.provenance.get(img.get("src", ""))
+                if made is None:
+                    continue
+                if img.get("alt", "").strip().lower() in PLACEHOLDER_ALTS:
+                    img.set("alt", made.alt)
+                if made.width and made.height:
+                    img.set("width", str(made.width))
+                    img.set("height", str(made.height))
+                notes.append(_provenance_note(made))
+            if block.tag == "figure":
+                block.extend(notes)
+            else:
+                position = list(root).index(block) + 1
+                for offset, note in enumerate(notes):
+                    root.insert(position + offset, note)
 
     def _walk(self, parent: ET.Element) -> None:
         children = list(parent)
@@ -59,6 +104,19 @@ class _FigureCaptions(Treeprocessor):
             parent.remove(after)
 
 
+def _provenance_note(made: Provenance) -> ET.Element:
+    details = ET.Element("details", {"class": "provenance"})
+    ET.SubElement(details, "summary").text = "Hình này được tạo thế nào?"
+    para = ET.SubElement(details, "p")
+    para.text = "Vẽ bằng mã "
+    link = ET.SubElement(para, "a", {"href": made.href})
+    ET.SubElement(link, "code").text = made.script
+    seconds = f"{made.seconds:.1f}".replace(".", ",")
+    link.tail = f" trên {made.device}, trong {seconds} giây. Chạy lại: "
+    ET.SubElement(para, "code").text = f"blog figures {Path(made.script).stem} --force"
+    return details
+
+
 def _is_lone_image(para: ET.Element) -> bool:
     return (len(para) == 1 and para[0].tag == "img" and not (para.text or "").strip()
             and not (para[0].tail or "").strip())
@@ -74,16 +132,21 @@ def _leading_caption(para: ET.Element) -> ET.Element | None:
 
 
 class _FigureExtension(Extension):
+    def __init__(self, provenance: dict[str, Provenance]):
+        super().__init__()
+        self.provenance = provenance
+
     def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 (the library's name)
         # After inline patterns (20) so <img>/<em> exist, before toc (5).
-        md.treeprocessors.register(_FigureCaptions(md), "figure_captions", 8)
+        md.treeprocessors.register(_FigureCaptions(md, self.provenance), "figure_captions", 8)
 
 
-def make_markdown() -> markdown.Markdown:
+def make_markdown(provenance: dict[str, Provenance] | None = None) -> markdown.Markdown:
+    """A Markdown converter; `provenance` maps image URLs to how those images were made."""
     return markdown.Markdown(
         extensions=[
             "tables", "footnotes", "toc", "pymdownx.arithmatex", "pymdownx.magiclink",
-            "pymdownx.superfences", "pymdownx.highlight", _FigureExtension(),
+            "pymdownx.superfences", "pymdownx.highlight", _FigureExtension(provenance or {}),
         ],
         extension_configs={
             "toc": {"slugify": _heading_id, "toc_depth": "1-3"},

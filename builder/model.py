@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from builder.config import Config
+from builder.figures import FigureSet
 
 
 @dataclass(frozen=True)
@@ -96,3 +97,4 @@ class Site:
     static_files: tuple[str, ...]  # paths relative to the source
     categories: tuple[Category, ...] = ()
     rendered: dict[str, Rendered] = field(default_factory=dict)  # by document rel path
+    figures: FigureSet = field(default_factory=FigureSet)

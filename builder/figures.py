@@ -1,0 +1,363 @@
+"""Figure scripts: discovery, cache keys, running the stale ones, and the manifest.
+
+Each script in `figures/` declares, as literals the builder reads without importing it,
+`OUTPUTS = {"/images/post2/4.jpg": "alt text", ...}` and optionally `SEED = 0`. It defines
+`make(ctx)`, which draws and saves every declared output and may return metrics.
+
+Nothing here imports torch or matplotlib: stale scripts run in one worker process
+(`builder.figure_worker`), so a build where nothing changed stays fast.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Protocol
+
+from builder.errors import BuildError
+
+log = logging.getLogger(__name__)
+
+LIBRARIES = ("torch", "torchvision", "matplotlib", "pillow", "numpy", "scikit-learn",
+             "scikit-image")
+MANIFEST_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A figure script as declared, before it runs."""
+
+    name: str  # script stem, e.g. "max_pooling"
+    script: Path
+    outputs: dict[str, str]  # site path -> alt text
+    seed: int
+    helpers: tuple[Path, ...]  # local modules it imports, directly or not
+    key: str = ""
+
+
+@dataclass(frozen=True)
+class FigureSet:
+    """Generated files available to the site, and how each was made."""
+
+    files: dict[str, Path] = field(default_factory=dict)  # site path -> cached file
+    entries: dict[str, dict[str, Any]] = field(default_factory=dict)  # site path -> manifest entry
+    figures: tuple[Figure, ...] = ()
+    ran: int = 0
+    cached: int = 0
+    failed: int = 0
+    seconds: float = 0.0
+    device: str = ""
+
+
+class Progress(Protocol):
+    """What the command line shows while figures run."""
+
+    def start(self, names: list[str]) -> None: ...
+    def done(self, name: str, result: dict[str, Any]) -> None: ...
+
+
+@dataclass(frozen=True)
+class FigureSettings:
+    figures_dir: Path
+    cache_dir: Path
+    quick: bool = False
+    device: str | None = None  # None: cuda, else mps, else cpu
+
+
+def discover(figures_dir: Path, quick: bool = False) -> list[Figure]:
+    """Every `figures/*.py` not starting with `_`, with its cache key."""
+    if not figures_dir.is_dir():
+        return []
+    versions = library_versions()
+    found = []
+    for script in sorted(figures_dir.glob("*.py")):
+        if script.name.startswith("_"):
+            continue
+        figure = _declare(script)
+        found.append(_with_key(figure, versions, quick))
+    _check_unique_outputs(found)
+    return found
+
+
+def library_versions() -> dict[str, str]:
+    """Installed versions, read from package metadata (importing nothing)."""
+    versions = {}
+    for name in LIBRARIES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "absent"
+    versions["python"] = ".".join(map(str, sys.version_info[:3]))
+    return versions
+
+
+def _declare(script: Path) -> Figure:
+    text = script.read_text(encoding="utf-8")
+    try:
+        tree = ast.parse(text, filename=str(script))
+    except SyntaxError as err:
+        raise BuildError(f"figure script does not parse: {err.msg}", script, err.lineno) from None
+    values = _literal_assignments(tree, script)
+    outputs = values.get("OUTPUTS")
+    if not isinstance(outputs, dict) or not outputs or not all(
+            isinstance(k, str) and k.startswith("/") and isinstance(v, str) for k, v in outputs.items()):
+        raise BuildError('figure script must declare OUTPUTS = {"/site/path.jpg": "alt text", ...}',
+                         script)
+    if not any(isinstance(n, ast.FunctionDef) and n.name == "make" for n in tree.body):
+        raise BuildError("figure script must define make(ctx)", script)
+    seed = values.get("SEED", 0)
+    if not isinstance(seed, int):
+        raise BuildError("SEED must be an integer", script)
+    return Figure(name=script.stem, script=script, outputs=outputs, seed=seed,
+                  helpers=tuple(sorted(_local_imports(tree, script.parent, {script}))))
+
+
+def _literal_assignments(tree: ast.Module, script: Path) -> dict[str, Any]:
+    values = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and \
+                isinstance(node.targets[0], ast.Name) and node.targets[0].id in ("OUTPUTS", "SEED"):
+            try:
+                values[node.targets[0].id] = ast.literal_eval(node.value)
+            except ValueError:
+                raise BuildError(f"{node.targets[0].id} must be a literal", script, node.lineno) from None
+    return values
+
+
+def _local_imports(tree: ast.Module, folder: Path, seen: set[Path]) -> set[Path]:
+    """Modules of `folder` imported by `tree`, followed transitively."""
+    found: set[Path] = set()
+    for node in ast.walk(tree):
+        names = []
+        if isinstance(node, ast.Import):
+            names = [alias.name.split(".")[0] for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [node.module.split(".")[0]]
+        for name in names:
+            path = folder / f"{name}.py"
+            if path.is_file() and path not in seen:
+                seen.add(path)
+                found.add(path)
+                found |= _local_imports(ast.parse(path.read_text(encoding="utf-8")), folder, seen)
+    return found
+
+
+def _with_key(figure: Figure, versions: dict[str, str], quick: bool) -> Figure:
+    """sha256 of the script, its local helpers, its settings and the library versions.
+
+    The device is deliberately not part of it: a figure made on a GPU is reused on a CPU.
+    """
+    digest = hashlib.sha256()
+    for path in (figure.script, *figure.helpers):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    settings = {"seed": figure.seed, "quick": quick, "outputs": figure.outputs,
+                "versions": versions, "manifest": MANIFEST_VERSION}
+    digest.update(json.dumps(settings, sort_keys=True).encode())
+    return Figure(**{**figure.__dict__, "key": digest.hexdigest()})
+
+
+def _check_unique_outputs(figures: list[Figure]) -> None:
+    owner: dict[str, str] = {}
+    for figure in figures:
+        for path in figure.outputs:
+            other = owner.setdefault(path, figure.name)
+            if other != figure.name:
+                raise BuildError(f"output {path} is also declared by {other}.py", figure.script)
+
+
+# --- cache and manifest -----------------------------------------------------------------
+
+
+def _manifest_path(cache_dir: Path) -> Path:
+    return cache_dir / "figures" / "manifest.json"
+
+
+def _object_dir(cache_dir: Path, figure: Figure) -> Path:
+    return cache_dir / "figures" / figure.name / figure.key[:20]
+
+
+def load_manifest(cache_dir: Path) -> dict[str, dict[str, Any]]:
+    """Manifest entries by figure name; a corrupt manifest counts as empty (all stale)."""
+    path = _manifest_path(cache_dir)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return {entry["name"]: entry for entry in data["figures"]}
+    except FileNotFoundError:
+        return {}
+    except (ValueError, KeyError, TypeError) as err:
+        log.warning("%s: unreadable figure manifest (%s); every figure will be made again", path, err)
+        return {}
+
+
+def _save_manifest(cache_dir: Path, entries: dict[str, dict[str, Any]]) -> None:
+    path = _manifest_path(cache_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = {"figures": [entries[name] for name in sorted(entries)]}
+    tmp = path.with_suffix(f".tmp-{os.getpid()}")
+    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def manifest_json(figure_set: FigureSet) -> str:
+    """What `_site/figures.json` publishes: the manifest entries of the site's figures."""
+    entries = {e["name"]: e for e in figure_set.entries.values()}
+    return json.dumps({"figures": [entries[n] for n in sorted(entries)]}, ensure_ascii=False,
+                      indent=2) + "\n"
+
+
+def is_fresh(figure: Figure, entry: dict[str, Any] | None, cache_dir: Path) -> bool:
+    if not entry or entry.get("key") != figure.key:
+        return False
+    folder = _object_dir(cache_dir, figure)
+    hashes = entry.get("sha256", {})
+    for path in figure.outputs:
+        file = folder / path.lstrip("/")
+        if not file.is_file() or hashes.get(path) != _sha256(file):
+            return False
+    return True
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# --- running ----------------------------------------------------------------------------
+
+
+def ensure(settings: FigureSettings, names: list[str] | None = None, force: bool = False,
+           progress: Progress | None = None) -> FigureSet:
+    """Run the stale (or forced) figures, update the manifest, return what the site gets.
+
+    A failing script does not stop the others; the failures are raised together at the end.
+    """
+    started = time.perf_counter()
+    figures = discover(settings.figures_dir, settings.quick)
+    if names:
+        unknown = sorted(set(names) - {f.name for f in figures})
+        if unknown:
+            raise BuildError(f"no figure script named {', '.join(unknown)} in {settings.figures_dir}")
+    manifest = load_manifest(settings.cache_dir)
+    chosen = [f for f in figures if not names or f.name in names]
+    stale = [f for f in chosen if force or not is_fresh(f, manifest.get(f.name), settings.cache_dir)]
+    failures: list[tuple[Figure, str]] = []
+    device = ""
+    if stale:
+        _clean_partial_runs(settings.cache_dir)
+        if progress:
+            progress.start([f.name for f in stale])
+        for figure, result in _run_in_worker(stale, settings):
+            if progress:
+                progress.done(figure.name, result)
+            device = result.get("device") or device
+            if result.get("ok"):
+                manifest[figure.name] = _commit(figure, result, settings.cache_dir)
+                _save_manifest(settings.cache_dir, manifest)  # after each, so a kill keeps the rest
+            else:
+                failures.append((figure, result.get("error", "the worker stopped")))
+    figure_set = _figure_set(figures, manifest, settings.cache_dir, ran=len(stale) - len(failures),
+                             cached=len(chosen) - len(stale), failed=len(failures),
+                             seconds=time.perf_counter() - started, device=device)
+    if failures:
+        first, error = failures[0]
+        names_failed = ", ".join(f.script.name for f, _ in failures)
+        raise FigureError(f"figure script failed: {names_failed}\n{error.rstrip()}", first.script,
+                          figure_set=figure_set)
+    return figure_set
+
+
+class FigureError(BuildError):
+    def __init__(self, message: str, path: Path, figure_set: FigureSet):
+        super().__init__(message, path)
+        self.figure_set = figure_set
+
+
+def _figure_set(figures: list[Figure], manifest: dict[str, dict[str, Any]], cache_dir: Path,
+                **counts: Any) -> FigureSet:
+    files, entries = {}, {}
+    for figure in figures:
+        entry = manifest.get(figure.name)
+        if not entry or entry.get("key") != figure.key:
+            continue
+        folder = _object_dir(cache_dir, figure)
+        for path in figure.outputs:
+            if (folder / path.lstrip("/")).is_file():
+                files[path] = folder / path.lstrip("/")
+                entries[path] = entry
+    return FigureSet(files=files, entries=entries, figures=tuple(figures), **counts)
+
+
+def _clean_partial_runs(cache_dir: Path) -> None:
+    """Folders a killed run left behind: never in the manifest, safe to remove."""
+    root = cache_dir / "figures"
+    for tmp in sorted(root.glob("*/.tmp-*")):
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _commit(figure: Figure, result: dict[str, Any], cache_dir: Path) -> dict[str, Any]:
+    """Move a finished run's folder into place and describe it for the manifest."""
+    final = _object_dir(cache_dir, figure)
+    if final.exists():
+        shutil.rmtree(final)
+    os.replace(result["out_dir"], final)
+    for old in final.parent.iterdir():  # keep only the current version of each figure
+        if old != final and not old.name.startswith(".tmp-"):
+            shutil.rmtree(old, ignore_errors=True)
+    return {
+        "name": figure.name,
+        "script": f"figures/{figure.script.name}",
+        "key": figure.key,
+        "outputs": list(figure.outputs),
+        "device": result["device"],
+        "seconds": round(result["seconds"], 3),
+        "peak_memory_mb": round(result["peak_memory_mb"], 1),
+        "seed": figure.seed,
+        "quick": result["quick"],
+        "versions": library_versions(),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "metrics": result.get("metrics") or {},
+        "images": result.get("images") or {},
+        "sha256": {p: _sha256(final / p.lstrip("/")) for p in figure.outputs},
+    }
+
+
+def _run_in_worker(stale: list[Figure], settings: FigureSettings):
+    """Yield (figure, result) as the single worker process finishes each script."""
+    jobs = []
+    for figure in stale:
+        out_dir = settings.cache_dir / "figures" / figure.name / f".tmp-{os.getpid()}-{time.time_ns()}"
+        jobs.append({"name": figure.name, "script": str(figure.script.resolve()),
+                     "outputs": list(figure.outputs), "seed": figure.seed, "quick": settings.quick,
+                     "out_dir": str(out_dir.resolve()), "device": settings.device})
+    by_name = {f.name: f for f in stale}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(Path(__file__).resolve().parents[1]), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
+    process = subprocess.Popen([sys.executable, "-m", "builder.figure_worker"], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, stderr=None, text=True, env=env)
+    assert process.stdin and process.stdout
+    process.stdin.write(json.dumps(jobs))
+    process.stdin.close()
+    reported = set()
+    for line in process.stdout:
+        try:
+            result = json.loads(line)
+        except ValueError:
+            continue
+        if result.get("name") in by_name:
+            reported.add(result["name"])
+            yield by_name[result["name"]], result
+    code = process.wait()
+    for figure in stale:
+        if figure.name not in reported:
+            yield figure, {"ok": False, "error": f"the figure worker exited with code {code} "
+                                                 f"before {figure.script.name} finished"}
