@@ -20,6 +20,7 @@ EXCERPT_WORDS = 45
 _INDENTED_HEADING = re.compile(r"^ {1,3}(#{1,6}(?:[ \t]|$))")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _TAG = re.compile(r"<[^>]+>")
+_PROVENANCE = re.compile(r'<details class="provenance">.*?</details>', re.S)
 
 
 def _heading_id(value: str, separator: str) -> str:
@@ -182,7 +183,7 @@ def render_markdown(md: markdown.Markdown, text: str) -> Rendered:
         headings=headings,
         has_math='class="arithmatex"' in html,
         excerpt=excerpt_of(html),
-        words=len(plain_text(html).split()),
+        words=len(plain_text(_PROVENANCE.sub("", html)).split()),
         images=tuple(figures.images),
     )
 

@@ -65,3 +65,20 @@ def soup(path: Path) -> BeautifulSoup:
 def post(title: str = "Bài thử", body: str = "Nội dung.", **front: str) -> str:
     lines = [f"title: {title}"] + [f"{k}: {v}" for k, v in front.items()]
     return "---\n" + "\n".join(lines) + "\n---\n" + body + "\n"
+
+FIGURES = ROOT / "figures"
+
+
+@pytest.fixture(scope="session")
+def seed_project(tmp_path_factory) -> Path:
+    """The real site_src/ and figures/ copied into a fresh project folder and built once,
+    with figures in quick mode on the CPU (its own .cache/, so the repository's is untouched)."""
+    import shutil
+
+    project = tmp_path_factory.mktemp("project")
+    shutil.copytree(SITE_SRC, project / "site_src")
+    shutil.copytree(FIGURES, project / "figures", ignore=shutil.ignore_patterns("__pycache__"))
+    result = run_blog("build", "-s", str(project / "site_src"), "--quick", "--device", "cpu")
+    assert result.exit_code == 0, result.output + result.stderr
+    (project / "build-log.txt").write_text(result.stdout + result.stderr, encoding="utf-8")
+    return project

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 
+from builder.figures import discover
 from tests.conftest import SEED, SITE_SRC, run_blog, soup
 
 SEED_SHA256 = "0c62a516c30c9994447a5db484bbb254895129072bc36b359eac1fce4b3ae612"
@@ -24,11 +24,8 @@ def test_seed_post_is_byte_identical_to_the_seed() -> None:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("seed") / "_site"
-    result = run_blog("build", "-s", str(SITE_SRC), "-d", str(out))
-    assert result.exit_code == 0, result.output
-    return out
+def built(seed_project: Path) -> Path:
+    return seed_project / "_site"
 
 
 @pytest.fixture(scope="module")
@@ -143,16 +140,15 @@ def test_long_post_gets_a_table_of_contents(page, body) -> None:
     assert links == ["#" + h["id"] for h in body.find_all(["h1", "h2"])]
 
 
-def test_missing_images_warn_and_strict_fails(tmp_path: Path) -> None:
-    out = tmp_path / "_site"
-    result = run_blog("build", "-s", str(SITE_SRC), "-d", str(out))
-    assert result.exit_code == 0
-    warned = re.findall(r"(\S+): image (/images/post2/\S+): no file provides it", result.stderr)
-    # No figure script exists yet, so every one of the post's ten images warns, naming the post.
-    names = [f"{i}.jpg" for i in range(1, 10)] + ["background.jpg"]
-    assert warned == [(str(POST_SOURCE), f"/images/post2/{n}") for n in names]
-    shutil.rmtree(out)
-    strict = run_blog("build", "-s", str(SITE_SRC), "-d", str(out), "--strict")
-    assert strict.exit_code == 1
-    assert "10 warning(s) and --strict is on" in strict.stderr
-    assert not out.exists()
+def test_images_no_figure_provides_warn_and_strict_fails(seed_project: Path, tmp_path: Path) -> None:
+    log = (seed_project / "build-log.txt").read_text(encoding="utf-8")
+    warned = re.findall(r"(\S+): image (/images/post2/\S+): no file provides it", log)
+    declared = {path for figure in discover(seed_project / "figures") for path in figure.outputs}
+    referenced = [f"/images/post2/{n}.jpg" for n in range(1, 10)] + ["/images/post2/background.jpg"]
+    missing = [path for path in referenced if path not in declared]
+    source = seed_project / "site_src/_posts/2018-06-28-cnn-co-gi-do-sai-sai.md"
+    assert warned == [(str(source), path) for path in missing]
+    strict = run_blog("build", "-s", str(seed_project / "site_src"), "-d", str(tmp_path / "o"),
+                      "--strict", "--quick")
+    assert strict.exit_code == (1 if missing else 0)
+    assert (tmp_path / "o").exists() == (not missing)

@@ -1,0 +1,239 @@
+"""The figure pipeline and the computed figures (quick mode, CPU)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from builder.figures import discover
+from tests.conftest import ROOT, run_blog, soup
+
+BODY_FIGURES = [f"/images/post2/{n}.jpg" for n in (1, 2, 4, 5, 6, 7)]
+
+
+@pytest.fixture(scope="module")
+def manifest(seed_project: Path) -> dict:
+    return {e["name"]: e for e in json.loads((seed_project / "_site/figures.json").read_text())["figures"]}
+
+
+def test_every_script_writes_its_declared_outputs(seed_project: Path, manifest: dict) -> None:
+    figures = discover(seed_project / "figures")
+    assert {f.name for f in figures} == set(manifest)
+    for figure in figures:
+        entry = manifest[figure.name]
+        assert entry["outputs"] == list(figure.outputs)
+        assert entry["script"] == f"figures/{figure.name}.py"
+        assert entry["quick"] is True and entry["device"].startswith("CPU")
+        assert entry["seconds"] > 0 and entry["peak_memory_mb"] > 0
+        assert entry["versions"]["torch"] and len(entry["key"]) == 64
+        for path in figure.outputs:
+            image = Image.open(seed_project / "_site" / path.lstrip("/"))
+            assert (image.width, image.height) == (entry["images"][path]["width"],
+                                                   entry["images"][path]["height"])
+
+
+def test_body_figures_are_wide_sharp_and_legible_on_a_phone(seed_project: Path, manifest: dict) -> None:
+    from PIL import JpegImagePlugin
+
+    by_output = {path: entry for entry in manifest.values() for path in entry["outputs"]}
+    for path in BODY_FIGURES:
+        image = Image.open(seed_project / "_site" / path.lstrip("/"))
+        assert image.width >= 1200, path
+        assert JpegImagePlugin.get_sampling(image) == 0, f"{path}: chroma subsampled"
+        assert max(image.quantization[0]) <= 25, f"{path}: JPEG quality below 90"
+        info = by_output[path]["images"][path]
+        assert info["min_text_css_px_at_phone"] >= 11, f"{path}: text too small on a phone ({info})"
+
+
+def test_banner_is_big_and_dark_enough_for_white_text(seed_project: Path) -> None:
+    image = Image.open(seed_project / "_site/images/post2/background.jpg").convert("RGB")
+    assert image.width >= 1600 and image.height >= 500
+    c = np.asarray(image, dtype=np.float64) / 255
+    linear = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    luminance = linear @ np.array([0.2126, 0.7152, 0.0722])
+    assert 1.05 / (np.percentile(luminance, 99) + 0.05) >= 4.5
+
+
+def test_numbers_drawn_on_convolution_and_pooling_equal_torch(tmp_path: Path) -> None:
+    import torch
+    import torch.nn.functional as F
+
+    from builder.figure_worker import run_script
+
+    conv = run_script(ROOT / "figures/convolution.py", tmp_path, quick=True, device="cpu")
+    x = torch.tensor(conv.metrics["input"], dtype=torch.float32)[None, None]
+    k = torch.tensor(conv.metrics["kernel"], dtype=torch.float32)[None, None]
+    expected = F.conv2d(x, k)[0, 0].int().tolist()
+    assert conv.metrics["output"] == expected
+    texts = conv.texts["/images/post2/2.jpg"]
+    drawn = [t.replace("−", "-") for t in texts]
+    for value in [v for row in expected for v in row]:
+        assert str(value) in drawn
+    assert texts[-1].endswith(f"=  {conv.metrics['window_value']}") or any(
+        t.endswith(f"=  {conv.metrics['window_value']}") for t in texts)
+
+    pool = run_script(ROOT / "figures/max_pooling.py", tmp_path, quick=True, device="cpu")
+    grid = torch.tensor(pool.metrics["input"], dtype=torch.float32)[None, None]
+    assert pool.metrics["output"] == F.max_pool2d(grid, 2, 2)[0, 0].int().tolist()
+    texts = pool.texts["/images/post2/4.jpg"]
+    numbers = [t for t in texts if t.isdigit()]
+    assert numbers == [str(v) for row in pool.metrics["input"] for v in row] + \
+        [str(v) for row in pool.metrics["output"] for v in row]
+
+
+def test_inception_total_is_the_models_own_count(manifest: dict) -> None:
+    from torchvision.models import inception_v3
+
+    model = inception_v3(weights=None, aux_logits=False, init_weights=False)
+    metrics = manifest["inception_v3"]["metrics"]
+    assert metrics["total_params"] == sum(p.numel() for p in model.parameters())
+    assert round(metrics["total_params"] / 1e6, 1) == 23.8
+    assert [b["name"] for b in metrics["blocks"]] == [n for n, _ in model.named_children()]
+    assert metrics["blocks"][7]["name"] == "Mixed_5b" and metrics["blocks"][7]["shape"] == [256, 35, 35]
+    assert metrics["mixed_5b_concat_channels"] == 256
+
+
+def test_cpu_only_chart_says_there_was_no_gpu(manifest: dict) -> None:
+    metrics = manifest["cpu_vs_gpu"]["metrics"]
+    assert metrics["gpu"] is None and metrics["speedup"] is None and metrics["cpu_images_per_s"] > 0
+
+
+def test_whole_cnn_shows_the_networks_own_prediction(manifest: dict) -> None:
+    metrics = manifest["whole_cnn"]["metrics"]
+    assert abs(sum(metrics["probabilities"]) - 1) < 1e-4
+    assert metrics["predicted"] == int(np.argmax(metrics["probabilities"]))
+    assert 0 < metrics["test_accuracy"] <= 1 and metrics["test_size"] == 450
+
+
+def test_provenance_note_and_published_script(seed_project: Path) -> None:
+    page = soup(seed_project / "_site/2018/06/28/cnn-co-gi-do-sai-sai/index.html")
+    figure = page.find("img", src="/images/post2/4.jpg").find_parent("figure")
+    note = figure.find("details", class_="provenance")
+    assert note.summary.get_text() == "Hình này được tạo thế nào?"
+    assert note.a["href"] == "/figures/max_pooling.py"
+    assert "CPU" in note.get_text() and "giây" in note.get_text()
+    assert (seed_project / "_site/figures/max_pooling.py").read_bytes() == \
+        (seed_project / "figures/max_pooling.py").read_bytes()
+    img = figure.img
+    assert img["alt"].startswith("Max pooling 2×2") and int(img["width"]) >= 1200
+    inline = page.find("img", src="/images/post2/5.jpg")
+    assert inline.parent.name == "p" and inline.parent.find_next_sibling().name == "details"
+
+
+def test_second_build_runs_nothing_and_imports_neither_torch_nor_matplotlib(seed_project: Path) -> None:
+    code = textwrap.dedent(f"""
+        import sys
+        from builder.cli import cli
+        try:
+            cli(["build", "-s", {str(seed_project / "site_src")!r}, "--quick"], standalone_mode=False)
+        finally:
+            print("IMPORTED", sorted(m for m in ("torch", "matplotlib", "numpy") if m in sys.modules))
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert "figures: 0 run, 7 cached, 0 failed" in done.stdout
+    assert "IMPORTED []" in done.stdout
+
+
+def test_style_edit_makes_every_figure_stale_and_a_script_edit_only_itself(tmp_path: Path) -> None:
+    shutil.copytree(ROOT / "figures", tmp_path / "figures", ignore=shutil.ignore_patterns("__pycache__"))
+    before = {f.name: f.key for f in discover(tmp_path / "figures")}
+    assert {f.name: f.key for f in discover(tmp_path / "figures", quick=True)} != before
+    with (tmp_path / "figures/max_pooling.py").open("a") as f:
+        f.write("\n# edited\n")
+    after_script = {f.name: f.key for f in discover(tmp_path / "figures")}
+    assert [n for n in before if before[n] != after_script[n]] == ["max_pooling"]
+    with (tmp_path / "figures/_style.py").open("a") as f:
+        f.write("\n# edited\n")
+    after_style = {f.name: f.key for f in discover(tmp_path / "figures")}
+    assert all(after_style[n] != after_script[n] for n in before)
+
+
+TOY_GOOD = '''
+OUTPUTS = {"/img/good.png": "a good figure"}
+
+def make(ctx):
+    from PIL import Image
+    ctx.save(Image.new("RGB", (8, 8), "white"), "/img/good.png")
+    return {"answer": 42}
+'''
+TOY_BAD = '''
+OUTPUTS = {"/img/bad.png": "a broken figure"}
+
+def make(ctx):
+    raise ValueError("cố ý hỏng")
+'''
+
+
+def toy_project(tmp_path: Path, scripts: dict[str, str]) -> Path:
+    (tmp_path / "site_src/_posts").mkdir(parents=True)
+    (tmp_path / "site_src/_posts/2020-01-01-a.md").write_text("---\ntitle: A\n---\n![x](/img/good.png)\n")
+    (tmp_path / "figures").mkdir()
+    for name, text in scripts.items():
+        (tmp_path / "figures" / name).write_text(text)
+    return tmp_path
+
+
+def test_a_failing_script_is_named_and_the_others_still_finish(tmp_path: Path) -> None:
+    project = toy_project(tmp_path, {"good.py": TOY_GOOD, "bad.py": TOY_BAD})
+    (project / "_site").mkdir()
+    (project / "_site/keep.txt").write_text("old site")
+    result = run_blog("build", "-s", str(project / "site_src"))
+    assert result.exit_code == 1
+    assert "error: " in result.stderr and "bad.py" in result.stderr
+    assert "ValueError: cố ý hỏng" in result.stderr and "Traceback" in result.stderr
+    assert "figures: 1 run, 0 cached, 1 failed" in result.stderr
+    assert (project / "_site/keep.txt").read_text() == "old site"  # the old site is intact
+    manifest = json.loads((project / ".cache/figures/manifest.json").read_text())
+    assert [e["name"] for e in manifest["figures"]] == ["good"]
+    assert manifest["figures"][0]["metrics"] == {"answer": 42}
+    (project / "figures/bad.py").unlink()
+    again = run_blog("build", "-s", str(project / "site_src"))
+    assert again.exit_code == 0 and "figures: 0 run, 1 cached, 0 failed" in again.stdout
+    assert (project / "_site/img/good.png").is_file()
+
+
+def test_a_corrupt_manifest_is_rebuilt_not_a_crash(tmp_path: Path) -> None:
+    project = toy_project(tmp_path, {"good.py": TOY_GOOD})
+    assert run_blog("figures", "-s", str(project / "site_src")).exit_code == 0
+    (project / ".cache/figures/manifest.json").write_text("{not json")
+    result = run_blog("figures", "-s", str(project / "site_src"))
+    assert result.exit_code == 0
+    assert "unreadable figure manifest" in result.stderr
+    assert "figures: 1 run, 0 cached, 0 failed" in result.stdout
+    assert json.loads((project / ".cache/figures/manifest.json").read_text())["figures"][0]["name"] == "good"
+
+
+def test_a_tampered_output_is_made_again(tmp_path: Path) -> None:
+    project = toy_project(tmp_path, {"good.py": TOY_GOOD})
+    run_blog("figures", "-s", str(project / "site_src"))
+    (cached,) = (project / ".cache/figures/good").glob("*/img/good.png")
+    cached.write_bytes(b"not a png")
+    assert "1 run" in run_blog("figures", "-s", str(project / "site_src")).stdout
+
+
+def test_figures_command_list_force_and_names(tmp_path: Path) -> None:
+    project = toy_project(tmp_path, {"good.py": TOY_GOOD})
+    listed = run_blog("figures", "-s", str(project / "site_src"), "--list")
+    assert listed.stdout.split()[:3] == ["good", "stale", "/img/good.png"]
+    run_blog("figures", "-s", str(project / "site_src"))
+    assert "cached" in run_blog("figures", "-s", str(project / "site_src"), "--list").stdout
+    forced = run_blog("figures", "good", "-s", str(project / "site_src"), "--force")
+    assert "figures: 1 run, 0 cached" in forced.stdout
+    unknown = run_blog("figures", "nope", "-s", str(project / "site_src"))
+    assert unknown.exit_code == 1 and "no figure script named nope" in unknown.stderr
+
+
+def test_a_script_without_outputs_is_a_clear_error(tmp_path: Path) -> None:
+    project = toy_project(tmp_path, {"empty.py": "def make(ctx):\n    pass\n"})
+    result = run_blog("build", "-s", str(project / "site_src"))
+    assert result.exit_code == 1
+    assert "empty.py: figure script must declare OUTPUTS" in result.stderr
