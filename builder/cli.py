@@ -80,9 +80,11 @@ def build(source: Path, destination: Path | None, baseurl: str | None, drafts: b
 @click.option("--device", default=None, help="cuda, mps or cpu  [default: the best available]")
 @click.option("--list", "list_only", is_flag=True, help="List the figures and their state; run nothing.")
 @click.option("--quick", is_flag=True, default=None, help="Small settings (for tests).")
+@click.option("--verify", is_flag=True,
+              help="Make the figures again in a temporary folder; compare with the cache and the bars.")
 @click.option("-v", "--verbose", is_flag=True, help="Say more about what happens.")
 def figures(names: tuple[str, ...], source: Path, force: bool, device: str | None, list_only: bool,
-            quick: bool | None, verbose: bool) -> None:
+            quick: bool | None, verify: bool, verbose: bool) -> None:
     """Make the figures (all, or the NAMES given) whose inputs changed."""
     from builder import figures as figure_module
     from builder.build import make_figures
@@ -93,6 +95,9 @@ def figures(names: tuple[str, ...], source: Path, force: bool, device: str | Non
         config = load_config(source, quick=quick, device=device)
         if list_only:
             _list_figures(figure_module, config)
+            return
+        if verify:
+            _verify_figures(figure_module, config, list(names) or None)
             return
         figure_set = make_figures(config, names=list(names) or None, force=force,
                                   progress=_FigureProgress())
@@ -113,6 +118,27 @@ def _list_figures(figure_module, config) -> None:
         made = f"{entry['seconds']:.1f} s on {entry['device']}" if fresh else ""
         click.echo(f"{figure.name:<16} {'cached' if fresh else 'stale ':<7} "
                    f"{', '.join(figure.outputs)}  {made}".rstrip())
+
+
+def _verify_figures(figure_module, config, names: list[str] | None) -> None:
+    settings = figure_module.FigureSettings(config.figures_dir, config.cache_dir, config.quick, config.device)
+    report = figure_module.verify(settings, names)
+    for item in report:
+        if item.mean_difference is None:
+            same = "not compared"
+        else:
+            same = f"mean |Δ| {item.mean_difference:.2f}, max {item.max_difference:.0f} (0-255)"
+            if not item.reproducible:
+                same += ", a measurement: may differ"
+        state = "ok" if item.ok else "PROBLEM"
+        click.echo(f"{item.name:<16} {state:<8} {same}")
+        for problem in item.problems:
+            click.echo(f"  - {problem}")
+    failed = [item.name for item in report if not item.ok]
+    click.echo(f"verified {len(report)} figure(s): {len(report) - len(failed)} ok, "
+               f"{len(failed)} with problems")
+    if failed:
+        sys.exit(1)
 
 
 class _FigureProgress:

@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 LIBRARIES = ("torch", "torchvision", "matplotlib", "pillow", "numpy", "scikit-learn",
              "scikit-image")
 MANIFEST_VERSION = 1
+DECLARATIONS = ("OUTPUTS", "SEED", "BARS", "QUICK_BARS", "REPRODUCIBLE")  # literals read without importing
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,12 @@ class Figure:
     seed: int
     helpers: tuple[Path, ...]  # local modules it imports, directly or not
     key: str = ""
+    bars: dict[str, float] = field(default_factory=dict)  # metric -> minimum (a list: each element)
+    quick_bars: dict[str, float] = field(default_factory=dict)
+    reproducible: bool = True  # False for measurements (timings): outputs differ run to run
+
+    def bars_for(self, quick: bool) -> dict[str, float]:
+        return self.quick_bars if quick else self.bars
 
 
 @dataclass(frozen=True)
@@ -119,15 +126,22 @@ def _declare(script: Path) -> Figure:
     seed = values.get("SEED", 0)
     if not isinstance(seed, int):
         raise BuildError("SEED must be an integer", script)
+    for name in ("BARS", "QUICK_BARS"):
+        bars = values.get(name, {})
+        if not isinstance(bars, dict) or not all(isinstance(v, (int, float)) for v in bars.values()):
+            raise BuildError(f'{name} must map metric names to minimum values, e.g. {{"accuracy": 0.97}}',
+                             script)
     return Figure(name=script.stem, script=script, outputs=outputs, seed=seed,
-                  helpers=tuple(sorted(_local_imports(tree, script.parent, {script}))))
+                  helpers=tuple(sorted(_local_imports(tree, script.parent, {script}))),
+                  bars=values.get("BARS", {}), quick_bars=values.get("QUICK_BARS", {}),
+                  reproducible=values.get("REPRODUCIBLE", True) is not False)
 
 
 def _literal_assignments(tree: ast.Module, script: Path) -> dict[str, Any]:
     values = {}
     for node in tree.body:
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and \
-                isinstance(node.targets[0], ast.Name) and node.targets[0].id in ("OUTPUTS", "SEED"):
+                isinstance(node.targets[0], ast.Name) and node.targets[0].id in DECLARATIONS:
             try:
                 values[node.targets[0].id] = ast.literal_eval(node.value)
             except ValueError:
@@ -265,6 +279,11 @@ def ensure(settings: FigureSettings, names: list[str] | None = None, force: bool
                 _save_manifest(settings.cache_dir, manifest)  # after each, so a kill keeps the rest
             else:
                 failures.append((figure, result.get("error", "the worker stopped")))
+    for figure in chosen:  # cached or just made: a figure whose numbers miss its bars is never silent
+        entry = manifest.get(figure.name)
+        if entry and entry.get("key") == figure.key:
+            for problem in missed_bars(figure, entry.get("metrics") or {}, settings.quick):
+                log.warning("%s: %s", figure.script, problem)
     figure_set = _figure_set(figures, manifest, settings.cache_dir, ran=len(stale) - len(failures),
                              cached=len(chosen) - len(stale), failed=len(failures),
                              seconds=time.perf_counter() - started, device=device)
@@ -274,6 +293,79 @@ def ensure(settings: FigureSettings, names: list[str] | None = None, force: bool
         raise FigureError(f"figure script failed: {names_failed}\n{error.rstrip()}", first.script,
                           figure_set=figure_set)
     return figure_set
+
+
+def missed_bars(figure: Figure, metrics: dict[str, Any], quick: bool) -> list[str]:
+    """The script's declared bars that these metrics do not meet."""
+    problems = []
+    for name, minimum in figure.bars_for(quick).items():
+        value = metrics.get(name)
+        values = value if isinstance(value, list) else [value]
+        if value is None or any(v is None or v < minimum for v in values):
+            problems.append(f"metric {name} = {value} is below its bar {minimum}")
+    return problems
+
+
+@dataclass(frozen=True)
+class Verification:
+    name: str
+    mean_difference: float | None  # mean |Δ| per pixel and channel, 0-255; None: nothing cached
+    max_difference: float | None
+    problems: tuple[str, ...]
+    reproducible: bool
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+VERIFY_TOLERANCE = 1.0  # mean |Δ| of 1/255 allows JPEG and float noise across machines, not a new picture
+
+
+def verify(settings: FigureSettings, names: list[str] | None = None) -> list[Verification]:
+    """Make the figures again in a temporary folder and compare with the cached outputs and bars."""
+    import tempfile
+
+    figures = [f for f in discover(settings.figures_dir, settings.quick) if not names or f.name in names]
+    manifest = load_manifest(settings.cache_dir)
+    report = []
+    with tempfile.TemporaryDirectory(prefix="verify-") as tmp:
+        scratch = FigureSettings(settings.figures_dir, Path(tmp), settings.quick, settings.device)
+        results = dict((f.name, r) for f, r in _run_in_worker(figures, scratch))
+        for figure in figures:
+            report.append(_compare(figure, results.get(figure.name, {}), manifest.get(figure.name),
+                                   settings, is_fresh(figure, manifest.get(figure.name), settings.cache_dir)))
+    return report
+
+
+def _compare(figure: Figure, result: dict[str, Any], entry: dict[str, Any] | None, settings: FigureSettings,
+             fresh: bool) -> Verification:
+    import numpy as np
+    from PIL import Image
+
+    if not result.get("ok"):
+        error = (result.get("error") or "did not run").strip().splitlines()[-1]
+        return Verification(figure.name, None, None, (f"the script failed: {error}",), figure.reproducible)
+    problems = missed_bars(figure, result.get("metrics") or {}, settings.quick)
+    if not fresh:
+        return Verification(figure.name, None, None, (*problems, "no cached output to compare with"),
+                            figure.reproducible)
+    means, maxima = [], []
+    for path in figure.outputs:
+        new = np.asarray(Image.open(Path(result["out_dir"]) / path.lstrip("/")).convert("RGB"), dtype=float)
+        old_file = _object_dir(settings.cache_dir, figure) / path.lstrip("/")
+        old = np.asarray(Image.open(old_file).convert("RGB"), dtype=float)
+        if new.shape != old.shape:
+            problems.append(f"{path}: size {new.shape[1]}×{new.shape[0]} differs from the cached "
+                            f"{old.shape[1]}×{old.shape[0]}")
+            continue
+        means.append(float(np.abs(new - old).mean()))
+        maxima.append(float(np.abs(new - old).max()))
+    mean = max(means) if means else None
+    if figure.reproducible and mean is not None and mean > VERIFY_TOLERANCE:
+        problems.append(f"outputs differ from the cached ones (mean |Δ| {mean:.2f} > {VERIFY_TOLERANCE})")
+    biggest = max(maxima) if maxima else None
+    return Verification(figure.name, mean, biggest, tuple(problems), figure.reproducible)
 
 
 class FigureError(BuildError):

@@ -60,7 +60,10 @@ def make(ctx):
     ax.annotate(f"bắt đầu\nloss {start_loss}", path[0], xytext=(-15, -20), ha="right", va="top", **label)
     ax.annotate(f"sau {steps} bước\nloss {end_loss}", path[-1], xytext=(-30, -40), ha="right", va="top",
                 fontweight="bold", **label)
-    ax.plot([TRUE_W[0], -TRUE_W[0]], [TRUE_W[1], -TRUE_W[1]], "*", color="white", markersize=22,
+    # The loss is symmetric, L(w1, w2) = L(-w1, -w2) since tanh is odd: the grid's minimum and its mirror.
+    best = np.unravel_index(surface.argmin(), surface.shape)
+    w_best = (float(grid[best[1]]), float(grid[best[0]]))
+    ax.plot([w_best[0], -w_best[0]], [w_best[1], -w_best[1]], "*", color="white", markersize=22,
             markeredgecolor=S.INK)
     ax.set_xlabel("w₁")
     ax.set_ylabel("w₂")
@@ -70,7 +73,8 @@ def make(ctx):
             bbox=label["bbox"])
     ctx.save(fig, "/images/post2/6.jpg")
     return {"steps": steps, "learning_rate": lr, "start_loss": losses[0], "final_loss": losses[-1],
-            "final_w": path[-1].tolist()}
+            "final_w": path[-1].tolist(),
+            "grid_minimum": list(w_best), "grid_minimum_loss": float(surface.min())}
 
 
 if __name__ == "__main__":

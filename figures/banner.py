@@ -17,6 +17,8 @@ from skimage import data as skdata
 OUTPUTS = {"/images/post2/background.jpg": "Ảnh nền: khảm các bản đồ đặc trưng thu được khi tích chập "
                                            "ảnh chụp với các bộ lọc cạnh theo nhiều hướng"}
 SEED = 9
+BARS = {"white_text_contrast": 4.5}
+QUICK_BARS = {"white_text_contrast": 4.5}
 WIDTH, HEIGHT = 1920, 600
 COLUMNS = 8
 PHOTOS = ("astronaut", "coffee")  # one row each

@@ -11,6 +11,7 @@ import torch.nn.functional as F
 OUTPUTS = {"/images/post2/7.jpg": "Biểu đồ thông lượng đo được của một lớp tích chập (lượt xuôi và lượt "
                                   "ngược) trên CPU và GPU của máy dựng trang"}
 SEED = 7
+REPRODUCIBLE = False  # a measurement: every run times anew
 
 
 def throughput(device, batch: int, size: int, channels: int, repeats: int) -> float:

@@ -9,6 +9,7 @@ import torch
 OUTPUTS = {"/images/post2/5.jpg": "Toàn bộ một CNN nhỏ trên một chữ số viết tay: ảnh vào, các bản đồ đặc "
                                   "trưng sau tích chập và pooling, rồi xác suất softmax của 10 lớp"}
 SEED = 5
+BARS = {"test_accuracy": 0.97}
 
 
 THUMB_PX = 128  # one feature map: eight across the figure

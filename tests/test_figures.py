@@ -139,7 +139,8 @@ def test_second_build_runs_nothing_and_imports_neither_torch_nor_matplotlib(seed
     """)
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0, done.stderr
-    assert "figures: 0 run, 7 cached, 0 failed" in done.stdout
+    count = len(discover(seed_project / "figures"))
+    assert f"figures: 0 run, {count} cached, 0 failed" in done.stdout
     assert "IMPORTED []" in done.stdout
 
 
@@ -237,3 +238,108 @@ def test_a_script_without_outputs_is_a_clear_error(tmp_path: Path) -> None:
     result = run_blog("build", "-s", str(project / "site_src"))
     assert result.exit_code == 1
     assert "empty.py: figure script must declare OUTPUTS" in result.stderr
+
+
+def test_learned_figures_record_their_metrics(manifest: dict) -> None:
+    features = manifest["feature_maps"]["metrics"]
+    assert features["structure"] > 0 and 0.05 < features["structure_at_init"] < 0.2
+    assert features["structure_ratio"] == pytest.approx(features["structure"] / features["structure_at_init"],
+                                                        rel=1e-3)
+    picasso = manifest["picasso"]["metrics"]
+    for key in ("face_probability", "scrambled_probability", "control_face_probability",
+                "control_scrambled_probability"):
+        assert 0 <= picasso[key] <= 1
+    fooling = manifest["fooling"]["metrics"]
+    for key in ("confidences", "pattern_confidences", "transfer_confidences", "pattern_transfer_confidences"):
+        assert len(fooling[key]) == 10 and all(0 <= v <= 1 for v in fooling[key])
+    assert 0 < fooling["test_accuracy"] <= 1 and 0 <= fooling["real_digits_at_bar"] <= 1
+
+
+def test_structure_measure_tells_structure_from_noise() -> None:
+    import math
+
+    import torch
+
+    sys.path.insert(0, str(ROOT / "figures"))
+    try:
+        from feature_maps import structure
+    finally:
+        sys.path.remove(str(ROOT / "figures"))
+    torch.manual_seed(0)
+    noise = torch.randn(16, 3, 7, 7)
+    r = torch.arange(7.0) - 3
+    y, x = torch.meshgrid(r, r, indexing="ij")
+    envelope = torch.exp(-(x**2 + y**2) / 8)
+    edges = torch.stack([envelope * torch.cos(2 * math.pi * (x * math.cos(t) + y * math.sin(t)) / 5)
+                         for t in torch.linspace(0, 3, 16)])
+    assert structure(noise) < 0.2
+    assert structure(edges[:, None].expand(16, 3, 7, 7)) > 2 * structure(noise)
+
+
+def test_picasso_negatives_and_the_swap() -> None:
+    import torch
+
+    sys.path.insert(0, str(ROOT / "figures"))
+    try:
+        import picasso
+    finally:
+        sys.path.remove(str(ROOT / "figures"))
+    g = torch.Generator().manual_seed(0)
+    parts = picasso.face_parts(g, 1, "cpu")
+    state = g.get_state()
+    face = picasso.draw_face(g, parts, "cpu")[0]
+    g.set_state(state)
+    swapped = picasso.draw_face(g, parts, "cpu", swap=True)[0]
+    cy = int(parts["cy"])
+    # The swap moves dark parts (eyes) below the centre and the mouth above it; the rest is identical.
+    assert (face[:cy - 1] < 0.3).sum() > (swapped[:cy - 1] < 0.3).sum() - 20
+    changed = (face - swapped).abs() > 0.05
+    assert 0 < changed.float().mean() < 0.2
+
+
+def test_verify_rebuilds_and_compares(seed_project: Path) -> None:
+    result = run_blog("figures", "max_pooling", "-s", str(seed_project / "site_src"), "--quick", "--verify",
+                      "--device", "cpu")
+    assert result.exit_code == 0, result.output
+    assert "max_pooling      ok       mean |Δ| 0.00, max 0" in result.stdout
+    assert "verified 1 figure(s): 1 ok, 0 with problems" in result.stdout
+
+
+TOY_BARRED = '''
+OUTPUTS = {"/img/good.png": "a good figure"}
+BARS = {"answer": 100}
+
+def make(ctx):
+    from PIL import Image
+    ctx.save(Image.new("RGB", (8, 8), "white"), "/img/good.png")
+    return {"answer": 42}
+'''
+
+
+def test_metrics_below_their_bars_warn_and_fail_verify(tmp_path: Path) -> None:
+    project = toy_project(tmp_path, {"good.py": TOY_BARRED})
+    built = run_blog("build", "-s", str(project / "site_src"))
+    assert built.exit_code == 0
+    assert "good.py: metric answer = 42 is below its bar 100" in built.stderr
+    assert run_blog("build", "-s", str(project / "site_src"), "--strict").exit_code == 1
+    checked = run_blog("figures", "-s", str(project / "site_src"), "--verify")
+    assert checked.exit_code == 1
+    assert "good             PROBLEM" in checked.stdout and "below its bar 100" in checked.stdout
+
+
+def test_verify_notices_a_figure_that_no_longer_reproduces(tmp_path: Path) -> None:
+    project = toy_project(tmp_path, {"good.py": TOY_GOOD})
+    run_blog("figures", "-s", str(project / "site_src"))
+    script = project / "figures/good.py"
+    (cached,) = (project / ".cache/figures/good").glob("*/img/good.png")
+    Image.new("RGB", (8, 8), "black").save(cached)  # as if the script drew something else last time
+    manifest_path = project / ".cache/figures/manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    import hashlib
+
+    manifest["figures"][0]["sha256"]["/img/good.png"] = hashlib.sha256(cached.read_bytes()).hexdigest()
+    manifest_path.write_text(json.dumps(manifest))
+    checked = run_blog("figures", "-s", str(project / "site_src"), "--verify")
+    assert checked.exit_code == 1, checked.stdout
+    assert "outputs differ from the cached ones (mean |Δ| 255.00 > 1.0)" in checked.stdout
+    assert script.exists()
