@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: site test lint clean
+.PHONY: site test serve check deploy figures bench lint clean
 
 site: $(STAMP)
 	$(BIN)/blog build
@@ -12,6 +12,21 @@ site: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+
+serve: $(STAMP)
+	$(BIN)/blog serve
+
+check: $(STAMP)
+	$(BIN)/blog check
+
+deploy: $(STAMP)
+	$(BIN)/blog deploy
+
+figures: $(STAMP)
+	$(BIN)/blog figures
+
+bench: $(STAMP)
+	$(BIN)/python bench/figures.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -1,4 +1,4 @@
-"""The `blog` command: build (and, as they land, serve, figures, new, check, deploy)."""
+"""The `blog` command: build, serve, figures, new, check, deploy."""
 
 from __future__ import annotations
 
@@ -107,6 +107,111 @@ def figures(names: tuple[str, ...], source: Path, force: bool, device: str | Non
     except BuildError as err:
         _fail(err)
     click.echo(_figure_summary(figure_set))
+
+
+@cli.command()
+@click.option("-s", "--source", type=click.Path(path_type=Path), default=Path("site_src"),
+              show_default=True, help="Site folder to build and watch.")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (0.0.0.0 shows the site to your network).")
+@click.option("--port", default=4000, show_default=True, type=int)
+@click.option("--open", "open_browser", is_flag=True, help="Open the site in a browser.")
+@click.option("--drafts", is_flag=True, default=None, help="Include unpublished posts and _drafts/.")
+@click.option("--future", is_flag=True, default=None, help="Include posts dated in the future.")
+@click.option("--quick", is_flag=True, default=None, help="Make stale figures with small settings.")
+@click.option("-v", "--verbose", is_flag=True, help="Log every request.")
+def serve(source: Path, host: str, port: int, open_browser: bool, drafts: bool | None, future: bool | None,
+          quick: bool | None, verbose: bool) -> None:
+    """Preview the site: rebuild on every change and reload open pages."""
+    from builder.serve import DevServer
+
+    _setup_logging(verbose)
+    if verbose:
+        logging.getLogger("builder.serve").setLevel(logging.DEBUG)
+    try:
+        server = DevServer(source, host, port, {"drafts": drafts, "future": future, "quick": quick},
+                           report=lambda line: click.echo(line, err=line.startswith("error")),
+                           progress=_FigureProgress())
+        server.start()
+    except BuildError as err:
+        _fail(err)
+    click.echo(f"serving {server.address}  (Ctrl-C stops; the output lives in a temporary folder)")
+    if open_browser:
+        import webbrowser
+
+        webbrowser.open(server.address)
+    try:
+        server.stop_event.wait()
+    except KeyboardInterrupt:
+        click.echo("stopping")
+    finally:
+        server.stop()
+
+
+@cli.command()
+@click.argument("title")
+@click.option("-s", "--source", type=click.Path(path_type=Path), default=Path("site_src"), show_default=True)
+@click.option("--date", "day", default=None, help="YYYY-MM-DD  [default: today]")
+def new(title: str, source: Path, day: str | None) -> None:
+    """Start a new post called TITLE in _posts/."""
+    from datetime import date
+
+    from builder.content import new_post
+
+    try:
+        when = date.fromisoformat(day) if day else date.today()
+    except ValueError:
+        _fail(BuildError(f"--date must look like 2026-11-29, not {day!r}"))
+    try:
+        click.echo(new_post(source, title, when))
+    except BuildError as err:
+        _fail(err)
+
+
+@cli.command()
+@click.option("-s", "--source", type=click.Path(path_type=Path), default=Path("site_src"), show_default=True)
+@click.option("--quick", is_flag=True, default=None, help="Make stale figures with small settings.")
+def check(source: Path, quick: bool | None) -> None:
+    """Build into a temporary folder, then check every internal link, anchor and image."""
+    import dataclasses
+    import tempfile
+
+    from builder.build import build as run_build
+    from builder.check import check_site
+    from builder.config import load_config
+
+    _setup_logging(False)
+    with tempfile.TemporaryDirectory(prefix="blog-check-") as tmp:
+        try:
+            config = dataclasses.replace(load_config(source, quick=quick), destination=Path(tmp) / "site")
+            result = run_build(config, progress=_FigureProgress())
+        except BuildError as err:
+            _fail(err)
+        problems = check_site(result.site, config.destination)
+    errors = [p for p in problems if not p.warning]
+    for problem in problems:
+        click.echo(f"{'warning' if problem.warning else 'error'}: {problem}", err=True)
+    click.echo(f"checked {result.pages_written} pages: {len(errors)} broken, "
+               f"{len(problems) - len(errors)} warning(s)")
+    if errors:
+        sys.exit(1)
+
+
+@cli.command()
+@click.option("-s", "--source", type=click.Path(path_type=Path), default=Path("site_src"), show_default=True)
+@click.option("--remote", default="origin", show_default=True)
+@click.option("--branch", default="gh-pages", show_default=True)
+@click.option("-m", "--message", default=None, help="Commit message  [default: the source commit]")
+def deploy(source: Path, remote: str, branch: str, message: str | None) -> None:
+    """Build strictly and publish the site to a branch for GitHub Pages."""
+    from builder.deploy import deploy as run_deploy
+
+    _setup_logging(False)
+    try:
+        done = run_deploy(source, remote, branch, message, progress=_FigureProgress())
+    except BuildError as err:
+        _fail(err)
+    click.echo(f"published {done.commit} to {done.remote}/{done.branch}: {done.url}")
 
 
 def _list_figures(figure_module, config) -> None:

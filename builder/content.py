@@ -277,3 +277,20 @@ def group_categories(posts: list[Post]) -> list[Category]:
             names.setdefault(slug, name)
             by_slug.setdefault(slug, []).append(post)
     return [Category(names[s], s, tuple(by_slug[s])) for s in sorted(by_slug)]
+
+
+def new_post(source: Path, title: str, day: date) -> Path:
+    """Create `_posts/<date>-<slug>.md` with front matter; never overwrites."""
+    slug = slugify(title)
+    if not slug:
+        raise BuildError(f"the title {title!r} has no letters or digits to make a file name from")
+    path = source / "_posts" / f"{day.isoformat()}-{slug}.md"
+    if path.exists():
+        raise BuildError("a post with this date and title already exists; nothing was changed", path)
+    front = yaml.safe_dump({"layout": "post", "title": unicode_nfc(title), "categories": [],
+                            "mathjax": False, "published": True}, allow_unicode=True, sort_keys=False)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("x", encoding="utf-8") as f:  # "x": fail rather than overwrite, even in a race
+        f.write(f"---\n{front}---\n\nViết mở đầu ở đây. Ảnh có chú thích:\n\n"
+                "![Mô tả ảnh]({{ site.baseurl }}/images/ten-anh.jpg)\n\n_Chú thích_\n")
+    return path

@@ -54,6 +54,7 @@ class _FigureCaptions(Treeprocessor):
 
     def run(self, root: ET.Element) -> None:
         self.images: list[str] = []
+        self.placeholder_alts: list[tuple[str, str]] = []
         self._walk(root)
         if self.provenance:
             self._add_provenance(root)
@@ -83,6 +84,8 @@ class _FigureCaptions(Treeprocessor):
         for index, child in enumerate(children):
             if child.tag == "img":
                 self.images.append(child.get("src", ""))
+                if child.get("alt", "").strip().lower() in PLACEHOLDER_ALTS:
+                    self.placeholder_alts.append((child.get("src", ""), child.get("alt", "")))
             if child.tag in ("p", "li", "blockquote", "td", "th", "div", "em", "a", "strong"):
                 self._walk(child)
             if child.tag == "p" and _is_lone_image(child) and index + 1 < len(children):
@@ -185,6 +188,7 @@ def render_markdown(md: markdown.Markdown, text: str) -> Rendered:
         excerpt=excerpt_of(html),
         words=len(plain_text(_PROVENANCE.sub("", html)).split()),
         images=tuple(figures.images),
+        placeholder_alts=tuple(figures.placeholder_alts),
     )
 
 

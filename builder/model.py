@@ -69,6 +69,7 @@ class Rendered:
     excerpt: str = ""  # plain text
     words: int = 0
     images: tuple[str, ...] = ()  # site paths of local images the body shows
+    placeholder_alts: tuple[tuple[str, str], ...] = ()  # (src, alt) of images without real alt text
 
     @property
     def reading_minutes(self) -> int:

@@ -1,0 +1,99 @@
+"""`blog check`: every internal link, #anchor and image of the built site must resolve.
+
+Problems are reported against the source file that produced the page (`post file: problem`);
+images whose alt text is a placeholder or empty are warnings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from builder.model import Site
+
+LINK_ATTRIBUTES = {"a": "href", "link": "href", "img": "src", "script": "src", "source": "src",
+                   "iframe": "src"}
+
+
+@dataclass(frozen=True)
+class Problem:
+    where: str  # the source file, or the generated page
+    message: str
+    warning: bool = False
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+
+class _Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.links: list[str] = []
+        self.ids: set[str] = set()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if values.get("id"):
+            self.ids.add(values["id"])
+        if tag == "a" and values.get("name"):
+            self.ids.add(values["name"])
+        attribute = LINK_ATTRIBUTES.get(tag)
+        if attribute and values.get(attribute):
+            self.links.append(values[attribute])
+        for candidate in (values.get("srcset") or "").split(","):
+            if candidate.strip():
+                self.links.append(candidate.split()[0])
+
+
+def check_site(site: Site, root: Path) -> list[Problem]:
+    """Links and anchors in every HTML file under `root`, and placeholder alt texts."""
+    baseurl = site.config.baseurl
+    sources = {doc.output_path: str(doc.source) for doc in [*site.posts, *site.pages]}
+    parsed: dict[Path, _Links] = {}
+
+    def parse(page: Path) -> _Links:
+        if page not in parsed:
+            parser = _Links()
+            parser.feed(page.read_text(encoding="utf-8", errors="replace"))
+            parsed[page] = parser
+        return parsed[page]
+
+    problems = []
+    for page in sorted(root.rglob("*.html")):
+        rel = page.relative_to(root).as_posix()
+        where = sources.get(rel, f"{rel} (built-in page)")
+        for url in dict.fromkeys(parse(page).links):
+            problem = _check_link(url, page, root, baseurl, parse)
+            if problem:
+                problems.append(Problem(where, problem))
+    for doc in [*site.posts, *site.pages]:
+        for src, alt in site.rendered[doc.rel].placeholder_alts:
+            text = f"placeholder alt text {alt!r}" if alt.strip() else "no alt text"
+            problems.append(Problem(str(doc.source), f"image {src} has {text}", warning=True))
+    return problems
+
+
+def _check_link(url: str, page: Path, root: Path, baseurl: str, parse) -> str | None:
+    parts = urlsplit(url)
+    if parts.scheme or url.startswith("//"):
+        return None  # external: not checked (no network at build time)
+    if not parts.path:
+        if parts.fragment and parts.fragment not in parse(page).ids:
+            return f"anchor #{parts.fragment} does not exist on this page"
+        return None
+    path = unquote(parts.path)
+    if not path.startswith("/"):
+        target = (page.parent / path).resolve()
+    elif baseurl and not (path + "/").startswith(baseurl + "/"):
+        return f"link {url} does not start with the baseurl {baseurl}"
+    else:
+        target = root / path[len(baseurl):].lstrip("/")
+    if target.is_dir():
+        target = target / "index.html"
+    if not target.is_file():
+        return f"broken link {url}: nothing is built there"
+    if parts.fragment and target.suffix == ".html" and parts.fragment not in parse(target).ids:
+        return f"broken anchor {url}: no element with id {parts.fragment!r}"
+    return None

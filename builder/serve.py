@@ -1,0 +1,285 @@
+"""`blog serve`: build in-process into a temporary folder, serve it, rebuild on change, and
+reload every open page.
+
+Each successful build goes into a fresh folder and the server switches to it in one step, so
+no request ever sees a half-built site. A failed rebuild keeps the last good site and shows
+the error over every page until the file is fixed. The reload script is added to HTML as it is
+served; nothing injected is ever written to disk.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import errno
+import json
+import logging
+import mimetypes
+import shutil
+import tempfile
+import threading
+from collections.abc import Callable
+from html import escape
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from builder.build import BuildResult, build
+from builder.config import load_config
+from builder.errors import BuildError
+
+log = logging.getLogger(__name__)
+
+LIVERELOAD_PATH = "/__livereload"
+POLL_SECONDS = 25
+DEBOUNCE_MS = 150
+IGNORED_PARTS = {".cache", "__pycache__", ".git", "_site", ".venv"}
+MIME_TYPES = {  # what mimetypes does not know everywhere
+    ".xml": "application/xml", ".json": "application/json", ".webp": "image/webp",
+    ".avif": "image/avif", ".svg": "image/svg+xml", ".js": "text/javascript", ".css": "text/css",
+    ".woff2": "font/woff2", ".ico": "image/x-icon", ".py": "text/plain",
+}
+TEXT_TYPES = ("text/", "application/xml", "application/json", "image/svg+xml")
+RELOAD_SCRIPT = """<script>(function () {
+  var version = %d;
+  function poll() {
+    fetch("%s?v=" + version, {cache: "no-store"}).then(function (r) { return r.json(); })
+      .then(function (state) { if (state.version !== version) { location.reload(); } else { poll(); } })
+      .catch(function () { setTimeout(poll, 1000); });
+  }
+  poll();
+})();</script>"""
+OVERLAY = """<div id="blog-serve-error" role="alert" style="position:fixed;inset:auto 0 0 0;z-index:99999;
+max-height:60vh;overflow:auto;margin:0;padding:1rem 1.25rem;background:#2b0b0b;color:#ffe9e9;
+font:14px/1.5 ui-monospace,Menlo,Consolas,monospace;border-top:4px solid #e5484d;white-space:pre-wrap">
+<strong>Lỗi khi dựng lại trang (đang hiển thị bản dựng tốt gần nhất):</strong>
+%s</div>"""
+
+
+class LiveSite:
+    """The last good build, a version that changes on every rebuild, and the last error."""
+
+    def __init__(self) -> None:
+        self.changed = threading.Condition()
+        self.root: Path | None = None
+        self.version = 0
+        self.error: str | None = None
+        self.result: BuildResult | None = None
+
+    def publish(self, root: Path, result: BuildResult) -> None:
+        with self.changed:
+            self.root, self.result, self.error = root, result, None
+            self.version += 1
+            self.changed.notify_all()
+
+    def fail(self, message: str) -> None:
+        with self.changed:
+            self.error = message
+            self.version += 1
+            self.changed.notify_all()
+
+    def wait(self, seen: int, timeout: float) -> tuple[int, str | None]:
+        """Block until the version differs from `seen` (or the timeout passes)."""
+        with self.changed:
+            self.changed.wait_for(lambda: self.version != seen, timeout=timeout)
+            return self.version, self.error
+
+
+class DevServer:
+    """Builds, serves and watches one site; `start()` returns once the first build is done."""
+
+    def __init__(self, source: Path, host: str = "127.0.0.1", port: int = 4000,
+                 overrides: dict[str, Any] | None = None, report: Callable[[str], None] = log.info,
+                 progress=None):
+        self.source = source
+        self.overrides = overrides or {}
+        self.report = report
+        self.progress = progress
+        self.live = LiveSite()
+        self.workdir = Path(tempfile.mkdtemp(prefix="blog-serve-"))
+        self.builds = 0
+        self.stop_event = threading.Event()
+        self.baseurl = ""
+        try:
+            self.httpd = ThreadingHTTPServer((host, port), _handler_for(self))
+        except OSError as err:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+            if err.errno == errno.EADDRINUSE:
+                raise BuildError(f"port {port} on {host} is already in use (another `blog serve`?); "
+                                 f"choose another with --port") from None
+            raise BuildError(f"cannot listen on {host}:{port}: {err.strerror}") from None
+        self.httpd.daemon_threads = True
+        self.threads: list[threading.Thread] = []
+
+    @property
+    def address(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}{self.baseurl}/"
+
+    def start(self) -> None:
+        self.rebuild()
+        for target in (self.httpd.serve_forever, self._watch):
+            thread = threading.Thread(target=target, daemon=True)
+            thread.start()
+            self.threads.append(thread)
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        for thread in self.threads:
+            thread.join(timeout=5)
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def rebuild(self, changes: str = "") -> None:
+        """Build into a fresh folder; on success serve it, on failure keep the last good one."""
+        self.builds += 1
+        destination = self.workdir / f"build-{self.builds}"
+        try:
+            config = load_config(self.source, **self.overrides)
+            config = dataclasses.replace(config, destination=destination)
+            self.baseurl = config.baseurl
+            result = build(config, progress=self.progress)
+        except BuildError as err:
+            self.live.fail(str(err))
+            self.report(f"error: {err}")
+            return
+        previous = self.live.root
+        self.live.publish(destination, result)
+        figures = result.site.figures
+        ran = f", {figures.ran} figure(s) made" if figures.ran else ""
+        self.report(f"{'rebuilt' if changes else 'built'} in {result.seconds:.2f} s{ran}{changes}")
+        if previous is not None:  # requests still reading it finish first; then it goes
+            threading.Timer(10, shutil.rmtree, args=(previous,), kwargs={"ignore_errors": True}).start()
+
+    def _watch(self) -> None:
+        import watchfiles
+
+        paths = [p for p in (self.source, self.source.parent / "figures") if p.exists()]
+        for changes in watchfiles.watch(*paths, stop_event=self.stop_event, debounce=DEBOUNCE_MS, step=50,
+                                        watch_filter=_relevant, raise_interrupt=False):
+            names = sorted({Path(path).name for _, path in changes})
+            self.rebuild(f" ({', '.join(names[:3])}{'…' if len(names) > 3 else ''} changed)")
+
+
+def _relevant(change, path: str) -> bool:
+    parts = set(Path(path).parts)
+    name = Path(path).name
+    return not (parts & IGNORED_PARTS or name.startswith(".#") or name.endswith(("~", ".swp", ".tmp")))
+
+
+def _handler_for(server: DevServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(_SiteHandler):
+        dev = server
+
+    return Handler
+
+
+class _SiteHandler(BaseHTTPRequestHandler):
+    dev: DevServer
+    server_version = "blog-serve"
+    timeout = 30  # a silent client does not hold a thread forever
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (the library's name)
+        log.debug("%s %s", self.address_string(), format % args)
+
+    def do_HEAD(self) -> None:  # noqa: N802 (the library's name)
+        self._respond(head=True)
+
+    def do_GET(self) -> None:  # noqa: N802
+        self._respond(head=False)
+
+    def _respond(self, head: bool) -> None:
+        url = urlsplit(self.path)
+        if url.path == LIVERELOAD_PATH:
+            return self._long_poll(url.query)
+        live = self.dev.live
+        root, baseurl = live.root, self.dev.baseurl
+        if root is None:
+            return self._send(HTTPStatus.INTERNAL_SERVER_ERROR, b"", "text/html", head, overlay=True)
+        path = url.path
+        if baseurl and path in ("/", baseurl):
+            return self._redirect(baseurl + "/")
+        if baseurl:
+            if not path.startswith(baseurl + "/"):
+                return self._not_found(root, head)
+            path = path[len(baseurl):]
+        target = _safe_target(root, path)
+        if target is None:
+            return self._send(HTTPStatus.FORBIDDEN, b"403 Forbidden\n", "text/plain", head)
+        if target.is_dir():
+            if not path.endswith("/"):
+                return self._redirect(baseurl + path + "/")
+            target = target / "index.html"
+        if not target.is_file():
+            return self._not_found(root, head)
+        self._send(HTTPStatus.OK, target.read_bytes(), _content_type(target), head)
+
+    def _not_found(self, root: Path, head: bool) -> None:
+        page = root / "404.html"
+        body = page.read_bytes() if page.is_file() else b"404 Not Found\n"
+        self._send(HTTPStatus.NOT_FOUND, body, "text/html" if page.is_file() else "text/plain", head)
+
+    def _redirect(self, location: str) -> None:
+        self.send_response(HTTPStatus.FOUND)
+        self.send_header("Location", location)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def _long_poll(self, query: str) -> None:
+        try:
+            seen = int(parse_qs(query).get("v", ["-1"])[0])
+        except ValueError:
+            seen = -1
+        version, error = self.dev.live.wait(seen, POLL_SECONDS)
+        body = json.dumps({"version": version, "error": error}, ensure_ascii=False).encode()
+        self._send(HTTPStatus.OK, body, "application/json", head=False)
+
+    def _send(self, status: HTTPStatus, body: bytes, content_type: str, head: bool,
+              overlay: bool = False) -> None:
+        if content_type == "text/html":
+            body = self._decorate(body, overlay)
+        if content_type.startswith(TEXT_TYPES):
+            content_type += "; charset=utf-8"
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        if not head:
+            self.wfile.write(body)
+
+    def _decorate(self, body: bytes, force_overlay: bool) -> bytes:
+        """The reload script, and the error overlay while the last rebuild failed."""
+        live = self.dev.live
+        extra = RELOAD_SCRIPT % (live.version, LIVERELOAD_PATH)
+        if live.error or force_overlay:
+            extra = OVERLAY % escape(live.error or "the first build failed") + extra
+        text = body.decode("utf-8", errors="replace")
+        index = text.lower().rfind("</body>")
+        text = text[:index] + extra + text[index:] if index >= 0 else text + extra
+        return text.encode("utf-8")
+
+
+def _safe_target(root: Path, path: str) -> Path | None:
+    """The file a URL path names inside `root`, or None if it would leave it in any way."""
+    decoded = unquote(path)
+    if "\x00" in decoded or "\\" in decoded:
+        return None
+    parts = [p for p in decoded.split("/") if p]
+    if any(p in ("..", ".") for p in parts):
+        return None
+    target = root.joinpath(*parts) if parts else root
+    try:
+        resolved = target.resolve()
+    except (OSError, RuntimeError):
+        return None
+    if not resolved.is_relative_to(root.resolve()):
+        return None  # a symlink pointing outside the output
+    return target
+
+
+def _content_type(path: Path) -> str:
+    suffix = path.suffix.lower()
+    return MIME_TYPES.get(suffix) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"

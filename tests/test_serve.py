@@ -1,0 +1,193 @@
+"""`blog serve`: a real server on a free port, real files edited, real HTTP requests."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import shutil
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from builder.errors import BuildError
+from builder.serve import DevServer, _content_type
+from tests.conftest import FIXTURES, run_blog
+
+POST = "_posts/2019-12-31-cu-nhat.md"
+POST_URL = "/hoc-may/2019/12/31/cu-nhat/"
+FIGURE = '''
+OUTPUTS = {"/images/%s.png": "%s"}
+
+def make(ctx):
+    from PIL import Image
+    ctx.save(Image.new("RGB", (4, 4), "white"), "/images/%s.png")
+'''
+
+
+def start(tmp_path: Path, figures: bool) -> DevServer:
+    shutil.copytree(FIXTURES / "basic", tmp_path / "site_src")
+    if figures:
+        (tmp_path / "figures").mkdir()
+        for name in ("mot", "hai"):
+            (tmp_path / "figures" / f"{name}.py").write_text(FIGURE % (name, name, name))
+    dev = DevServer(tmp_path / "site_src", port=0, report=lambda line: None)
+    dev.start()
+    return dev
+
+
+@pytest.fixture
+def server(tmp_path: Path):
+    dev = start(tmp_path, figures=False)
+    yield dev
+    dev.stop()
+
+
+@pytest.fixture
+def figure_server(tmp_path: Path):
+    dev = start(tmp_path, figures=True)
+    yield dev
+    dev.stop()
+
+
+def request(dev: DevServer, path: str, method: str = "GET") -> tuple[int, dict, str]:
+    host, port = dev.httpd.server_address[:2]
+    connection = http.client.HTTPConnection(host, port, timeout=30)
+    connection.request(method, path)  # sent as written: no client-side normalising of ".."
+    response = connection.getresponse()
+    body = response.read().decode("utf-8", errors="replace")
+    connection.close()
+    return response.status, dict(response.getheaders()), body
+
+
+def wait_for_change(dev: DevServer, seen: int, seconds: float = 15) -> float:
+    started = time.monotonic()
+    while dev.live.version == seen:
+        assert time.monotonic() - started < seconds, "no rebuild happened"
+        time.sleep(0.02)
+    return time.monotonic() - started
+
+
+def test_an_edit_reaches_the_page_within_two_seconds(server: DevServer) -> None:
+    seen = server.live.version
+    answer: dict = {}
+
+    def long_poll() -> None:  # what the page's script does
+        answer["state"] = json.loads(request(server, f"/__livereload?v={seen}")[2])
+        answer["at"] = time.monotonic()
+
+    poller = threading.Thread(target=long_poll)
+    poller.start()
+    time.sleep(0.1)
+    edited_at = time.monotonic()
+    post = server.source / POST
+    post.write_text(post.read_text(encoding="utf-8").replace("Bài cũ nhất, video:", "Nội dung mới toanh."),
+                    encoding="utf-8")
+    poller.join(timeout=5)
+    assert answer["state"]["version"] > seen and answer["state"]["error"] is None
+    assert answer["at"] - edited_at < 2.0
+    status, _, body = request(server, POST_URL)
+    assert status == 200 and "Nội dung mới toanh." in body
+
+
+def test_reload_script_is_served_but_never_written(server: DevServer) -> None:
+    status, headers, body = request(server, "/")
+    assert status == 200 and headers["Content-Type"] == "text/html; charset=utf-8"
+    assert "/__livereload?v=" in body
+    for page in server.live.root.rglob("*.html"):
+        assert "__livereload" not in page.read_text(encoding="utf-8")
+    assert not (server.source.parent / "_site").exists()  # serve never writes _site/
+
+
+def test_a_figure_edit_remakes_that_figure_only(figure_server: DevServer) -> None:
+    server = figure_server
+    figures = server.live.result.site.figures
+    assert (figures.ran, figures.cached) == (2, 0)
+    seen = server.live.version
+    with (server.source.parent / "figures/hai.py").open("a") as f:
+        f.write("\n# sửa\n")
+    wait_for_change(server, seen, seconds=30)
+    figures = server.live.result.site.figures
+    assert (figures.ran, figures.cached, figures.failed) == (1, 1, 0)
+    assert request(server, "/images/hai.png")[0] == 200
+
+
+@pytest.mark.parametrize("path", [
+    "/../_config.yml", "/../../../../etc/passwd", "/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
+    "/assets/..%2f..%2f..%2fetc%2fpasswd", "/assets/%2e%2e/%2e%2e/_config.yml", "/.%2e/.%2e/etc/passwd",
+    "/images/..\\..\\etc\\passwd", "/%00/etc/passwd",
+])
+def test_nothing_outside_the_output_is_served(server: DevServer, path: str) -> None:
+    status, _, body = request(server, path)
+    assert status in (403, 404)
+    assert "root:" not in body and "title:" not in body
+
+
+def test_a_symlink_out_of_the_output_is_refused(server: DevServer, tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("bí mật")
+    os.symlink(secret, server.live.root / "link.txt")
+    os.symlink(tmp_path, server.live.root / "linkdir")
+    assert request(server, "/link.txt")[0] == 403
+    assert request(server, "/linkdir/secret.txt")[0] == 403
+
+
+def test_a_broken_edit_shows_an_overlay_and_keeps_the_old_site(server: DevServer) -> None:
+    post = server.source / POST
+    good = post.read_text(encoding="utf-8")
+    seen = server.live.version
+    post.write_text(good.replace("title: Bài cũ nhất", "title: [hỏng"), encoding="utf-8")
+    wait_for_change(server, seen)
+    assert f"{post}:3: invalid front matter" in server.live.error
+    status, _, body = request(server, POST_URL)
+    assert status == 200 and "Bài cũ nhất, video:" in body  # the last good page
+    assert 'id="blog-serve-error"' in body and "invalid front matter" in body
+    seen = server.live.version
+    post.write_text(good, encoding="utf-8")
+    wait_for_change(server, seen)
+    assert server.live.error is None
+    assert 'id="blog-serve-error"' not in request(server, POST_URL)[2]
+
+
+def test_missing_pages_get_the_404_page_and_head_works(server: DevServer) -> None:
+    status, headers, body = request(server, "/khong-co/")
+    assert status == 404 and "Không tìm thấy trang" in body
+    status, headers, body = request(server, "/", method="HEAD")
+    assert status == 200 and body == "" and int(headers["Content-Length"]) > 1000
+    assert request(server, "/category/hoc-may")[0] == 302  # a folder without its slash
+
+
+def test_content_types(figure_server: DevServer) -> None:
+    server = figure_server
+    expected = {"/feed.xml": "application/xml; charset=utf-8", "/figures.json": "application/json; charset=utf-8",
+                "/assets/theme/favicon.svg": "image/svg+xml; charset=utf-8",
+                "/assets/theme/theme.css": "text/css; charset=utf-8", "/images/mot.png": "image/png"}
+    for path, content_type in expected.items():
+        status, headers, _ = request(server, path)
+        assert (status, headers["Content-Type"]) == (200, content_type), path
+    assert _content_type(Path("a.webp")) == "image/webp" and _content_type(Path("a.avif")) == "image/avif"
+
+
+def test_a_port_in_use_is_a_clear_message(server: DevServer) -> None:
+    port = server.httpd.server_address[1]
+    with pytest.raises(BuildError, match=f"port {port} on 127.0.0.1 is already in use"):
+        DevServer(server.source, port=port)
+    result = run_blog("serve", "-s", str(server.source), "--port", str(port))
+    assert result.exit_code == 1 and "already in use" in result.stderr
+
+
+def test_baseurl_is_served_under_its_path(tmp_path: Path) -> None:
+    shutil.copytree(FIXTURES / "basic", tmp_path / "site_src")
+    dev = DevServer(tmp_path / "site_src", port=0, overrides={"baseurl": "/blog"}, report=lambda line: None)
+    dev.start()
+    try:
+        status, headers, _ = request(dev, "/")
+        assert status == 302 and headers["Location"] == "/blog/"
+        assert request(dev, "/blog/")[0] == 200
+        assert request(dev, "/blog" + POST_URL)[0] == 200
+        assert request(dev, POST_URL)[0] == 404
+        assert dev.address.endswith("/blog/")
+    finally:
+        dev.stop()
