@@ -48,8 +48,9 @@ def test_deploy_publishes_the_site_to_gh_pages_and_keeps_history(repo: Path, tmp
     assert "to origin/gh-pages: https://example.github.io/" in result.stdout
     remote = tmp_path / "remote.git"
     files = git(remote, "ls-tree", "-r", "--name-only", "gh-pages").splitlines()
-    for path in ("index.html", ".nojekyll", "CNAME", "hoc-may/2019/12/31/cu-nhat/index.html", "images/anh.png",
-                 "feed.xml", "figures.json"):
+    expected = ["index.html", ".nojekyll", "CNAME", "hoc-may/2019/12/31/cu-nhat/index.html",
+                "images/anh.png", "feed.xml", "figures.json"]
+    for path in expected:
         assert path in files
     assert git(remote, "rev-list", "--count", "gh-pages") == "1"
     # The current branch, index and working tree are untouched.

@@ -40,9 +40,10 @@ def test_check_passes_a_sound_site(tmp_path: Path) -> None:
 
 
 def test_check_reports_broken_links_anchors_and_images_by_post(tmp_site, tmp_path: Path) -> None:
+    body = ("[mất](/khong-co/) [neo](#khong-co-neo) [bài B]({% post_url 2020-01-02-b %}#sai) "
+            "![]({{ site.baseurl }}/img/x.png)")
     source = tmp_site({
-        "_posts/2020-01-01-a.md": post("A", "[mất](/khong-co/) [neo](#khong-co-neo) "
-                                            "[bài B]({% post_url 2020-01-02-b %}#sai) ![]({{ site.baseurl }}/img/x.png)"),
+        "_posts/2020-01-01-a.md": post("A", body),
         "_posts/2020-01-02-b.md": post("B", "## Đúng\n\n[tốt](#dung) ![an image alt text](/img/y.png)"),
         "img/y.png": b"\x89PNG",
     })

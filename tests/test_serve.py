@@ -161,7 +161,8 @@ def test_missing_pages_get_the_404_page_and_head_works(server: DevServer) -> Non
 
 def test_content_types(figure_server: DevServer) -> None:
     server = figure_server
-    expected = {"/feed.xml": "application/xml; charset=utf-8", "/figures.json": "application/json; charset=utf-8",
+    expected = {"/feed.xml": "application/xml; charset=utf-8",
+                "/figures.json": "application/json; charset=utf-8",
                 "/assets/theme/favicon.svg": "image/svg+xml; charset=utf-8",
                 "/assets/theme/theme.css": "text/css; charset=utf-8", "/images/mot.png": "image/png"}
     for path, content_type in expected.items():
