@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import shutil
@@ -17,7 +18,7 @@ from builder import content, feeds, figures, templates
 from builder.config import Config
 from builder.errors import BuildError
 from builder.liquid import LinkTables, LiquidRenderer
-from builder.markdown import Provenance, make_markdown, render_markdown
+from builder.markdown import Provenance, make_markdown, normalise_backslash_urls, render_markdown
 from builder.model import Document, Post, Rendered, Site
 
 log = logging.getLogger(__name__)
@@ -59,9 +60,9 @@ def gather_and_render(config: Config, figure_set: figures.FigureSet | None = Non
     posts, pages, static = content.gather(config)
     liquid = LiquidRenderer(_link_tables(config, posts, pages, static), config.baseurl, config.url)
     site_vars = _site_variables(config, posts)
-    md = make_markdown(_provenance(config, figure_set))
-    rendered = {doc.rel: _render_document(doc, liquid, md, site_vars)
-                for doc in [*posts, *pages]}
+    md = make_markdown(_provenance(config, figure_set), kramdown=config.markdown == "kramdown")
+    jekyll = config.markdown == "kramdown"
+    rendered = {doc.rel: _render_document(doc, liquid, md, site_vars, jekyll) for doc in [*posts, *pages]}
     site = Site(config=config, posts=tuple(posts), pages=tuple(pages),
                 static_files=tuple(static), categories=tuple(content.group_categories(posts)),
                 rendered=rendered, figures=figure_set)
@@ -82,12 +83,17 @@ def _provenance(config: Config, figure_set: figures.FigureSet) -> dict[str, Prov
     return notes
 
 
-def _render_document(doc: Document, liquid: LiquidRenderer, md, site_vars: dict) -> Rendered:
+def _render_document(doc: Document, liquid: LiquidRenderer, md, site_vars: dict, jekyll: bool) -> Rendered:
     context = {"site": site_vars, "page": _page_variables(doc)}
-    text = liquid.render(doc.body, context, doc.source, doc.body_line, doc.is_markdown)
-    if doc.is_markdown:
-        return render_markdown(md, text)
-    return Rendered(html=text, has_math='class="arithmatex"' in text)
+    # Jekyll runs Liquid over everything, code included ({% raw %} is how its posts protect code).
+    text = liquid.render(doc.body, context, doc.source, doc.body_line, doc.is_markdown and not jekyll)
+    rendered = render_markdown(md, text) if doc.is_markdown else Rendered(
+        html=text, has_math='class="arithmatex"' in text)
+    html, windows_paths = normalise_backslash_urls(rendered.html)
+    for path in windows_paths:
+        log.warning("%s: Windows-style path %s in a link or image, served as %s", doc.source, path,
+                    path.replace("\\", "/"))
+    return dataclasses.replace(rendered, html=html) if windows_paths else rendered
 
 
 def _link_tables(config: Config, posts: list[Post], pages: list, static: list[str]) -> LinkTables:

@@ -8,6 +8,7 @@ import unicodedata
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import yaml
 
@@ -22,6 +23,7 @@ RENDERED_SUFFIXES = (".md", ".markdown", ".html")
 # Jekyll leaves these out of every site unless told otherwise.
 DEFAULT_EXCLUDES = ("Gemfile", "Gemfile.lock", "node_modules", "vendor", "package.json",
                     "package-lock.json")
+GENERATED = ("feed.xml", "sitemap.xml", "robots.txt")  # made by the builder, never copied
 FRONT_MATTER_FENCE = re.compile(r"^---[ \t]*\r?$", re.M)
 FRONT_MATTER_END = re.compile(r"^(---|\.\.\.)[ \t]*\r?$", re.M)
 
@@ -95,6 +97,10 @@ def gather(config: Config) -> tuple[list[Post], list[Page], list[str]]:
         rel = path.relative_to(source).as_posix()
         if path.suffix.lower() in RENDERED_SUFFIXES and has_front_matter(path):
             pages.append(_read_page(path, rel, config))
+        elif rel in GENERATED or path.suffix.lower() in (".scss", ".sass") and has_front_matter(path):
+            # A Jekyll site's feed/sitemap templates and Sass entry points: the theme's own replace them.
+            replacement = rel if rel in GENERATED else "theme"
+            log.info("%s: not used; the built-in %s replaces it", path, replacement)
         else:
             static.append(rel)
     _check_unique_urls([*posts, *pages])
@@ -170,7 +176,10 @@ def _read_post(path: Path, folder: Path, config: Config) -> Post | None:
     front, body, body_line = split_front_matter(read_text(path), path)
     when = _post_date(front.get("date"), day, config, path)
     title = _text_field(front, "title", path) or slug.replace("-", " ")
-    categories = _words(front.get("categories", front.get("category")), "categories", path)
+    if "categories" in front or "category" not in front:
+        categories = _words(front.get("categories"), "categories", path)
+    else:  # Jekyll's singular key names one category, spaces and all
+        categories = (unicode_nfc(str(front["category"]).strip()),) if front["category"] else ()
     tags = _words(front.get("tags"), "tags", path)
     sub = path.parent.relative_to(folder).as_posix()
     name = path.stem if sub == "." else f"{sub}/{path.stem}"
@@ -249,7 +258,7 @@ def _post_url(front: dict[str, Any], config: Config, when: datetime, slug: str,
         "year": f"{when.year:04d}", "month": f"{when.month:02d}", "day": f"{when.day:02d}",
         "i_month": str(when.month), "i_day": str(when.day), "short_year": f"{when.year % 100:02d}",
         "y_day": f"{when.timetuple().tm_yday:03d}", "title": title, "slug": title,
-        "categories": "/".join(category_slug(c) for c in categories),
+        "categories": _url_categories(categories, jekyll=config.markdown == "kramdown"),
         "output_ext": ".html",
     }
     # Longest names first so :i_month is not read as :i followed by _month.
@@ -257,6 +266,14 @@ def _post_url(front: dict[str, Any], config: Config, when: datetime, slug: str,
     url = pattern.sub(lambda m: values[m.group(1)], permalink)
     url = re.sub(r"/{2,}", "/", url)
     return url if url.startswith("/") else "/" + url
+
+
+def _url_categories(categories: tuple[str, ...], jekyll: bool) -> str:
+    """`:categories` in a permalink. A Jekyll site keeps Jekyll's own URLs (lower-cased,
+    percent-escaped: "Computer Vision" -> "computer%20vision"); ours are ASCII slugs."""
+    if jekyll:
+        return "/".join(dict.fromkeys(quote(c.lower(), safe="!$&'()*+,;=:@-._~") for c in categories))
+    return "/".join(category_slug(c) for c in categories)
 
 
 def _check_unique_urls(documents: list) -> None:

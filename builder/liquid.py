@@ -23,6 +23,7 @@ from liquid.exceptions import LiquidError
 from liquid.tag import Tag
 from liquid.token import TOKEN_EXPRESSION, TOKEN_TAG, Token
 
+from builder.codeblocks import map_outside_code
 from builder.content import slugify
 from builder.errors import BuildError, line_of
 
@@ -50,6 +51,7 @@ class LiquidRenderer:
         env.add_tag(_IncludeTag)
         env.add_tag(_PostUrlTag)
         env.add_tag(_LinkTag)
+        env.add_tag(_HighlightTag)
         for name, func in _jekyll_filters(baseurl, url).items():
             env.add_filter(name, func)
         self.env = env
@@ -86,11 +88,6 @@ def _as_build_error(err: LiquidError, path: Path, first_line: int) -> BuildError
 
 # --- keeping code untouched -------------------------------------------------------------
 
-_FENCE = re.compile(r"^( {0,3})(`{3,}|~{3,})")
-_LIST_ITEM = re.compile(r"^\s*([-*+]|\d+[.)])\s")
-_CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`)((?:(?!\n[ \t]*\n).)+?)(?<!`)\1(?!`)", re.S)
-
-
 def _hold_code(text: str, held: list[str]) -> str:
     """Replace fenced/indented code blocks and code spans by placeholders.
 
@@ -102,51 +99,7 @@ def _hold_code(text: str, held: list[str]) -> str:
         held.append(chunk)
         return f"\ue000{len(held) - 1}{chunk.count(chr(10)) * chr(10)}\ue001"
 
-    out: list[str] = []
-    lines = text.splitlines(keepends=True)
-    i = 0
-    prev_blank, prev_text = True, ""
-    while i < len(lines):
-        line = lines[i]
-        fence = _FENCE.match(line)
-        if fence:
-            j = _fence_end(lines, i, fence.group(2))
-            out.append(hold("".join(lines[i:j])))
-            i, prev_blank, prev_text = j, False, ""
-            continue
-        if _is_indented_code_start(line, prev_blank, prev_text):
-            j = i
-            while j < len(lines) and (not lines[j].strip() or _indented(lines[j])):
-                j += 1
-            while j > i and not lines[j - 1].strip():  # trailing blank lines are not code
-                j -= 1
-            out.append(hold("".join(lines[i:j])))
-            i, prev_blank, prev_text = j, False, ""
-            continue
-        out.append(line)
-        if line.strip():
-            prev_text = line
-        prev_blank = not line.strip()
-        i += 1
-    return _CODE_SPAN.sub(lambda m: hold(m.group(0)), "".join(out))
-
-
-def _fence_end(lines: list[str], start: int, fence: str) -> int:
-    closing = re.compile(r"^ {0,3}" + re.escape(fence[0]) + "{" + str(len(fence)) + r",}\s*$")
-    for j in range(start + 1, len(lines)):
-        if closing.match(lines[j]):
-            return j + 1
-    return len(lines)
-
-
-def _indented(line: str) -> bool:
-    return line.startswith(("    ", "\t"))
-
-
-def _is_indented_code_start(line: str, prev_blank: bool, prev_text: str) -> bool:
-    # After a list item (or its indented continuation), indentation continues the list.
-    return (prev_blank and _indented(line) and bool(line.strip())
-            and not _LIST_ITEM.match(prev_text) and not _indented(prev_text))
+    return map_outside_code(text, lambda chunk: chunk, hold)
 
 
 # --- Jekyll's tags ----------------------------------------------------------------------
@@ -257,6 +210,58 @@ class _LinkTag(_RawExpressionTag):
         if url is None:
             raise _fail(node, f"link: no file {node.expression!r} in the site", context)
         return buffer.write(url)
+
+
+class _HighlightNode(Node):
+    __slots__ = ("language", "line_numbers", "block")
+
+    def __init__(self, token: Token, language: str, line_numbers: bool, block):
+        super().__init__(token)
+        self.language, self.line_numbers, self.block = language, line_numbers, block
+        self.blank = False
+
+    def __str__(self) -> str:
+        return f"{{% highlight {self.language} %}}{self.block}{{% endhighlight %}}"
+
+    def render_to_output(self, context, buffer: TextIO) -> int:
+        inner = context.get_buffer(buffer)
+        self.block.render(context, inner)
+        return buffer.write(highlight_block(inner.getvalue(), self.language, self.line_numbers))
+
+
+class _HighlightTag(Tag):
+    """Jekyll's `{% highlight LANG [linenos] %}...{% endhighlight %}`, coloured by Pygments."""
+
+    name = "highlight"
+    end = "endhighlight"
+
+    def parse(self, stream):
+        from liquid.parser import get_parser
+        from liquid.token import TOKEN_EOF
+
+        token = stream.eat(TOKEN_TAG)
+        words = []
+        if stream.current.kind == TOKEN_EXPRESSION:
+            words = stream.current.value.split()
+            next(stream)
+        block = get_parser(self.env).parse_block(stream, frozenset(("endhighlight", TOKEN_EOF)))
+        stream.expect(TOKEN_TAG, value="endhighlight")
+        return _HighlightNode(token, words[0] if words else "text", "linenos" in words[1:], block)
+
+
+def highlight_block(code: str, language: str, line_numbers: bool) -> str:
+    """A raw HTML block (blank lines around it, so Markdown passes it through untouched)."""
+    from pygments import highlight
+    from pygments.formatters import HtmlFormatter
+    from pygments.lexers import get_lexer_by_name
+    from pygments.util import ClassNotFound
+
+    try:
+        lexer = get_lexer_by_name(language)
+    except ClassNotFound:
+        lexer = get_lexer_by_name("text")
+    formatter = HtmlFormatter(cssclass="highlight", linenos="table" if line_numbers else False)
+    return "\n\n" + highlight(code.strip("\n") + "\n", lexer, formatter).strip() + "\n\n"
 
 
 # --- Jekyll's filters -------------------------------------------------------------------

@@ -145,13 +145,24 @@ class _FigureExtension(Extension):
         md.treeprocessors.register(_FigureCaptions(md, self.provenance), "figure_captions", 8)
 
 
-def make_markdown(provenance: dict[str, Provenance] | None = None) -> markdown.Markdown:
-    """A Markdown converter; `provenance` maps image URLs to how those images were made."""
+def make_markdown(provenance: dict[str, Provenance] | None = None,
+                  kramdown: bool = False) -> markdown.Markdown:
+    """A Markdown converter; `provenance` maps image URLs to how those images were made.
+
+    `kramdown=True` reads as Jekyll's kramdown (GFM input) does: see `builder.kramdown`.
+    """
+    common = ["tables", "footnotes", "toc", "pymdownx.magiclink", "pymdownx.superfences",
+              "pymdownx.highlight", _FigureExtension(provenance or {})]
+    if kramdown:
+        from builder.kramdown import KramdownExtension
+
+        # kramdown has inline attribute lists, Markdown inside HTML with markdown="1", and
+        # typographic quotes and dashes on by default; its math is handled by the extension.
+        extensions = [*common, "attr_list", "md_in_html", "smarty", KramdownExtension()]
+    else:
+        extensions = [*common, "pymdownx.arithmatex"]
     return markdown.Markdown(
-        extensions=[
-            "tables", "footnotes", "toc", "pymdownx.arithmatex", "pymdownx.magiclink",
-            "pymdownx.superfences", "pymdownx.highlight", _FigureExtension(provenance or {}),
-        ],
+        extensions=extensions,
         extension_configs={
             "toc": {"slugify": _heading_id, "toc_depth": "1-3"},
             "pymdownx.arithmatex": {"generic": True},
@@ -161,6 +172,20 @@ def make_markdown(provenance: dict[str, Provenance] | None = None) -> markdown.M
         },
         output_format="html",
     )
+
+
+_BACKSLASH_URL = re.compile(r'(\s(?:src|href)=")(\\[^"]*)"')
+
+
+def normalise_backslash_urls(html: str) -> tuple[str, list[str]]:
+    """`<img src="\\assets\\x.png">` (a Windows path pasted into HTML) -> `/assets/x.png`."""
+    found: list[str] = []
+
+    def fix(match: re.Match) -> str:
+        found.append(match.group(2))
+        return f'{match.group(1)}{match.group(2).replace(chr(92), "/")}"'
+
+    return _BACKSLASH_URL.sub(fix, html), found
 
 
 def unindent_headings(text: str) -> str:

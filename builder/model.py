@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from builder.config import Config
 from builder.figures import FigureSet
@@ -30,7 +31,7 @@ class Document:
     @property
     def output_path(self) -> str:
         """Output file relative to the destination, e.g. "2018/06/28/slug/index.html"."""
-        path = self.url.lstrip("/")
+        path = unquote(self.url.lstrip("/"))  # "/computer%20vision/x/" is the folder "computer vision"
         if not path or path.endswith("/"):
             path += "index.html"
         return path

@@ -1,0 +1,1 @@
+# a Jekyll plugin: never run
