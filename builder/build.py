@@ -8,13 +8,13 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from builder import content, feeds, figures, templates
+from builder import content, feeds, figures, images, templates
 from builder.config import Config
 from builder.errors import BuildError
 from builder.liquid import LinkTables, LiquidRenderer
@@ -60,26 +60,58 @@ def gather_and_render(config: Config, figure_set: figures.FigureSet | None = Non
     posts, pages, static = content.gather(config)
     liquid = LiquidRenderer(_link_tables(config, posts, pages, static), config.baseurl, config.url)
     site_vars = _site_variables(config, posts)
-    md = make_markdown(_provenance(config, figure_set), kramdown=config.markdown == "kramdown")
+    responsive = _responsive_images(config, figure_set)
+    md = make_markdown(_provenance(config, figure_set, responsive), kramdown=config.markdown == "kramdown",
+                       image_size=_static_image_sizes(config, static))
     jekyll = config.markdown == "kramdown"
     rendered = {doc.rel: _render_document(doc, liquid, md, site_vars, jekyll) for doc in [*posts, *pages]}
     site = Site(config=config, posts=tuple(posts), pages=tuple(pages),
                 static_files=tuple(static), categories=tuple(content.group_categories(posts)),
-                rendered=rendered, figures=figure_set)
+                rendered=rendered, figures=figure_set, images=responsive)
     _warn_missing_images(site)
     return site
 
 
-def _provenance(config: Config, figure_set: figures.FigureSet) -> dict[str, Provenance]:
-    """Image URL -> how it was made, for every generated image."""
+def _responsive_images(config: Config, figure_set: figures.FigureSet) -> dict[str, images.Responsive]:
+    """AVIF and WebP variants of every generated JPEG (made once, then cached)."""
+    jpegs = {}
+    for path, file in figure_set.files.items():
+        size = figure_set.entries[path].get("images", {}).get(path, {})
+        if path.lower().endswith((".jpg", ".jpeg")) and size.get("width"):
+            jpegs[path] = (file, size["width"], size["height"])
+    return images.responsive_images(jpegs, config.cache_dir)
+
+
+def _static_image_sizes(config: Config, static: list[str]) -> Callable[[str], tuple[int, int] | None]:
+    """Width and height of an image in the site's own files, by URL (read once each)."""
+    available = set(static)
+    known: dict[str, tuple[int, int] | None] = {}
+
+    def size(src: str) -> tuple[int, int] | None:
+        path = _site_path(src, config.baseurl)
+        if path is None or path.lstrip("/") not in available:
+            return None
+        if path not in known:
+            known[path] = images.image_size(config.source / path.lstrip("/"))
+        return known[path]
+
+    return size
+
+
+def _provenance(config: Config, figure_set: figures.FigureSet,
+                responsive: dict[str, images.Responsive]) -> dict[str, Provenance]:
+    """Image URL -> how it was made (and its variants), for every generated image."""
     alts = {path: alt for figure in figure_set.figures for path, alt in figure.outputs.items()}
     notes = {}
     for path, entry in figure_set.entries.items():
         size = entry.get("images", {}).get(path, {})
+        variants = responsive.get(path)
+        sources = tuple((mime, variants.srcset(mime, config.baseurl)) for mime in variants.sources) \
+            if variants else ()
         notes[config.baseurl + path] = Provenance(
             script=entry["script"], href=config.baseurl + "/" + entry["script"],
             device=entry["device"], seconds=entry["seconds"], alt=alts.get(path, ""),
-            width=size.get("width", 0), height=size.get("height", 0))
+            width=size.get("width", 0), height=size.get("height", 0), sources=sources)
     return notes
 
 
@@ -167,6 +199,8 @@ def _copies(site: Site) -> dict[str, Path]:
     copies = templates.theme_files()
     copies.update({rel: site.config.source / rel for rel in site.static_files})
     copies.update({path.lstrip("/"): file for path, file in site.figures.files.items()})
+    for variants in site.images.values():
+        copies.update({path.lstrip("/"): file for path, file in variants.files.items()})
     if site.figures.figures:  # publish the scripts so every provenance note links to its source
         folder = site.config.figures_dir
         copies.update({f"figures/{p.name}": p for p in sorted(folder.glob("*.py"))})

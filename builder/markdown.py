@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import dataclass
 from html import unescape
 from pathlib import Path
@@ -14,6 +15,7 @@ from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
 
 from builder.content import slugify
+from builder.images import BODY_SIZES
 from builder.model import Heading, Rendered
 
 EXCERPT_WORDS = 45
@@ -41,6 +43,7 @@ class Provenance:
     alt: str
     width: int = 0
     height: int = 0
+    sources: tuple[tuple[str, str], ...] = ()  # (MIME type, srcset) for <picture>
 
 
 class _FigureCaptions(Treeprocessor):
@@ -48,30 +51,50 @@ class _FigureCaptions(Treeprocessor):
     becomes `<figure><img><figcaption>`; the rest of that paragraph stays a paragraph.
     Generated images also get their declared alt text, size and a provenance note."""
 
-    def __init__(self, md: markdown.Markdown, provenance: dict[str, Provenance]):
+    def __init__(self, md: markdown.Markdown, provenance: dict[str, Provenance], image_size):
         super().__init__(md)
         self.provenance = provenance
+        self.image_size = image_size
 
     def run(self, root: ET.Element) -> None:
         self.images: list[str] = []
         self.placeholder_alts: list[tuple[str, str]] = []
         self._walk(root)
+        self._decorate_images(root)
         if self.provenance:
             self._add_provenance(root)
 
+    def _decorate_images(self, root: ET.Element) -> None:
+        """Size on every image (no layout shift), lazy loading after the first, and for generated
+        images their declared alt text and a <picture> offering AVIF and WebP at several widths."""
+        parents = {child: parent for parent in root.iter() for child in parent}
+        for index, img in enumerate(list(root.iter("img"))):
+            if index > 0:
+                img.set("loading", "lazy")
+                img.set("decoding", "async")
+            made = self.provenance.get(img.get("src", ""))
+            size = (made.width, made.height) if made and made.width else self.image_size(img.get("src", ""))
+            if size:
+                img.set("width", str(size[0]))
+                img.set("height", str(size[1]))
+            if made is None:
+                continue
+            if img.get("alt", "").strip().lower() in PLACEHOLDER_ALTS:
+                img.set("alt", made.alt)
+            if made.sources:
+                parent = parents[img]
+                picture = ET.Element("picture")
+                for mime, srcset in made.sources:
+                    ET.SubElement(picture, "source", {"type": mime, "srcset": srcset, "sizes": BODY_SIZES})
+                picture.tail, img.tail = img.tail, None
+                parent.insert(list(parent).index(img), picture)
+                parent.remove(img)
+                picture.append(img)
+
     def _add_provenance(self, root: ET.Element) -> None:
         for block in list(root):
-            notes = []
-            for img in block.iter("img"):
-                made = self.provenance.get(img.get("src", ""))
-                if made is None:
-                    continue
-                if img.get("alt", "").strip().lower() in PLACEHOLDER_ALTS:
-                    img.set("alt", made.alt)
-                if made.width and made.height:
-                    img.set("width", str(made.width))
-                    img.set("height", str(made.height))
-                notes.append(_provenance_note(made))
+            notes = [_provenance_note(self.provenance[img.get("src", "")]) for img in block.iter("img")
+                     if img.get("src", "") in self.provenance]
             if block.tag == "figure":
                 block.extend(notes)
             else:
@@ -136,23 +159,29 @@ def _leading_caption(para: ET.Element) -> ET.Element | None:
 
 
 class _FigureExtension(Extension):
-    def __init__(self, provenance: dict[str, Provenance]):
+    def __init__(self, provenance: dict[str, Provenance], image_size):
         super().__init__()
         self.provenance = provenance
+        self.image_size = image_size
 
     def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 (the library's name)
         # After inline patterns (20) so <img>/<em> exist, before toc (5).
-        md.treeprocessors.register(_FigureCaptions(md, self.provenance), "figure_captions", 8)
+        captions = _FigureCaptions(md, self.provenance, self.image_size)
+        md.treeprocessors.register(captions, "figure_captions", 8)
 
 
-def make_markdown(provenance: dict[str, Provenance] | None = None,
-                  kramdown: bool = False) -> markdown.Markdown:
-    """A Markdown converter; `provenance` maps image URLs to how those images were made.
+ImageSize = Callable[[str], "tuple[int, int] | None"]
+
+
+def make_markdown(provenance: dict[str, Provenance] | None = None, kramdown: bool = False,
+                  image_size: ImageSize = lambda src: None) -> markdown.Markdown:
+    """A Markdown converter; `provenance` maps image URLs to how those images were made, and
+    `image_size` gives the size of other local images (for their width/height attributes).
 
     `kramdown=True` reads as Jekyll's kramdown (GFM input) does: see `builder.kramdown`.
     """
     common = ["tables", "footnotes", "toc", "pymdownx.magiclink", "pymdownx.superfences",
-              "pymdownx.highlight", _FigureExtension(provenance or {})]
+              "pymdownx.highlight", _FigureExtension(provenance or {}, image_size)]
     if kramdown:
         from builder.kramdown import KramdownExtension
 

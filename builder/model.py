@@ -10,6 +10,7 @@ from urllib.parse import unquote
 
 from builder.config import Config
 from builder.figures import FigureSet
+from builder.images import Responsive
 
 
 @dataclass(frozen=True)
@@ -100,3 +101,4 @@ class Site:
     categories: tuple[Category, ...] = ()
     rendered: dict[str, Rendered] = field(default_factory=dict)  # by document rel path
     figures: FigureSet = field(default_factory=FigureSet)
+    images: dict[str, Responsive] = field(default_factory=dict)  # generated JPEGs and their variants

@@ -141,9 +141,13 @@ def _post_context(site: Site, post: Post, newer: Post | None, older: Post | None
     background = config.baseurl + post.background if local else post.background
     by_slug = {c.slug: c for c in site.categories}
     categories = [by_slug[s] for s in dict.fromkeys(map(category_slug, post.categories))]
+    variants = site.images.get(post.background)
     return {
         **common, **_document_context(site, post, rendered),
         "og_type": "article", "background": background,
+        "background_image": variants,
+        "background_sources": [(m, variants.srcset(m, config.baseurl)) for m in variants.sources]
+        if variants else [],
         "og_image": _canonical(config, post.background) if local else background,
         "categories": categories, "newer": newer, "older": older,
     }

@@ -125,7 +125,7 @@ def test_provenance_note_and_published_script(seed_project: Path) -> None:
     img = figure.img
     assert img["alt"].startswith("Max pooling 2×2") and int(img["width"]) >= 1200
     inline = page.find("img", src="/images/post2/5.jpg")
-    assert inline.parent.name == "p" and inline.parent.find_next_sibling().name == "details"
+    assert inline.find_parent("p").find_next_sibling().name == "details"
 
 
 def test_second_build_runs_nothing_and_imports_neither_torch_nor_matplotlib(seed_project: Path) -> None:
@@ -343,3 +343,26 @@ def test_verify_notices_a_figure_that_no_longer_reproduces(tmp_path: Path) -> No
     assert checked.exit_code == 1, checked.stdout
     assert "outputs differ from the cached ones (mean |Δ| 255.00 > 1.0)" in checked.stdout
     assert script.exists()
+
+
+def test_generated_jpegs_get_avif_and_webp_at_several_widths(seed_project: Path) -> None:
+    page = soup(seed_project / "_site/2018/06/28/cnn-co-gi-do-sai-sai/index.html")
+    images = page.select(".post-body img")
+    assert len(images) == 9
+    for index, img in enumerate(images):
+        assert int(img["width"]) >= 1200 and int(img["height"]) > 0  # no layout shift
+        assert (img.get("loading"), img.get("decoding")) == ((None, None) if index == 0 else ("lazy", "async"))
+        picture = img.parent
+        assert picture.name == "picture"
+        sources = {s["type"]: s["srcset"] for s in picture.find_all("source")}
+        assert set(sources) == {"image/avif", "image/webp"}
+        for mime, srcset in sources.items():
+            candidates = [c.split() for c in srcset.split(", ")]
+            assert [int(w[:-1]) for _, w in candidates] == [480, 960, int(img["width"])]
+            for url, width in candidates:
+                variant = Image.open(seed_project / "_site" / url.lstrip("/"))
+                assert variant.format == mime.split("/")[1].upper() and variant.width == int(width[:-1])
+    banner = page.select_one("picture img.post-background")
+    widths = [c.split()[1] for c in banner.find_previous_sibling("source").get("srcset").split(", ")] \
+        if banner.find_previous_sibling("source") else []
+    assert widths == ["480w", "960w", "1440w", "1920w"]

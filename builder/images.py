@@ -1,0 +1,92 @@
+"""Responsive images: every generated JPEG also as AVIF and WebP at several widths.
+
+Variants are made once per source file and kept under `.cache/images/<sha256>/`, so a build
+where nothing changed checks for files and imports nothing; Pillow is imported only when a
+variant is missing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+WIDTHS = (480, 960, 1440)
+FORMATS = {"image/avif": ("avif", {"quality": 55, "speed": 8}),
+           "image/webp": ("webp", {"quality": 80, "method": 4})}
+# The post column: full width minus the page's padding on phones, 632 px from 672 px up.
+BODY_SIZES = "(max-width: 672px) calc(100vw - 2rem), 632px"
+
+
+@dataclass(frozen=True)
+class Responsive:
+    """One image and its variants: what `<picture>` needs."""
+
+    width: int
+    height: int
+    sources: dict[str, str] = field(default_factory=dict)  # MIME type -> srcset (site paths)
+    files: dict[str, Path] = field(default_factory=dict)  # variant site path -> cached file
+
+    def srcset(self, mime: str, baseurl: str) -> str:
+        return ", ".join(f"{baseurl}{entry}" for entry in self.sources[mime].split(", "))
+
+
+def responsive_images(images: dict[str, tuple[Path, int, int]], cache_dir: Path) -> dict[str, Responsive]:
+    """`images`: site path -> (JPEG file, width, height). Missing variants are made in parallel."""
+    plans = {path: _plan(path, file, width, cache_dir) for path, (file, width, _) in images.items()}
+    missing = [(file, cached, width, mime) for path, (file, _, _) in images.items()
+               for cached, width, mime in plans[path].values() if not cached.is_file()]
+    if missing:
+        log.info("making %d responsive image variants", len(missing))
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:  # Pillow encodes without the GIL
+            list(pool.map(lambda job: _make_variant(*job), missing))
+    result = {}
+    for path, (_, width, height) in images.items():
+        sources: dict[str, list[str]] = {}
+        for variant, (_, w, mime) in plans[path].items():
+            sources.setdefault(mime, []).append(f"{variant} {w}w")
+        result[path] = Responsive(width, height, {m: ", ".join(s) for m, s in sources.items()},
+                                  {variant: cached for variant, (cached, _, _) in plans[path].items()})
+    return result
+
+
+def _plan(path: str, file: Path, width: int, cache_dir: Path) -> dict[str, tuple[Path, int, str]]:
+    """Variant site path -> (cached file, width, MIME type), e.g. /images/post2/1-480.avif."""
+    digest = hashlib.sha256(file.read_bytes()).hexdigest()[:24]
+    stem = path.rsplit(".", 1)[0]
+    widths = [w for w in WIDTHS if w < width] + [width]
+    plan = {}
+    for mime, (ext, _) in FORMATS.items():
+        for w in widths:
+            plan[f"{stem}-{w}.{ext}"] = (cache_dir / "images" / digest / f"{w}.{ext}", w, mime)
+    return plan
+
+
+def _make_variant(source: Path, target: Path, width: int, mime: str) -> None:
+    from PIL import Image
+
+    ext, options = FORMATS[mime]
+    with Image.open(source) as image:
+        image = image.convert("RGB")
+        if width < image.width:
+            image = image.resize((width, round(image.height * width / image.width)), Image.LANCZOS)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        image.save(tmp, format=ext.upper(), **options)
+        os.replace(tmp, target)
+
+
+def image_size(file: Path) -> tuple[int, int] | None:
+    """Width and height from the file's header (for images that are not generated)."""
+    try:
+        from PIL import Image
+
+        with Image.open(file) as image:
+            return image.size
+    except Exception:  # noqa: BLE001 (not an image Pillow reads, e.g. SVG: no size attributes)
+        return None

@@ -1,0 +1,241 @@
+"""The site in a real browser: Debian's Chromium driven by Playwright.
+
+They skip (saying how to install Chromium) where it is missing, but never under CI=true.
+MathJax and axe-core come from the npm registry once, into .cache/npm/.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import shutil
+import subprocess
+import tarfile
+import threading
+import time
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FIXTURES, ROOT
+
+CHROMIUM = Path("/usr/bin/chromium")
+INSTALL = "apt-get install -y chromium fonts-dejavu-core fonts-liberation2"
+ARGS = ["--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+POST = "/2018/06/28/cnn-co-gi-do-sai-sai/"
+VIEWPORTS = {"phone": {"width": 360, "height": 740}, "desktop": {"width": 1280, "height": 800}}
+PAGE_WEIGHT_BUDGET = 400 * 1024
+SCREENSHOTS = ROOT / ".cache" / "screenshots"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not CHROMIUM.exists():
+        message = f"Chromium is not installed; browser tests need it: {INSTALL}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield browser
+        browser.close()
+
+
+def npm_package(name: str) -> Path:
+    """`npm pack NAME` once into .cache/npm/, unpacked; returns the package folder."""
+    folder = ROOT / ".cache" / "npm" / name.split("@")[0]
+    if not (folder / "package").is_dir():
+        folder.mkdir(parents=True, exist_ok=True)
+        done = subprocess.run(["npm", "pack", name, "--silent"], cwd=folder, capture_output=True, text=True)
+        assert done.returncode == 0, f"npm pack {name} failed: {done.stderr}"
+        with tarfile.open(folder / done.stdout.strip().splitlines()[-1]) as tar:
+            tar.extractall(folder, filter="data")
+    return folder / "package"
+
+
+class _Handler(SimpleHTTPRequestHandler):
+    extensions_map = {**SimpleHTTPRequestHandler.extensions_map, ".avif": "image/avif", ".webp": "image/webp",
+                      ".js": "text/javascript", ".xml": "application/xml", ".json": "application/json"}
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@functools.cache
+def _serve(root: str) -> str:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Handler, directory=root))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_address[1]}"
+
+
+@pytest.fixture(scope="module")
+def site(seed_project: Path) -> str:
+    return _serve(str(seed_project / "_site"))
+
+
+class Watch:
+    """Everything a page asked for and complained about."""
+
+    def __init__(self, page) -> None:
+        self.console_errors: list[str] = []
+        self.failed: list[str] = []
+        self.requests: list[str] = []
+        page.on("console", lambda m: m.type == "error" and self.console_errors.append(m.text))
+        page.on("pageerror", lambda e: self.console_errors.append(str(e)))
+        page.on("requestfailed", lambda r: self.failed.append(f"{r.url} {r.failure}"))
+        page.on("request", lambda r: self.requests.append(r.url))
+
+
+def open_page(browser, url: str, viewport: dict, dark: bool = False, idle: bool = True):
+    context = browser.new_context(viewport=viewport, color_scheme="dark" if dark else "light")
+    page = context.new_page()
+    watch = Watch(page)
+    page.goto(url, wait_until="load")
+    if idle:  # a page served by `blog serve` keeps one request open: the reload signal
+        page.wait_for_load_state("networkidle")
+    return page, watch
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+@pytest.mark.parametrize("path", ["/", POST])
+def test_pages_load_cleanly(browser, site: str, path: str, viewport: str) -> None:
+    page, watch = open_page(browser, site + path, VIEWPORTS[viewport])
+    assert watch.console_errors == []
+    assert watch.failed == []
+    assert [u for u in watch.requests if not u.startswith(site)] == []  # nothing from other hosts
+    assert ("MathJax" in page.content()) is False  # no math on these pages: MathJax is not loaded
+    if viewport == "phone":
+        assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORTS["phone"]["width"]
+    # Scroll through so lazy images load, then every image must have decoded.
+    height = page.evaluate("document.body.scrollHeight")
+    for y in range(0, height, 600):
+        page.evaluate(f"window.scrollTo(0, {y})")
+        page.wait_for_timeout(30)
+    page.wait_for_load_state("networkidle")
+    page.wait_for_function("Array.from(document.images).every(i => i.complete)", timeout=15000)
+    broken = page.evaluate("Array.from(document.images).filter(i => !(i.naturalWidth > 0)).map(i => i.src)")
+    assert broken == []
+    if path == POST:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.evaluate("window.scrollTo(0, 0)")
+        page.screenshot(path=str(SCREENSHOTS / f"post-{VIEWPORTS[viewport]['width']}.png"), full_page=True)
+    page.context.close()
+
+
+def test_youtube_loads_only_after_a_click(browser, site: str) -> None:
+    page, watch = open_page(browser, site + POST, VIEWPORTS["phone"])
+    page.route("**/*youtube*/**", lambda route: route.abort())  # never actually load YouTube
+    assert page.locator(".video iframe").count() == 0
+    assert not any("youtube" in u for u in watch.requests)
+    page.click(".video .video-link")
+    frame = page.locator(".video iframe")
+    frame.wait_for(state="attached")
+    assert frame.get_attribute("src") == "https://www.youtube-nocookie.com/embed/rTawFwUvnLE?autoplay=1"
+    page.context.close()
+
+
+CONTRAST = """
+(selectors) => {
+  const rgb = s => s.match(/[\\d.]+/g).slice(0, 3).map(Number);
+  const lum = c => { const [r, g, b] = c.map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 :
+                     Math.pow((v + 0.055) / 1.055, 2.4); }); return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+  const background = rgb(getComputedStyle(document.body).backgroundColor);
+  return selectors.map(sel => { const el = document.querySelector(sel); if (!el) return [sel, null];
+    const a = lum(rgb(getComputedStyle(el).color)), b = lum(background);
+    return [sel, (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05)]; });
+}
+"""
+
+
+@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
+def test_text_contrast(browser, site: str, dark: bool) -> None:
+    page, _ = open_page(browser, site + POST, VIEWPORTS["desktop"], dark=dark)
+    ratios = dict(page.evaluate(CONTRAST, [".post-body p", ".post-body h1", ".post-body h2", ".post-body a",
+                                           ".post-body figcaption", ".site-title"]))
+    assert all(r is not None and r >= 4.5 for r in ratios.values()), ratios
+    page.context.close()
+
+
+def test_page_weight_on_a_phone(browser, site: str) -> None:
+    page, _ = open_page(browser, site + POST, VIEWPORTS["phone"])
+    page.wait_for_timeout(500)
+    entries = page.evaluate("""() => [...performance.getEntriesByType('navigation'),
+                                     ...performance.getEntriesByType('resource')]
+                                     .map(e => [e.name, e.transferSize, e.initiatorType])""")
+    total = sum(size for _, size, _ in entries)
+    record = {"url": POST, "viewport": "360x740", "total_bytes": total,
+              "resources": sorted(([name.replace(site, ""), size] for name, size, _ in entries),
+                                  key=lambda item: -item[1])}
+    (ROOT / ".cache").mkdir(exist_ok=True)
+    (ROOT / ".cache/page-weight.json").write_text(json.dumps(record, indent=2), encoding="utf-8")
+    assert total <= PAGE_WEIGHT_BUDGET, record
+    page.context.close()
+
+
+def test_accessibility_with_axe(browser, site: str) -> None:
+    axe = (npm_package("axe-core") / "axe.min.js").read_text(encoding="utf-8")
+    for path in ("/", POST):
+        page, _ = open_page(browser, site + path, VIEWPORTS["desktop"])
+        page.add_script_tag(content=axe)
+        result = page.evaluate("axe.run().then(r => r.violations.map(v => [v.id, v.impact, v.nodes.length]))")
+        serious = [v for v in result if v[1] in ("serious", "critical")]
+        assert serious == [], (path, result)
+        levels = page.evaluate("Array.from(document.querySelectorAll('main h1, main h2, main h3, main h4'))"
+                               ".map(h => +h.tagName[1])")
+        assert levels and levels[0] == 1
+        assert all(b <= a + 1 for a, b in zip(levels, levels[1:], strict=False)), levels  # no level skipped
+        alts = page.evaluate("Array.from(document.querySelectorAll('main img:not(.post-background)'))"
+                             ".map(i => i.alt)")
+        assert all(alt.strip() and alt != "an image alt text" for alt in alts), alts
+        page.context.close()
+
+
+def test_math_typesets_with_a_local_mathjax(browser, tmp_path: Path) -> None:
+    mathjax = npm_package("mathjax@3") / "es5"
+    source = tmp_path / "site_src"
+    shutil.copytree(FIXTURES / "basic", source)
+    target = source / "assets" / "mathjax"
+    target.mkdir(parents=True)
+    shutil.copy(mathjax / "tex-chtml.js", target / "tex-chtml.js")
+    shutil.copytree(mathjax / "output" / "chtml" / "fonts" / "woff-v2", target / "output/chtml/fonts/woff-v2")
+    with (source / "_config.yml").open("a", encoding="utf-8") as f:
+        f.write("mathjax_src: /assets/mathjax/tex-chtml.js\n")
+    from tests.conftest import run_blog
+
+    assert run_blog("build", "-s", str(source), "-d", str(tmp_path / "out")).exit_code == 0
+    site = _serve(str(tmp_path / "out"))
+    page, watch = open_page(browser, site + "/hoc-may/2021/03/02/toan-hoc/", VIEWPORTS["desktop"])
+    page.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise")
+    page.evaluate("MathJax.startup.promise")
+    assert page.locator("mjx-container").count() >= 6
+    assert page.locator("mjx-merror").count() == 0
+    assert page.locator("mjx-container[display=true]").count() == 2
+    assert [u for u in watch.requests if not u.startswith(site)] == []
+    assert watch.console_errors == []
+    page.context.close()
+
+
+def test_live_reload_in_the_browser(browser, tmp_path: Path) -> None:
+    from builder.serve import DevServer
+
+    shutil.copytree(FIXTURES / "basic", tmp_path / "site_src")
+    dev = DevServer(tmp_path / "site_src", port=0, report=lambda line: None)
+    dev.start()
+    try:
+        page, _ = open_page(browser, dev.address + "hoc-may/2019/12/31/cu-nhat/", VIEWPORTS["phone"], idle=False)
+        assert page.locator(".post-body p").first.inner_text() == "Bài cũ nhất, video:"
+        post = tmp_path / "site_src/_posts/2019-12-31-cu-nhat.md"
+        started = time.monotonic()
+        post.write_text(post.read_text(encoding="utf-8").replace("Bài cũ nhất, video:", "Đã sửa trong lúc xem."),
+                        encoding="utf-8")
+        page.wait_for_function("document.querySelector('.post-body p').textContent === 'Đã sửa trong lúc xem.'",
+                               timeout=10000)
+        assert time.monotonic() - started < 5
+        page.context.close()
+    finally:
+        dev.stop()
