@@ -37,7 +37,8 @@ class Handler(SimpleHTTPRequestHandler):
 def main() -> None:
     binary = PREFIX / "node_modules" / ".bin" / "lighthouse"
     if not binary.exists():
-        subprocess.run(["npm", "i", "-E", "--silent", "--prefix", str(PREFIX), "lighthouse@12.2.3"], check=True)
+        install = ["npm", "i", "-E", "--silent", "--prefix", str(PREFIX), "lighthouse@12.2.3"]
+        subprocess.run(install, check=True)
     server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(ROOT / "_site")))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_address[1]}{POST}"

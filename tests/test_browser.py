@@ -227,13 +227,15 @@ def test_live_reload_in_the_browser(browser, tmp_path: Path) -> None:
     dev = DevServer(tmp_path / "site_src", port=0, report=lambda line: None)
     dev.start()
     try:
-        page, _ = open_page(browser, dev.address + "hoc-may/2019/12/31/cu-nhat/", VIEWPORTS["phone"], idle=False)
+        url = dev.address + "hoc-may/2019/12/31/cu-nhat/"
+        page, _ = open_page(browser, url, VIEWPORTS["phone"], idle=False)
         assert page.locator(".post-body p").first.inner_text() == "Bài cũ nhất, video:"
         post = tmp_path / "site_src/_posts/2019-12-31-cu-nhat.md"
         started = time.monotonic()
-        post.write_text(post.read_text(encoding="utf-8").replace("Bài cũ nhất, video:", "Đã sửa trong lúc xem."),
-                        encoding="utf-8")
-        page.wait_for_function("document.querySelector('.post-body p').textContent === 'Đã sửa trong lúc xem.'",
+        edited = post.read_text(encoding="utf-8").replace("Bài cũ nhất, video:", "Đã sửa trong lúc xem.")
+        post.write_text(edited, encoding="utf-8")
+        page.wait_for_function("document.querySelector('.post-body p').textContent === "
+                               "'Đã sửa trong lúc xem.'",
                                timeout=10000)
         assert time.monotonic() - started < 5
         page.context.close()

@@ -351,7 +351,8 @@ def test_generated_jpegs_get_avif_and_webp_at_several_widths(seed_project: Path)
     assert len(images) == 9
     for index, img in enumerate(images):
         assert int(img["width"]) >= 1200 and int(img["height"]) > 0  # no layout shift
-        assert (img.get("loading"), img.get("decoding")) == ((None, None) if index == 0 else ("lazy", "async"))
+        expected = (None, None) if index == 0 else ("lazy", "async")
+        assert (img.get("loading"), img.get("decoding")) == expected
         picture = img.parent
         assert picture.name == "picture"
         sources = {s["type"]: s["srcset"] for s in picture.find_all("source")}
