@@ -1,51 +1,101 @@
-"""The orchestrator: gather everything, render it, then write `_site/` in one swap."""
+"""The orchestrator: make the figures, gather everything, render it, then write what changed.
+
+Nothing heavy is imported at module level: a build where nothing changed stops after the
+fingerprint check, without Markdown, Liquid, Jinja2 or torch.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 import logging
-import os
-import shutil
-import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from builder import content, feeds, figures, images, templates
+from builder import content, figures, images, outputs, render
 from builder.config import Config
 from builder.errors import BuildError
-from builder.liquid import LinkTables, LiquidRenderer
-from builder.markdown import Provenance, make_markdown, normalise_backslash_urls, render_markdown
-from builder.model import Document, Post, Rendered, Site
+from builder.model import Post, Site
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class BuildResult:
-    site: Site
-    pages_written: int
-    static_copied: int
+    posts: int
+    pages: int  # HTML pages besides the posts
+    static: int  # files copied as they are
+    written: int  # files written this time (0: nothing changed)
     warnings: tuple[str, ...]
     seconds: float
+    figures: figures.FigureSet
+    site: Site | None = None  # None when nothing changed and nothing was rendered
 
 
-def build(config: Config, progress: figures.Progress | None = None) -> BuildResult:
-    """Build the site into `config.destination`; on any error the old output stays."""
+def build(config: Config, progress: figures.Progress | None = None, incremental: bool = True) -> BuildResult:
+    """Build the site into `config.destination`, writing only what changed; on any error
+    the previous output stays as it was. `incremental=False` (a fresh folder, as `serve`,
+    `check` and `deploy` use) keeps no record of what was written."""
     started = time.perf_counter()
+    state_file = outputs.state_path(config.cache_dir, config.destination)
     with _collect_warnings() as warnings:
         figure_set = make_figures(config, progress=progress)
+        state = outputs.load_state(state_file) if incremental else None
+        fingerprint = _fingerprint(config, figure_set) if incremental else ""
+        if state and _still_valid(state, fingerprint, config):
+            for warning in state.get("warnings", []):  # said again, so --strict stays honest
+                log.warning("%s", warning)
+            _check_strict(config, warnings)
+            return BuildResult(state["posts"], state["pages"], state["static"], 0, tuple(warnings),
+                               time.perf_counter() - started, figure_set)
         site = gather_and_render(config, figure_set)
-        outputs = _outputs(site)
+        pages = _outputs(site)
         copies = _copies(site)
-        if config.strict and warnings:
-            raise BuildError(f"{len(warnings)} warning(s) and --strict is on; nothing written")
-    write_atomically(config.destination, outputs, copies)
-    return BuildResult(site, sum(p.endswith(".html") for p in outputs), len(copies),
-                       tuple(warnings), time.perf_counter() - started)
+        _check_strict(config, warnings)
+    report = outputs.write_site(config.destination, pages, copies, state["files"] if state else None)
+    html = sum(p.endswith(".html") for p in pages)
+    if incremental:
+        outputs.save_state(state_file, {
+            "fingerprint": fingerprint, "files": report.state, "warnings": list(warnings),
+            "posts": len(site.posts), "pages": html - len(site.posts), "static": len(copies),
+            "valid_until": site.next_publication.isoformat() if site.next_publication else None})
+    return BuildResult(len(site.posts), html - len(site.posts), len(copies), report.written, tuple(warnings),
+                       time.perf_counter() - started, figure_set, site)
+
+
+def _check_strict(config: Config, warnings: list[str]) -> None:
+    if config.strict and warnings:
+        raise BuildError(f"{len(warnings)} warning(s) and --strict is on; nothing written")
+
+
+def _fingerprint(config: Config, figure_set: figures.FigureSet) -> str:
+    """sha256 of everything a build reads: the source tree, the settings, the builder's own
+    code and theme, the figures' manifest, and the year (the footer shows it)."""
+    digest = hashlib.sha256()
+    package = Path(__file__).parent
+    for root in (config.source, package):
+        for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+            digest.update(f"{path.relative_to(root)}\0".encode() + path.read_bytes() + b"\0")
+    settings = {k: v for k, v in dataclasses.asdict(config).items()}
+    digest.update(json.dumps([settings, figure_set.entries, datetime.now(config.tz).year], sort_keys=True,
+                             default=str).encode())
+    return digest.hexdigest()
+
+
+def _still_valid(state: dict[str, Any], fingerprint: str, config: Config) -> bool:
+    """Nothing changed: same inputs, outputs untouched, and no future post has come due."""
+    if state.get("fingerprint") != fingerprint:
+        return False
+    due = state.get("valid_until")
+    if due and datetime.now(config.tz) >= datetime.fromisoformat(due):
+        return False
+    return outputs.outputs_intact(config.destination.resolve(), state["files"])
 
 
 def make_figures(config: Config, names: list[str] | None = None, force: bool = False,
@@ -57,17 +107,15 @@ def make_figures(config: Config, names: list[str] | None = None, force: bool = F
 
 def gather_and_render(config: Config, figure_set: figures.FigureSet | None = None) -> Site:
     figure_set = figure_set or figures.FigureSet()
-    posts, pages, static = content.gather(config)
-    liquid = LiquidRenderer(_link_tables(config, posts, pages, static), config.baseurl, config.url)
-    site_vars = _site_variables(config, posts)
+    posts, pages, static, next_publication = content.gather(config)
     responsive = _responsive_images(config, figure_set)
-    md = make_markdown(_provenance(config, figure_set, responsive), kramdown=config.markdown == "kramdown",
-                       image_size=_static_image_sizes(config, static))
-    jekyll = config.markdown == "kramdown"
-    rendered = {doc.rel: _render_document(doc, liquid, md, site_vars, jekyll) for doc in [*posts, *pages]}
+    job = render.RenderJob(config=config, tables=_link_tables(config, posts, pages, static),
+                           site_vars=_site_variables(config, posts),
+                           provenance=_provenance(config, figure_set, responsive), static=frozenset(static))
+    rendered = render.render_documents(job, [*posts, *pages])
     site = Site(config=config, posts=tuple(posts), pages=tuple(pages),
                 static_files=tuple(static), categories=tuple(content.group_categories(posts)),
-                rendered=rendered, figures=figure_set, images=responsive)
+                rendered=rendered, figures=figure_set, images=responsive, next_publication=next_publication)
     _warn_missing_images(site)
     return site
 
@@ -82,25 +130,11 @@ def _responsive_images(config: Config, figure_set: figures.FigureSet) -> dict[st
     return images.responsive_images(jpegs, config.cache_dir)
 
 
-def _static_image_sizes(config: Config, static: list[str]) -> Callable[[str], tuple[int, int] | None]:
-    """Width and height of an image in the site's own files, by URL (read once each)."""
-    available = set(static)
-    known: dict[str, tuple[int, int] | None] = {}
-
-    def size(src: str) -> tuple[int, int] | None:
-        path = _site_path(src, config.baseurl)
-        if path is None or path.lstrip("/") not in available:
-            return None
-        if path not in known:
-            known[path] = images.image_size(config.source / path.lstrip("/"))
-        return known[path]
-
-    return size
-
-
 def _provenance(config: Config, figure_set: figures.FigureSet,
-                responsive: dict[str, images.Responsive]) -> dict[str, Provenance]:
+                responsive: dict[str, images.Responsive]) -> dict[str, Any]:
     """Image URL -> how it was made (and its variants), for every generated image."""
+    from builder.markdown import Provenance
+
     alts = {path: alt for figure in figure_set.figures for path, alt in figure.outputs.items()}
     notes = {}
     for path, entry in figure_set.entries.items():
@@ -115,20 +149,9 @@ def _provenance(config: Config, figure_set: figures.FigureSet,
     return notes
 
 
-def _render_document(doc: Document, liquid: LiquidRenderer, md, site_vars: dict, jekyll: bool) -> Rendered:
-    context = {"site": site_vars, "page": _page_variables(doc)}
-    # Jekyll runs Liquid over everything, code included ({% raw %} is how its posts protect code).
-    text = liquid.render(doc.body, context, doc.source, doc.body_line, doc.is_markdown and not jekyll)
-    rendered = render_markdown(md, text) if doc.is_markdown else Rendered(
-        html=text, has_math='class="arithmatex"' in text)
-    html, windows_paths = normalise_backslash_urls(rendered.html)
-    for path in windows_paths:
-        log.warning("%s: Windows-style path %s in a link or image, served as %s", doc.source, path,
-                    path.replace("\\", "/"))
-    return dataclasses.replace(rendered, html=html) if windows_paths else rendered
+def _link_tables(config: Config, posts: list[Post], pages: list, static: list[str]):
+    from builder.liquid import LinkTables
 
-
-def _link_tables(config: Config, posts: list[Post], pages: list, static: list[str]) -> LinkTables:
     files = {doc.rel: doc.url for doc in [*posts, *pages]}
     files.update({rel: "/" + rel for rel in static})
     return LinkTables(post_urls={p.name: p.url for p in posts}, file_urls=files,
@@ -137,21 +160,13 @@ def _link_tables(config: Config, posts: list[Post], pages: list, static: list[st
 
 def _site_variables(config: Config, posts: list[Post]) -> dict[str, Any]:
     """`{{ site.X }}`: the config's own keys plus what Jekyll adds."""
-    post_vars = [_page_variables(p) for p in posts]
+    post_vars = [render.page_variables(p) for p in posts]
     categories: dict[str, list] = {}
     for post, variables in zip(posts, post_vars, strict=True):
         for category in post.categories:
             categories.setdefault(category, []).append(variables)
     return {**config.site, "posts": post_vars, "categories": categories,
             "time": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
-
-
-def _page_variables(doc: Document) -> dict[str, Any]:
-    variables = {**doc.front, "title": doc.title, "url": doc.url, "path": doc.rel}
-    if isinstance(doc, Post):
-        variables.update(date=doc.date, categories=list(doc.categories), tags=list(doc.tags),
-                         slug=doc.slug, id=doc.url.rstrip("/"), background=doc.background)
-    return variables
 
 
 def _warn_missing_images(site: Site) -> None:
@@ -164,21 +179,14 @@ def _warn_missing_images(site: Site) -> None:
             sources.append(config.baseurl + doc.background if doc.background.startswith("/")
                            else doc.background)
         for src in dict.fromkeys(sources):
-            path = _site_path(src, config.baseurl)
+            path = render.site_path(src, config.baseurl)
             if path is not None and path not in available:
                 log.warning("%s: image %s: no file provides it", doc.source, src)
 
 
-def _site_path(src: str, baseurl: str) -> str | None:
-    """The site path an image URL points at, or None for external/data URLs."""
-    if not src.startswith("/") or src.startswith("//"):
-        return None
-    if baseurl and src.startswith(baseurl + "/"):
-        src = src[len(baseurl):]
-    return src.split("#")[0].split("?")[0]
-
-
 def _outputs(site: Site) -> dict[str, str]:
+    from builder import feeds, templates  # Jinja2 and Pygments: only when pages are made
+
     env = templates.make_environment(site.config)
     outputs = templates.render_site(site, env)
     category_paths = [c.url for c in site.categories]
@@ -196,6 +204,8 @@ def _outputs(site: Site) -> dict[str, str]:
 
 
 def _copies(site: Site) -> dict[str, Path]:
+    from builder import templates
+
     copies = templates.theme_files()
     copies.update({rel: site.config.source / rel for rel in site.static_files})
     copies.update({path.lstrip("/"): file for path, file in site.figures.files.items()})
@@ -205,41 +215,6 @@ def _copies(site: Site) -> dict[str, Path]:
         folder = site.config.figures_dir
         copies.update({f"figures/{p.name}": p for p in sorted(folder.glob("*.py"))})
     return copies
-
-
-def write_atomically(destination: Path, outputs: dict[str, str], copies: dict[str, Path]) -> None:
-    """Write everything into a fresh folder beside `destination`, then swap it in."""
-    destination = destination.resolve()
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}.new-", dir=destination.parent))
-    try:
-        for rel, source in copies.items():
-            target = staging / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target)
-        for rel, text in outputs.items():
-            target = staging / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text, encoding="utf-8")
-        os.chmod(staging, 0o755)
-        _swap(staging, destination)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-
-
-def _swap(staging: Path, destination: Path) -> None:
-    if not destination.exists():
-        staging.rename(destination)
-        return
-    old = destination.with_name(f".{destination.name}.old-{os.getpid()}")
-    destination.rename(old)
-    try:
-        staging.rename(destination)
-    except BaseException:
-        old.rename(destination)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
 
 
 @contextmanager

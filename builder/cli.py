@@ -62,14 +62,13 @@ def build(source: Path, destination: Path | None, baseurl: str | None, drafts: b
         if getattr(err, "figure_set", None) is not None:
             click.echo(_figure_summary(err.figure_set), err=True)
         _fail(err)
-    site = result.site
-    if site.figures.figures:
-        click.echo(_figure_summary(site.figures))
+    if result.figures.figures:
+        click.echo(_figure_summary(result.figures))
+    written = f"{_count(result.written, 'file')} written" if result.written else "nothing changed"
     click.echo(
-        f"built {config.destination}: {_count(len(site.posts), 'post')}, "
-        f"{_count(result.pages_written - len(site.posts), 'page')}, "
-        f"{_count(result.static_copied, 'static file')}, "
-        f"{_count(len(result.warnings), 'warning')} in {result.seconds:.2f} s")
+        f"built {config.destination}: {_count(result.posts, 'post')}, {_count(result.pages, 'page')}, "
+        f"{_count(result.static, 'static file')}, {_count(len(result.warnings), 'warning')}, "
+        f"{written} in {result.seconds:.2f} s")
 
 
 @cli.command()
@@ -184,14 +183,14 @@ def check(source: Path, quick: bool | None) -> None:
     with tempfile.TemporaryDirectory(prefix="blog-check-") as tmp:
         try:
             config = dataclasses.replace(load_config(source, quick=quick), destination=Path(tmp) / "site")
-            result = run_build(config, progress=_FigureProgress())
+            result = run_build(config, progress=_FigureProgress(), incremental=False)
         except BuildError as err:
             _fail(err)
         problems = check_site(result.site, config.destination)
     errors = [p for p in problems if not p.warning]
     for problem in problems:
         click.echo(f"{'warning' if problem.warning else 'error'}: {problem}", err=True)
-    click.echo(f"checked {result.pages_written} pages: {len(errors)} broken, "
+    click.echo(f"checked {result.posts + result.pages} pages: {len(errors)} broken, "
                f"{len(problems) - len(errors)} warning(s)")
     if errors:
         sys.exit(1)

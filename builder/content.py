@@ -7,7 +7,7 @@ import re
 import unicodedata
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote
 
 import yaml
@@ -24,6 +24,7 @@ RENDERED_SUFFIXES = (".md", ".markdown", ".html")
 DEFAULT_EXCLUDES = ("Gemfile", "Gemfile.lock", "node_modules", "vendor", "package.json",
                     "package-lock.json")
 GENERATED = ("feed.xml", "sitemap.xml", "robots.txt")  # made by the builder, never copied
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: ~10× faster on big sites
 FRONT_MATTER_FENCE = re.compile(r"^---[ \t]*\r?$", re.M)
 FRONT_MATTER_END = re.compile(r"^(---|\.\.\.)[ \t]*\r?$", re.M)
 
@@ -69,7 +70,7 @@ def split_front_matter(text: str, path: Path) -> tuple[dict[str, Any], str, int]
         raise BuildError("front matter opened with --- is never closed", path, 1)
     raw = text[start:end.start()]
     try:
-        data = yaml.safe_load(raw)
+        data = yaml.load(raw, Loader=_YAML_LOADER)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         line = mark.line + 2 if mark else 1
@@ -84,13 +85,20 @@ def split_front_matter(text: str, path: Path) -> tuple[dict[str, Any], str, int]
     return data, text[body_start:], line_of(text, body_start)
 
 
-def gather(config: Config) -> tuple[list[Post], list[Page], list[str]]:
-    """All posts (newest first), pages and static files of the site."""
+class Gathered(NamedTuple):
+    posts: list[Post]  # newest first
+    pages: list[Page]
+    static: list[str]  # paths relative to the source
+    next_publication: datetime | None  # when the earliest future-dated post becomes due
+
+
+def gather(config: Config) -> Gathered:
+    """All posts, pages and static files of the site."""
     source = config.source
     if (source / "_layouts").is_dir():
         log.warning("%s: Jekyll's Liquid layouts are not used; the built-in theme renders "
                     "every page (override its files from _templates/)", source / "_layouts")
-    posts = _read_posts(config)
+    posts, next_publication = _read_posts(config)
     pages: list[Page] = []
     static: list[str] = []
     for path in _walk(config):
@@ -104,7 +112,7 @@ def gather(config: Config) -> tuple[list[Post], list[Page], list[str]]:
         else:
             static.append(rel)
     _check_unique_urls([*posts, *pages])
-    return posts, pages, static
+    return Gathered(posts, pages, static, next_publication)
 
 
 def _walk(config: Config) -> list[Path]:
@@ -129,7 +137,7 @@ def _walk(config: Config) -> list[Path]:
     return found
 
 
-def _read_posts(config: Config) -> list[Post]:
+def _read_posts(config: Config) -> tuple[list[Post], datetime | None]:
     folders = [config.source / "_posts"]
     if config.drafts:
         folders.append(config.source / "_drafts")
@@ -144,15 +152,16 @@ def _read_posts(config: Config) -> list[Post]:
             if post is not None:
                 posts.append(post)
     now = datetime.now(config.tz)
-    kept = []
+    kept, future = [], []
     for post in posts:
         if post.front.get("published", True) is False and not config.drafts:
             continue
         if post.date > now and not config.future:
             log.info("%s: dated in the future, left out (use --future)", post.rel)
+            future.append(post.date)
             continue
         kept.append(post)
-    return sorted(kept, key=lambda p: (p.date, p.rel), reverse=True)
+    return sorted(kept, key=lambda p: (p.date, p.rel), reverse=True), min(future, default=None)
 
 
 def _read_post(path: Path, folder: Path, config: Config) -> Post | None:

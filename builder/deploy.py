@@ -35,7 +35,7 @@ def deploy(source: Path, remote: str = "origin", branch: str = "gh-pages", messa
     head = _git(repo, "rev-parse", "--short", "HEAD", error="", check=False) or "no commit"
     with tempfile.TemporaryDirectory(prefix="blog-deploy-") as tmp:
         config = dataclasses.replace(load_config(source, strict=True), destination=Path(tmp) / "site")
-        build(config, progress=progress)
+        build(config, progress=progress, incremental=False)
         _publish(repo, config.destination, remote, branch, message or f"Xuất bản trang từ {head}")
     commit = _git(repo, "rev-parse", "--short", branch, error="the branch was not written")
     return Deployment(site_url(config.url, config.baseurl, remote_url), branch, remote, commit)

@@ -102,3 +102,4 @@ class Site:
     rendered: dict[str, Rendered] = field(default_factory=dict)  # by document rel path
     figures: FigureSet = field(default_factory=FigureSet)
     images: dict[str, Responsive] = field(default_factory=dict)  # generated JPEGs and their variants
+    next_publication: datetime | None = None  # a future-dated post becomes due then

@@ -100,6 +100,7 @@ class DevServer:
         self.workdir = Path(tempfile.mkdtemp(prefix="blog-serve-"))
         self.builds = 0
         self.stop_event = threading.Event()
+        self.watching = threading.Event()
         self.baseurl = ""
         try:
             self.httpd = ThreadingHTTPServer((host, port), _handler_for(self))
@@ -123,6 +124,7 @@ class DevServer:
             thread = threading.Thread(target=target, daemon=True)
             thread.start()
             self.threads.append(thread)
+        self.watching.wait(timeout=10)  # an edit made right after start() must not be missed
 
     def stop(self) -> None:
         self.stop_event.set()
@@ -140,14 +142,14 @@ class DevServer:
             config = load_config(self.source, **self.overrides)
             config = dataclasses.replace(config, destination=destination)
             self.baseurl = config.baseurl
-            result = build(config, progress=self.progress)
+            result = build(config, progress=self.progress, incremental=False)
         except BuildError as err:
             self.live.fail(str(err))
             self.report(f"error: {err}")
             return
         previous = self.live.root
         self.live.publish(destination, result)
-        figures = result.site.figures
+        figures = result.figures
         ran = f", {figures.ran} figure(s) made" if figures.ran else ""
         self.report(f"{'rebuilt' if changes else 'built'} in {result.seconds:.2f} s{ran}{changes}")
         if previous is not None:  # requests still reading it finish first; then it goes
@@ -157,8 +159,13 @@ class DevServer:
         import watchfiles
 
         paths = [p for p in (self.source, self.source.parent / "figures") if p.exists()]
+        # yield_on_timeout: the first (empty) yield says the watches are in place.
         for changes in watchfiles.watch(*paths, stop_event=self.stop_event, debounce=DEBOUNCE_MS, step=50,
-                                        watch_filter=_relevant, raise_interrupt=False):
+                                        watch_filter=_relevant, raise_interrupt=False, yield_on_timeout=True,
+                                        rust_timeout=200):
+            self.watching.set()
+            if not changes:
+                continue
             names = sorted({Path(path).name for _, path in changes})
             self.rebuild(f" ({', '.join(names[:3])}{'…' if len(names) > 3 else ''} changed)")
 

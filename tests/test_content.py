@@ -66,6 +66,6 @@ def test_pages_static_files_and_exclusions(tmp_site) -> None:
     source = tmp_site({"about.md": post("Giới thiệu"), "docs/index.md": post("Docs"),
                        "raw.md": "no front matter", "css/x.css": "", ".hidden": "", "_notes/x.md": "",
                        "Gemfile": "", "drop/me.txt": ""}, config="exclude: [drop]\n")
-    _, pages, static = gather(load_config(source))
+    _, pages, static, _ = gather(load_config(source))
     assert [(p.rel, p.url) for p in pages] == [("about.md", "/about.html"), ("docs/index.md", "/docs/")]
     assert static == ["css/x.css", "raw.md"]

@@ -103,13 +103,13 @@ def test_reload_script_is_served_but_never_written(server: DevServer) -> None:
 
 def test_a_figure_edit_remakes_that_figure_only(figure_server: DevServer) -> None:
     server = figure_server
-    figures = server.live.result.site.figures
+    figures = server.live.result.figures
     assert (figures.ran, figures.cached) == (2, 0)
     seen = server.live.version
     with (server.source.parent / "figures/hai.py").open("a") as f:
         f.write("\n# sửa\n")
     wait_for_change(server, seen, seconds=30)
-    figures = server.live.result.site.figures
+    figures = server.live.result.figures
     assert (figures.ran, figures.cached, figures.failed) == (1, 1, 0)
     assert request(server, "/images/hai.png")[0] == 200
 

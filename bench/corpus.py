@@ -1,0 +1,47 @@
+"""Jekyll-format sites of N posts made from the seed article, for benchmarks and scale tests.
+
+Titles, dates and categories vary; every tenth post carries inline and display math. The
+post bodies keep the seed's `{{ site.baseurl }}` images and YouTube include, so every post
+exercises Liquid, figures with captions and the theme like the real one.
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+from datetime import date, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED_POST = ROOT / "site_src" / "_posts" / "2018-06-28-cnn-co-gi-do-sai-sai.md"
+CATEGORIES = ["Computer Vision", "deep learning", "Thị giác máy tính", "Học sâu", "NLP", "Tối ưu",
+              "Xác suất", "Ghi chép"]
+MATH = ("\n\nCông thức: $a_i * b_j$ và $\\sigma(x) = 1/(1+e^{-x})$.\n\n"
+        "$$\\begin{aligned} L &= -\\sum_i y_i \\log p_i \\\\ p &= \\mathrm{softmax}(z) \\end{aligned}$$\n")
+
+
+def make_site(target: Path, posts: int, seed: int = 0) -> Path:
+    """Write `target/site_src` with `posts` posts (and the real figures/ beside it)."""
+    rng = random.Random(seed)
+    text = SEED_POST.read_text(encoding="utf-8")
+    front, body = text.split("---\n", 2)[1:]
+    source = target / "site_src"
+    if source.exists():
+        shutil.rmtree(source)
+    shutil.copytree(ROOT / "site_src", source, ignore=shutil.ignore_patterns("_posts"))
+    (source / "_posts").mkdir()
+    start = date(2016, 1, 1)
+    for i in range(posts):
+        day = start + timedelta(days=i * 2 + rng.randrange(2))
+        cats = rng.sample(CATEGORIES, rng.randrange(1, 3))
+        title = f"Bài {i + 1}: CNN có gì đó sai sai (phần {rng.randrange(1, 50)})"
+        seed_title = "title: Convolutional neural networks có gì đó sai sai :3"
+        post_front = front.replace(seed_title, f'title: "{title}"')
+        post_front = post_front.replace("categories: [Computer Vision, deep learning]",
+                                        f"categories: [{', '.join(cats)}]")
+        post_body = body + (MATH if i % 10 == 0 else "")
+        name = f"{day.isoformat()}-bai-{i + 1:04d}.md"
+        (source / "_posts" / name).write_text(f"---\n{post_front}---\n{post_body}", encoding="utf-8")
+    if not (target / "figures").exists():
+        shutil.copytree(ROOT / "figures", target / "figures", ignore=shutil.ignore_patterns("__pycache__"))
+    return source

@@ -1,0 +1,169 @@
+"""Incremental builds are always right, and fast where nothing changed."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import shutil
+import subprocess
+import sys
+import textwrap
+from datetime import UTC
+from pathlib import Path
+
+import pytest
+
+from builder import render
+from builder.build import build
+from builder.config import load_config
+from tests.conftest import FIXTURES, ROOT, post, run_blog
+
+
+def tree(folder: Path) -> dict[str, str]:
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def clean_build(source: Path, tmp: Path) -> dict[str, str]:
+    """A build from nothing: fresh destination, empty caches."""
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    config = dataclasses.replace(load_config(source), destination=tmp / "site", cache_dir=tmp / "cache")
+    build(config)
+    return tree(tmp / "site")
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    shutil.copytree(FIXTURES / "basic", tmp_path / "site_src")
+    return tmp_path / "site_src"
+
+
+def incremental(source: Path) -> tuple[dict[str, str], str]:
+    result = run_blog("build", "-s", str(source), "-v")
+    assert result.exit_code == 0, result.stderr
+    return tree(source.parent / "_site"), result.stdout + result.stderr
+
+
+EDITS = [
+    ("edit a body", lambda s: (s / "_posts/2019-12-31-cu-nhat.md").write_text(
+        post("Bài cũ nhất", "Nội dung đã sửa.", categories="[Học máy]"), encoding="utf-8")),
+    ("edit a title", lambda s: (s / "_posts/2020-01-15-bai-dau-tien.md").write_text(
+        (s / "_posts/2020-01-15-bai-dau-tien.md").read_text(encoding="utf-8").replace(
+            "title: Bài đầu tiên", "title: Bài đầu tiên (sửa)"), encoding="utf-8")),
+    ("rename a post", lambda s: (s / "_posts/2019-12-31-cu-nhat.md").rename(
+        s / "_posts/2019-12-30-cu-hon.md")),
+    ("add a post", lambda s: (s / "_posts/2021-06-01-moi.md").write_text(post("Mới", categories="[Mới]"))),
+    ("delete a post", lambda s: (s / "_posts/2021-06-01-moi.md").unlink()),
+    ("change the config", lambda s: (s / "_config.yml").write_text(
+        (s / "_config.yml").read_text(encoding="utf-8").replace("title: \"Blog thử", "title: \"Nhật ký"),
+        encoding="utf-8")),
+    ("override a layout", lambda s: ((s / "_templates").mkdir(), (s / "_templates/page.html").write_text(
+        "{% extends 'base.html' %}{% block content %}<p class=rieng>{{ page.title }}</p>{% endblock %}"))),
+    ("change an include", lambda s: (s / "_includes/note.html").write_text(
+        "<aside>{{ include.text }}!</aside>")),
+    ("replace a static file", lambda s: (s / "assets/extra.css").write_text("body { margin: 1px }")),
+    ("delete a page", lambda s: (s / "about.md").unlink()),
+]
+
+
+def test_incremental_builds_equal_clean_builds_after_every_kind_of_change(project: Path,
+                                                                         tmp_path: Path) -> None:
+    first, _ = incremental(project)
+    assert first == clean_build(project, tmp_path / "clean")
+    for name, change in EDITS:
+        if name == "delete a page":  # the post linking to it would now be a broken link: unlink it
+            target = project / "_posts/2020-01-15-bai-dau-tien.md"
+            target.write_text(target.read_text(encoding="utf-8").replace(
+                " và [trang giới thiệu]({{ site.baseurl }}{% link about.md %})", ""), encoding="utf-8")
+        change(project)
+        result, _ = incremental(project)
+        assert result == clean_build(project, tmp_path / "clean"), name
+
+
+def test_nothing_changed_writes_nothing_and_imports_little(project: Path) -> None:
+    incremental(project)
+    site = project.parent / "_site"
+    before = {p: p.stat().st_mtime_ns for p in site.rglob("*") if p.is_file()}
+    code = textwrap.dedent(f"""
+        import sys
+        from builder.cli import cli
+        try:
+            cli(["build", "-s", {str(project)!r}], standalone_mode=False)
+        finally:
+            heavy = ("markdown", "jinja2", "liquid", "torch", "matplotlib", "pygments", "PIL")
+            print("IMPORTED", sorted(m for m in heavy if m in sys.modules))
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert "nothing changed" in done.stdout and "IMPORTED []" in done.stdout
+    assert {p: p.stat().st_mtime_ns for p in site.rglob("*") if p.is_file()} == before
+
+
+def test_one_post_edit_renders_that_post_and_writes_only_the_pages_showing_it(project: Path) -> None:
+    incremental(project)
+    site = project.parent / "_site"
+    before = {p.relative_to(site).as_posix(): p.stat().st_mtime_ns for p in site.rglob("*") if p.is_file()}
+    target = project / "_posts/2019-12-31-cu-nhat.md"
+    edited = target.read_text(encoding="utf-8").replace("Bài cũ nhất, video:", "Đã sửa:")
+    target.write_text(edited, encoding="utf-8")
+    _, log = incremental(project)
+    assert "rendered 1 of 4 documents" in log
+    after = {p.relative_to(site).as_posix(): p.stat().st_mtime_ns for p in site.rglob("*") if p.is_file()}
+    changed = {rel for rel in after if after[rel] != before.get(rel)}
+    assert "hoc-may/2019/12/31/cu-nhat/index.html" in changed
+    assert changed <= {"hoc-may/2019/12/31/cu-nhat/index.html", "index.html", "category/hoc-may/index.html",
+                       "feed.xml"}, changed
+
+
+def test_a_changed_output_on_disk_is_rewritten(project: Path) -> None:
+    incremental(project)
+    page = project.parent / "_site/about.html"
+    page.write_text("hỏng")
+    (project.parent / "_site/rac.txt").write_text("không ai tạo ra tôi")
+    result, _ = incremental(project)
+    assert result == clean_build(project, project.parent / "clean")
+
+
+def test_a_future_post_appears_when_it_comes_due(project: Path, monkeypatch) -> None:
+    (project / "_posts/2099-01-01-tuong-lai.md").unlink()
+    from datetime import datetime, timedelta
+
+    soon = (datetime.now(UTC) + timedelta(seconds=2)).strftime("%Y-%m-%d %H:%M:%S +0000")
+    (project / "_posts/2020-01-02-sap-toi.md").write_text(post("Sắp tới", date=soon))
+    site, _ = incremental(project)
+    assert not any("sap-toi" in rel for rel in site)
+    import time
+
+    time.sleep(2.5)
+    site, _ = incremental(project)
+    assert any("sap-toi" in rel for rel in site)
+
+
+def test_parallel_rendering_gives_the_serial_result(tmp_path: Path, monkeypatch, caplog) -> None:
+    import logging
+    import os
+
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("one CPU: rendering never goes parallel here")
+    caplog.set_level(logging.INFO, logger="builder.render")
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        from corpus import make_site
+    finally:
+        sys.path.remove(str(ROOT / "bench"))
+    source = make_site(tmp_path / "corpus", render.PARALLEL_MIN + 12)
+    shutil.rmtree(tmp_path / "corpus" / "figures")  # pages only: images are not what this compares
+    parallel = clean_build(source, tmp_path / "parallel")
+    monkeypatch.setattr(render, "PARALLEL_MIN", 10**9)
+    serial = clean_build(source, tmp_path / "serial")
+    logs = [r.getMessage() for r in caplog.records if r.getMessage().startswith("rendered")]
+    assert "processes)" in logs[0] and logs[1].endswith("(1 process)")
+    assert parallel == serial
+
+
+def test_importing_the_package_pulls_in_nothing_heavy() -> None:
+    heavy = ("torch", "matplotlib", "playwright", "numpy", "PIL")
+    code = f"import sys, builder, builder.cli; print(sorted(m for m in {heavy} if m in sys.modules))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert done.stdout.strip() == "[]", done.stderr
