@@ -185,9 +185,10 @@ def make_markdown(provenance: dict[str, Provenance] | None = None, kramdown: boo
     if kramdown:
         from builder.kramdown import KramdownExtension
 
-        # kramdown has inline attribute lists, Markdown inside HTML with markdown="1", and
-        # typographic quotes and dashes on by default; its math is handled by the extension.
-        extensions = [*common, "attr_list", "md_in_html", "smarty", KramdownExtension()]
+        # kramdown has inline attribute lists, Markdown inside HTML with markdown="1", definition
+        # lists, abbreviations, and typographic quotes and dashes on by default; its math is
+        # handled by the extension.
+        extensions = [*common, "attr_list", "md_in_html", "def_list", "abbr", "smarty", KramdownExtension()]
     else:
         extensions = [*common, "pymdownx.arithmatex"]
     return markdown.Markdown(

@@ -165,3 +165,9 @@ def test_without_the_key_todays_rules_stay(tmp_site, tmp_path: Path) -> None:
     assert run_blog("build", "-s", str(source), "-d", str(tmp_path / "o")).exit_code == 0
     page = soup(tmp_path / "o/2020/01/01/a/index.html")
     assert page.select_one(".post-body ul") is None and page.select_one(".post-body h2")["id"] == "tich-chap"
+
+
+def test_definition_lists_and_abbreviations() -> None:
+    doc = kramdown_html("CNN\n: mạng tích chập\n\nDùng HTML ở đây.\n\n*[HTML]: HyperText Markup Language\n")
+    assert doc.find("dt").get_text() == "CNN" and doc.find("dd").get_text() == "mạng tích chập"
+    assert doc.find("abbr")["title"] == "HyperText Markup Language"
