@@ -133,6 +133,9 @@ def main() -> None:
     machine = platform.processor() or platform.machine()
     print(f"{platform.node()}: {machine}, Python {platform.python_version()}, "
           f"medians of {args.runs} runs, whole-process wall time in seconds\n")
+    if not (ROOT / ".cache" / "figures" / "manifest.json").exists():  # a fresh clone: make them once
+        subprocess.run([sys.executable, "-m", "builder", "build", "-s", str(ROOT / "site_src")], cwd=ROOT,
+                       check=True, capture_output=True)
     print("| posts | tool | from scratch | nothing changed | one post edited | peak memory (MB) |")
     print("|---:|---|---:|---:|---:|---:|")
     for size in args.sizes:

@@ -11,10 +11,12 @@ Nothing here imports torch or matplotlib: stale scripts run in one worker proces
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -32,6 +34,7 @@ log = logging.getLogger(__name__)
 LIBRARIES = ("torch", "torchvision", "matplotlib", "pillow", "numpy", "scikit-learn",
              "scikit-image")
 MANIFEST_VERSION = 1
+_DIST_INFO = re.compile(r"^([A-Za-z0-9_.\-]+?)-([0-9][^-]*)\.dist-info$")
 DECLARATIONS = ("OUTPUTS", "SEED", "BARS", "QUICK_BARS", "REPRODUCIBLE")  # literals read without importing
 
 
@@ -97,16 +100,31 @@ def discover(figures_dir: Path, quick: bool = False) -> list[Figure]:
     return found
 
 
+@functools.cache
 def library_versions() -> dict[str, str]:
-    """Installed versions, read from package metadata (importing nothing)."""
+    """Installed versions, from the names of the packages' metadata folders (importing nothing;
+    one directory listing instead of a metadata search per package, which costs ~20 ms each)."""
+    wanted = {re.sub(r"[-_.]+", "_", name).lower(): name for name in LIBRARIES}
     versions = {}
-    for name in LIBRARIES:
+    for folder in sys.path:
         try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = "absent"
+            entries = os.listdir(folder or ".")
+        except OSError:
+            continue
+        for entry in entries:
+            match = _DIST_INFO.match(entry)
+            if match:
+                name = wanted.get(re.sub(r"[-_.]+", "_", match.group(1)).lower())
+                if name and name not in versions:
+                    versions[name] = match.group(2)
+    for name in LIBRARIES:
+        if name not in versions:  # an unusual install: ask the slow way
+            try:
+                versions[name] = metadata.version(name)
+            except metadata.PackageNotFoundError:
+                versions[name] = "absent"
     versions["python"] = ".".join(map(str, sys.version_info[:3]))
-    return versions
+    return {name: versions[name] for name in [*LIBRARIES, "python"]}
 
 
 def _declare(script: Path) -> Figure:
