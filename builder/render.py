@@ -59,15 +59,17 @@ def render_documents(job: RenderJob, documents: list[Document]) -> dict[str, Ren
         entry = _load(cache, keys[doc.rel], job)
         if entry is None:
             missing.append(doc)
-        else:
-            results[doc.rel] = entry
+            continue
+        results[doc.rel], warnings = entry
+        for warning in warnings:  # a cached document still says what is wrong with it
+            log.warning("%s", warning)
     started = time.perf_counter()
     processes = _processes(len(missing))
     for doc, (rendered, warnings, sizes) in zip(missing, _render_all(job, missing, processes), strict=True):
         for warning in warnings:
             log.warning("%s", warning)
         results[doc.rel] = rendered
-        _store(cache, keys[doc.rel], rendered, sizes)
+        _store(cache, keys[doc.rel], rendered, warnings, sizes)
     if missing:
         log.info("rendered %d of %d documents in %.2f s (%d process%s)", len(missing), len(documents),
                  time.perf_counter() - started, processes, "" if processes == 1 else "es")
@@ -214,7 +216,7 @@ def _entry_path(cache: Path, key: str) -> Path:
     return cache / key[:2] / f"{key}.json"
 
 
-def _load(cache: Path, key: str, job: RenderJob) -> Rendered | None:
+def _load(cache: Path, key: str, job: RenderJob) -> tuple[Rendered, list[str]] | None:
     try:
         data = json.loads(_entry_path(cache, key).read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -231,13 +233,13 @@ def _load(cache: Path, key: str, job: RenderJob) -> Rendered | None:
     fields["headings"] = tuple(Heading(**h) for h in fields["headings"])
     fields["images"] = tuple(fields["images"])
     fields["placeholder_alts"] = tuple(tuple(p) for p in fields["placeholder_alts"])
-    return Rendered(**fields)
+    return Rendered(**fields), data.get("warnings", [])
 
 
-def _store(cache: Path, key: str, rendered: Rendered, sizes: dict) -> None:
+def _store(cache: Path, key: str, rendered: Rendered, warnings: list[str], sizes: dict) -> None:
     path = _entry_path(cache, key)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    data = {"rendered": dataclasses.asdict(rendered), "image_sizes": sizes}
+    data = {"rendered": dataclasses.asdict(rendered), "warnings": warnings, "image_sizes": sizes}
     tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     os.replace(tmp, path)

@@ -173,7 +173,9 @@ def make(ctx):
              "net_swapped": accepted(draw_face(g, test, ctx.device, swap=True)),
              "net_non_faces": accepted(non_faces(g, 400, ctx.device))}
 
-    title = "Đổi chỗ mắt và miệng, CNN vẫn thấy “mặt”"
+    # The headline follows what network A actually said about the swapped face.
+    title = ("Đổi chỗ mắt và miệng, CNN vẫn thấy “mặt”" if p_net[1] >= 0.5 else
+             "Đổi chỗ mắt và miệng: lần này CNN không nhận là mặt")
     subtitle = ("Hai CNN cùng kiến trúc, học trong script trên ảnh 32×32 tự sinh. Mạng A chỉ được xem mặt "
                 "và vật không phải mặt, chưa từng thấy mặt bị xáo trộn, nên nó không kiểm tra vị trí các "
                 "bộ phận. "

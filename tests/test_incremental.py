@@ -167,3 +167,13 @@ def test_importing_the_package_pulls_in_nothing_heavy() -> None:
     code = f"import sys, builder, builder.cli; print(sorted(m for m in {heavy} if m in sys.modules))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert done.stdout.strip() == "[]", done.stderr
+
+
+def test_warnings_are_repeated_by_builds_that_reuse_cached_work(project: Path, tmp_path: Path) -> None:
+    (project / "_posts/2020-02-02-anh.md").write_text(post("Ảnh", '<img src="\\\\assets\\\\x.png" alt="x">'))
+    messages = []
+    for destination in ("one", "two", "one"):  # fresh, cached render, nothing changed at all
+        result = run_blog("build", "-s", str(project), "-d", str(tmp_path / destination))
+        messages.append([line for line in result.stderr.splitlines() if "Windows-style path" in line])
+        assert run_blog("build", "-s", str(project), "-d", str(tmp_path / "s"), "--strict").exit_code == 1
+    assert all(len(lines) == 1 for lines in messages), messages
