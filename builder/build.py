@@ -44,7 +44,7 @@ def build(config: Config, progress: figures.Progress | None = None, incremental:
     `check` and `deploy` use) keeps no record of what was written."""
     started = time.perf_counter()
     state_file = outputs.state_path(config.cache_dir, config.destination)
-    with _collect_warnings() as warnings:
+    with outputs.exclusive(state_file.with_suffix(".lock")), _collect_warnings() as warnings:
         figure_set = make_figures(config, progress=progress)
         state = outputs.load_state(state_file) if incremental else None
         fingerprint = _fingerprint(config, figure_set) if incremental else ""
@@ -58,13 +58,18 @@ def build(config: Config, progress: figures.Progress | None = None, incremental:
         pages = _outputs(site)
         copies = _copies(site)
         _check_strict(config, warnings)
-    report = outputs.write_site(config.destination, pages, copies, state["files"] if state else None)
-    html = sum(p.endswith(".html") for p in pages)
-    if incremental:
-        outputs.save_state(state_file, {
-            "fingerprint": fingerprint, "files": report.state, "warnings": list(warnings),
-            "posts": len(site.posts), "pages": html - len(site.posts), "static": len(copies),
-            "valid_until": site.next_publication.isoformat() if site.next_publication else None})
+        try:
+            report = outputs.write_site(config.destination, pages, copies, state["files"] if state else None)
+        except OSError as err:  # a full disk, a read-only folder: the previous output is still whole
+            where = err.filename or config.destination
+            raise BuildError(f"could not write the site ({err.strerror or err}); {config.destination} "
+                             "was left as it was", where) from None
+        html = sum(p.endswith(".html") for p in pages)
+        if incremental:
+            outputs.save_state(state_file, {
+                "fingerprint": fingerprint, "files": report.state, "warnings": list(warnings),
+                "posts": len(site.posts), "pages": html - len(site.posts), "static": len(copies),
+                "valid_until": site.next_publication.isoformat() if site.next_publication else None})
     return BuildResult(len(site.posts), html - len(site.posts), len(copies), report.written, tuple(warnings),
                        time.perf_counter() - started, figure_set, site)
 

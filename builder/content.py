@@ -126,7 +126,7 @@ def _walk(config: Config) -> list[Path]:
             rel = entry.relative_to(source).as_posix()
             if entry.name.startswith(("_", ".")) or rel in excluded or entry.name in excluded:
                 continue
-            if entry.resolve() == destination:
+            if entry.resolve() == destination or _leaves_source(entry, source):
                 continue
             if entry.is_dir():
                 visit(entry)
@@ -145,7 +145,8 @@ def _read_posts(config: Config) -> tuple[list[Post], datetime | None]:
     for folder in folders:
         if not folder.is_dir():
             continue
-        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        files = (p for p in folder.rglob("*") if p.is_file() and not _leaves_source(p, config.source))
+        for path in sorted(files):
             if any(part.startswith(".") for part in path.relative_to(folder).parts):
                 continue
             post = _read_post(path, folder, config)
@@ -162,6 +163,16 @@ def _read_posts(config: Config) -> tuple[list[Post], datetime | None]:
             continue
         kept.append(post)
     return sorted(kept, key=lambda p: (p.date, p.rel), reverse=True), min(future, default=None)
+
+
+def _leaves_source(path: Path, source: Path) -> bool:
+    """A symbolic link to somewhere outside the site is never followed into the output."""
+    if not path.is_symlink():  # folders are checked as entries, before anything inside them
+        return False
+    if path.resolve().is_relative_to(source.resolve()):
+        return False
+    log.warning("%s: a symbolic link to %s, outside the site; not followed", path, path.resolve())
+    return True
 
 
 def _read_post(path: Path, folder: Path, config: Config) -> Post | None:

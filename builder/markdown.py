@@ -55,10 +55,15 @@ class _FigureCaptions(Treeprocessor):
         super().__init__(md)
         self.provenance = provenance
         self.image_size = image_size
+        self.reset()
 
-    def run(self, root: ET.Element) -> None:
+    def reset(self) -> None:
+        """Before each document: Markdown skips tree processors entirely for an empty one."""
         self.images: list[str] = []
         self.placeholder_alts: list[tuple[str, str]] = []
+
+    def run(self, root: ET.Element) -> None:
+        self.reset()
         self._walk(root)
         self._decorate_images(root)
         if self.provenance:
@@ -233,8 +238,9 @@ def unindent_headings(text: str) -> str:
 
 def render_markdown(md: markdown.Markdown, text: str) -> Rendered:
     md.reset()
-    html = md.convert(unindent_headings(text))
     figures: _FigureCaptions = md.treeprocessors["figure_captions"]
+    figures.reset()
+    html = md.convert(unindent_headings(text))
     headings = tuple(_flatten(md.toc_tokens))
     return Rendered(
         html=html,

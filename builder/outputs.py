@@ -9,11 +9,14 @@ their mtimes stay. A destination without a record is built in a fresh folder and
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +30,18 @@ class WriteReport:
     removed: int = 0
     unchanged: int = 0
     state: dict[str, Any] = field(default_factory=dict)
+
+
+@contextmanager
+def exclusive(lock_file: Path) -> Iterator[None]:
+    """One build at a time per destination: a second waits for the first to finish."""
+    lock_file.parent.mkdir(parents=True, exist_ok=True)
+    with lock_file.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def state_path(cache_dir: Path, destination: Path) -> Path:

@@ -14,6 +14,7 @@ import errno
 import json
 import logging
 import mimetypes
+import re
 import shutil
 import tempfile
 import threading
@@ -221,7 +222,37 @@ class _SiteHandler(BaseHTTPRequestHandler):
             target = target / "index.html"
         if not target.is_file():
             return self._not_found(root, head)
-        self._send(HTTPStatus.OK, target.read_bytes(), _content_type(target), head)
+        content_type = _content_type(target)
+        wanted = self.headers.get("Range")
+        if wanted and content_type != "text/html":
+            return self._send_range(target.read_bytes(), content_type, wanted, head)
+        self._send(HTTPStatus.OK, target.read_bytes(), content_type, head)
+
+    def _send_range(self, body: bytes, content_type: str, wanted: str, head: bool) -> None:
+        """One `bytes=a-b` range (what browsers ask for media); anything else gets the whole file."""
+        match = re.fullmatch(r"bytes=(\d*)-(\d*)", wanted.strip())
+        if not match or not any(match.groups()):
+            return self._send(HTTPStatus.OK, body, content_type, head)
+        first, last = match.groups()
+        if first:
+            start, end = int(first), min(int(last) if last else len(body) - 1, len(body) - 1)
+        else:  # the last N bytes
+            start, end = max(len(body) - int(last), 0), len(body) - 1
+        if start >= len(body) or start > end:
+            self.send_response(HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE)
+            self.send_header("Content-Range", f"bytes */{len(body)}")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        part = body[start:end + 1]
+        self.send_response(HTTPStatus.PARTIAL_CONTENT)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Range", f"bytes {start}-{end}/{len(body)}")
+        self.send_header("Content-Length", str(len(part)))
+        self.send_header("Accept-Ranges", "bytes")
+        self.end_headers()
+        if not head:
+            self.wfile.write(part)
 
     def _not_found(self, root: Path, head: bool) -> None:
         page = root / "404.html"

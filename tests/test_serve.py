@@ -192,3 +192,68 @@ def test_baseurl_is_served_under_its_path(tmp_path: Path) -> None:
         assert dev.address.endswith("/blog/")
     finally:
         dev.stop()
+
+
+def test_range_requests(figure_server: DevServer) -> None:
+    server = figure_server
+    whole = (server.live.root / "images/mot.png").read_bytes()
+    host, port = server.httpd.server_address[:2]
+    for header, status, expected in [("bytes=0-9", 206, whole[:10]), ("bytes=10-", 206, whole[10:]),
+                                     ("bytes=-5", 206, whole[-5:]), ("bytes=9999999-", 416, b"")]:
+        connection = http.client.HTTPConnection(host, port, timeout=10)
+        connection.request("GET", "/images/mot.png", headers={"Range": header})
+        response = connection.getresponse()
+        assert (response.status, response.read()) == (status, expected), header
+        connection.close()
+
+
+def test_a_thousand_requests_fifty_at_a_time(server: DevServer) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    paths = ["/", POST_URL, "/feed.xml", "/assets/theme/theme.css", "/about.html"] * 200
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        statuses = list(pool.map(lambda path: request(server, path)[0], paths))
+    assert len(statuses) == 1000 and set(statuses) == {200}
+
+
+def test_idle_and_slow_clients_do_not_block_others(server: DevServer) -> None:
+    import socket
+
+    host, port = server.httpd.server_address[:2]
+    idle = [socket.create_connection((host, port)) for _ in range(20)]  # connect, say nothing
+    slow = socket.create_connection((host, port))
+    slow.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")  # half a request, never finished
+    try:
+        started = time.monotonic()
+        assert request(server, POST_URL)[0] == 200
+        assert time.monotonic() - started < 2
+    finally:
+        for sock in [*idle, slow]:
+            sock.close()
+
+
+def test_no_request_during_rebuilds_sees_a_half_built_site(server: DevServer) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    post = server.source / POST
+    original = post.read_text(encoding="utf-8")
+    stop = threading.Event()
+    seen: list[tuple[int, str]] = []
+
+    def hammer() -> None:
+        while not stop.is_set():
+            status, _, body = request(server, POST_URL)
+            seen.append((status, body))
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        for _ in range(4):
+            pool.submit(hammer)
+        for i in range(5):
+            version = server.live.version
+            post.write_text(original.replace("Bài cũ nhất, video:", f"Phiên bản {i}."), encoding="utf-8")
+            wait_for_change(server, version)
+        stop.set()
+    assert len(seen) > 20
+    for status, body in seen:
+        assert status == 200 and body.rstrip().endswith("</html>")
+        assert body.count("<article") == 1 and "post-body" in body
