@@ -131,7 +131,8 @@ def _responsive_images(config: Config, figure_set: figures.FigureSet) -> dict[st
     for path, file in figure_set.files.items():
         size = figure_set.entries[path].get("images", {}).get(path, {})
         if path.lower().endswith((".jpg", ".jpeg")) and size.get("width"):
-            jpegs[path] = (file, size["width"], size["height"])
+            # The manifest's sha256 of the file (checked by the figure cache): no second hash.
+            jpegs[path] = (file, size["width"], size["height"], figure_set.entries[path]["sha256"][path])
     return images.responsive_images(jpegs, config.cache_dir)
 
 

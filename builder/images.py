@@ -7,7 +7,6 @@ variant is missing.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -36,17 +35,19 @@ class Responsive:
         return ", ".join(f"{baseurl}{entry}" for entry in self.sources[mime].split(", "))
 
 
-def responsive_images(images: dict[str, tuple[Path, int, int]], cache_dir: Path) -> dict[str, Responsive]:
-    """`images`: site path -> (JPEG file, width, height). Missing variants are made in parallel."""
-    plans = {path: _plan(path, file, width, cache_dir) for path, (file, width, _) in images.items()}
-    missing = [(file, cached, width, mime) for path, (file, _, _) in images.items()
+def responsive_images(images: dict[str, tuple[Path, int, int, str]],
+                      cache_dir: Path) -> dict[str, Responsive]:
+    """`images`: site path -> (JPEG file, width, height, its sha256). Missing variants are made in
+    parallel, into a folder named by the source's hash."""
+    plans = {path: _plan(path, digest, width, cache_dir) for path, (_, width, _, digest) in images.items()}
+    missing = [(file, cached, width, mime) for path, (file, _, _, _) in images.items()
                for cached, width, mime in plans[path].values() if not cached.is_file()]
     if missing:
         log.info("making %d responsive image variants", len(missing))
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:  # Pillow encodes without the GIL
             list(pool.map(lambda job: _make_variant(*job), missing))
     result = {}
-    for path, (_, width, height) in images.items():
+    for path, (_, width, height, _) in images.items():
         sources: dict[str, list[str]] = {}
         for variant, (_, w, mime) in plans[path].items():
             sources.setdefault(mime, []).append(f"{variant} {w}w")
@@ -55,9 +56,9 @@ def responsive_images(images: dict[str, tuple[Path, int, int]], cache_dir: Path)
     return result
 
 
-def _plan(path: str, file: Path, width: int, cache_dir: Path) -> dict[str, tuple[Path, int, str]]:
+def _plan(path: str, digest: str, width: int, cache_dir: Path) -> dict[str, tuple[Path, int, str]]:
     """Variant site path -> (cached file, width, MIME type), e.g. /images/post2/1-480.avif."""
-    digest = hashlib.sha256(file.read_bytes()).hexdigest()[:24]
+    digest = digest[:24]
     stem = path.rsplit(".", 1)[0]
     widths = [w for w in WIDTHS if w < width] + [width]
     plan = {}
