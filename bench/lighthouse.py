@@ -20,6 +20,9 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from builder.serve import MIME_TYPES  # noqa: E402
+
 PREFIX = ROOT / ".cache" / "lighthouse"
 POST = "/2018/06/28/cnn-co-gi-do-sai-sai/"
 FLAGS = ("--headless=new --no-sandbox --disable-gpu --disable-quic --no-first-run "
@@ -27,8 +30,7 @@ FLAGS = ("--headless=new --no-sandbox --disable-gpu --disable-quic --no-first-ru
 
 
 class Handler(SimpleHTTPRequestHandler):
-    extensions_map = {**SimpleHTTPRequestHandler.extensions_map, ".avif": "image/avif", ".webp": "image/webp",
-                      ".js": "text/javascript"}
+    extensions_map = {**SimpleHTTPRequestHandler.extensions_map, **MIME_TYPES}  # the dev server's types
 
     def log_message(self, *args) -> None:
         pass

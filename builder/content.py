@@ -38,6 +38,15 @@ def slugify(text: str) -> str:
     return text.strip("-")
 
 
+MONTHS = ["tháng 1", "tháng 2", "tháng 3", "tháng 4", "tháng 5", "tháng 6", "tháng 7", "tháng 8",
+          "tháng 9", "tháng 10", "tháng 11", "tháng 12"]
+
+
+def vi_date(value: date) -> str:
+    """"28 tháng 6, 2018": how Vietnamese writes a date."""
+    return f"{value.day} {MONTHS[value.month - 1]}, {value.year}"
+
+
 def category_slug(name: str) -> str:
     """The slug of a category page; a name with no Latin letters gets a stable fallback."""
     return slugify(name) or "khac"

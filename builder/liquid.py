@@ -24,7 +24,7 @@ from liquid.tag import Tag
 from liquid.token import TOKEN_EXPRESSION, TOKEN_TAG, Token
 
 from builder.codeblocks import map_outside_code
-from builder.content import slugify
+from builder.content import slugify, vi_date
 from builder.errors import BuildError, line_of
 
 THEME_INCLUDES = Path(__file__).parent / "theme" / "_includes"
@@ -266,10 +266,6 @@ def highlight_block(code: str, language: str, line_numbers: bool) -> str:
 
 # --- Jekyll's filters -------------------------------------------------------------------
 
-_MONTHS_VI = ["tháng 1", "tháng 2", "tháng 3", "tháng 4", "tháng 5", "tháng 6", "tháng 7",
-              "tháng 8", "tháng 9", "tháng 10", "tháng 11", "tháng 12"]
-
-
 def _jekyll_filters(baseurl: str, url: str) -> dict[str, Any]:
     def relative_url(value: Any) -> str:
         path = str(value or "")
@@ -296,6 +292,5 @@ def _jekyll_filters(baseurl: str, url: str) -> dict[str, Any]:
         "date_to_xmlschema": lambda v: as_date(v).isoformat(),
         "date_to_string": lambda v: as_date(v).strftime("%d %b %Y"),
         "date_to_long_string": lambda v: as_date(v).strftime("%d %B %Y"),
-        "date_to_vi": lambda v: f"{as_date(v).day} {_MONTHS_VI[as_date(v).month - 1]}, "
-                                f"{as_date(v).year}",
+        "date_to_vi": lambda v: vi_date(as_date(v)),
     }

@@ -10,7 +10,7 @@ import jinja2
 from pygments.formatters import HtmlFormatter
 
 from builder.config import Config
-from builder.content import category_slug
+from builder.content import category_slug, vi_date
 from builder.errors import BuildError
 from builder.model import Document, Post, Rendered, Site
 
@@ -18,15 +18,6 @@ THEME = Path(__file__).parent / "theme"
 THEME_ASSETS = THEME / "assets"
 THEME_ASSET_URL = "/assets/theme/"
 TOC_MIN_HEADINGS = 4
-MONTHS = ["tháng 1", "tháng 2", "tháng 3", "tháng 4", "tháng 5", "tháng 6", "tháng 7", "tháng 8",
-          "tháng 9", "tháng 10", "tháng 11", "tháng 12"]
-
-
-def vi_date(value: datetime) -> str:
-    """"28 tháng 6, 2018": how Vietnamese writes a date."""
-    return f"{value.day} {MONTHS[value.month - 1]}, {value.year}"
-
-
 def make_environment(config: Config) -> jinja2.Environment:
     """Theme templates, each overridable by a file of the same name in `_templates/`."""
     loaders = []

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from builder.serve import MIME_TYPES
 from tests.conftest import FIXTURES, ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -59,8 +60,7 @@ def npm_package(name: str) -> Path:
 
 
 class _Handler(SimpleHTTPRequestHandler):
-    extensions_map = {**SimpleHTTPRequestHandler.extensions_map, ".avif": "image/avif", ".webp": "image/webp",
-                      ".js": "text/javascript", ".xml": "application/xml", ".json": "application/json"}
+    extensions_map = {**SimpleHTTPRequestHandler.extensions_map, **MIME_TYPES}  # the dev server's types
 
     def log_message(self, *args) -> None:
         pass
