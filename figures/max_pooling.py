@@ -38,7 +38,7 @@ def draw_grid(ax, values, x0, y0, cell, colour_of, bold=()) -> None:
                 ax.add_patch(Rectangle((x + 0.08 * cell, y + 0.08 * cell), 0.84 * cell, 0.84 * cell,
                                        fill=False, edgecolor=REGION_EDGES[region], linewidth=4))
             ax.text(x + cell / 2, y + cell / 2, str(value), ha="center", va="center",
-                    fontsize=S.TITLE if strong else S.BODY + 2,
+                    fontsize=S.BODY + 4 if strong else S.BODY,
                     fontweight="bold" if strong else "normal", color=S.INK if strong else S.MUTED)
 
 
