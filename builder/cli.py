@@ -45,10 +45,13 @@ def cli() -> None:
 @click.option("--quick", is_flag=True, default=None,
               help="Make stale figures with small settings (tests, drafts).")
 @click.option("--device", default=None, help="Run figures on cuda, mps or cpu  [default: the best]")
+@click.option("--force", is_flag=True,
+              help="Build into a folder holding files this tool did not write: keep_files stay, "
+                   "the rest is moved to .cache/trash/.")
 @click.option("-v", "--verbose", is_flag=True, help="Say more about what happens.")
 def build(source: Path, destination: Path | None, baseurl: str | None, drafts: bool | None,
           future: bool | None, strict: bool | None, quick: bool | None, device: str | None,
-          verbose: bool) -> None:
+          force: bool, verbose: bool) -> None:
     """Build the site from SOURCE into DESTINATION, making stale figures first."""
     from builder.build import build as run_build
     from builder.config import load_config
@@ -57,7 +60,7 @@ def build(source: Path, destination: Path | None, baseurl: str | None, drafts: b
     try:
         config = load_config(source, destination=destination, baseurl=baseurl, drafts=drafts,
                              future=future, strict=strict, quick=quick, device=device)
-        result = run_build(config, progress=_FigureProgress())
+        result = run_build(config, progress=_FigureProgress(), force=force)
     except BuildError as err:
         if getattr(err, "figure_set", None) is not None:
             click.echo(_figure_summary(err.figure_set), err=True)
@@ -69,6 +72,8 @@ def build(source: Path, destination: Path | None, baseurl: str | None, drafts: b
         f"built {config.destination}: {_count(result.posts, 'post')}, {_count(result.pages, 'page')}, "
         f"{_count(result.static, 'static file')}, {_count(len(result.warnings), 'warning')}, "
         f"{written} in {result.seconds:.2f} s")
+    if result.moved:
+        click.echo(_moved_aside(result.moved, result.trash))
 
 
 @cli.command()
@@ -88,10 +93,12 @@ def figures(names: tuple[str, ...], source: Path, force: bool, device: str | Non
     from builder import figures as figure_module
     from builder.build import make_figures
     from builder.config import load_config
+    from builder.destinations import check_cache
 
     _setup_logging(verbose)
     try:
         config = load_config(source, quick=quick, device=device)
+        check_cache(config)
         if list_only:
             _list_figures(figure_module, config)
             return
@@ -273,6 +280,22 @@ def _figure_summary(figure_set) -> str:
     device = f" on {figure_set.device}" if figure_set.device else ""
     return (f"figures: {figure_set.ran} run, {figure_set.cached} cached, {figure_set.failed} failed "
             f"in {figure_set.seconds:.1f} s{device}")
+
+
+def _moved_aside(moved: tuple[str, ...], trash) -> str:
+    return (f"moved {_count(len(moved), 'file')} this tool did not write (or that was edited by hand) "
+            f"aside to {_relative(trash)}/: {_names(moved)}")
+
+
+def _names(paths: tuple[str, ...]) -> str:
+    return ", ".join(paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
+
+
+def _relative(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def _fail(err: BuildError) -> None:

@@ -23,6 +23,7 @@ PERMALINK_STYLES = {
 }
 DEFAULT_PERMALINK = "/:year/:month/:day/:title/"
 MATHJAX_CDN = "https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-chtml.js"
+KEEP_FILES = (".git", ".svn", "CNAME")  # Jekyll keeps .git and .svn; CNAME is GitHub Pages' domain
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class Config:
     markdown: str = "python-markdown"
     mathjax_src: str = MATHJAX_CDN
     exclude: tuple[str, ...] = ()
+    keep_files: tuple[str, ...] = KEEP_FILES  # kept in the destination although we did not write them
     figures_dir: Path | None = None  # default: figures/ beside the source folder
     cache_dir: Path | None = None  # default: .cache/ beside the source folder
     quick: bool = False  # figures with small settings (tests, drafts)
@@ -191,6 +193,17 @@ def _exclude(raw: dict[str, Any], problems: list[str]) -> tuple[str, ...]:
     return tuple(v.strip("/") for v in value)
 
 
+def _keep_files(raw: dict[str, Any], problems: list[str]) -> tuple[str, ...]:
+    """Jekyll's `keep_files`: paths relative to the destination; a list replaces the default."""
+    value = raw.get("keep_files")
+    if value is None:
+        return KEEP_FILES
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        problems.append("keep_files must be a list of paths")
+        return KEEP_FILES
+    return tuple(entry for entry in (v.strip().lstrip("/") for v in value) if entry)
+
+
 def _markdown(raw: dict[str, Any], problems: list[str]) -> str:
     return _text("markdown", "python-markdown")(raw, problems).lower()
 
@@ -208,6 +221,7 @@ _FIELDS = {
     "markdown": _markdown,
     "mathjax_src": _text("mathjax_src", MATHJAX_CDN),
     "exclude": _exclude,
+    "keep_files": _keep_files,
     "drafts": _flag("drafts"),
     "future": _flag("future"),
     "strict": _flag("strict"),
