@@ -208,15 +208,25 @@ def check(source: Path, quick: bool | None) -> None:
 @click.option("--remote", default="origin", show_default=True)
 @click.option("--branch", default="gh-pages", show_default=True)
 @click.option("-m", "--message", default=None, help="Commit message  [default: the source commit]")
-def deploy(source: Path, remote: str, branch: str, message: str | None) -> None:
+@click.option("--force", is_flag=True,
+              help="Publish over a branch holding files this tool did not write: keep_files are "
+                   "carried over, the rest stays only in the branch's history.")
+def deploy(source: Path, remote: str, branch: str, message: str | None, force: bool) -> None:
     """Build strictly and publish the site to a branch for GitHub Pages."""
     from builder.deploy import deploy as run_deploy
 
     _setup_logging(False)
     try:
-        done = run_deploy(source, remote, branch, message, progress=_FigureProgress())
+        done = run_deploy(source, remote, branch, message, progress=_FigureProgress(), force=force)
     except BuildError as err:
         _fail(err)
+    if done.carried:
+        click.echo(f"kept {_count(len(done.carried), 'file')} of {done.remote}/{done.branch} that match "
+                   f"keep_files: {_names(done.carried)}")
+    if done.left_out:
+        click.echo(f"left out {_count(len(done.left_out), 'file')} of {done.remote}/{done.branch} this "
+                   f"tool did not write; they stay in its history (commit {done.previous}): "
+                   f"{_names(done.left_out)}")
     click.echo(f"published {done.commit} to {done.remote}/{done.branch}: {done.url}")
 
 
