@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 from pathlib import Path
@@ -134,24 +135,27 @@ def serve(source: Path, host: str, port: int, open_browser: bool, drafts: bool |
     _setup_logging(verbose)
     if verbose:
         logging.getLogger("builder.serve").setLevel(logging.DEBUG)
-    try:
-        server = DevServer(source, host, port, {"drafts": drafts, "future": future, "quick": quick},
-                           report=lambda line: click.echo(line, err=line.startswith("error")),
-                           progress=_FigureProgress())
-        server.start()
-    except BuildError as err:
-        _fail(err)
-    click.echo(f"serving {server.address}  (Ctrl-C stops; the output lives in a temporary folder)")
-    if open_browser:
-        import webbrowser
+    # A closed terminal (SIGHUP) or a service manager (SIGTERM) stops it as Ctrl-C does, so
+    # the temporary folder is removed in every case.
+    with _signals_interrupt(signal_names=("SIGTERM", "SIGHUP")):
+        try:
+            server = DevServer(source, host, port, {"drafts": drafts, "future": future, "quick": quick},
+                               report=lambda line: click.echo(line, err=line.startswith("error")),
+                               progress=_FigureProgress())
+        except BuildError as err:
+            _fail(err)
+        try:
+            server.start()
+            click.echo(f"serving {server.address}  (Ctrl-C stops; the output lives in a temporary folder)")
+            if open_browser:
+                import webbrowser
 
-        webbrowser.open(server.address)
-    try:
-        server.stop_event.wait()
-    except KeyboardInterrupt:
-        click.echo("stopping")
-    finally:
-        server.stop()
+                webbrowser.open(server.address)
+            server.stop_event.wait()
+        except KeyboardInterrupt:
+            click.echo("stopping")
+        finally:
+            server.stop()
 
 
 @cli.command()
@@ -306,6 +310,28 @@ def _relative(path: Path) -> str:
         return str(path.relative_to(Path.cwd()))
     except ValueError:
         return str(path)
+
+
+class _Interrupted(KeyboardInterrupt):
+    """A stop signal, handled like Ctrl-C."""
+
+
+@contextlib.contextmanager
+def _signals_interrupt(signal_names: tuple[str, ...]):
+    import signal
+
+    def interrupt(signum, frame) -> None:
+        for sig in wanted:  # a second signal must not cut the clean-up short
+            signal.signal(sig, signal.SIG_IGN)
+        raise _Interrupted(signal.Signals(signum).name)
+
+    wanted = [getattr(signal, name) for name in signal_names if hasattr(signal, name)]
+    previous = {sig: signal.signal(sig, interrupt) for sig in wanted}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _fail(err: BuildError) -> None:
