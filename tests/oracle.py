@@ -13,7 +13,9 @@ Our build goes to a temporary folder; the theme's additions inside a post body (
 
 Fields compared per document (keyed by its source path, e.g. `_posts/2020-01-02-x.md`):
 url, structure, text, math, code, links, attributes; per site (document `site`): build, documents,
-files. `python -m tests.oracle tests/oracle/<case> [more]` prints the differences.
+files, conflicts (how many outputs two files write); per other file both write (keyed by its
+output path): content.
+`python -m tests.oracle tests/oracle/<case> [more]` prints the differences.
 """
 
 from __future__ import annotations
@@ -45,12 +47,16 @@ MARK = "oracle-body"
 LAYOUT = (f'<!DOCTYPE html>\n<html><body><main id="{MARK}" data-path="{{{{ page.path }}}}">\n'
           "{{ content }}\n</main></body></html>\n")
 LAYOUT_NAMES = ("default", "post", "page", "home")
-# Every document gets the layout, also those whose front matter names none.
-DEFAULTS = '\ndefaults:\n  - scope: {path: ""}\n    values: {layout: default}\n'
+# Every Markdown or HTML document gets the layout, also those whose front matter names none;
+# other documents (`feed.json`, a dated notebook in `_posts/`) stay as Jekyll writes them.
+LAYOUT_SCOPE = "**/*.{md,markdown,mkd,mkdn,mkdown,html,htm}"
+DEFAULTS = f'\ndefaults:\n  - scope: {{path: "{LAYOUT_SCOPE}"}}\n    values: {{layout: default}}\n'
 DEFAULT_ENV = {"TZ": "UTC"}
-HARNESS_VERSION = "1"  # bump when what is stored in the Jekyll cache changes
+HARNESS_VERSION = "2"  # bump when what is stored in the Jekyll cache changes
 
 DOCUMENT_FIELDS = ("url", "structure", "text", "math", "code", "links", "attributes")
+SITE_FIELDS = ("build", "documents", "files", "conflicts")  # conflicts: outputs written twice
+FILE_FIELDS = ("content",)  # per file that both write, by its output path
 SITE = "site"
 # What our builder writes besides the site's own documents and files.
 THEME_OUTPUTS = re.compile(r"^(index\.html|404\.html|feed\.xml|sitemap\.xml|robots\.txt|\.nojekyll|CNAME"
@@ -74,6 +80,10 @@ class Built:
     bodies: dict[str, str] = field(default_factory=dict)  # source path -> body HTML
     files: list[str] = field(default_factory=list)  # other outputs (static files), sorted
     log: str = ""  # what the builder printed
+    root: Path | None = None  # the output folder
+
+    def content(self, rel: str) -> bytes:
+        return (self.root / rel).read_bytes() if self.root else b""
 
 
 def jekyll_available() -> bool:
@@ -135,7 +145,8 @@ def build_jekyll(case: Path) -> Built:
     result = json.loads((folder / "result.json").read_text(encoding="utf-8"))
     built = Built(ok=result["ok"], message=result["message"], log=result["log"])
     if built.ok:
-        _collect_jekyll(folder / "site", built)
+        built.root = folder / "site"
+        _collect_jekyll(built.root, built)
     return built
 
 
@@ -153,8 +164,9 @@ def _run_jekyll(case: Path, folder: Path) -> None:
                    "-d", str(staging / "site")]
         done = subprocess.run(command, capture_output=True, text=True, env=case_env(case), cwd=tmp,
                               timeout=300)
-        log = (done.stdout + done.stderr).replace(str(source), "<source>")
-        message = "\n".join(line.strip() for line in done.stderr.splitlines() if "Error" in line)
+        log = re.sub(r"\x1b\[[0-9;]*m", "", done.stdout + done.stderr).replace(str(source), "<source>")
+        message = "\n".join(line.strip() for line in log.splitlines()
+                            if re.search(r"Exception:|Error:|Conflict:", line))
         (staging / "result.json").write_text(json.dumps(
             {"ok": done.returncode == 0, "message": message or log[-2000:], "log": log}), encoding="utf-8")
         try:
@@ -177,7 +189,8 @@ def _add_layout_defaults(config: Path) -> None:
     text = config.read_text(encoding="utf-8") if config.exists() else ""
     if re.search(r"^defaults\s*:", text, re.M):
         data = yaml.safe_load(text) or {}
-        data["defaults"] = [{"scope": {"path": ""}, "values": {"layout": "default"}}, *data["defaults"]]
+        data["defaults"] = [{"scope": {"path": LAYOUT_SCOPE}, "values": {"layout": "default"}},
+                            *data["defaults"]]
         text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
     else:
         text = text.rstrip("\n") + "\n" + DEFAULTS
@@ -214,14 +227,22 @@ def build_ours(case: Path, tmp: Path) -> Built:
     built = Built(ok=result["ok"], message=result["message"], log=result["log"])
     if not built.ok:
         return built
-    outputs = set(result["documents"].values())
+    built.root = dest
+    outputs = set()
     for rel, output in result["documents"].items():
+        if not _in_layout_scope(rel):
+            continue  # Jekyll writes it without the layout: compared as a file
         html = (dest / output).read_text(encoding="utf-8")
         built.documents[rel] = output
         built.bodies[rel] = our_body(html)
+        outputs.add(output)
     written = (p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file())
     built.files = sorted(rel for rel in written if rel not in outputs and not THEME_OUTPUTS.match(rel))
     return built
+
+
+def _in_layout_scope(rel: str) -> bool:
+    return rel.rsplit(".", 1)[-1].lower() in LAYOUT_SCOPE.split("{")[1].rstrip("}").split(",")
 
 
 def _ours_main(source: str, dest: str, out: str) -> None:
@@ -539,8 +560,10 @@ class Difference:
     def render(self) -> str:
         head = f"{self.case}: {self.document}: {self.field}"
         if isinstance(self.jekyll, list) and isinstance(self.ours, list):
-            diff = difflib.unified_diff([str(x) for x in self.jekyll], [str(x) for x in self.ours],
-                                        "jekyll", "ours", lineterm="", n=2)
+            diff = list(difflib.unified_diff([str(x) for x in self.jekyll], [str(x) for x in self.ours],
+                                             "jekyll", "ours", lineterm="", n=2))
+            if len(diff) > 40:
+                diff = diff[:40] + [f"... ({len(diff) - 40} more lines)"]
             return head + "\n" + "\n".join("    " + line for line in diff)
         if self.field == "text":
             return head + "\n" + _text_diff(self.jekyll, self.ours)
@@ -576,6 +599,13 @@ def compare(case: Path, tmp: Path) -> list[Difference]:
         found.append(Difference(name, SITE, "documents", sorted(jekyll.documents), sorted(ours.documents)))
     if jekyll.files != ours.files:
         found.append(Difference(name, SITE, "files", jekyll.files, ours.files))
+    conflicts = (jekyll.log.count("Conflict:"), ours.log.count("Conflict:"))
+    if conflicts[0] != conflicts[1]:
+        found.append(Difference(name, SITE, "conflicts", *conflicts))
+    for rel in sorted(set(jekyll.files) & set(ours.files)):
+        theirs_bytes, our_bytes = jekyll.content(rel), ours.content(rel)
+        if theirs_bytes != our_bytes:
+            found.append(Difference(name, rel, "content", _shown(theirs_bytes), _shown(our_bytes)))
     for document in sorted(set(jekyll.documents) & set(ours.documents)):
         theirs_url, our_url = jekyll.documents[document], ours.documents[document]
         if theirs_url != our_url:
@@ -586,6 +616,13 @@ def compare(case: Path, tmp: Path) -> list[Difference]:
             if a != b:
                 found.append(Difference(name, document, field_name, a, b))
     return found
+
+
+def _shown(data: bytes) -> Any:
+    try:
+        return data.decode("utf-8").splitlines()
+    except UnicodeDecodeError:
+        return f"{len(data)} bytes, sha256 {hashlib.sha256(data).hexdigest()[:16]}"
 
 
 def _outcome(built: Built) -> str:
