@@ -80,8 +80,8 @@ LONG_POST = "\n\n".join(f"## Phần {i}\n\nNội dung {i}. Xem [bài khác]({{% 
     ("en-GB", ["Contents", "June 2, 2020"], ["Mục lục"]),
     ("fr", ["Contents"], ["Mục lục"]),  # no French table: English, the most widely read
 ])
-def test_lang_sets_the_page_language_and_the_interface_strings(tmp_site, tmp_path: Path, lang: str,
-                                                                expected: list[str], absent: list[str]) -> None:
+def test_lang_sets_the_page_language_and_the_interface_strings(
+        tmp_site, tmp_path: Path, lang: str, expected: list[str], absent: list[str]) -> None:
     files = {"_posts/2020-01-01-a.md": post("A", "Một.", categories="[AI]"),
              "_posts/2020-06-02-b.md": post("B", LONG_POST + '\n\n{% include youtube.html id="x" %}',
                                             categories="[AI]")}
@@ -123,7 +123,7 @@ def test_the_default_time_zone_is_the_build_machines(tmp_site, tmp_path: Path) -
 
 def test_extensionless_urls_are_written_as_html_and_checked(tmp_site, tmp_path: Path) -> None:
     files = {"_posts/2018-10-03-conv2d.md": post("Conv2d", "Tích chập.", permalink="2018/10/03/conv2d"),
-             "_posts/2018-10-04-b.md": post("B", "Xem [conv2d](/2018/10/03/conv2d) và [x](/2018/10/03/khong).")}
+             "_posts/2018-10-04-b.md": post("B", "Xem [a](/2018/10/03/conv2d) và [b](/2018/10/03/khong).")}
     source = tmp_site(files, config=KRAMDOWN)
     assert build(source, tmp_path).exit_code == 0
     assert (tmp_path / "out/2018/10/03/conv2d.html").is_file()
