@@ -140,3 +140,15 @@ def test_an_unknown_permalink_placeholder_is_an_error(tmp_site, tmp_path: Path) 
     assert result.exit_code == 1
     assert "permalink '/:year/:titel/' has no placeholder :titel" in result.stderr
 
+
+
+def test_a_page_that_is_not_html_is_written_as_it_is(tmp_site, tmp_path: Path) -> None:
+    """Any file with front matter is a page (Jekyll's rule); JSON stays JSON, out of the sitemap."""
+    files = {"_posts/2020-01-01-a.md": post("A"), "search.json": '---\n---\n{"title": "{{ site.title }}"}\n',
+             "data.csv": "a,b\n1,2\n"}
+    source = tmp_site(files, config=KRAMDOWN)
+    assert build(source, tmp_path).exit_code == 0
+    out = tmp_path / "out"
+    assert (out / "search.json").read_text(encoding="utf-8") == '{"title": "Blog"}\n'
+    assert (out / "data.csv").read_text(encoding="utf-8") == "a,b\n1,2\n"
+    assert "search.json" not in (out / "sitemap.xml").read_text(encoding="utf-8")
