@@ -10,12 +10,13 @@ from pathlib import Path
 import click
 
 from builder import __version__
-from builder.errors import BuildError
+from builder.errors import NOTICE, BuildError
 
 
 class _OneLine(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        prefix = {logging.WARNING: "warning: ", logging.ERROR: "error: "}.get(record.levelno, "")
+        prefix = {NOTICE: "note: ", logging.WARNING: "warning: ", logging.ERROR: "error: "}.get(
+            record.levelno, "")
         return prefix + record.getMessage()
 
 
@@ -24,7 +25,7 @@ def _setup_logging(verbose: bool) -> None:
     handler.setFormatter(_OneLine())
     root = logging.getLogger("builder")
     root.handlers[:] = [handler]
-    root.setLevel(logging.INFO if verbose else logging.WARNING)
+    root.setLevel(logging.INFO if verbose else NOTICE)
     root.propagate = False
 
 

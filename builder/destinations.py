@@ -12,11 +12,13 @@ from pathlib import Path
 
 from builder import outputs
 from builder.config import Config
-from builder.content import DEFAULT_EXCLUDES
+from builder.entries import EntryFilter
 from builder.errors import BuildError
 
-# Folders inside the source that the build reads even though their names start with "_".
-READ_FOLDERS = ("_posts", "_drafts", "_includes", "_templates", "_data")
+# Folders the build reads although their names start with "_": at the top of the source, and
+# (posts and drafts) in any folder, as Jekyll reads them.
+READ_FOLDERS = ("_includes", "_templates", "_data")
+POST_FOLDERS = ("_posts", "_drafts")
 
 
 class DestinationError(BuildError):
@@ -116,17 +118,14 @@ def _relation(path: Path, source: Path, project: Path, config: Config) -> str | 
 
 
 def _ignored_inside(path: Path, config: Config) -> bool:
-    """A folder inside the source that the build never reads: a name starting with _ or .
-    (other than the folders it reads, such as _posts/), or one listed under `exclude`."""
+    """A folder inside the source that the build never reads (Jekyll's rules: a name starting
+    with _, ., # or ~, or one `exclude:` names), other than the folders it does read."""
     source = config.source.resolve()
     parts = path.relative_to(source).parts
-    if not parts or parts[0] in READ_FOLDERS:
+    if not parts or parts[0] in READ_FOLDERS or any(part in POST_FOLDERS for part in parts):
         return False
-    excluded = set(DEFAULT_EXCLUDES) | set(config.exclude)
-    for i, name in enumerate(parts):
-        if name.startswith(("_", ".")) or name in excluded or "/".join(parts[:i + 1]) in excluded:
-            return True
-    return False
+    entries = EntryFilter.of(source, config.include, config.exclude)
+    return any(not entries.keeps(name, "/".join(parts[:i + 1])) for i, name in enumerate(parts))
 
 
 def _shown(path: Path) -> str:

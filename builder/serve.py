@@ -255,6 +255,8 @@ class _SiteHandler(BaseHTTPRequestHandler):
             if not path.endswith("/"):
                 return self._redirect(baseurl + path + "/")
             target = target / "index.html"
+        if not target.is_file() and target.with_name(target.name + ".html").is_file():
+            target = target.with_name(target.name + ".html")  # /x serves x.html, as on GitHub Pages
         if not target.is_file():
             return self._not_found(root, head)
         content_type = _content_type(target)

@@ -214,6 +214,14 @@ def test_an_ignored_folder_inside_the_source_is_allowed(project: Path) -> None:
         assert not list((project / "site_src" / name).rglob("site_src"))
 
 
+def test_a_folder_the_build_reads_is_not_ignored_for_its_name(project: Path, tmp_path: Path) -> None:
+    (project / "site_src/_config.yml").write_text(CONFIG + "include: [_out]\n")
+    before = snapshot(tmp_path)
+    refused(build(project, "-d", str(project / "site_src/_out")), "lies inside the source folder")
+    refused(build(project, "-d", str(project / "site_src/ghi/_posts/ra")), "lies inside the source folder")
+    assert snapshot(tmp_path) == before
+
+
 # Only what we wrote is ever removed.
 
 def test_files_added_to_our_destination_go_to_the_trash_and_kept_ones_stay(project: Path) -> None:
