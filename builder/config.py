@@ -28,6 +28,7 @@ PERMALINK_STYLES = {
 DEFAULT_PERMALINK = "/:year/:month/:day/:title/"  # this project's own reading mode
 JEKYLL_PERMALINK = "date"  # Jekyll's default, for `markdown: kramdown` sites
 MATHJAX_CDN = "https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-chtml.js"
+KEEP_FILES = (".git", ".svn", "CNAME")  # Jekyll keeps .git and .svn; CNAME is GitHub Pages' domain
 LIQUID_ERROR_MODES = ("lax", "warn", "strict")
 
 
@@ -86,6 +87,7 @@ class Config:
     exclude: tuple[str, ...] = ()
     include: tuple[str, ...] = (".htaccess",)
     liquid: LiquidOptions = field(default_factory=LiquidOptions)
+    keep_files: tuple[str, ...] = KEEP_FILES  # kept in the destination although we did not write them
     figures_dir: Path | None = None  # default: figures/ beside the source folder
     cache_dir: Path | None = None  # default: .cache/ beside the source folder
     quick: bool = False  # figures with small settings (tests, drafts)
@@ -272,6 +274,17 @@ def _liquid(raw: dict[str, Any], problems: list[str]) -> LiquidOptions:
     return LiquidOptions(error_mode=mode, **flags)
 
 
+def _keep_files(raw: dict[str, Any], problems: list[str]) -> tuple[str, ...]:
+    """Jekyll's `keep_files`: paths relative to the destination; a list replaces the default."""
+    value = raw.get("keep_files")
+    if value is None:
+        return KEEP_FILES
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        problems.append("keep_files must be a list of paths")
+        return KEEP_FILES
+    return tuple(entry for entry in (v.strip().lstrip("/") for v in value) if entry)
+
+
 def _markdown(raw: dict[str, Any], problems: list[str]) -> str:
     return _text("markdown", "python-markdown")(raw, problems).lower()
 
@@ -292,6 +305,7 @@ _FIELDS = {
     "exclude": _paths("exclude", ()),
     "include": _paths("include", (".htaccess",)),
     "liquid": _liquid,
+    "keep_files": _keep_files,
     "drafts": _flag("drafts"),
     "future": _flag("future"),
     "strict": _flag("strict"),

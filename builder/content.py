@@ -420,6 +420,7 @@ def new_post(source: Path, title: str, day: date) -> Path:
     slug = slugify(title)
     if not slug:
         raise BuildError(f"the title {title!r} has no letters or digits to make a file name from")
+    _require_site(source)
     path = source / "_posts" / f"{day.isoformat()}-{slug}.md"
     if path.exists():
         raise BuildError("a post with this date and title already exists; nothing was changed", path)
@@ -430,3 +431,15 @@ def new_post(source: Path, title: str, day: date) -> Path:
         f.write(f"---\n{front}---\n\nViết mở đầu ở đây. Ảnh có chú thích:\n\n"
                 "![Mô tả ảnh]({{ site.baseurl }}/images/ten-anh.jpg)\n\n_Chú thích_\n")
     return path
+
+
+def _require_site(source: Path) -> None:
+    """A post goes into an existing site: never make a site folder (or one inside any folder)."""
+    where = source.resolve()
+    looked = "" if source.is_absolute() else f" (looking for {source} in the current folder, {Path.cwd()})"
+    if not where.is_dir():
+        raise BuildError(f"there is no site folder at {where}{looked}; nothing was created. Run `blog new` "
+                         "in the folder that holds it, or name the site folder with -s")
+    if not (where / "_config.yml").is_file() and not (where / "_posts").is_dir():
+        raise BuildError(f"{where} has neither _config.yml nor _posts/, so it is not a site folder{looked}; "
+                         "nothing was created. Name the site folder with -s")
