@@ -24,6 +24,8 @@ from builder.errors import BuildError
 from builder.model import Post, Site
 
 log = logging.getLogger(__name__)
+# Not part of the fingerprint: bytecode, and MathJax's installed files (package-lock.json pins them).
+_SKIPPED = {"__pycache__", "node_modules"}
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,7 @@ def _fingerprint(config: Config, figure_set: figures.FigureSet) -> str:
     digest = hashlib.sha256()
     package = Path(__file__).parent
     for root in (config.source, package):
-        for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        for path in sorted(p for p in root.rglob("*") if p.is_file() and not _SKIPPED.intersection(p.parts)):
             digest.update(f"{path.relative_to(root)}\0".encode() + path.read_bytes() + b"\0")
     settings = {k: v for k, v in dataclasses.asdict(config).items()}
     digest.update(json.dumps([settings, figure_set.entries, datetime.now(config.tz).year], sort_keys=True,
@@ -200,6 +202,11 @@ def _outputs(site: Site) -> dict[str, str]:
     outputs["sitemap.xml"] = feeds.sitemap(site, category_paths)
     outputs["robots.txt"] = feeds.robots(site)
     outputs[templates.THEME_ASSET_URL.lstrip("/") + "code.css"] = templates.code_css()
+    if _typeset_math(site):
+        from builder import mathjax
+
+        chars = {rule for rendered in site.rendered.values() for rule in rendered.math_css}
+        outputs[mathjax.STYLESHEET] = mathjax.stylesheet(site.config, chars)
     if site.figures.figures:
         outputs["figures.json"] = figures.manifest_json(site.figures)
     outputs[".nojekyll"] = ""  # GitHub Pages must not run Jekyll over the built site
@@ -213,6 +220,10 @@ def _copies(site: Site) -> dict[str, Path]:
     from builder import templates
 
     copies = templates.theme_files()
+    if _typeset_math(site):
+        from builder import mathjax
+
+        copies.update(mathjax.font_files())
     copies.update({rel: site.config.source / rel for rel in site.static_files})
     copies.update({path.lstrip("/"): file for path, file in site.figures.files.items()})
     for variants in site.images.values():
@@ -221,6 +232,11 @@ def _copies(site: Site) -> dict[str, Path]:
         folder = site.config.figures_dir
         copies.update({f"figures/{p.name}": p for p in sorted(folder.glob("*.py"))})
     return copies
+
+
+def _typeset_math(site: Site) -> bool:
+    """Some page carries math typeset at build time (it needs MathJax's stylesheet and fonts)."""
+    return site.config.math_render == "build" and any(r.has_math for r in site.rendered.values())
 
 
 @contextmanager

@@ -41,7 +41,8 @@ class Config:
     timezone: str = "Asia/Ho_Chi_Minh"
     repository: str = ""
     markdown: str = "python-markdown"
-    mathjax_src: str = MATHJAX_CDN
+    mathjax_src: str = MATHJAX_CDN  # the browser's MathJax, used only with math_render: client
+    math_render: str = "build"  # build: MathJax typesets during `blog build`; client: in the browser
     exclude: tuple[str, ...] = ()
     figures_dir: Path | None = None  # default: figures/ beside the source folder
     cache_dir: Path | None = None  # default: .cache/ beside the source folder
@@ -191,6 +192,16 @@ def _exclude(raw: dict[str, Any], problems: list[str]) -> tuple[str, ...]:
     return tuple(v.strip("/") for v in value)
 
 
+def _math_render(raw: dict[str, Any], problems: list[str]) -> str:
+    value = _text("math_render", "build")(raw, problems).lower()
+    value = "build" if value == "server" else value
+    if value not in ("build", "client"):
+        problems.append(f"math_render must be build (typeset by MathJax during the build) or client "
+                        f"(typeset in the reader's browser), not {value!r}")
+        return "build"
+    return value
+
+
 def _markdown(raw: dict[str, Any], problems: list[str]) -> str:
     return _text("markdown", "python-markdown")(raw, problems).lower()
 
@@ -207,6 +218,7 @@ _FIELDS = {
     "repository": _repository,
     "markdown": _markdown,
     "mathjax_src": _text("mathjax_src", MATHJAX_CDN),
+    "math_render": _math_render,
     "exclude": _exclude,
     "drafts": _flag("drafts"),
     "future": _flag("future"),

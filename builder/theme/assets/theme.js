@@ -14,3 +14,15 @@ document.addEventListener("click", function (event) {
   frame.referrerPolicy = "strict-origin-when-cross-origin";
   box.replaceChild(frame, link);
 });
+
+// A table wider than the column scrolls sideways (theme.css): let the keyboard reach it then.
+// (Display math that may scroll is made focusable when the site is built.)
+function focusScrollingTables() {
+  var tables = document.querySelectorAll(".post-body table");
+  for (var i = 0; i < tables.length; i++) {
+    if (tables[i].scrollWidth > tables[i].clientWidth) tables[i].setAttribute("tabindex", "0");
+    else tables[i].removeAttribute("tabindex");
+  }
+}
+focusScrollingTables();
+window.addEventListener("resize", focusScrollingTables);
