@@ -44,6 +44,7 @@ FONTS = MATHJAX_PACKAGE / "es5" / "output" / "chtml" / "fonts" / "woff-v2"
 ASSETS = "assets/theme/mathjax/"  # in the site: the stylesheet, and the fonts in woff-v2/ beside it
 STYLESHEET = ASSETS + "mathjax.css"
 CACHE_FORMAT = 1
+MAX_WORKERS = 4  # MathJax threads in the one Node.js process (each holds ~150 MB)
 
 # MathJax's standard TeX packages (its AllPackages) except noerrors and noundefined, which would
 # show a mistake as plain TeX instead of reporting it.
@@ -170,7 +171,7 @@ def typeset(config: Config, pages: list[MathPage]) -> list[TypesetPage]:
         if wanted:
             jobs.append(_job(found, page_keys, wanted))
     if jobs:
-        with MathJaxProcess(cache) as mathjax:
+        with MathJaxProcess(cache, len(jobs)) as mathjax:
             for job, answers in zip(jobs, mathjax.run([items for items, _ in jobs]), strict=True):
                 for key, result in zip(job[1], answers, strict=True):
                     if result is not None:
@@ -267,10 +268,13 @@ def check_installed() -> Path:
 
 
 class MathJaxProcess:
-    """One Node.js process running typeset.js: pages go in as JSON lines, results come out."""
+    """One Node.js process running typeset.js: pages go in as JSON lines, results come out, in
+    the same order."""
 
-    def __init__(self, cache: _Cache):
+    def __init__(self, cache: _Cache, pages: int = 1):
         self.cache = cache
+        # Pages are independent: one worker thread (each with its own MathJax) per core.
+        self.workers = max(1, min(pages, os.cpu_count() or 1, MAX_WORKERS))
         self.process: subprocess.Popen | None = None
         self.errors: IO[str] | None = None
 
@@ -279,7 +283,8 @@ class MathJaxProcess:
         self.errors = tempfile.TemporaryFile("w+", encoding="utf-8")
         try:
             self.process = subprocess.Popen(
-                [str(node), str(SCRIPT), json.dumps(OPTIONS)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                [str(node), str(SCRIPT), json.dumps(OPTIONS), str(self.workers)],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                 stderr=self.errors, text=True, encoding="utf-8", bufsize=1 << 16)
         except OSError as err:
             raise BuildError(f"could not start Node.js ({node}: {err.strerror or err}); "

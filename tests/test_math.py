@@ -267,3 +267,24 @@ def test_a_key_depends_on_definitions_before_it_and_on_labels_anywhere_when_it_r
     assert later[3] != base[3] and later[2] == base[2]
     assert formula_keys([Formula("x", False)], "v") != formula_keys([Formula("x", True)], "v")
     assert formula_keys([Formula("x", False)], "v2") != formula_keys([Formula("x", False)], "v")
+
+
+def test_pages_typeset_on_several_threads_come_back_in_order(tmp_site, tmp_path: Path, monkeypatch) -> None:
+    import dataclasses
+
+    from builder.config import load_config
+
+    source = tmp_site({})
+    span = '<span class="arithmatex">\\({}\\)</span>'
+    # The first page takes longest, so later pages finish first on the other threads.
+    pages = [mathjax.MathPage(tmp_path / f"{i}.md", "", 1, " ".join(
+        span.format(f"\\sum_{{k={j}}}^{{{i}}} \\frac{{x_k}}{{{j + 1}}}") for j in range(80 if i == 0 else 1)))
+        for i in range(6)]
+    typeset = {}
+    for threads in (1, 4):
+        monkeypatch.setattr(mathjax.os, "cpu_count", lambda threads=threads: threads)
+        config = dataclasses.replace(load_config(source), cache_dir=tmp_path / f"cache{threads}")
+        typeset[threads] = mathjax.typeset(config, pages)
+    assert typeset[1] == typeset[4]
+    assert [page.html.count("<mjx-container") for page in typeset[4]] == [80, 1, 1, 1, 1, 1]
+    assert all(f"\\sum_{{k=0}}^{{{i}}} " in page.html for i, page in enumerate(typeset[4]))
