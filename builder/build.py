@@ -10,6 +10,7 @@ import dataclasses
 import hashlib
 import json
 import logging
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,7 +25,8 @@ from builder.errors import BuildError
 from builder.model import Post, Site
 
 log = logging.getLogger(__name__)
-# Not part of the fingerprint: bytecode, and MathJax's installed files (package-lock.json pins them).
+# Not part of the builder's fingerprint, nor even walked: bytecode, and MathJax's installed
+# files (thousands; builder/node/package-lock.json pins them).
 _SKIPPED = {"__pycache__", "node_modules"}
 
 
@@ -86,13 +88,22 @@ def _fingerprint(config: Config, figure_set: figures.FigureSet) -> str:
     code and theme, the figures' manifest, and the year (the footer shows it)."""
     digest = hashlib.sha256()
     package = Path(__file__).parent
-    for root in (config.source, package):
-        for path in sorted(p for p in root.rglob("*") if p.is_file() and not _SKIPPED.intersection(p.parts)):
+    source = sorted(p for p in config.source.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    for root, paths in ((config.source, source), (package, _package_files(package))):
+        for path in paths:
             digest.update(f"{path.relative_to(root)}\0".encode() + path.read_bytes() + b"\0")
     settings = {k: v for k, v in dataclasses.asdict(config).items()}
     digest.update(json.dumps([settings, figure_set.entries, datetime.now(config.tz).year], sort_keys=True,
                              default=str).encode())
     return digest.hexdigest()
+
+
+def _package_files(package: Path) -> list[Path]:
+    found = []
+    for folder, folders, files in os.walk(package):
+        folders[:] = [name for name in folders if name not in _SKIPPED]
+        found += [Path(folder) / name for name in files]
+    return sorted(found)
 
 
 def _still_valid(state: dict[str, Any], fingerprint: str, config: Config) -> bool:

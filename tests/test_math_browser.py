@@ -18,6 +18,7 @@ from tests.test_browser import SCREENSHOTS, VIEWPORTS, _serve, open_page
 browser = test_browser.browser  # the same session-wide Chromium (a fixture)
 
 PAGE = "/2024/05/01/toi-uu-va-hoc-may/"
+SOURCE_NAME = "2024-05-01-toi-uu-va-hoc-may.md"
 TOLERANCE = 0.02
 REPORT = ROOT / ".cache" / "math-parity.json"
 # Rendering is skipped for off-screen blocks (content-visibility): measure with everything laid out.
@@ -145,4 +146,28 @@ def test_a_tex_error_shows_mathjax_error_box(browser, tmp_path: Path) -> None:
     assert error.count() == 1 and error.get_attribute("data-mjx-error") == "Missing close brace"
     colours = error.evaluate("e => [getComputedStyle(e).color, getComputedStyle(e).backgroundColor]")
     assert colours == ["rgb(255, 0, 0)", "rgb(255, 255, 0)"]
+    page.context.close()
+
+
+COPY = """(selector) => {
+  const element = document.querySelector(selector);
+  const range = document.createRange();
+  range.selectNodeContents(element);
+  getSelection().removeAllRanges();
+  getSelection().addRange(range);
+  const event = new ClipboardEvent('copy', {clipboardData: new DataTransfer(), bubbles: true});
+  element.dispatchEvent(event);
+  return event.clipboardData.getData('text/plain');
+}"""
+
+
+def test_copying_math_copies_its_tex(browser, built) -> None:
+    source = (FIXTURES / "math/_posts" / SOURCE_NAME).read_text(encoding="utf-8").splitlines()
+    page, _ = open_page(browser, built["build"] + PAGE, VIEWPORTS["desktop"])
+    paragraph = next(line for line in source if "tức là bình phương độ dài" in line)
+    assert page.evaluate(COPY, ".post-body h2 + p") == paragraph  # its Markdown: prose, and $TeX$
+    display = next(line for line in source if line.startswith("$$\\hat{"))
+    page.evaluate("""() => Array.from(document.querySelectorAll('div.arithmatex'))
+      .find(d => d.querySelector('annotation').textContent.startsWith('\\\\hat{')).id = 'copy-me'""")
+    assert page.evaluate(COPY, "#copy-me") == display
     page.context.close()
