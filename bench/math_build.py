@@ -23,6 +23,7 @@ import dataclasses
 import gzip
 import platform
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -87,21 +88,26 @@ def per_formula(source: Path, runs: int) -> dict[str, float]:
             "cold_ms": (cold_s - start_s) / count * 1000, "warm_ms": warm_s / count * 1000}
 
 
-def build(source: Path, *extra: str) -> tuple[float, float]:
-    """Wall time of one `blog build` process, and the seconds its math stage reported."""
+def build(source: Path, *extra: str) -> tuple[float, float, float]:
+    """Wall time of one `blog build` process, the seconds its math stage reported, and the CPU
+    seconds of the process and its children (Node.js) together, which the machine's load does
+    not change as much."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     began = time.perf_counter()
     done = subprocess.run([*BLOG, str(source), *extra], capture_output=True, text=True, cwd=ROOT)
     seconds = time.perf_counter() - began
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         raise SystemExit(done.stderr[-2000:])
     math = re.search(r"^math: .*\(([\d.]+) s\)$", done.stderr, re.M)
-    return seconds, float(math.group(1)) if math else 0.0
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return seconds, float(math.group(1)) if math else 0.0, cpu
 
 
-def builds(source: Path, runs: int) -> dict[str, tuple[float, float]]:
+def builds(source: Path, runs: int) -> dict[str, tuple[float, float, float]]:
     project = source.parent
     posts = sorted((source / "_posts").glob("*.md"))
-    rows: dict[str, list[tuple[float, float]]] = {k: [] for k in (
+    rows: dict[str, list[tuple[float, float, float]]] = {k: [] for k in (
         "from scratch", "nothing changed", "prose of one post edited", "one formula edited")}
     for run in range(runs):
         for stale in ("_site", ".cache"):
@@ -122,7 +128,7 @@ def builds(source: Path, runs: int) -> dict[str, tuple[float, float]]:
             shutil.rmtree(project / stale, ignore_errors=True)
         client.append(build(source))
     rows["from scratch, math_render: client"] = client
-    return {kind: (statistics.median(a for a, _ in times), statistics.median(b for _, b in times))
+    return {kind: tuple(statistics.median(column) for column in zip(*times, strict=True))
             for kind, times in rows.items()}
 
 
@@ -157,11 +163,11 @@ def main() -> None:
             r = per_formula(source, args.runs)
             print(f"| {r['formulas']} | {r['start']:.2f} | {r['cold']:.2f} | {r['cold_ms']:.2f} | "
                   f"{r['warm']:.3f} | {r['warm_ms']:.3f} |")
-        print("\n| site | build | whole process (s) | of which math (s) |")
-        print("|---|---|---:|---:|")
+        print("\n| site | build | whole process (s) | of which math (s) | CPU, Node.js included (s) |")
+        print("|---|---|---:|---:|---:|")
         for name, source in (("1 post, 250 formulas", fixture), ("16 posts, 4,000 formulas", big)):
-            for kind, (seconds, math) in builds(source, args.runs).items():
-                print(f"| {name} | {kind} | {seconds:.2f} | {math:.2f} |")
+            for kind, (seconds, math, cpu) in builds(source, args.runs).items():
+                print(f"| {name} | {kind} | {seconds:.2f} | {math:.2f} | {cpu:.2f} |")
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ import logging
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import tempfile
 import threading
@@ -151,32 +152,24 @@ def typeset(config: Config, pages: list[MathPage]) -> list[TypesetPage]:
     """Every page's math typeset (from the cache where possible, else by one Node.js process)."""
     started = time.perf_counter()
     version = cache_version()
-    cache = _Cache(config.cache_dir / "math", version)
     formulas = [find_formulas(page.html) for page in pages]
     keys = [formula_keys(found, version) for found in formulas]
-    results: dict[str, _Result] = {}
-    requested: set[str] = set()
-    jobs = []
-    for found, page_keys in zip(formulas, keys, strict=True):
-        wanted = set()
-        for key in page_keys:
-            if key in results or key in requested:
-                continue
-            cached = cache.get(key)
-            if cached is None:
-                wanted.add(key)
-                requested.add(key)
-            else:
-                results[key] = cached
-        if wanted:
-            jobs.append(_job(found, page_keys, wanted))
-    if jobs:
-        with MathJaxProcess(cache, len(jobs)) as mathjax:
-            for job, answers in zip(jobs, mathjax.run([items for items, _ in jobs]), strict=True):
-                for key, result in zip(job[1], answers, strict=True):
-                    if result is not None:
-                        results[key] = result
-                        cache.put(key, result)
+    with _Cache(config.cache_dir / "math", version) as cache:
+        results = cache.get_many({key for page_keys in keys for key in page_keys})
+        requested: set[str] = set()
+        jobs = []
+        for found, page_keys in zip(formulas, keys, strict=True):
+            wanted = {key for key in page_keys if key not in results and key not in requested}
+            requested |= wanted
+            if wanted:
+                jobs.append(_job(found, page_keys, wanted))
+        if jobs:
+            with MathJaxProcess(cache, len(jobs)) as mathjax:
+                for job, answers in zip(jobs, mathjax.run([items for items, _ in jobs]), strict=True):
+                    fresh = {key: result for key, result in zip(job[1], answers, strict=True)
+                             if result is not None}
+                    results.update(fresh)
+                    cache.put_many(fresh)
     typeset_pages = [_substitute(page, page_keys, results)
                      for page, page_keys in zip(pages, keys, strict=True)]
     log.info("math: %d formulas on %d pages, %d typeset by MathJax, the rest cached (%.2f s)",
@@ -344,25 +337,54 @@ class MathJaxProcess:
 
 
 class _Cache:
-    """One JSON file per formula under .cache/math/, and the stylesheet parts per version."""
+    """Typeset formulas by key in one SQLite file, .cache/math/formulas.sqlite (thousands of
+    small entries: a file each cost more to write than to typeset), and the stylesheet parts
+    of each MathJax version and options in a JSON file beside it."""
 
     def __init__(self, folder: Path, version: str):
         self.folder = folder
         self.version = version
+        self.db: sqlite3.Connection | None = None
 
-    def _path(self, key: str) -> Path:
-        return self.folder / key[:2] / f"{key}.json"
-
-    def get(self, key: str) -> _Result | None:
+    def __enter__(self) -> _Cache:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path = self.folder / "formulas.sqlite"
         try:
-            data = json.loads(self._path(key).read_text(encoding="utf-8"))
-            return _Result(data["html"], tuple(data["chars"]), data["error"], data["width"])
-        except (OSError, ValueError, KeyError):
-            return None
+            self.db = self._open(path)
+        except sqlite3.DatabaseError:  # damaged: it is only a cache
+            path.unlink(missing_ok=True)
+            self.db = self._open(path)
+        return self
 
-    def put(self, key: str, result: _Result) -> None:
-        _write_json(self._path(key), {"html": result.html, "chars": result.chars, "error": result.error,
-                                      "width": result.width})
+    @staticmethod
+    def _open(path: Path) -> sqlite3.Connection:
+        db = sqlite3.connect(path, timeout=60)
+        db.execute("PRAGMA journal_mode=WAL")  # commits without waiting for the disk: it is a cache
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("CREATE TABLE IF NOT EXISTS formula (key TEXT PRIMARY KEY, result TEXT NOT NULL)")
+        db.commit()
+        return db
+
+    def __exit__(self, *exc: object) -> None:
+        if self.db is not None:
+            self.db.close()
+
+    def get_many(self, keys: set[str]) -> dict[str, _Result]:
+        found, wanted = {}, sorted(keys)
+        for start in range(0, len(wanted), 500):  # below SQLite's limit on query parameters
+            chunk = wanted[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(f"SELECT key, result FROM formula WHERE key IN ({marks})", chunk)
+            for key, text in rows:
+                data = json.loads(text)
+                found[key] = _Result(data["html"], tuple(data["chars"]), data["error"], data["width"])
+        return found
+
+    def put_many(self, results: dict[str, _Result]) -> None:
+        rows = [(key, json.dumps({"html": r.html, "chars": r.chars, "error": r.error, "width": r.width},
+                                 ensure_ascii=False)) for key, r in results.items()]
+        with self.db:  # one transaction
+            self.db.executemany("INSERT OR REPLACE INTO formula (key, result) VALUES (?, ?)", rows)
 
     def stylebook(self) -> dict | None:
         try:

@@ -288,3 +288,16 @@ def test_pages_typeset_on_several_threads_come_back_in_order(tmp_site, tmp_path:
     assert typeset[1] == typeset[4]
     assert [page.html.count("<mjx-container") for page in typeset[4]] == [80, 1, 1, 1, 1, 1]
     assert all(f"\\sum_{{k=0}}^{{{i}}} " in page.html for i, page in enumerate(typeset[4]))
+
+
+def test_a_damaged_formula_cache_is_rebuilt(tmp_site, tmp_path: Path) -> None:
+    source = tmp_site({"_posts/2024-01-01-toan.md": post("Toán", "Có $x^2$ và $$\\sum_i i$$")})
+    assert run_blog("build", "-s", str(source), "-d", str(tmp_path / "out")).exit_code == 0
+    before = [str(s) for s in spans(tmp_path / "out", "2024/01/01/toan/index.html")]
+    database = source.parent / ".cache" / "math" / "formulas.sqlite"
+    assert database.stat().st_size > 0
+    database.write_bytes(b"not a database at all" * 100)
+    (source / "_posts/2024-01-01-toan.md").write_text(post("Toán", "Vẫn có $x^2$ và $$\\sum_i i$$"))
+    result = run_blog("build", "-s", str(source), "-d", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.stderr
+    assert [str(s) for s in spans(tmp_path / "out", "2024/01/01/toan/index.html")] == before

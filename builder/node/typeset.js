@@ -84,6 +84,16 @@ function startMathJax(options) {
     return message;
   }
 
+  // The stylesheet rule of each character (or stretchy delimiter part) the formula uses; the
+  // same characters recur in every formula, so each rule is written once.
+  const rules = new Map();
+  function charRules(styles) {
+    return Object.keys(styles).map((selector) => {
+      if (!rules.has(selector)) rules.set(selector, new CssStyles({[selector]: styles[selector]}).cssText);
+      return rules.get(selector);
+    });
+  }
+
   function escapeText(text) {
     return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
   }
@@ -130,7 +140,7 @@ function startMathJax(options) {
       const end = html.lastIndexOf('</mjx-container>');
       return {
         html: html.slice(0, end) + assistiveMathML(doc, m) + html.slice(end),
-        chars: new CssStyles(chtml.font.updateStyles({})).getStyleRules(),
+        chars: charRules(chtml.font.updateStyles({})),
         error: texError(m.root),
         width: item.display ? lastBox.w : 0,  // in ems of the math (before scaling)
       };
