@@ -1,6 +1,7 @@
 """The site in a real browser: Debian's Chromium driven by Playwright.
 
-They skip (saying how to install Chromium) where it is missing, but never under CI=true.
+They skip (saying how to install Chromium) where it is missing, but never under CI=true (the
+session's Chromium is the `browser` fixture in tests/conftest.py).
 axe-core comes from the npm registry once, into .cache/npm/ (with the npm set-up put into .venv);
 the browser's MathJax is the one set-up installed for the build (builder/node/node_modules).
 """
@@ -9,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -24,29 +24,10 @@ import pytest
 from builder.serve import MIME_TYPES
 from tests.conftest import FIXTURES, ROOT
 
-CHROMIUM = Path("/usr/bin/chromium")
-INSTALL = "apt-get install -y chromium fonts-dejavu-core fonts-liberation2"
-ARGS = ["--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
 POST = "/2018/06/28/cnn-co-gi-do-sai-sai/"
 VIEWPORTS = {"phone": {"width": 360, "height": 740}, "desktop": {"width": 1280, "height": 800}}
 PAGE_WEIGHT_BUDGET = 400 * 1024
 SCREENSHOTS = ROOT / ".cache" / "screenshots"
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if not CHROMIUM.exists():
-        message = f"Chromium is not installed; browser tests need it: {INSTALL}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield browser
-        browser.close()
 
 
 def npm_package(name: str) -> Path:

@@ -15,8 +15,6 @@ from tests import test_browser
 from tests.conftest import FIXTURES, ROOT, run_blog
 from tests.test_browser import SCREENSHOTS, VIEWPORTS, _serve, open_page
 
-browser = test_browser.browser  # the same session-wide Chromium (a fixture)
-
 PAGE = "/2024/05/01/toi-uu-va-hoc-may/"
 SOURCE_NAME = "2024-05-01-toi-uu-va-hoc-may.md"
 TOLERANCE = 0.02
