@@ -301,3 +301,9 @@ def test_a_damaged_formula_cache_is_rebuilt(tmp_site, tmp_path: Path) -> None:
     result = run_blog("build", "-s", str(source), "-d", str(tmp_path / "out"))
     assert result.exit_code == 0, result.stderr
     assert [str(s) for s in spans(tmp_path / "out", "2024/01/01/toan/index.html")] == before
+
+
+def test_blog_check_finds_the_equations_eqref_links_to(tmp_path: Path) -> None:
+    source = copy_fixture(tmp_path)
+    result = run_blog("check", "-s", str(source))
+    assert result.exit_code == 0, result.output + result.stderr
