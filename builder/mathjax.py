@@ -157,16 +157,17 @@ def typeset(config: Config, pages: list[MathPage]) -> list[TypesetPage]:
     with _Cache(config.cache_dir / "math", version) as cache:
         results = cache.get_many({key for page_keys in keys for key in page_keys})
         requested: set[str] = set()
-        jobs = []
-        for found, page_keys in zip(formulas, keys, strict=True):
+        jobs = []  # (items for Node.js, the key of each wanted item, the page's source)
+        for page, found, page_keys in zip(pages, formulas, keys, strict=True):
             wanted = {key for key in page_keys if key not in results and key not in requested}
             requested |= wanted
             if wanted:
-                jobs.append(_job(found, page_keys, wanted))
+                jobs.append((*_job(found, page_keys, wanted), page.source))
         if jobs:
             with MathJaxProcess(cache, len(jobs)) as mathjax:
-                for job, answers in zip(jobs, mathjax.run([items for items, _ in jobs]), strict=True):
-                    fresh = {key: result for key, result in zip(job[1], answers, strict=True)
+                answers = mathjax.run([items for items, _, _ in jobs], [source for _, _, source in jobs])
+                for (_, item_keys, _), page_answers in zip(jobs, answers, strict=True):
+                    fresh = {key: result for key, result in zip(item_keys, page_answers, strict=True)
                              if result is not None}
                     results.update(fresh)
                     cache.put_many(fresh)
@@ -285,8 +286,10 @@ class MathJaxProcess:
         self.cache.put_stylebook(self._read())
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, failed: type | None, *exc: object) -> None:
         if self.process is not None:
+            if failed is not None:  # nobody reads its results any more: it could wait forever
+                self.process.kill()
             if self.process.stdin and not self.process.stdin.closed:
                 self.process.stdin.close()
             try:
@@ -298,15 +301,16 @@ class MathJaxProcess:
         if self.errors is not None:
             self.errors.close()
 
-    def run(self, pages: list[list[dict]]) -> list[list[_Result | None]]:
+    def run(self, pages: list[list[dict]], sources: list[Path]) -> list[list[_Result | None]]:
         """Each page's results, in order; a writer thread keeps Node.js fed while results are read."""
         writer = threading.Thread(target=self._write, args=(pages,), daemon=True)
         writer.start()
         answers = []
-        for page_id in range(len(pages)):
+        for page_id, source in enumerate(sources):
             reply = self._read()
-            if reply.get("page") != page_id or "failure" in reply:
-                raise BuildError(f"MathJax failed: {reply.get('failure', reply)}".splitlines()[0])
+            if reply.get("page") != page_id or "failure" in reply:  # a fault of MathJax, not of the TeX
+                failure = str(reply.get("failure", reply)).splitlines()[0]
+                raise BuildError(f"MathJax failed on this page's math: {failure}", source)
             answers.append([_Result(r["html"], tuple(r["chars"]), r["error"], r["width"]) if r else None
                             for r in reply["results"]])
         writer.join()
@@ -328,7 +332,7 @@ class MathJaxProcess:
             self.errors.seek(0)
             said = [s for s in self.errors.read().splitlines() if s.strip()]
             last = said[-1] if said else f"exit status {self.process.returncode}"
-            detail = next((s for s in said if "Error" in s), last)
+            detail = next((s for s in said if re.match(r"\s*\w*(Error|Exception)\b", s)), last)
             raise BuildError(f"MathJax (Node.js) stopped: {detail.strip()}; {_setup_hint()}")
         return json.loads(line)
 

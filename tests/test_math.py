@@ -307,3 +307,14 @@ def test_blog_check_finds_the_equations_eqref_links_to(tmp_path: Path) -> None:
     source = copy_fixture(tmp_path)
     result = run_blog("check", "-s", str(source))
     assert result.exit_code == 0, result.output + result.stderr
+
+
+def test_node_failing_is_one_line_not_a_traceback(tmp_site, tmp_path: Path, monkeypatch) -> None:
+    script = tmp_path / "broken.js"
+    script.write_text("throw new Error('MathJax could not load: boom');\n", encoding="utf-8")
+    monkeypatch.setattr(mathjax, "SCRIPT", script)
+    source = tmp_site({"_posts/2024-01-01-toan.md": post("Toán", "Có $x^2$.")})
+    result = run_blog("build", "-s", str(source), "-d", str(tmp_path / "out"))
+    assert result.exit_code == 1 and not (tmp_path / "out").exists()
+    assert result.stderr.count("\n") == 1
+    assert "MathJax (Node.js) stopped: Error: MathJax could not load: boom; run `make site`" in result.stderr
