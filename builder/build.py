@@ -10,6 +10,7 @@ import dataclasses
 import hashlib
 import json
 import logging
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,6 +25,9 @@ from builder.errors import BuildError
 from builder.model import Post, Site
 
 log = logging.getLogger(__name__)
+# Not part of the builder's fingerprint, nor even walked: bytecode, and MathJax's installed
+# files (thousands; builder/node/package-lock.json pins them).
+_SKIPPED = {"__pycache__", "node_modules"}
 
 
 @dataclass(frozen=True)
@@ -95,14 +99,23 @@ def _fingerprint(config: Config, figure_set: figures.FigureSet) -> str:
     real_source = config.source.resolve()  # the output and the cache, when inside the source, are not inputs
     outside = (config.destination.resolve(), config.cache_dir.resolve())
     skipped = [config.source / f.relative_to(real_source) for f in outside if f.is_relative_to(real_source)]
-    for root in (config.source, package):
-        for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts
-                           and not any(p.is_relative_to(folder) for folder in skipped)):
+    source = sorted(p for p in config.source.rglob("*") if p.is_file() and "__pycache__" not in p.parts
+                    and not any(p.is_relative_to(folder) for folder in skipped))
+    for root, paths in ((config.source, source), (package, _package_files(package))):
+        for path in paths:
             digest.update(f"{path.relative_to(root)}\0".encode() + path.read_bytes() + b"\0")
     settings = {k: v for k, v in dataclasses.asdict(config).items()}
     digest.update(json.dumps([settings, figure_set.entries, datetime.now(config.tz).year], sort_keys=True,
                              default=str).encode())
     return digest.hexdigest()
+
+
+def _package_files(package: Path) -> list[Path]:
+    found = []
+    for folder, folders, files in os.walk(package):
+        folders[:] = [name for name in folders if name not in _SKIPPED]
+        found += [Path(folder) / name for name in files]
+    return sorted(found)
 
 
 def _still_valid(state: dict[str, Any], fingerprint: str, config: Config) -> bool:
@@ -212,6 +225,11 @@ def _outputs(site: Site) -> dict[str, str]:
     outputs["sitemap.xml"] = feeds.sitemap(site, category_paths)
     outputs["robots.txt"] = feeds.robots(site)
     outputs[templates.THEME_ASSET_URL.lstrip("/") + "code.css"] = templates.code_css()
+    if _typeset_math(site):
+        from builder import mathjax
+
+        chars = {rule for rendered in site.rendered.values() for rule in rendered.math_css}
+        outputs[mathjax.STYLESHEET] = mathjax.stylesheet(site.config, chars)
     if site.figures.figures:
         outputs["figures.json"] = figures.manifest_json(site.figures)
     outputs[".nojekyll"] = ""  # GitHub Pages must not run Jekyll over the built site
@@ -225,6 +243,10 @@ def _copies(site: Site) -> dict[str, Path]:
     from builder import templates
 
     copies = templates.theme_files()
+    if _typeset_math(site):
+        from builder import mathjax
+
+        copies.update(mathjax.font_files())
     copies.update({rel: site.config.source / rel for rel in site.static_files})
     copies.update({path.lstrip("/"): file for path, file in site.figures.files.items()})
     for variants in site.images.values():
@@ -233,6 +255,11 @@ def _copies(site: Site) -> dict[str, Path]:
         folder = site.config.figures_dir
         copies.update({f"figures/{p.name}": p for p in sorted(folder.glob("*.py"))})
     return copies
+
+
+def _typeset_math(site: Site) -> bool:
+    """Some page carries math typeset at build time (it needs MathJax's stylesheet and fonts)."""
+    return site.config.math_render == "build" and any(r.has_math for r in site.rendered.values())
 
 
 @contextmanager

@@ -75,12 +75,17 @@ def check_site(site: Site, root: Path) -> list[Problem]:
     return problems
 
 
+def _has_id(ids, fragment: str) -> bool:
+    """A browser finds `#mjx-eqn%3Aeq%3A1` at id="mjx-eqn:eq:1": the fragment is percent-decoded."""
+    return fragment in ids or unquote(fragment) in ids
+
+
 def _check_link(url: str, page: Path, root: Path, baseurl: str, parse) -> str | None:
     parts = urlsplit(url)
     if parts.scheme or url.startswith("//"):
         return None  # external: not checked (no network at build time)
     if not parts.path:
-        if parts.fragment and parts.fragment not in parse(page).ids:
+        if parts.fragment and not _has_id(parse(page).ids, parts.fragment):
             return f"anchor #{parts.fragment} does not exist on this page"
         return None
     path = unquote(parts.path)
@@ -96,6 +101,6 @@ def _check_link(url: str, page: Path, root: Path, baseurl: str, parse) -> str | 
         target = target.with_name(target.name + ".html")  # /x is x.html, as on GitHub Pages
     if not target.is_file():
         return f"broken link {url}: nothing is built there"
-    if parts.fragment and target.suffix == ".html" and parts.fragment not in parse(target).ids:
+    if parts.fragment and target.suffix == ".html" and not _has_id(parse(target).ids, parts.fragment):
         return f"broken anchor {url}: no element with id {parts.fragment!r}"
     return None

@@ -83,7 +83,8 @@ class Config:
     timezone: str = ""  # "" = the build machine's zone, as in Jekyll
     repository: str = ""
     markdown: str = "python-markdown"
-    mathjax_src: str = MATHJAX_CDN
+    mathjax_src: str = MATHJAX_CDN  # the browser's MathJax, used only with math_render: client
+    math_render: str = "build"  # build: MathJax typesets during `blog build`; client: in the browser
     exclude: tuple[str, ...] = ()
     include: tuple[str, ...] = (".htaccess",)
     liquid: LiquidOptions = field(default_factory=LiquidOptions)
@@ -285,6 +286,16 @@ def _keep_files(raw: dict[str, Any], problems: list[str]) -> tuple[str, ...]:
     return tuple(entry for entry in (v.strip().lstrip("/") for v in value) if entry)
 
 
+def _math_render(raw: dict[str, Any], problems: list[str]) -> str:
+    value = _text("math_render", "build")(raw, problems).lower()
+    value = "build" if value == "server" else value
+    if value not in ("build", "client"):
+        problems.append(f"math_render must be build (typeset by MathJax during the build) or client "
+                        f"(typeset in the reader's browser), not {value!r}")
+        return "build"
+    return value
+
+
 def _markdown(raw: dict[str, Any], problems: list[str]) -> str:
     return _text("markdown", "python-markdown")(raw, problems).lower()
 
@@ -302,6 +313,7 @@ _FIELDS = {
     "repository": _repository,
     "markdown": _markdown,
     "mathjax_src": _text("mathjax_src", MATHJAX_CDN),
+    "math_render": _math_render,
     "exclude": _paths("exclude", ()),
     "include": _paths("include", (".htaccess",)),
     "liquid": _liquid,

@@ -6,6 +6,7 @@ import re
 import xml.etree.ElementTree as ET
 from datetime import datetime
 
+from builder import mathjax
 from builder.model import Site
 
 ATOM = "http://www.w3.org/2005/Atom"
@@ -43,7 +44,10 @@ def atom_feed(site: Site) -> str:
         for category in post.categories:
             ET.SubElement(entry, f"{{{ATOM}}}category", term=category)
         _text(entry, "summary", post.description or rendered.excerpt)
-        content = _text(entry, "content", absolute_links(rendered.html, config.url))
+        # Typeset math goes out as its MathML (with the TeX as annotation): feed readers have
+        # neither MathJax's stylesheet nor its fonts, and show MathML themselves.
+        html = mathjax.feed_html(rendered.html) if rendered.has_math else rendered.html
+        content = _text(entry, "content", absolute_links(html, config.url))
         content.set("type", "html")
     return _xml(feed)
 

@@ -75,6 +75,7 @@ class Rendered:
     words: int = 0
     images: tuple[str, ...] = ()  # site paths of local images the body shows
     placeholder_alts: tuple[tuple[str, str], ...] = ()  # (src, alt) of images without real alt text
+    math_css: tuple[str, ...] = ()  # stylesheet rules of the characters its typeset math uses
 
     @property
     def reading_minutes(self) -> int:

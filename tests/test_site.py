@@ -114,19 +114,40 @@ def test_sitemap_robots_404_nojekyll_cname(site: Path) -> None:
     assert (site / "CNAME").read_text() == "blog.example.org\n"
 
 
-def test_math_reaches_the_page_intact_and_loads_mathjax(site: Path) -> None:
+def test_math_reaches_mathjax_intact_and_is_typeset_at_build_time(site: Path) -> None:
     page = soup(site / "hoc-may/2021/03/02/toan-hoc/index.html")
+    body = page.select_one(".post-body")
+    # What MathJax was given, kept in each formula's MathML as its TeX annotation.
+    spans = [s.select_one('annotation[encoding="application/x-tex"]').get_text()
+             for s in body.select(".arithmatex")]
+    assert spans[:3] == ["a_i * b_j", "a<b", r"\{ x \}"]
+    assert spans[3].startswith(r"\begin{aligned} f(x) &= x^2 \\ g(x)")
+    assert r"e^{i\pi} + 1 = 0" in spans and any(r"\sum_{k=1}^n" in s for s in spans)
+    assert [s.select_one("math").get("display") for s in body.select(".arithmatex")] == \
+        [None, None, None, "block", None, "block"]
+    assert body.find("em") is None
+    assert "còn giá 5$ một tháng thì không phải toán" in body.get_text()
+    assert page.find("script", src=lambda src: "mathjax" in src.lower()) is None
+    assert page.find("link", href="/blog/assets/theme/mathjax/mathjax.css") is not None
+    other = soup(site / "thi-giac/hoc-may/2020/01/15/bai-dau-tien/index.html")
+    assert "MathJax" not in str(other) and "mathjax" not in str(other)
+
+
+def test_math_render_client_leaves_math_to_the_browser(tmp_path: Path) -> None:
+    source = tmp_path / "src"
+    shutil.copytree(BASIC, source)
+    with (source / "_config.yml").open("a", encoding="utf-8") as config:
+        config.write("math_render: client\n")
+    assert run_blog("build", "-s", str(source), "-d", str(tmp_path / "out")).exit_code == 0
+    page = soup(tmp_path / "out/hoc-may/2021/03/02/toan-hoc/index.html")
     body = page.select_one(".post-body")
     spans = [s.get_text() for s in body.select(".arithmatex")]
     assert spans[:3] == [r"\(a_i * b_j\)", r"\(a<b\)", r"\(\{ x \}\)"]
     assert spans[3].startswith(r"\[\begin{aligned} f(x) &= x^2 \\ g(x)")
     assert r"\(e^{i\pi} + 1 = 0\)" in spans and any(r"\sum_{k=1}^n" in s for s in spans)
-    assert body.find("em") is None
-    assert "còn giá 5$ một tháng thì không phải toán" in body.get_text()
     scripts = [s.get("src", "") for s in page.find_all("script")]
     assert any("tex-chtml.js" in s for s in scripts)
-    other = soup(site / "thi-giac/hoc-may/2020/01/15/bai-dau-tien/index.html")
-    assert "MathJax" not in str(other)
+    assert body.find("mjx-container") is None and not (tmp_path / "out/assets/theme/mathjax").exists()
 
 
 def test_code_is_not_touched_by_liquid(site: Path) -> None:

@@ -14,3 +14,42 @@ document.addEventListener("click", function (event) {
   frame.referrerPolicy = "strict-origin-when-cross-origin";
   box.replaceChild(frame, link);
 });
+
+// A table wider than the column scrolls sideways (theme.css): let the keyboard reach it then.
+// (Display math that may scroll is made focusable when the site is built.)
+function focusScrollingTables() {
+  var tables = document.querySelectorAll(".post-body table");
+  for (var i = 0; i < tables.length; i++) {
+    if (tables[i].scrollWidth > tables[i].clientWidth) tables[i].setAttribute("tabindex", "0");
+    else tables[i].removeAttribute("tabindex");
+  }
+}
+focusScrollingTables();
+window.addEventListener("resize", focusScrollingTables);
+
+// Copying a selection that holds typeset math copies each formula as its TeX ($…$, or $$…$$ for
+// display math), read from the annotation in its MathML; the rest is copied as the page shows it.
+document.addEventListener("copy", function (event) {
+  var selection = window.getSelection();
+  if (!event.clipboardData || !selection || selection.isCollapsed || !selection.rangeCount) return;
+  var range = selection.getRangeAt(0);
+  var start = range.commonAncestorContainer;
+  var inside = (start.nodeType === 1 ? start : start.parentElement).closest("mjx-container");
+  var live = inside ? [inside] : Array.prototype.filter.call(
+    document.querySelectorAll("mjx-container"), function (c) { return selection.containsNode(c, true); });
+  if (!live.length) return;
+  var box = document.createElement("div");
+  box.appendChild(inside ? document.createElement("mjx-container") : range.cloneContents());
+  box.style.cssText = "position: fixed; left: -9999px; white-space: pre-wrap";
+  var copies = box.querySelectorAll("mjx-container");
+  for (var i = 0; i < copies.length && i < live.length; i++) {
+    var tex = live[i].querySelector('annotation[encoding="application/x-tex"]');
+    if (!tex) continue;
+    var marks = live[i].getAttribute("display") === "true" ? "$$" : "$";
+    copies[i].replaceWith(document.createTextNode(marks + tex.textContent.trim() + marks));
+  }
+  document.body.appendChild(box);
+  event.clipboardData.setData("text/plain", box.innerText);
+  document.body.removeChild(box);
+  event.preventDefault();
+});
