@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from builder import content, figures, images, outputs, render
+from builder import content, destinations, figures, images, outputs, render
 from builder.config import Config
 from builder.errors import BuildError
 from builder.model import Post, Site
@@ -36,19 +36,25 @@ class BuildResult:
     seconds: float
     figures: figures.FigureSet
     site: Site | None = None  # None when nothing changed and nothing was rendered
+    moved: tuple[str, ...] = ()  # files we did not write (or edited by hand), moved aside to `trash`
+    trash: Path | None = None
 
 
-def build(config: Config, progress: figures.Progress | None = None, incremental: bool = True) -> BuildResult:
+def build(config: Config, progress: figures.Progress | None = None, incremental: bool = True,
+          force: bool = False) -> BuildResult:
     """Build the site into `config.destination`, writing only what changed; on any error
-    the previous output stays as it was. `incremental=False` (a fresh folder, as `serve`,
-    `check` and `deploy` use) keeps no record of what was written."""
+    the previous output stays as it was. A dangerous destination, or one holding files this
+    tool did not write (unless `force`), is refused before anything is written.
+    `incremental=False` (a fresh folder, as `serve`, `check` and `deploy` use) never skips
+    the work and keeps no record of a folder it made afresh."""
     started = time.perf_counter()
+    destinations.check_build(config, force)
     state_file = outputs.state_path(config.cache_dir, config.destination)
-    with outputs.exclusive(state_file.with_suffix(".lock")), _collect_warnings() as warnings:
+    with outputs.exclusive(config.cache_dir), _collect_warnings() as warnings:
         figure_set = make_figures(config, progress=progress)
-        state = outputs.load_state(state_file) if incremental else None
+        state = outputs.load_state(state_file)  # also when not incremental: it says what is ours
         fingerprint = _fingerprint(config, figure_set) if incremental else ""
-        if state and _still_valid(state, fingerprint, config):
+        if incremental and state and _still_valid(state, fingerprint, config):
             for warning in state.get("warnings", []):  # said again, so --strict stays honest
                 log.warning("%s", warning)
             _check_strict(config, warnings)
@@ -59,19 +65,21 @@ def build(config: Config, progress: figures.Progress | None = None, incremental:
         copies = _copies(site)
         _check_strict(config, warnings)
         try:
-            report = outputs.write_site(config.destination, pages, copies, state["files"] if state else None)
+            report = outputs.write_site(config.destination, pages, copies, state["files"] if state else None,
+                                        trash_root=config.cache_dir / "trash", keep=config.keep_files,
+                                        force=force)
         except OSError as err:  # a full disk, a read-only folder: the previous output is still whole
             where = err.filename or config.destination
             raise BuildError(f"could not write the site ({err.strerror or err}); {config.destination} "
                              "was left as it was", where) from None
         html = sum(p.endswith(".html") for p in pages)
-        if incremental:
+        if incremental or not report.fresh:  # a throwaway folder made afresh needs no record
             outputs.save_state(state_file, {
                 "fingerprint": fingerprint, "files": report.state, "warnings": list(warnings),
                 "posts": len(site.posts), "pages": html - len(site.posts), "static": len(copies),
                 "valid_until": site.next_publication.isoformat() if site.next_publication else None})
     return BuildResult(len(site.posts), html - len(site.posts), len(copies), report.written, tuple(warnings),
-                       time.perf_counter() - started, figure_set, site)
+                       time.perf_counter() - started, figure_set, site, tuple(report.moved), report.trash)
 
 
 def _check_strict(config: Config, warnings: list[str]) -> None:
@@ -84,8 +92,12 @@ def _fingerprint(config: Config, figure_set: figures.FigureSet) -> str:
     code and theme, the figures' manifest, and the year (the footer shows it)."""
     digest = hashlib.sha256()
     package = Path(__file__).parent
+    real_source = config.source.resolve()  # the output and the cache, when inside the source, are not inputs
+    outside = (config.destination.resolve(), config.cache_dir.resolve())
+    skipped = [config.source / f.relative_to(real_source) for f in outside if f.is_relative_to(real_source)]
     for root in (config.source, package):
-        for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts
+                           and not any(p.is_relative_to(folder) for folder in skipped)):
             digest.update(f"{path.relative_to(root)}\0".encode() + path.read_bytes() + b"\0")
     settings = {k: v for k, v in dataclasses.asdict(config).items()}
     digest.update(json.dumps([settings, figure_set.entries, datetime.now(config.tz).year], sort_keys=True,
@@ -100,7 +112,7 @@ def _still_valid(state: dict[str, Any], fingerprint: str, config: Config) -> boo
     due = state.get("valid_until")
     if due and datetime.now(config.tz) >= datetime.fromisoformat(due):
         return False
-    return outputs.outputs_intact(config.destination.resolve(), state["files"])
+    return outputs.outputs_intact(config.destination.resolve(), state["files"], config.keep_files)
 
 
 def make_figures(config: Config, names: list[str] | None = None, force: bool = False,

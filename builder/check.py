@@ -92,6 +92,8 @@ def _check_link(url: str, page: Path, root: Path, baseurl: str, parse) -> str | 
         target = root / path[len(baseurl):].lstrip("/")
     if target.is_dir():
         target = target / "index.html"
+    if not target.is_file() and target.with_name(target.name + ".html").is_file():
+        target = target.with_name(target.name + ".html")  # /x is x.html, as on GitHub Pages
     if not target.is_file():
         return f"broken link {url}: nothing is built there"
     if parts.fragment and target.suffix == ".html" and parts.fragment not in parse(target).ids:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 from pathlib import Path
@@ -9,12 +10,13 @@ from pathlib import Path
 import click
 
 from builder import __version__
-from builder.errors import BuildError
+from builder.errors import NOTICE, BuildError
 
 
 class _OneLine(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        prefix = {logging.WARNING: "warning: ", logging.ERROR: "error: "}.get(record.levelno, "")
+        prefix = {NOTICE: "note: ", logging.WARNING: "warning: ", logging.ERROR: "error: "}.get(
+            record.levelno, "")
         return prefix + record.getMessage()
 
 
@@ -23,7 +25,7 @@ def _setup_logging(verbose: bool) -> None:
     handler.setFormatter(_OneLine())
     root = logging.getLogger("builder")
     root.handlers[:] = [handler]
-    root.setLevel(logging.INFO if verbose else logging.WARNING)
+    root.setLevel(logging.INFO if verbose else NOTICE)
     root.propagate = False
 
 
@@ -45,10 +47,13 @@ def cli() -> None:
 @click.option("--quick", is_flag=True, default=None,
               help="Make stale figures with small settings (tests, drafts).")
 @click.option("--device", default=None, help="Run figures on cuda, mps or cpu  [default: the best]")
+@click.option("--force", is_flag=True,
+              help="Build into a folder holding files this tool did not write: keep_files stay, "
+                   "the rest is moved to .cache/trash/.")
 @click.option("-v", "--verbose", is_flag=True, help="Say more about what happens.")
 def build(source: Path, destination: Path | None, baseurl: str | None, drafts: bool | None,
           future: bool | None, strict: bool | None, quick: bool | None, device: str | None,
-          verbose: bool) -> None:
+          force: bool, verbose: bool) -> None:
     """Build the site from SOURCE into DESTINATION, making stale figures first."""
     from builder.build import build as run_build
     from builder.config import load_config
@@ -57,7 +62,7 @@ def build(source: Path, destination: Path | None, baseurl: str | None, drafts: b
     try:
         config = load_config(source, destination=destination, baseurl=baseurl, drafts=drafts,
                              future=future, strict=strict, quick=quick, device=device)
-        result = run_build(config, progress=_FigureProgress())
+        result = run_build(config, progress=_FigureProgress(), force=force)
     except BuildError as err:
         if getattr(err, "figure_set", None) is not None:
             click.echo(_figure_summary(err.figure_set), err=True)
@@ -69,6 +74,8 @@ def build(source: Path, destination: Path | None, baseurl: str | None, drafts: b
         f"built {config.destination}: {_count(result.posts, 'post')}, {_count(result.pages, 'page')}, "
         f"{_count(result.static, 'static file')}, {_count(len(result.warnings), 'warning')}, "
         f"{written} in {result.seconds:.2f} s")
+    if result.moved:
+        click.echo(_moved_aside(result.moved, result.trash))
 
 
 @cli.command()
@@ -88,10 +95,12 @@ def figures(names: tuple[str, ...], source: Path, force: bool, device: str | Non
     from builder import figures as figure_module
     from builder.build import make_figures
     from builder.config import load_config
+    from builder.destinations import check_cache
 
     _setup_logging(verbose)
     try:
         config = load_config(source, quick=quick, device=device)
+        check_cache(config)
         if list_only:
             _list_figures(figure_module, config)
             return
@@ -127,24 +136,27 @@ def serve(source: Path, host: str, port: int, open_browser: bool, drafts: bool |
     _setup_logging(verbose)
     if verbose:
         logging.getLogger("builder.serve").setLevel(logging.DEBUG)
-    try:
-        server = DevServer(source, host, port, {"drafts": drafts, "future": future, "quick": quick},
-                           report=lambda line: click.echo(line, err=line.startswith("error")),
-                           progress=_FigureProgress())
-        server.start()
-    except BuildError as err:
-        _fail(err)
-    click.echo(f"serving {server.address}  (Ctrl-C stops; the output lives in a temporary folder)")
-    if open_browser:
-        import webbrowser
+    # A closed terminal (SIGHUP) or a service manager (SIGTERM) stops it as Ctrl-C does, so
+    # the temporary folder is removed in every case.
+    with _signals_interrupt(signal_names=("SIGTERM", "SIGHUP")):
+        try:
+            server = DevServer(source, host, port, {"drafts": drafts, "future": future, "quick": quick},
+                               report=lambda line: click.echo(line, err=line.startswith("error")),
+                               progress=_FigureProgress())
+        except BuildError as err:
+            _fail(err)
+        try:
+            server.start()
+            click.echo(f"serving {server.address}  (Ctrl-C stops; the output lives in a temporary folder)")
+            if open_browser:
+                import webbrowser
 
-        webbrowser.open(server.address)
-    try:
-        server.stop_event.wait()
-    except KeyboardInterrupt:
-        click.echo("stopping")
-    finally:
-        server.stop()
+                webbrowser.open(server.address)
+            server.stop_event.wait()
+        except KeyboardInterrupt:
+            click.echo("stopping")
+        finally:
+            server.stop()
 
 
 @cli.command()
@@ -201,15 +213,25 @@ def check(source: Path, quick: bool | None) -> None:
 @click.option("--remote", default="origin", show_default=True)
 @click.option("--branch", default="gh-pages", show_default=True)
 @click.option("-m", "--message", default=None, help="Commit message  [default: the source commit]")
-def deploy(source: Path, remote: str, branch: str, message: str | None) -> None:
+@click.option("--force", is_flag=True,
+              help="Publish over a branch holding files this tool did not write: keep_files are "
+                   "carried over, the rest stays only in the branch's history.")
+def deploy(source: Path, remote: str, branch: str, message: str | None, force: bool) -> None:
     """Build strictly and publish the site to a branch for GitHub Pages."""
     from builder.deploy import deploy as run_deploy
 
     _setup_logging(False)
     try:
-        done = run_deploy(source, remote, branch, message, progress=_FigureProgress())
+        done = run_deploy(source, remote, branch, message, progress=_FigureProgress(), force=force)
     except BuildError as err:
         _fail(err)
+    if done.carried:
+        click.echo(f"kept {_count(len(done.carried), 'file')} of {done.remote}/{done.branch} that match "
+                   f"keep_files: {_names(done.carried)}")
+    if done.left_out:
+        click.echo(f"left out {_count(len(done.left_out), 'file')} of {done.remote}/{done.branch} this "
+                   f"tool did not write; they stay in its history (commit {done.previous}): "
+                   f"{_names(done.left_out)}")
     click.echo(f"published {done.commit} to {done.remote}/{done.branch}: {done.url}")
 
 
@@ -273,6 +295,44 @@ def _figure_summary(figure_set) -> str:
     device = f" on {figure_set.device}" if figure_set.device else ""
     return (f"figures: {figure_set.ran} run, {figure_set.cached} cached, {figure_set.failed} failed "
             f"in {figure_set.seconds:.1f} s{device}")
+
+
+def _moved_aside(moved: tuple[str, ...], trash) -> str:
+    return (f"moved {_count(len(moved), 'file')} this tool did not write (or that was edited by hand) "
+            f"aside to {_relative(trash)}/: {_names(moved)}")
+
+
+def _names(paths: tuple[str, ...]) -> str:
+    return ", ".join(paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
+
+
+def _relative(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+class _Interrupted(KeyboardInterrupt):
+    """A stop signal, handled like Ctrl-C."""
+
+
+@contextlib.contextmanager
+def _signals_interrupt(signal_names: tuple[str, ...]):
+    import signal
+
+    def interrupt(signum, frame) -> None:
+        for sig in wanted:  # a second signal must not cut the clean-up short
+            signal.signal(sig, signal.SIG_IGN)
+        raise _Interrupted(signal.Signals(signum).name)
+
+    wanted = [getattr(signal, name) for name in signal_names if hasattr(signal, name)]
+    previous = {sig: signal.signal(sig, interrupt) for sig in wanted}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _fail(err: BuildError) -> None:

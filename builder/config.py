@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import calendar
 import re
+import time
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -19,10 +22,48 @@ PERMALINK_STYLES = {
     "date": "/:categories/:year/:month/:day/:title:output_ext",
     "pretty": "/:categories/:year/:month/:day/:title/",
     "ordinal": "/:categories/:year/:y_day/:title:output_ext",
+    "weekdate": "/:categories/:year/W:week/:short_day/:title:output_ext",
     "none": "/:categories/:title:output_ext",
 }
-DEFAULT_PERMALINK = "/:year/:month/:day/:title/"
+DEFAULT_PERMALINK = "/:year/:month/:day/:title/"  # this project's own reading mode
+JEKYLL_PERMALINK = "date"  # Jekyll's default, for `markdown: kramdown` sites
 MATHJAX_CDN = "https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-chtml.js"
+KEEP_FILES = (".git", ".svn", "CNAME")  # Jekyll keeps .git and .svn; CNAME is GitHub Pages' domain
+LIQUID_ERROR_MODES = ("lax", "warn", "strict")
+
+
+class SystemZone(tzinfo):
+    """The build machine's own time zone (TZ, else /etc/localtime), with its daylight-saving
+    rules: what Jekyll uses when `_config.yml` names no `timezone`."""
+
+    def utcoffset(self, dt: datetime | None) -> timedelta:
+        if dt is None:
+            dt = datetime.now()
+        wall = dt.replace(tzinfo=None)
+        stamp = time.mktime((*wall.timetuple()[:8], -1))
+        return timedelta(seconds=calendar.timegm(wall.timetuple()) - stamp)
+
+    def dst(self, dt: datetime | None) -> timedelta:
+        return timedelta(0)
+
+    def tzname(self, dt: datetime | None) -> str:
+        return time.tzname[0]
+
+    def fromutc(self, dt: datetime) -> datetime:
+        local = time.localtime(calendar.timegm(dt.replace(tzinfo=None).timetuple()))
+        return datetime(*local[:6], dt.microsecond, tzinfo=self)
+
+    def __repr__(self) -> str:
+        return "SystemZone()"
+
+
+@dataclass(frozen=True)
+class LiquidOptions:
+    """`liquid:` in `_config.yml`, with Jekyll's defaults."""
+
+    error_mode: str = "warn"  # lax | warn | strict: how a malformed {{ ... }} is treated
+    strict_filters: bool = False  # an unknown filter is an error (else it is skipped)
+    strict_variables: bool = False  # an undefined variable is an error (else it is empty)
 
 
 @dataclass(frozen=True)
@@ -37,12 +78,16 @@ class Config:
     baseurl: str = ""
     lang: str = "vi"
     author: str = ""
-    permalink: str = DEFAULT_PERMALINK
-    timezone: str = "Asia/Ho_Chi_Minh"
+    permalink: str = DEFAULT_PERMALINK  # the posts' template, styles resolved
+    permalink_style: str = ""  # `permalink` as _config.yml gives it ("" when absent): pages follow it
+    timezone: str = ""  # "" = the build machine's zone, as in Jekyll
     repository: str = ""
     markdown: str = "python-markdown"
     mathjax_src: str = MATHJAX_CDN
     exclude: tuple[str, ...] = ()
+    include: tuple[str, ...] = (".htaccess",)
+    liquid: LiquidOptions = field(default_factory=LiquidOptions)
+    keep_files: tuple[str, ...] = KEEP_FILES  # kept in the destination although we did not write them
     figures_dir: Path | None = None  # default: figures/ beside the source folder
     cache_dir: Path | None = None  # default: .cache/ beside the source folder
     quick: bool = False  # figures with small settings (tests, drafts)
@@ -53,8 +98,13 @@ class Config:
     site: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property
-    def tz(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
+    def tz(self) -> tzinfo:
+        return ZoneInfo(self.timezone) if self.timezone else SystemZone()
+
+    @property
+    def jekyll(self) -> bool:
+        """Read as Jekyll reads a site (`markdown: kramdown` in `_config.yml`)."""
+        return self.markdown == "kramdown"
 
     def absolute(self, path: str) -> str:
         """Absolute URL of a site path such as `/2018/06/28/x/` (baseurl added)."""
@@ -80,7 +130,8 @@ def load_config(source: Path, **overrides: Any) -> Config:
         problems.append(f"device must be cpu, mps or cuda, not {device!r}")
     if problems:
         raise ConfigError("; ".join(problems), path)
-    site = {**raw, **values}
+    # `{{ site.X }}` sees what _config.yml says (cleaned), as in Jekyll: no built-in defaults.
+    site = {**raw, **{k: v for k, v in values.items() if k in raw and k not in ("liquid", "permalink")}}
     project = source.parent
     return Config(
         source=source,
@@ -158,16 +209,22 @@ def _author(raw: dict[str, Any], problems: list[str]) -> str:
     return str(value or "").strip()
 
 
+def _permalink_style(raw: dict[str, Any], problems: list[str]) -> str:
+    return _text("permalink", "")(raw, problems)
+
+
 def _permalink(raw: dict[str, Any], problems: list[str]) -> str:
-    value = _text("permalink", DEFAULT_PERMALINK)(raw, problems)
+    """The posts' permalink template: Jekyll's `date` style by default in a Jekyll site."""
+    jekyll = _markdown(raw, []) == "kramdown"
+    value = _permalink_style(raw, []) or (JEKYLL_PERMALINK if jekyll else DEFAULT_PERMALINK)
     value = PERMALINK_STYLES.get(value, value)
-    if not value.startswith("/"):
-        problems.append(f"permalink must start with / or be one of {sorted(PERMALINK_STYLES)}")
-    return value
+    return value if value.startswith("/") else "/" + value  # Jekyll adds the slash too
 
 
 def _timezone(raw: dict[str, Any], problems: list[str]) -> str:
-    value = _text("timezone", "Asia/Ho_Chi_Minh")(raw, problems)
+    value = _text("timezone", "")(raw, problems)
+    if not value:
+        return ""
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
@@ -183,12 +240,49 @@ def _repository(raw: dict[str, Any], problems: list[str]) -> str:
     return value
 
 
-def _exclude(raw: dict[str, Any], problems: list[str]) -> tuple[str, ...]:
-    value = raw.get("exclude") or []
+def _paths(name: str, default: tuple[str, ...]):
+    """`exclude:` / `include:`: a list of paths or glob patterns, relative to the source."""
+
+    def check(raw: dict[str, Any], problems: list[str]) -> tuple[str, ...]:
+        value = raw.get(name)
+        if value is None:
+            return default
+        if not isinstance(value, list) or not all(isinstance(v, (str, int, float)) for v in value):
+            problems.append(f"{name} must be a list of paths")
+            return default
+        return tuple(str(v) for v in value)
+
+    return check
+
+
+def _liquid(raw: dict[str, Any], problems: list[str]) -> LiquidOptions:
+    value = raw.get("liquid") or {}
+    if not isinstance(value, dict):
+        problems.append("liquid must be a mapping (error_mode, strict_filters, strict_variables)")
+        return LiquidOptions()
+    mode = str(value.get("error_mode", "warn")).strip().lower()
+    if mode not in LIQUID_ERROR_MODES:
+        problems.append(f"liquid.error_mode must be one of {', '.join(LIQUID_ERROR_MODES)}, not {mode!r}")
+        mode = "warn"
+    flags = {}
+    for key in ("strict_filters", "strict_variables"):
+        flag = value.get(key, False)
+        if not isinstance(flag, bool):
+            problems.append(f"liquid.{key} must be true or false, not {flag!r}")
+            flag = False
+        flags[key] = flag
+    return LiquidOptions(error_mode=mode, **flags)
+
+
+def _keep_files(raw: dict[str, Any], problems: list[str]) -> tuple[str, ...]:
+    """Jekyll's `keep_files`: paths relative to the destination; a list replaces the default."""
+    value = raw.get("keep_files")
+    if value is None:
+        return KEEP_FILES
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        problems.append("exclude must be a list of paths")
-        return ()
-    return tuple(v.strip("/") for v in value)
+        problems.append("keep_files must be a list of paths")
+        return KEEP_FILES
+    return tuple(entry for entry in (v.strip().lstrip("/") for v in value) if entry)
 
 
 def _markdown(raw: dict[str, Any], problems: list[str]) -> str:
@@ -203,11 +297,15 @@ _FIELDS = {
     "lang": _text("lang", "vi"),
     "author": _author,
     "permalink": _permalink,
+    "permalink_style": _permalink_style,
     "timezone": _timezone,
     "repository": _repository,
     "markdown": _markdown,
     "mathjax_src": _text("mathjax_src", MATHJAX_CDN),
-    "exclude": _exclude,
+    "exclude": _paths("exclude", ()),
+    "include": _paths("include", (".htaccess",)),
+    "liquid": _liquid,
+    "keep_files": _keep_files,
     "drafts": _flag("drafts"),
     "future": _flag("future"),
     "strict": _flag("strict"),

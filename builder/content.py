@@ -5,24 +5,24 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any, NamedTuple
-from urllib.parse import quote
+from urllib.parse import unquote
 
 import yaml
 
-from builder.config import PERMALINK_STYLES, Config
-from builder.errors import BuildError, line_of
+from builder import permalinks
+from builder.config import JEKYLL_PERMALINK, PERMALINK_STYLES, Config
+from builder.entries import EntryFilter
+from builder.errors import NOTICE, BuildError, line_of
 from builder.model import Category, Page, Post
 
 log = logging.getLogger(__name__)
 
-POST_NAME = re.compile(r"^(\d{4})-(\d{2})-(\d{2})-(.+)\.(md|markdown|html)$")
+# Jekyll's post file name: a date, a title, any extension (Markdown and HTML are rendered).
+POST_NAME = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})-(.*)(\.[^.]+)$")
 RENDERED_SUFFIXES = (".md", ".markdown", ".html")
-# Jekyll leaves these out of every site unless told otherwise.
-DEFAULT_EXCLUDES = ("Gemfile", "Gemfile.lock", "node_modules", "vendor", "package.json",
-                    "package-lock.json")
 GENERATED = ("feed.xml", "sitemap.xml", "robots.txt")  # made by the builder, never copied
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: ~10× faster on big sites
 FRONT_MATTER_FENCE = re.compile(r"^---[ \t]*\r?$", re.M)
@@ -102,65 +102,89 @@ class Gathered(NamedTuple):
 
 
 def gather(config: Config) -> Gathered:
-    """All posts, pages and static files of the site."""
+    """All posts, pages and static files of the site, read and ignored as Jekyll does."""
     source = config.source
     if (source / "_layouts").is_dir():
         log.warning("%s: Jekyll's Liquid layouts are not used; the built-in theme renders "
                     "every page (override its files from _templates/)", source / "_layouts")
-    posts, next_publication = _read_posts(config)
-    pages: list[Page] = []
+    entries = EntryFilter.of(source, config.include, config.exclude)
+    files, post_roots = _walk(config, entries)
+    files += _included_directly(config, files)
+    posts, published_as_is, next_publication = _read_posts(config, entries, post_roots)
+    pages: list[Page] = list(published_as_is)
     static: list[str] = []
-    for path in _walk(config):
+    for path in files:
         rel = path.relative_to(source).as_posix()
-        if path.suffix.lower() in RENDERED_SUFFIXES and has_front_matter(path):
-            pages.append(_read_page(path, rel, config))
-        elif rel in GENERATED or path.suffix.lower() in (".scss", ".sass") and has_front_matter(path):
+        if rel in GENERATED or path.suffix.lower() in (".scss", ".sass") and has_front_matter(path):
             # A Jekyll site's feed/sitemap templates and Sass entry points: the theme's own replace them.
             replacement = rel if rel in GENERATED else "theme"
             log.info("%s: not used; the built-in %s replaces it", path, replacement)
+        elif has_front_matter(path):
+            pages.append(_read_page(path, rel, config))
         else:
             static.append(rel)
-    _check_unique_urls([*posts, *pages])
+    posts, pages, static = _resolve_conflicts(posts, pages, static)
     return Gathered(posts, pages, static, next_publication)
 
 
-def _walk(config: Config) -> list[Path]:
-    """Files that are not posts or special folders, in sorted order."""
-    source, found = config.source, []
-    excluded = set(DEFAULT_EXCLUDES) | set(config.exclude)
+def _walk(config: Config, entries: EntryFilter) -> tuple[list[Path], list[str]]:
+    """Files that Jekyll reads as pages or static files, in sorted order, and the folders
+    (relative to the source) that hold a `_posts/` folder: Jekyll reads one in every folder."""
+    source, found, post_roots = config.source, [], []
     destination = config.destination.resolve()
 
-    def visit(folder: Path) -> None:
+    def visit(folder: Path, rel_folder: str) -> None:
+        if (folder / "_posts").is_dir() or (folder / "_drafts").is_dir():
+            post_roots.append(rel_folder)
         for entry in sorted(folder.iterdir()):
-            rel = entry.relative_to(source).as_posix()
-            if entry.name.startswith(("_", ".")) or rel in excluded or entry.name in excluded:
+            rel = f"{rel_folder}/{entry.name}" if rel_folder else entry.name
+            if not entries.keeps(entry.name, rel):
                 continue
             if entry.resolve() == destination or _leaves_source(entry, source):
                 continue
             if entry.is_dir():
-                visit(entry)
+                visit(entry, rel)
             elif entry.is_file():
                 found.append(entry)
 
-    visit(source)
-    return found
+    visit(source, "")
+    return found, post_roots
 
 
-def _read_posts(config: Config) -> tuple[list[Post], datetime | None]:
-    folders = [config.source / "_posts"]
-    if config.drafts:
-        folders.append(config.source / "_drafts")
-    posts = []
-    for folder in folders:
-        if not folder.is_dir():
-            continue
-        files = (p for p in folder.rglob("*") if p.is_file() and not _leaves_source(p, config.source))
-        for path in sorted(files):
-            if any(part.startswith(".") for part in path.relative_to(folder).parts):
+def _included_directly(config: Config, found: list[Path]) -> list[Path]:
+    """`include:` entries that name a file inside an ignored folder (`_well-known/x`)."""
+    seen, extra = set(found), []
+    for name in config.include:
+        path = config.source / name.strip("/")
+        if path.is_file() and path not in seen and not _leaves_source(path, config.source):
+            extra.append(path)
+    return sorted(extra)
+
+
+def _read_posts(config: Config, entries: EntryFilter,
+                post_roots: list[str]) -> tuple[list[Post], list[Page], datetime | None]:
+    posts: list[Post] = []
+    as_is: list[Page] = []
+    left_out: list[str] = []
+    for root in post_roots:
+        for magic in ("_posts", "_drafts") if config.drafts else ("_posts",):
+            folder = config.source / root / magic
+            if not folder.is_dir():
                 continue
-            post = _read_post(path, folder, config)
-            if post is not None:
-                posts.append(post)
+            for rel, path in _post_entries(folder, entries, config):
+                read = _read_post(path, rel, folder, root, config)
+                if isinstance(read, Post):
+                    posts.append(read)
+                elif isinstance(read, Page):
+                    as_is.append(read)
+                else:
+                    left_out.append(rel)
+    if left_out:
+        shown = ", ".join(left_out[:3]) + (", ..." if len(left_out) > 3 else "")
+        log.log(NOTICE, "%d file%s in _posts/ not named YYYY-MM-DD-title.EXT (or not text) left out, "
+                "as Jekyll leaves them out: %s", len(left_out), "" if len(left_out) == 1 else "s", shown)
+        for rel in left_out:
+            log.info("%s: not a post; left out", rel)
     now = datetime.now(config.tz)
     kept, future = [], []
     for post in posts:
@@ -171,7 +195,20 @@ def _read_posts(config: Config) -> tuple[list[Post], datetime | None]:
             future.append(post.date)
             continue
         kept.append(post)
-    return sorted(kept, key=lambda p: (p.date, p.rel), reverse=True), min(future, default=None)
+    return sorted(kept, key=lambda p: (p.date, p.rel), reverse=True), as_is, min(future, default=None)
+
+
+def _post_entries(folder: Path, entries: EntryFilter, config: Config) -> list[tuple[str, Path]]:
+    """Files below `_posts/` as Jekyll lists them (`**/*`: no hidden files or folders), filtered."""
+    base = folder.relative_to(config.source).as_posix()
+    found = []
+    for path in sorted(folder.rglob("*")):
+        inner = path.relative_to(folder).as_posix()
+        if any(part.startswith(".") for part in inner.split("/")) or not path.is_file():
+            continue
+        if entries.keeps(inner, f"{base}/{inner}") and not _leaves_source(path, config.source):
+            found.append((f"{base}/{inner}", path))
+    return found
 
 
 def _leaves_source(path: Path, source: Path) -> bool:
@@ -184,54 +221,97 @@ def _leaves_source(path: Path, source: Path) -> bool:
     return True
 
 
-def _read_post(path: Path, folder: Path, config: Config) -> Post | None:
-    rel = path.relative_to(config.source).as_posix()
+def _read_post(path: Path, rel: str, folder: Path, parent: str, config: Config) -> Post | Page | None:
+    """A post; a Page for a dated file that is not Markdown or HTML (Jekyll publishes it as it
+    is, at its post URL); None for what Jekyll leaves out."""
     is_draft = folder.name == "_drafts"
     match = POST_NAME.match(path.name)
     if is_draft and match is None:
-        stem, ext = path.stem, path.suffix
-        if ext.lower() not in RENDERED_SUFFIXES:
+        if not path.suffix:
             return None
-        day, slug = datetime.now(config.tz).date(), stem
+        day, slug, ext = datetime.now(config.tz).date(), path.stem, path.suffix
     elif match is None:
-        log.warning("%s: not a post file name (YYYY-MM-DD-slug.md); skipped", rel)
         return None
     else:
-        year, month, dd, slug = match.group(1, 2, 3, 4)
+        year, month, dd, slug, ext = match.groups()
         try:
             day = date(int(year), int(month), int(dd))
         except ValueError:
             raise BuildError(f"impossible date {year}-{month}-{dd} in the file name", path) from None
+    slug = slug.rstrip(".")
+    bad_byte = _first_bad_byte(path)
+    if bad_byte is not None:  # Jekyll skips a file that is not UTF-8 (an image named like a post)
+        if ext.lower() in RENDERED_SUFFIXES:
+            line, byte = bad_byte
+            log.warning("%s:%d: not valid UTF-8 (byte 0x%02x); left out, as Jekyll leaves it out",
+                        path, line, byte)
+        return None
     front, body, body_line = split_front_matter(read_text(path), path)
     when = _post_date(front.get("date"), day, config, path)
-    title = _text_field(front, "title", path) or slug.replace("-", " ")
-    if "categories" in front or "category" not in front:
-        categories = _words(front.get("categories"), "categories", path)
-    else:  # Jekyll's singular key names one category, spaces and all
-        categories = (unicode_nfc(str(front["category"]).strip()),) if front["category"] else ()
-    tags = _words(front.get("tags"), "tags", path)
-    sub = path.parent.relative_to(folder).as_posix()
-    name = path.stem if sub == "." else f"{sub}/{path.stem}"
-    url = _post_url(front, config, when, slug, categories, path)
+    converted = ".html" if ext.lower() in RENDERED_SUFFIXES else ext
+    categories = _categories(front, parent, path)
+    url, output = _post_url(front, config, when, slug, path.stem, categories, converted, path)
+    title = _text_field(front, "title", path) or _title_from_slug(slug, config)
+    if ext.lower() not in RENDERED_SUFFIXES:
+        return Page(source=path, rel=rel, front=front, body=body, body_line=body_line, url=url,
+                    title=title, output=output)
+    inner = path.parent.relative_to(folder).as_posix()
+    name = path.stem if inner == "." else f"{inner}/{path.stem}"
     return Post(
         source=path, rel=rel, front=front, body=body, body_line=body_line, url=url, title=title,
-        name=name, slug=slug, date=when, categories=categories, tags=tags,
+        output=output, name=name, slug=slug, date=when, categories=categories,
+        tags=_words(front.get("tags"), "tags", path),
         description=_text_field(front, "description", path),
         background=_text_field(front, "background", path),
     )
 
 
+def _first_bad_byte(path: Path) -> tuple[int, int] | None:
+    """(line, byte) of the first byte that is not UTF-8, or None for a text file."""
+    data = path.read_bytes()
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        return data.count(b"\n", 0, err.start) + 1, data[err.start]
+    return None
+
+
+def _title_from_slug(slug: str, config: Config) -> str:
+    if config.jekyll:  # Jekyll's titleize: "cnn-co-gi" -> "Cnn Co Gi"
+        return " ".join(word[:1].upper() + word[1:].lower() for word in slug.split("-"))
+    return slug.replace("-", " ")
+
+
+def _categories(front: dict[str, Any], parent: str, path: Path) -> tuple[str, ...]:
+    """Jekyll's categories: the folders above `_posts/`, then `categories:`, then `category:`."""
+    from_path = tuple(part for part in parent.split("/") if part)
+    listed = _words(front.get("categories"), "categories", path)
+    single = front.get("category")
+    if isinstance(single, list):
+        singles = _words(single, "category", path)
+    else:  # one category, spaces and all
+        singles = (unicode_nfc(str(single).strip()),) if single not in (None, "") else ()
+    return tuple(dict.fromkeys((*from_path, *listed, *singles)))
+
+
+def _page_style(config: Config) -> str:
+    """The permalink style pages follow: Jekyll's rule (a custom template ending in `/` makes
+    pages `/about/` too) in a Jekyll site; named styles only in this project's own mode."""
+    style = config.permalink_style or JEKYLL_PERMALINK
+    if config.jekyll or style in PERMALINK_STYLES:
+        return style
+    return JEKYLL_PERMALINK
+
+
 def _read_page(path: Path, rel: str, config: Config) -> Page:
     front, body, body_line = split_front_matter(read_text(path), path)
     permalink = _text_field(front, "permalink", path)
-    if permalink:
-        url = "/" + permalink.lstrip("/")
-    else:
-        stem = rel.rsplit(".", 1)[0]
-        url = "/" + (stem[: -len("index")] if stem.split("/")[-1] == "index" else stem + ".html")
+    suffix = path.suffix
+    converted = ".html" if suffix.lower() in (".md", ".markdown") or not suffix else suffix
+    url, ext = permalinks.page_url(rel, permalink, _page_style(config), converted)
     title = _text_field(front, "title", path) or Path(rel).stem.replace("-", " ")
     return Page(source=path, rel=rel, front=front, body=body, body_line=body_line, url=url,
-                title=title)
+                title=title, output=permalinks.output_path(url, ext, page=True))
 
 
 def _text_field(front: dict[str, Any], key: str, path: Path) -> str:
@@ -262,55 +342,65 @@ def unicode_nfc(text: str) -> str:
 
 
 def _post_date(value: Any, day: date, config: Config, path: Path) -> datetime:
+    """A post's date in the site's time zone, as Jekyll places it: a YAML time without an
+    offset is UTC, a quoted one is local time, a date alone is local midnight."""
+    tz = config.tz
     if value is None:
-        return datetime.combine(day, time(), config.tz)
+        return _local_midnight(day, tz)
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=config.tz)
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(tz)
     if isinstance(value, date):
-        return datetime.combine(value, time(), config.tz)
+        return _local_midnight(value, tz)
     text = str(value).strip()
     # Jekyll writes "2018-06-28 10:00:00 +0700"; fromisoformat wants "+07:00".
     text = re.sub(r"\s*([+-]\d{2}):?(\d{2})$", r"\1:\2", text)
+    text = re.sub(r"\s*(Z|UTC)$", "+00:00", text)
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError:
         raise BuildError(f"front matter date {value!r} is not a date", path) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=config.tz)
+    return parsed.astimezone(tz) if parsed.tzinfo else parsed.replace(tzinfo=tz).astimezone(tz)
 
 
-def _post_url(front: dict[str, Any], config: Config, when: datetime, slug: str,
-              categories: tuple[str, ...], path: Path) -> str:
-    permalink = _text_field(front, "permalink", path) or config.permalink
-    permalink = PERMALINK_STYLES.get(permalink, permalink)
-    title = _text_field(front, "slug", path) or slug
-    values = {
-        "year": f"{when.year:04d}", "month": f"{when.month:02d}", "day": f"{when.day:02d}",
-        "i_month": str(when.month), "i_day": str(when.day), "short_year": f"{when.year % 100:02d}",
-        "y_day": f"{when.timetuple().tm_yday:03d}", "title": title, "slug": title,
-        "categories": _url_categories(categories, jekyll=config.markdown == "kramdown"),
-        "output_ext": ".html",
-    }
-    # Longest names first so :i_month is not read as :i followed by _month.
-    pattern = re.compile(":(" + "|".join(sorted(values, key=len, reverse=True)) + ")")
-    url = pattern.sub(lambda m: values[m.group(1)], permalink)
-    url = re.sub(r"/{2,}", "/", url)
-    return url if url.startswith("/") else "/" + url
+def _local_midnight(day: date, tz) -> datetime:
+    return datetime.combine(day, time(), tz).astimezone(tz)
 
 
-def _url_categories(categories: tuple[str, ...], jekyll: bool) -> str:
-    """`:categories` in a permalink. A Jekyll site keeps Jekyll's own URLs (lower-cased,
-    percent-escaped: "Computer Vision" -> "computer%20vision"); ours are ASCII slugs."""
-    if jekyll:
-        return "/".join(dict.fromkeys(quote(c.lower(), safe="!$&'()*+,;=:@-._~") for c in categories))
-    return "/".join(category_slug(c) for c in categories)
+def _post_url(front: dict[str, Any], config: Config, when: datetime, slug: str, name: str,
+              categories: tuple[str, ...], converted: str, path: Path) -> tuple[str, str]:
+    """(URL, output file) of a post. A Jekyll site takes a post's own `permalink:` literally
+    (`pretty` there is a path); this project's mode also accepts a style name there."""
+    template = _text_field(front, "permalink", path)
+    if template and not config.jekyll:
+        template = PERMALINK_STYLES.get(template, template)
+    template = template or config.permalink
+    ext = permalinks.output_ext(template, converted)
+    url_slug = _text_field(front, "slug", path) or slug
+    values = permalinks.post_values(when, url_slug, name, categories, ext, config.jekyll, category_slug)
+    url = permalinks.post_url(template, values, path)
+    return url, permalinks.output_path(url, ext, page=False)
 
 
-def _check_unique_urls(documents: list) -> None:
-    seen: dict[str, str] = {}
-    for doc in sorted(documents, key=lambda d: d.rel):
-        other = seen.setdefault(doc.output_path, doc.rel)
-        if other != doc.rel:
-            raise BuildError(f"has the same URL {doc.url} as {other}", doc.source)
+def _resolve_conflicts(posts: list[Post], pages: list[Page],
+                       static: list[str]) -> tuple[list[Post], list[Page], list[str]]:
+    """Two files writing one output: Jekyll warns and writes pages (by file name), then static
+    files, then posts (oldest first), so the last of them is what the site serves."""
+    order: list[tuple[str, str, Any]] = []
+    order += [(p.output_path, p.rel, p) for p in sorted(pages, key=lambda p: (p.source.name, p.rel))]
+    order += [(unquote(rel), rel, rel) for rel in static]
+    order += [(p.output_path, p.rel, p) for p in sorted(posts, key=lambda p: (p.date, p.rel))]
+    writers: dict[str, list[tuple[str, Any]]] = {}
+    for output, rel, item in order:
+        writers.setdefault(output, []).append((rel, item))
+    losers: set[str] = set()
+    for output, items in writers.items():
+        if len(items) > 1:
+            names = [rel for rel, _ in items]
+            log.warning("Conflict: %s is written by %s; %s is kept, as in Jekyll", output,
+                        " and ".join(names), names[-1])
+            losers.update(names[:-1])
+    return ([p for p in posts if p.rel not in losers], [p for p in pages if p.rel not in losers],
+            [rel for rel in static if rel not in losers])
 
 
 def group_categories(posts: list[Post]) -> list[Category]:
@@ -330,6 +420,7 @@ def new_post(source: Path, title: str, day: date) -> Path:
     slug = slugify(title)
     if not slug:
         raise BuildError(f"the title {title!r} has no letters or digits to make a file name from")
+    _require_site(source)
     path = source / "_posts" / f"{day.isoformat()}-{slug}.md"
     if path.exists():
         raise BuildError("a post with this date and title already exists; nothing was changed", path)
@@ -340,3 +431,15 @@ def new_post(source: Path, title: str, day: date) -> Path:
         f.write(f"---\n{front}---\n\nViết mở đầu ở đây. Ảnh có chú thích:\n\n"
                 "![Mô tả ảnh]({{ site.baseurl }}/images/ten-anh.jpg)\n\n_Chú thích_\n")
     return path
+
+
+def _require_site(source: Path) -> None:
+    """A post goes into an existing site: never make a site folder (or one inside any folder)."""
+    where = source.resolve()
+    looked = "" if source.is_absolute() else f" (looking for {source} in the current folder, {Path.cwd()})"
+    if not where.is_dir():
+        raise BuildError(f"there is no site folder at {where}{looked}; nothing was created. Run `blog new` "
+                         "in the folder that holds it, or name the site folder with -s")
+    if not (where / "_config.yml").is_file() and not (where / "_posts").is_dir():
+        raise BuildError(f"{where} has neither _config.yml nor _posts/, so it is not a site folder{looked}; "
+                         "nothing was created. Name the site folder with -s")

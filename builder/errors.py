@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
+
+# Above INFO, below WARNING: shown by default, never counted as a warning (nor by --strict).
+NOTICE = 25
+logging.addLevelName(NOTICE, "NOTICE")
 
 
 class BuildError(Exception):

@@ -62,7 +62,8 @@ def sitemap(site: Site, extra_paths: list[str]) -> str:
     entries: list[tuple[str, datetime | None]] = [("/", site.posts[0].date if site.posts else None)]
     entries += [(post.url, post.date) for post in site.posts]
     entries += [(page.url, None) for page in site.pages if page.url != "/"
-                and page.front.get("sitemap", True) is not False]
+                and page.front.get("sitemap", True) is not False
+                and page.output_path.endswith((".html", ".htm", ".xhtml"))]  # no JSON or CSS pages
     entries += [(path, None) for path in extra_paths]
     for path, when in entries:
         item = ET.SubElement(urlset, f"{{{SITEMAP}}}url")

@@ -220,6 +220,9 @@ def _manifest_path(cache_dir: Path) -> Path:
     return cache_dir / "figures" / "manifest.json"
 
 
+_KEY_FOLDER = re.compile(r"[0-9a-f]{20}")
+
+
 def _object_dir(cache_dir: Path, figure: Figure) -> Path:
     return cache_dir / "figures" / figure.name / figure.key[:20]
 
@@ -426,7 +429,7 @@ def _commit(figure: Figure, result: dict[str, Any], cache_dir: Path) -> dict[str
         shutil.rmtree(final)
     os.replace(result["out_dir"], final)
     for old in final.parent.iterdir():  # keep only the current version of each figure
-        if old != final and not old.name.startswith(".tmp-"):
+        if old != final and _KEY_FOLDER.fullmatch(old.name):  # only the folders we name: a key prefix
             shutil.rmtree(old, ignore_errors=True)
     return {
         "name": figure.name,

@@ -17,13 +17,17 @@ from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import quote, quote_plus
 
-from liquid import Environment
+from liquid import Environment, StrictUndefined, Undefined
 from liquid.ast import Node
-from liquid.exceptions import LiquidError
+from liquid.builtin.expressions import FilteredExpression, tokenize
+from liquid.builtin.output import Output, OutputNode
+from liquid.exceptions import LiquidError, LiquidSyntaxError
+from liquid.stream import TokenStream
 from liquid.tag import Tag
-from liquid.token import TOKEN_EXPRESSION, TOKEN_TAG, Token
+from liquid.token import TOKEN_EXPRESSION, TOKEN_OUTPUT, TOKEN_TAG, Token
 
 from builder.codeblocks import map_outside_code
+from builder.config import LiquidOptions
 from builder.content import slugify, vi_date
 from builder.errors import BuildError, line_of
 
@@ -42,12 +46,50 @@ class LinkTables:
     site_includes: Path
 
 
+class _JekyllEnvironment(Environment):
+    """python-liquid with Jekyll's leniency: `liquid:` options, and a place for the warnings
+    that what Jekyll tolerates gets here (file and line are added by the renderer)."""
+
+    def __init__(self, options: LiquidOptions):
+        super().__init__(undefined=StrictUndefined if options.strict_variables else Undefined)
+        self.options = options
+        self.notes: list[tuple[int | None, str]] = []  # (offset in the text, message)
+        if not options.strict_filters:
+            self.filters = _SkipUnknownFilters(self.filters, self.notes)
+
+    def note(self, token: Token | None, message: str) -> None:
+        self.notes.append((token.start_index if token is not None else None, message))
+
+
+class _SkipUnknownFilters(dict):
+    """Jekyll (strict_filters off) skips a filter it does not know and keeps the value."""
+
+    def __init__(self, filters: dict, notes: list):
+        super().__init__(filters)
+        self.notes = notes
+
+    def announce(self, token: Token | None, name: str) -> None:
+        self.notes.append((token.start_index if token else None, self._message(name)))
+
+    def __missing__(self, name: str):
+        if not any(message == self._message(name) for _, message in self.notes):
+            self.announce(None, name)  # used where the statement was not seen (assign, include)
+        return lambda value, *args, **kwargs: value
+
+    @staticmethod
+    def _message(name: str) -> str:
+        return f"unknown filter {name!r} skipped, as Jekyll skips it"
+
+
 class LiquidRenderer:
     """One Liquid environment per build, rendering many documents."""
 
-    def __init__(self, tables: LinkTables, baseurl: str = "", url: str = ""):
+    def __init__(self, tables: LinkTables, baseurl: str = "", url: str = "",
+                 options: LiquidOptions | None = None, theme_strings: dict[str, Any] | None = None):
         self.tables = tables
-        env = Environment()
+        env = _JekyllEnvironment(options or LiquidOptions())
+        env.globals["theme"] = theme_strings or {}  # the interface strings the theme's includes show
+        env.add_tag(_LenientOutput)
         env.add_tag(_IncludeTag)
         env.add_tag(_PostUrlTag)
         env.add_tag(_LinkTag)
@@ -55,15 +97,18 @@ class LiquidRenderer:
         for name, func in _jekyll_filters(baseurl, url).items():
             env.add_filter(name, func)
         self.env = env
+        self.warnings: list[str] = []  # what the last render tolerated, with file and line
 
     def render(self, text: str, context: dict[str, Any], path: Path, first_line: int = 1,
                protect_code: bool = True) -> str:
         """Render `text` (from `path`, starting at `first_line`) with `context`."""
+        self.warnings = []
         if "{{" not in text and "{%" not in text:
             return text
         held: list[str] = []
         if protect_code:
             text = _hold_code(text, held)
+        self.env.notes.clear()
         try:
             template = self.env.from_string(text, path=str(path))
             out = template.render(**context, _jekyll=self.tables)
@@ -73,6 +118,10 @@ class LiquidRenderer:
             if err.line is not None and err.path == path:
                 err.line += first_line - 1
             raise
+        finally:
+            self.warnings = list(dict.fromkeys(
+                f"{path}{'' if at is None else f':{line_of(text, at) + first_line - 1}'}: Liquid: {message}"
+                for at, message in self.env.notes))
         return _HOLD.sub(lambda m: held[int(m.group(1))], out) if held else out
 
 
@@ -84,6 +133,63 @@ def _as_build_error(err: LiquidError, path: Path, first_line: int) -> BuildError
         return BuildError(f"Liquid: {message}", Path(str(name)), where[0] if where else None)
     line = where[0] + first_line - 1 if where else None
     return BuildError(f"Liquid: {message}", path, line)
+
+
+# --- output statements as Jekyll's Liquid reads them -----------------------------------
+
+_LAX_NAME = re.compile(r"""\s*("[^"]*"|'[^']*'|[^\s,|'"]+)""")
+
+
+class _EmptyOutput(Node):
+    __slots__ = ()
+
+    def __str__(self) -> str:
+        return "{{ }}"
+
+    def render_to_output(self, context, buffer: TextIO) -> int:
+        return 0
+
+
+class _LenientOutput(Output):
+    """`{{ ... }}`. Jekyll renders `{{}}` empty in every mode, and under its default
+    `error_mode: warn` reads a malformed statement laxly (`{{ a b }}` is `{{ a }}`)."""
+
+    def parse(self, stream: TokenStream) -> Node:
+        token = stream.eat(TOKEN_OUTPUT)
+        if stream.current.kind != TOKEN_EXPRESSION or not stream.current.value.strip():
+            self.env.note(token, "empty {{ }} renders nothing, as in Jekyll")
+            return _EmptyOutput(token)
+        expr_token = stream.expect(TOKEN_EXPRESSION)
+        try:
+            expression = _parse_expression(self.env, expr_token.value, expr_token)
+            for name in getattr(expression, "filters", None) or ():
+                if isinstance(self.env.filters, _SkipUnknownFilters) and name.name not in self.env.filters:
+                    self.env.filters.announce(token, name.name)
+            return OutputNode(token, expression)
+        except LiquidSyntaxError:
+            if self.env.options.error_mode == "strict":
+                raise
+        self.env.note(token, f"malformed {{{{ {expr_token.value.strip()} }}}} read laxly, as Jekyll reads it")
+        for attempt in _lax_forms(expr_token.value):
+            try:
+                return OutputNode(token, _parse_expression(self.env, attempt, expr_token))
+            except LiquidSyntaxError:
+                continue
+        return _EmptyOutput(token)
+
+
+def _parse_expression(env, text: str, token: Token):
+    return FilteredExpression.parse(env, TokenStream(tokenize(text, token)))
+
+
+def _lax_forms(text: str) -> list[str]:
+    """Ruby Liquid's lax reading: the first fragment, then the filters after the first `|`."""
+    match = _LAX_NAME.match(text)
+    if not match:
+        return []
+    name, rest = match.group(1), text[match.end():]
+    filters = rest.split("|", 1)[1] if "|" in rest else ""
+    return [f"{name} | {filters}", name] if filters.strip() else [name]
 
 
 # --- keeping code untouched -------------------------------------------------------------

@@ -24,6 +24,7 @@ class Document:
     body_line: int  # 1-based line of the source file where `body` starts
     url: str  # site path without baseurl, e.g. "/2018/06/28/slug/"
     title: str
+    output: str = ""  # the output file when the URL alone does not say it ("/x" -> "x.html")
 
     @property
     def is_markdown(self) -> bool:
@@ -32,6 +33,8 @@ class Document:
     @property
     def output_path(self) -> str:
         """Output file relative to the destination, e.g. "2018/06/28/slug/index.html"."""
+        if self.output:
+            return self.output
         path = unquote(self.url.lstrip("/"))  # "/computer%20vision/x/" is the folder "computer vision"
         if not path or path.endswith("/"):
             path += "index.html"

@@ -1,40 +1,61 @@
-"""Writing the site: only what changed, never a half-written site.
+"""Writing the site: only what changed, never a half-written site, never a file we did not write.
 
 Each output's sha256 (and the size and mtime it had when written) is recorded in
-`.cache/outputs/`. A build writes the changed files to temporary names first and renames them
-into place only when every one of them was written, then removes files no output claims, so
-a failure (a full disk, say) leaves the previous site as it was. Unchanged files are not touched:
-their mtimes stay. A destination without a record is built in a fresh folder and swapped in.
+`.cache/outputs/`; that record is what makes a destination ours. A build writes the changed
+files into a staging folder inside the destination first and moves them into place only when
+every one of them was written, so a failure (a full disk, say) leaves the previous site as it
+was. Unchanged files are not touched: their mtimes stay.
+
+What a build may remove: a file it wrote (listed in the record, its content still what was
+written) that no output claims any more. Everything else in the destination is someone's: a
+file matching `keep_files` stays where it is, and the rest (including a file of ours edited by
+hand since) is moved aside to a dated folder under `.cache/trash/`, never deleted. A destination
+without a record is built in a fresh folder and swapped in when it is missing or empty; one
+that holds other people's files is refused unless the build is forced.
 """
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-TMP_SUFFIX = ".blog-tmp"
+from builder.errors import BuildError
+
+STAGING_PREFIX = ".blog-tmp-"  # our staging folder inside a destination; a killed build may leave one
+LOCK_NAME = "build.lock"
 
 
 @dataclass
 class WriteReport:
     written: int = 0
-    removed: int = 0
+    removed: int = 0  # files we wrote earlier that no output claims any more
     unchanged: int = 0
+    moved: list[str] = field(default_factory=list)  # files of someone else's, moved to `trash`
+    trash: Path | None = None
+    fresh: bool = False  # a new folder was swapped in (the destination was missing or empty)
     state: dict[str, Any] = field(default_factory=dict)
 
 
+class ForeignFilesError(BuildError):
+    """The destination holds files this tool did not write, and the build was not forced."""
+
+
 @contextmanager
-def exclusive(lock_file: Path) -> Iterator[None]:
-    """One build at a time per destination: a second waits for the first to finish."""
+def exclusive(cache_dir: Path) -> Iterator[None]:
+    """One build at a time per cache (they share the figure and render caches): a second
+    waits for the first to finish. One lock file, whatever the destination."""
+    lock_file = cache_dir / "outputs" / LOCK_NAME
     lock_file.parent.mkdir(parents=True, exist_ok=True)
     with lock_file.open("a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
@@ -42,6 +63,21 @@ def exclusive(lock_file: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def build_running(cache_dir: Path) -> bool:
+    """Whether another build holds the lock now (without making the lock file)."""
+    try:
+        handle = (cache_dir / "outputs" / LOCK_NAME).open("r")
+    except OSError:
+        return False
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return False
 
 
 def state_path(cache_dir: Path, destination: Path) -> Path:
@@ -64,42 +100,200 @@ def save_state(path: Path, state: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
-def outputs_intact(destination: Path, files: dict[str, list]) -> bool:
-    """Every recorded output is still there, as it was written (size and mtime)."""
+def kept(rel: str, keep: Iterable[str]) -> bool:
+    """Jekyll's `keep_files` rule: a path is kept when it starts with an entry, so `.git` also
+    keeps `.gitignore` and `.github/` (what `jekyll build` does)."""
+    return any(rel.startswith(entry) for entry in keep)
+
+
+def foreign_files(destination: Path, keep: Iterable[str], record: dict[str, list] | None = None) -> list[str]:
+    """Files in `destination` that are neither kept nor ours, sorted (an empty list for a
+    missing or empty folder)."""
+    if not destination.is_dir():
+        return []
+    record = record or {}
+    files, _ = _scan(destination, tuple(keep), set(record))
+    return sorted(rel for rel in files
+                  if not _own_leftover(rel) and not kept(rel, keep) and not _ours(destination, rel, record))
+
+
+def foreign_message(destination: Path | str, strangers: list[str], keep: Iterable[str],
+                    trash_root: Path) -> str:
+    names = ", ".join(strangers[:3]) + (f" and {len(strangers) - 3} more" if len(strangers) > 3 else "")
+    keeping = ", ".join(keep) or "nothing (keep_files is empty)"
+    return (f"destination {destination} holds files this tool did not write ({names}); nothing was written. "
+            f"Choose an empty or new folder, or run again with --force to keep {keeping} in place and "
+            f"move the rest aside to {trash_root}/")
+
+
+def not_a_folder_message(destination: Path | str) -> str:
+    return f"destination {destination} is a file, not a folder; move it away or choose another folder with -d"
+
+
+def outputs_intact(destination: Path, files: dict[str, list], keep: Iterable[str] = ()) -> bool:
+    """Every recorded output is still there, as it was written (size and mtime), and nothing
+    else is in the destination but `keep_files`."""
     for rel, (_, size, mtime_ns) in files.items():
         try:
-            stat = (destination / rel).stat()
+            stat = (destination / rel).lstat()
         except OSError:
             return False
         if stat.st_size != size or stat.st_mtime_ns != mtime_ns:
             return False
-    return _all_files(destination) == set(files)
+    keep = tuple(keep)
+    found, _ = _scan(destination, keep, set(files))
+    return all(rel in files or kept(rel, keep) for rel in found)
 
 
 def write_site(destination: Path, outputs: dict[str, str], copies: dict[str, Path],
-               previous: dict[str, list] | None) -> WriteReport:
-    """Make `destination` hold exactly `outputs` (text) and `copies` (files)."""
+               previous: dict[str, list] | None, *, trash_root: Path, keep: Iterable[str] = (),
+               force: bool = False) -> WriteReport:
+    """Make `destination` hold `outputs` (text) and `copies` (files), plus what it must keep.
+
+    `previous` is our record of the destination (None: not ours). `trash_root` is where a
+    dated folder is made for anything moved aside."""
     contents: dict[str, bytes | Path] = {rel: text.encode("utf-8") for rel, text in outputs.items()}
     contents.update({rel: path for rel, path in copies.items() if rel not in contents})
     hashes = {rel: _sha256(data) for rel, data in contents.items()}
+    keep = tuple(keep)
     destination = destination.resolve()
-    if previous is None or not destination.is_dir():
-        _write_fresh(destination, contents)
-        return WriteReport(written=len(contents), state=_record(destination, hashes))
+    if destination.exists() and not destination.is_dir():
+        raise BuildError(not_a_folder_message(destination))
+    if not destination.exists() or (destination.is_dir() and not any(destination.iterdir())):
+        try:
+            _write_fresh(destination, contents)
+            return WriteReport(written=len(contents), fresh=True, state=_record(destination, hashes))
+        except _CannotSwap:
+            pass  # an empty mount point, say: fill it in place instead
+    if previous is None:
+        strangers = foreign_files(destination, keep)
+        if strangers and not force:
+            raise ForeignFilesError(foreign_message(destination, strangers, keep, trash_root))
+    return _update(destination, contents, hashes, previous or {}, keep, trash_root)
+
+
+class _CannotSwap(Exception):
+    pass
+
+
+def _update(destination: Path, contents: dict[str, bytes | Path], hashes: dict[str, str],
+            previous: dict[str, list], keep: tuple[str, ...], trash_root: Path) -> WriteReport:
+    """Write what changed in place; remove what we wrote and no longer need; move the rest aside."""
+    needed_dirs = {prefix for rel in contents for prefix in _prefixes(rel)[:-1]}
+    files, dirs = _scan(destination, keep, set(contents) | set(previous))
     changed = [rel for rel, digest in hashes.items()
                if not _same(destination / rel, digest, previous.get(rel))]
-    stale = _all_files(destination) - set(contents)
-    if not changed and not stale:
-        return WriteReport(unchanged=len(contents), state=previous)
+    adopted = {rel for rel in changed if rel in files and _holds(destination / rel, hashes[rel])}
+    changed = [rel for rel in changed if rel not in adopted]  # already what we would write: left as is
+    remove, aside = [], []
+    for rel in sorted(files):
+        if rel in contents:
+            if rel in changed and not _ours(destination, rel, previous):
+                aside.append(rel)  # someone's file (or an edit of ours) that an output replaces
+        elif _own_leftover(rel) or _ours(destination, rel, previous):
+            remove.append(rel)
+        elif rel in needed_dirs or _parents_in(rel, contents) or not kept(rel, keep):
+            aside.append(rel)  # in the way of an output (kept or not), or simply not ours
+    blocking = sorted(rel for rel in dirs if rel in contents)  # a folder where an output file must go
+    if not changed and not remove and not aside and not blocking and not adopted:
+        return WriteReport(unchanged=len(contents), state={rel: previous[rel] for rel in hashes})
+    staging = _stage(destination, {rel: contents[rel] for rel in changed})
+    trash: list[Path] = []
+
+    def trash_folder() -> Path:
+        if not trash:
+            trash.append(_trash_folder(trash_root, destination))
+        return trash[0]
+
     try:
-        _write_in_place(destination, {rel: contents[rel] for rel in changed}, stale)
-    except (NotADirectoryError, FileExistsError, IsADirectoryError):
-        _write_fresh(destination, contents)  # a file where a folder must go: rebuild the tree whole
-        return WriteReport(written=len(contents), state=_record(destination, hashes))
-    files = {rel: previous[rel] for rel in hashes if rel not in changed}
-    files.update(_record(destination, {rel: hashes[rel] for rel in changed}))
-    return WriteReport(written=len(changed), removed=len(stale), unchanged=len(hashes) - len(changed),
-                       state=files)
+        for rel in aside:
+            _move(destination / rel, trash_folder() / rel)
+        for rel in remove:
+            target = destination / rel
+            if target.is_dir() and not target.is_symlink():
+                shutil.rmtree(target)  # our own staging folder, left by a build that was killed
+            else:
+                target.unlink(missing_ok=True)
+        _remove_emptied_folders(destination, [*remove, *aside])
+        for rel in blocking:  # what is left of it (empty folders, a kept folder) goes aside whole
+            if (destination / rel).exists():
+                _move(destination / rel, trash_folder() / rel)
+                aside.append(rel)
+        for rel in changed:  # renames, which need no space
+            target = destination / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(staging / rel, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    state = {rel: previous[rel] for rel in hashes if rel not in changed and rel not in adopted}
+    state.update(_record(destination, {rel: hashes[rel] for rel in [*changed, *adopted]}))
+    return WriteReport(written=len(changed), removed=sum(not _own_leftover(r) for r in remove),
+                       unchanged=len(hashes) - len(changed), moved=aside, trash=trash[0] if trash else None,
+                       state=state)
+
+
+def _parents_in(rel: str, contents: dict[str, Any]) -> list[str]:
+    """The output files that `rel` would lie under (a folder of someone's where a file must go)."""
+    parts = rel.split("/")
+    return [p for p in ("/".join(parts[:i]) for i in range(1, len(parts))) if p in contents]
+
+
+def _prefixes(rel: str) -> list[str]:
+    """"a/b/c" -> ["a", "a/b", "a/b/c"]."""
+    parts = rel.split("/")
+    return ["/".join(parts[:i]) for i in range(1, len(parts) + 1)]
+
+
+def _own_leftover(rel: str) -> bool:
+    return rel.split("/", 1)[0].startswith(STAGING_PREFIX)
+
+
+def _ours(destination: Path, rel: str, previous: dict[str, list]) -> bool:
+    """We wrote this file and it still holds what we wrote (an edit by hand makes it someone's)."""
+    recorded = previous.get(rel)
+    if not recorded:
+        return False
+    target = destination / rel
+    try:
+        stat = target.lstat()
+    except OSError:
+        return False
+    if target.is_symlink() or not target.is_file():
+        return False
+    if stat.st_size == recorded[1] and stat.st_mtime_ns == recorded[2]:
+        return True
+    return stat.st_size == recorded[1] and _sha256(target) == recorded[0]
+
+
+def _holds(target: Path, digest: str) -> bool:
+    """A regular file with exactly these bytes (nothing is lost by calling it ours)."""
+    try:
+        return not target.is_symlink() and target.is_file() and _sha256(target) == digest
+    except OSError:
+        return False
+
+
+def _scan(destination: Path, keep: tuple[str, ...], ours: set[str]) -> tuple[set[str], set[str]]:
+    """(files, folders) under `destination`, relative. Anything that is not a real folder counts
+    as a file (a symbolic link is never followed). A kept folder with nothing of ours inside is
+    not entered: `.git` can hold many thousands of files."""
+    inside = {prefix for rel in ours for prefix in _prefixes(rel)}
+    files: set[str] = set()
+    dirs: set[str] = set()
+    for folder, subdirs, names in os.walk(destination):
+        base = os.path.relpath(folder, destination).replace(os.sep, "/")
+        entered = []
+        for name in subdirs:
+            rel = name if base == "." else f"{base}/{name}"
+            if os.path.islink(os.path.join(folder, name)):
+                files.add(rel)
+                continue
+            dirs.add(rel)
+            if rel in inside or not kept(rel, keep):
+                entered.append(name)
+        subdirs[:] = sorted(entered)
+        files.update(name if base == "." else f"{base}/{name}" for name in names)
+    return files, dirs
 
 
 def _sha256(data: bytes | Path) -> str:
@@ -110,10 +304,10 @@ def _same(target: Path, digest: str, recorded: list | None) -> bool:
     if not recorded or recorded[0] != digest:
         return False
     try:
-        stat = target.stat()
+        stat = target.lstat()
     except OSError:
         return False
-    return stat.st_size == recorded[1] and stat.st_mtime_ns == recorded[2]
+    return not target.is_symlink() and stat.st_size == recorded[1] and stat.st_mtime_ns == recorded[2]
 
 
 def _record(destination: Path, hashes: dict[str, str]) -> dict[str, list]:
@@ -124,15 +318,6 @@ def _record(destination: Path, hashes: dict[str, str]) -> dict[str, list]:
     return records
 
 
-def _all_files(destination: Path) -> set[str]:
-    found = set()
-    for folder, _, names in os.walk(destination):
-        base = os.path.relpath(folder, destination)
-        for name in names:
-            found.add(name if base == "." else f"{base}/{name}".replace(os.sep, "/"))
-    return found
-
-
 def _put(target: Path, data: bytes | Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     if isinstance(data, bytes):
@@ -141,50 +326,69 @@ def _put(target: Path, data: bytes | Path) -> None:
         shutil.copyfile(data, target)
 
 
-def _write_in_place(destination: Path, changed: dict[str, bytes | Path], stale: set[str]) -> None:
-    pending: list[tuple[Path, Path]] = []
+def _stage(destination: Path, changed: dict[str, bytes | Path]) -> Path:
+    """Every changed file written under a staging folder inside the destination (same
+    filesystem, so moving them into place is a rename); on any failure nothing else changed."""
+    staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=destination))
     try:
-        for rel, data in changed.items():  # phase 1: every new file under a temporary name
-            target = destination / rel
-            tmp = target.with_name(target.name + TMP_SUFFIX)
-            _put(tmp, data)
-            pending.append((tmp, target))
+        for rel, data in changed.items():
+            _put(staging / rel, data)
     except BaseException:
-        for tmp, _ in pending:
-            tmp.unlink(missing_ok=True)
+        shutil.rmtree(staging, ignore_errors=True)
         raise
-    for tmp, target in pending:  # phase 2: renames, which need no space
-        os.replace(tmp, target)
-    for rel in sorted(stale):  # phase 3: what no output claims any more
-        (destination / rel).unlink(missing_ok=True)
-    for folder, _, _ in os.walk(destination, topdown=False):  # children before their parents
-        if Path(folder) != destination and not os.listdir(folder):
-            os.rmdir(folder)
+    return staging
+
+
+def _trash_folder(trash_root: Path, destination: Path) -> Path:
+    stamp = datetime.now().strftime("%Y-%m-%d_%H%M%S")
+    for n in range(1, 1000):
+        folder = trash_root / (f"{stamp}-{destination.name}" + (f"-{n}" if n > 1 else ""))
+        try:
+            folder.mkdir(parents=True)
+            return folder
+        except FileExistsError:
+            continue
+    raise FileExistsError(trash_root)
+
+
+def _move(source: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.rename(source, target)
+    except OSError as err:
+        if err.errno != errno.EXDEV:  # the trash is on another filesystem: copy, then remove
+            raise
+        shutil.move(str(source), str(target))
+
+
+def _remove_emptied_folders(destination: Path, emptied: list[str]) -> None:
+    """Folders that became empty because we removed or moved their files; never one that was
+    empty before (an empty folder someone made stays)."""
+    candidates = {prefix for rel in emptied for prefix in _prefixes(rel)[:-1]}
+    for rel in sorted(candidates, key=lambda r: r.count("/"), reverse=True):
+        folder = destination / rel
+        try:
+            if folder.is_dir() and not folder.is_symlink() and not any(folder.iterdir()):
+                folder.rmdir()
+        except OSError:
+            continue
 
 
 def _write_fresh(destination: Path, contents: dict[str, bytes | Path]) -> None:
-    """Everything into a new folder beside `destination`, then swap it in."""
+    """Everything into a new folder beside `destination`, then renamed into place (over an
+    empty folder, in one step)."""
     destination.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}.new-", dir=destination.parent))
     try:
         for rel, data in contents.items():
             _put(staging / rel, data)
         os.chmod(staging, 0o755)
-        _swap(staging, destination)
+        try:
+            os.rename(staging, destination)  # fails on a non-empty folder: nothing is replaced
+        except OSError as err:
+            if not destination.is_dir():
+                raise
+            raise _CannotSwap(str(err)) from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-
-
-def _swap(staging: Path, destination: Path) -> None:
-    if not destination.exists():
-        staging.rename(destination)
-        return
-    old = destination.with_name(f".{destination.name}.old-{os.getpid()}")
-    destination.rename(old)
-    try:
-        staging.rename(destination)
-    except BaseException:
-        old.rename(destination)
-        raise
-    shutil.rmtree(old, ignore_errors=True)

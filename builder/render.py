@@ -22,6 +22,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from builder import strings
 from builder.config import Config
 from builder.model import Document, Heading, Post, Rendered
 
@@ -112,12 +113,14 @@ def _render_index(index: int) -> tuple[Rendered, list[str], dict]:
 
 class _Renderer:
     def __init__(self, job: RenderJob):
+        from builder import strings
         from builder.liquid import LiquidRenderer
         from builder.markdown import make_markdown
 
         self.job = job
         self.sizes: dict[str, list[int]] = {}
-        self.liquid = LiquidRenderer(job.tables, job.config.baseurl, job.config.url)
+        self.liquid = LiquidRenderer(job.tables, job.config.baseurl, job.config.url, job.config.liquid,
+                                     strings.table(job.config.lang))
         self.jekyll = job.config.markdown == "kramdown"
         self.md = make_markdown(job.provenance, kramdown=self.jekyll, image_size=self._image_size)
 
@@ -142,8 +145,9 @@ class _Renderer:
         rendered = render_markdown(self.md, text) if doc.is_markdown else Rendered(
             html=text, has_math='class="arithmatex"' in text)
         html, windows_paths = normalise_backslash_urls(rendered.html)
-        warnings = [f"{doc.source}: Windows-style path {p} in a link or image, served as "
-                    f"{p.replace(chr(92), '/')}" for p in windows_paths]
+        warnings = self.liquid.warnings + [
+            f"{doc.source}: Windows-style path {p} in a link or image, served as {p.replace(chr(92), '/')}"
+            for p in windows_paths]
         if windows_paths:
             rendered = dataclasses.replace(rendered, html=html)
         return rendered, warnings, self.sizes
@@ -201,7 +205,7 @@ def _shared_key(job: RenderJob) -> str:
     config = job.config
     provenance = {src: dataclasses.asdict(p) for src, p in job.provenance.items()}
     return _digest([CACHE_FORMAT, _code_version(), config.markdown, config.baseurl, config.url,
-                    str(config.source), provenance])
+                    config.liquid, strings.table(config.lang), str(config.source), provenance])
 
 
 def _document_key(doc: Document, job: RenderJob, shared: str, includes: str) -> str:

@@ -16,8 +16,10 @@ import logging
 import mimetypes
 import re
 import shutil
+import sys
 import tempfile
 import threading
+import traceback
 from collections.abc import Callable
 from html import escape
 from http import HTTPStatus
@@ -54,8 +56,14 @@ RELOAD_SCRIPT = """<script>(function () {
 OVERLAY = """<div id="blog-serve-error" role="alert" style="position:fixed;inset:auto 0 0 0;z-index:99999;
 max-height:60vh;overflow:auto;margin:0;padding:1rem 1.25rem;background:#2b0b0b;color:#ffe9e9;
 font:14px/1.5 ui-monospace,Menlo,Consolas,monospace;border-top:4px solid #e5484d;white-space:pre-wrap">
-<strong>Lỗi khi dựng lại trang (đang hiển thị bản dựng tốt gần nhất):</strong>
+<strong>%s</strong>
 %s</div>"""
+OVERLAY_LAST_GOOD = "Lỗi khi dựng lại trang (đang hiển thị bản dựng tốt gần nhất):"
+OVERLAY_NO_BUILD = "Lỗi khi dựng trang lần đầu (chưa có bản dựng nào trước đó để hiển thị):"
+NO_BUILD_PAGE = ('<!doctype html><html lang="vi"><head><meta charset="utf-8"><title>Lỗi khi dựng trang'
+                 "</title></head><body></body></html>").encode()
+# What a browser does all the time (a closed tab, a reload mid-response): not an error.
+CLIENT_GONE = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError)
 
 
 class LiveSite:
@@ -104,15 +112,15 @@ class DevServer:
         self.watching = threading.Event()
         self.baseurl = ""
         try:
-            self.httpd = ThreadingHTTPServer((host, port), _handler_for(self))
+            self.httpd = _QuietServer((host, port), _handler_for(self))
         except OSError as err:
             shutil.rmtree(self.workdir, ignore_errors=True)
             if err.errno == errno.EADDRINUSE:
                 raise BuildError(f"port {port} on {host} is already in use (another `blog serve`?); "
                                  f"choose another with --port") from None
             raise BuildError(f"cannot listen on {host}:{port}: {err.strerror}") from None
-        self.httpd.daemon_threads = True
         self.threads: list[threading.Thread] = []
+        self.timers: list[threading.Timer] = []
 
     @property
     def address(self) -> str:
@@ -128,9 +136,13 @@ class DevServer:
         self.watching.wait(timeout=10)  # an edit made right after start() must not be missed
 
     def stop(self) -> None:
+        """Stop serving and remove the temporary folder (also when the first build never ended)."""
         self.stop_event.set()
-        self.httpd.shutdown()
+        if self.threads:  # shutdown() waits for serve_forever, which runs only once started
+            self.httpd.shutdown()
         self.httpd.server_close()
+        for timer in self.timers:
+            timer.cancel()
         for thread in self.threads:
             thread.join(timeout=5)
         shutil.rmtree(self.workdir, ignore_errors=True)
@@ -148,13 +160,19 @@ class DevServer:
             self.live.fail(str(err))
             self.report(f"error: {err}")
             return
+        finally:
+            if self.stop_event.is_set():  # stopped while this build ran: it wrote after the clean-up
+                shutil.rmtree(self.workdir, ignore_errors=True)
         previous = self.live.root
         self.live.publish(destination, result)
         figures = result.figures
         ran = f", {figures.ran} figure(s) made" if figures.ran else ""
         self.report(f"{'rebuilt' if changes else 'built'} in {result.seconds:.2f} s{ran}{changes}")
         if previous is not None:  # requests still reading it finish first; then it goes
-            threading.Timer(10, shutil.rmtree, args=(previous,), kwargs={"ignore_errors": True}).start()
+            timer = threading.Timer(10, shutil.rmtree, args=(previous,), kwargs={"ignore_errors": True})
+            timer.daemon = True
+            timer.start()
+            self.timers = [t for t in self.timers if t.is_alive()] + [timer]
 
     def _watch(self) -> None:
         import watchfiles
@@ -175,6 +193,22 @@ def _relevant(change, path: str) -> bool:
     parts = set(Path(path).parts)
     name = Path(path).name
     return not (parts & IGNORED_PARTS or name.startswith(".#") or name.endswith(("~", ".swp", ".tmp")))
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """A client that goes away mid-response is one line under -v; any other failure of a
+    request is one line (its traceback only under -v), never a raw traceback."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        error = sys.exc_info()[1]
+        client = client_address[0] if isinstance(client_address, tuple) else client_address
+        if isinstance(error, CLIENT_GONE):
+            log.debug("%s went away before the answer was sent (%s)", client, type(error).__name__)
+            return
+        log.error("a request from %s failed: %s: %s", client, type(error).__name__, error)
+        log.debug("%s", traceback.format_exc().rstrip())
 
 
 def _handler_for(server: DevServer) -> type[BaseHTTPRequestHandler]:
@@ -204,8 +238,9 @@ class _SiteHandler(BaseHTTPRequestHandler):
             return self._long_poll(url.query)
         live = self.dev.live
         root, baseurl = live.root, self.dev.baseurl
-        if root is None:
-            return self._send(HTTPStatus.INTERNAL_SERVER_ERROR, b"", "text/html", head, overlay=True)
+        if root is None:  # the first build failed: nothing to show but the error
+            return self._send(HTTPStatus.INTERNAL_SERVER_ERROR, NO_BUILD_PAGE, "text/html", head,
+                              overlay=True)
         path = url.path
         if baseurl and path in ("/", baseurl):
             return self._redirect(baseurl + "/")
@@ -220,6 +255,8 @@ class _SiteHandler(BaseHTTPRequestHandler):
             if not path.endswith("/"):
                 return self._redirect(baseurl + path + "/")
             target = target / "index.html"
+        if not target.is_file() and target.with_name(target.name + ".html").is_file():
+            target = target.with_name(target.name + ".html")  # /x serves x.html, as on GitHub Pages
         if not target.is_file():
             return self._not_found(root, head)
         content_type = _content_type(target)
@@ -293,7 +330,8 @@ class _SiteHandler(BaseHTTPRequestHandler):
         live = self.dev.live
         extra = RELOAD_SCRIPT % (live.version, LIVERELOAD_PATH)
         if live.error or force_overlay:
-            extra = OVERLAY % escape(live.error or "the first build failed") + extra
+            heading = OVERLAY_NO_BUILD if live.root is None else OVERLAY_LAST_GOOD
+            extra = OVERLAY % (heading, escape(live.error or "")) + extra
         text = body.decode("utf-8", errors="replace")
         index = text.lower().rfind("</body>")
         text = text[:index] + extra + text[index:] if index >= 0 else text + extra

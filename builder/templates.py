@@ -9,10 +9,12 @@ from typing import Any
 import jinja2
 from pygments.formatters import HtmlFormatter
 
+from builder import strings
 from builder.config import Config
 from builder.content import category_slug, vi_date
 from builder.errors import BuildError
 from builder.model import Document, Post, Rendered, Site
+from builder.permalinks import HTML_EXTENSIONS
 
 THEME = Path(__file__).parent / "theme"
 THEME_ASSETS = THEME / "assets"
@@ -32,7 +34,8 @@ def make_environment(config: Config) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["vi_date"] = vi_date
+    env.filters["long_date"] = lambda value: strings.long_date(value, config.lang)
+    env.filters["vi_date"] = vi_date  # what _templates/ overrides written before long_date use
     return env
 
 
@@ -40,6 +43,7 @@ def render_site(site: Site, env: jinja2.Environment) -> dict[str, str]:
     """Every HTML page of the site, keyed by its output path."""
     config = site.config
     common = _common_context(site)
+    t = common["t"]
     out: dict[str, str] = {}
     home_page = next((p for p in site.pages if p.url == "/"), None)
     for index, post in enumerate(site.posts):
@@ -51,8 +55,9 @@ def render_site(site: Site, env: jinja2.Environment) -> dict[str, str]:
         if page is home_page:
             continue
         rendered = site.rendered[page.rel]
-        if not page.is_markdown and _is_full_document(rendered.html):
-            out[page.output_path] = rendered.html  # a hand-written HTML page stays as it is
+        if not page.is_markdown and (_is_full_document(rendered.html)
+                                     or not page.output_path.endswith(HTML_EXTENSIONS)):
+            out[page.output_path] = rendered.html  # a hand-written HTML page, JSON, CSV: as it is
             continue
         out[page.output_path] = _render(env, "page.html", page.output_path, {
             **common, **_document_context(site, page, rendered), "og_type": "website"})
@@ -64,12 +69,12 @@ def render_site(site: Site, env: jinja2.Environment) -> dict[str, str]:
     for category in site.categories:
         path = category.url.lstrip("/") + "index.html"
         out[path] = _render(env, "category.html", path, {
-            **common, "category": category, "page_title": f"Chuyên mục {category.name}",
-            "description": f"Các bài viết trong chuyên mục {category.name}",
+            **common, "category": category, "page_title": t["category_title"].format(name=category.name),
+            "description": t["category_description"].format(name=category.name),
             "canonical": _canonical(config, category.url), "og_type": "website", "og_image": "",
             "has_math": False})
     out["404.html"] = _render(env, "404.html", "404.html", {
-        **common, "page_title": "Không tìm thấy trang", "description": config.description,
+        **common, "page_title": t["not_found_title"], "description": config.description,
         "canonical": "", "og_type": "website", "og_image": "", "has_math": False})
     return out
 
@@ -106,7 +111,7 @@ def _common_context(site: Site) -> dict[str, Any]:
     return {
         "config": config, "site": site, "url": url, "now": datetime.now(config.tz),
         "rendered_of": lambda doc: site.rendered[doc.rel],
-        "mathjax_src": config.mathjax_src, "has_code": False,
+        "mathjax_src": config.mathjax_src, "has_code": False, "t": strings.table(config.lang),
     }
 
 

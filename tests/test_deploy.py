@@ -103,3 +103,75 @@ def test_the_github_actions_workflow_builds_and_publishes() -> None:
     assert any(step.get("with", {}).get("path") == ".cache" for step in steps)
     assert any(step.get("with", {}).get("path") == "_site" for step in steps)
     assert workflow["permissions"]["pages"] == "write"
+
+
+def commit_on_gh_pages(tmp_path: Path, files: dict[str, str], message: str) -> str:
+    """Someone else's commit on the remote's gh-pages (GitHub's settings page, a hand edit)."""
+    other = tmp_path / "other"
+    if not other.exists():
+        git(tmp_path, "clone", "-q", "-b", "gh-pages", str(tmp_path / "remote.git"), str(other))
+        git(other, "config", "user.email", "o@example.org")
+        git(other, "config", "user.name", "Người khác")
+    git(other, "pull", "-q")
+    for rel, text in files.items():
+        (other / rel).parent.mkdir(parents=True, exist_ok=True)
+        (other / rel).write_text(text)
+    git(other, "add", "-A")
+    git(other, "commit", "-qm", message)
+    git(other, "push", "-q", "origin", "gh-pages")
+    return git(other, "rev-parse", "HEAD")
+
+
+def test_deploy_refuses_to_drop_files_it_did_not_write_unless_forced(repo: Path, tmp_path: Path) -> None:
+    assert run_blog("deploy", "-s", str(repo / "site_src")).exit_code == 0
+    remote = tmp_path / "remote.git"
+    theirs = commit_on_gh_pages(tmp_path, {"google123.html": "google-site-verification"}, "Xác minh")
+    result = run_blog("deploy", "-s", str(repo / "site_src"))
+    assert result.exit_code == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr
+    assert ("origin/gh-pages holds 1 file (google123.html) that this tool did not write and this deploy "
+            "would remove or replace; nothing was published") in lines[0]
+    assert "--force" in lines[0] and f"(commit {theirs[:12]})" in lines[0]
+    assert git(remote, "rev-parse", "gh-pages") == theirs  # nothing was published
+    forced = run_blog("deploy", "-s", str(repo / "site_src"), "--force")
+    assert forced.exit_code == 0, forced.stderr
+    assert (f"left out 1 file of origin/gh-pages this tool did not write; they stay in its history "
+            f"(commit {theirs[:12]}): google123.html") in forced.stdout
+    assert "google123.html" not in git(remote, "ls-tree", "-r", "--name-only", "gh-pages").splitlines()
+    assert git(remote, "show", f"{theirs}:google123.html") == "google-site-verification"
+    assert git(remote, "rev-list", "--count", "gh-pages") == "3"  # history kept
+    again = run_blog("deploy", "-s", str(repo / "site_src"))  # the tip is ours again
+    assert again.exit_code == 0, again.stderr
+
+
+def test_deploy_carries_over_keep_files_made_by_someone_else(repo: Path, tmp_path: Path) -> None:
+    config = repo / "site_src/_config.yml"
+    config.write_text(config.read_text() + "keep_files: [.well-known]\n")
+    assert run_blog("deploy", "-s", str(repo / "site_src")).exit_code == 0
+    commit_on_gh_pages(tmp_path, {".well-known/security.txt": "Contact: a@e.org\n"}, "security.txt")
+    result = run_blog("deploy", "-s", str(repo / "site_src"), "-m", "lần hai")
+    assert result.exit_code == 0, result.stderr
+    assert "kept 1 file of origin/gh-pages that match keep_files: .well-known/security.txt" in result.stdout
+    remote = tmp_path / "remote.git"
+    assert git(remote, "show", "gh-pages:.well-known/security.txt") == "Contact: a@e.org"
+    assert git(remote, "log", "-1", "--format=%s", "gh-pages") == "lần hai"
+    assert "Published-by: blog deploy" in git(remote, "log", "-1", "--format=%b", "gh-pages")
+    # Carried into our commit, they are still kept by the next deploy.
+    third = run_blog("deploy", "-s", str(repo / "site_src"))
+    assert third.exit_code == 0 and "kept 1 file" in third.stdout
+    assert git(remote, "show", "gh-pages:.well-known/security.txt") == "Contact: a@e.org"
+
+
+def test_deploy_over_a_branch_this_tool_never_wrote_is_refused(repo: Path, tmp_path: Path) -> None:
+    git(repo, "checkout", "-q", "--orphan", "gh-pages")
+    git(repo, "rm", "-rq", "--cached", ".")
+    (repo / "cu.html").write_text("trang cũ")
+    git(repo, "add", "cu.html")
+    git(repo, "commit", "-qm", "trang cũ viết tay")
+    git(repo, "push", "-q", "origin", "gh-pages")
+    git(repo, "checkout", "-q", "-f", "main")
+    assert not (repo / "cu.html").exists() and git(repo, "status", "--porcelain") == ""
+    result = run_blog("deploy", "-s", str(repo / "site_src"))
+    assert result.exit_code == 1 and "holds 1 file (cu.html) that this tool did not write" in result.stderr
+    assert git(tmp_path / "remote.git", "rev-list", "--count", "gh-pages") == "1"

@@ -186,8 +186,8 @@ def toy_project(tmp_path: Path, scripts: dict[str, str]) -> Path:
 def test_a_failing_script_is_named_and_the_others_still_finish(tmp_path: Path) -> None:
     project = toy_project(tmp_path, {"good.py": TOY_GOOD, "bad.py": TOY_BAD})
     (project / "_site").mkdir()
-    (project / "_site/keep.txt").write_text("old site")
-    result = run_blog("build", "-s", str(project / "site_src"))
+    (project / "_site/keep.txt").write_text("old site")  # not ours: --force lets the build use the folder
+    result = run_blog("build", "-s", str(project / "site_src"), "--force")
     assert result.exit_code == 1
     assert "error: " in result.stderr and "bad.py" in result.stderr
     assert "ValueError: cố ý hỏng" in result.stderr and "Traceback" in result.stderr
@@ -197,9 +197,10 @@ def test_a_failing_script_is_named_and_the_others_still_finish(tmp_path: Path) -
     assert [e["name"] for e in manifest["figures"]] == ["good"]
     assert manifest["figures"][0]["metrics"] == {"answer": 42}
     (project / "figures/bad.py").unlink()
-    again = run_blog("build", "-s", str(project / "site_src"))
+    again = run_blog("build", "-s", str(project / "site_src"), "--force")
     assert again.exit_code == 0 and "figures: 0 run, 1 cached, 0 failed" in again.stdout
     assert (project / "_site/img/good.png").is_file()
+    assert [p.read_text() for p in (project / ".cache/trash").glob("*/keep.txt")] == ["old site"]
 
 
 def test_a_corrupt_manifest_is_rebuilt_not_a_crash(tmp_path: Path) -> None:

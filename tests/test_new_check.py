@@ -12,6 +12,8 @@ from tests.conftest import FIXTURES, post, run_blog, write_files
 
 def test_new_creates_a_post_with_front_matter_and_refuses_to_overwrite(tmp_path: Path) -> None:
     source = tmp_path / "site_src"
+    source.mkdir()
+    (source / "_config.yml").write_text("title: x\n")  # a site without _posts/ yet
     result = run_blog("new", "Tiêu đề bài viết: Đức & CNN", "-s", str(source), "--date", "2026-11-29")
     assert result.exit_code == 0
     path = source / "_posts/2026-11-29-tieu-de-bai-viet-duc-cnn.md"
@@ -24,7 +26,6 @@ def test_new_creates_a_post_with_front_matter_and_refuses_to_overwrite(tmp_path:
     again = run_blog("new", "Tiêu đề bài viết: Đức & CNN", "-s", str(source), "--date", "2026-11-29")
     assert again.exit_code == 1 and "already exists" in again.stderr
     assert path.read_text(encoding="utf-8").endswith("đã viết thêm\n")
-    (source / "_config.yml").write_text("title: x\n")
     assert run_blog("build", "-s", str(source), "-d", str(tmp_path / "o")).exit_code == 0
 
 

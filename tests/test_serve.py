@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import logging
 import os
 import shutil
 import threading
@@ -257,3 +258,132 @@ def test_no_request_during_rebuilds_sees_a_half_built_site(server: DevServer) ->
     for status, body in seen:
         assert status == 200 and body.rstrip().endswith("</html>")
         assert body.count("<article") == 1 and "post-body" in body
+
+
+@pytest.mark.parametrize("signal_name", ["SIGTERM", "SIGHUP", "SIGINT"])
+def test_a_stop_signal_removes_the_temporary_folder(tmp_path: Path, signal_name: str) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    shutil.copytree(FIXTURES / "basic", tmp_path / "site_src")
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    env = {**os.environ, "TMPDIR": str(temp), "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen([sys.executable, "-m", "builder", "serve", "-s", str(tmp_path / "site_src"),
+                                "--port", "0"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        lines = [process.stdout.readline()]  # "built in ... s", then "serving ..."
+        while lines[-1] and not lines[-1].startswith("serving "):
+            lines.append(process.stdout.readline())
+        assert lines[-1].startswith("serving http://127.0.0.1:"), lines
+        assert [p.name[:11] for p in temp.iterdir()] == ["blog-serve-"]
+        process.send_signal(getattr(signal, signal_name))
+        out, err = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 0, err
+    assert "stopping" in out and "Traceback" not in err
+    assert list(temp.iterdir()) == []
+    assert sorted(p.name for p in (tmp_path / ".cache/outputs").iterdir()) == ["build.lock"]
+
+
+class _Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[tuple[int, str]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append((record.levelno, record.getMessage()))
+
+
+@pytest.fixture
+def serve_log():
+    logger = logging.getLogger("builder.serve")
+    records, level = _Records(), logger.level
+    logger.addHandler(records)
+    logger.setLevel(logging.DEBUG)  # what -v does
+    yield records
+    logger.removeHandler(records)
+    logger.setLevel(level)
+
+
+def test_a_client_that_goes_away_is_one_line_under_verbose(tmp_path: Path, serve_log, capfd) -> None:
+    import socket
+    import struct
+
+    shutil.copytree(FIXTURES / "basic", tmp_path / "site_src")
+    (tmp_path / "site_src/big.bin").write_bytes(os.urandom(8 * 1024 * 1024))
+    dev = DevServer(tmp_path / "site_src", port=0, report=lambda line: None)
+    dev.start()
+    try:
+        for _ in range(3):  # a tab closed mid-download: the connection is reset under the server
+            sock = socket.create_connection(dev.httpd.server_address[:2])
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            sock.sendall(b"GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n")
+            time.sleep(0.05)
+            sock.close()
+        started = time.monotonic()
+        while len([m for _, m in serve_log.lines if "went away" in m]) < 3:
+            assert time.monotonic() - started < 20, serve_log.lines
+            time.sleep(0.05)
+        assert request(dev, "/")[0] == 200  # and the server carries on
+    finally:
+        dev.stop()
+    gone = [(level, m) for level, m in serve_log.lines if "went away" in m]
+    assert all(level == logging.DEBUG for level, _ in gone)  # shown only under -v
+    assert any(name in gone[0][1] for name in ("BrokenPipeError", "ConnectionResetError"))
+    assert not [m for level, m in serve_log.lines if level >= logging.WARNING]
+    assert "Traceback" not in capfd.readouterr().err
+
+
+def test_any_other_request_failure_is_one_line_not_a_traceback(server: DevServer, serve_log, capfd,
+                                                               monkeypatch) -> None:
+    from builder import serve
+
+    def broken(self, head: bool) -> None:
+        raise RuntimeError("hỏng")
+
+    monkeypatch.setattr(serve._SiteHandler, "_respond", broken)
+    with pytest.raises((http.client.HTTPException, ConnectionError)):
+        request(server, "/")
+    started = time.monotonic()
+    while not [m for level, m in serve_log.lines if level == logging.ERROR]:
+        assert time.monotonic() - started < 10
+        time.sleep(0.02)
+    errors = [m for level, m in serve_log.lines if level == logging.ERROR]
+    assert errors == ["a request from 127.0.0.1 failed: RuntimeError: hỏng"]
+    assert any("Traceback" in m for level, m in serve_log.lines if level == logging.DEBUG)  # -v only
+    assert "Traceback" not in capfd.readouterr().err
+
+
+def test_when_the_first_build_fails_the_overlay_says_there_is_no_earlier_build(tmp_path: Path) -> None:
+    shutil.copytree(FIXTURES / "basic", tmp_path / "site_src")
+    post = tmp_path / "site_src" / POST
+    good = post.read_text(encoding="utf-8")
+    post.write_text(good.replace("title: Bài cũ nhất", "title: [hỏng"), encoding="utf-8")
+    dev = DevServer(tmp_path / "site_src", port=0, report=lambda line: None)
+    dev.start()
+    try:
+        status, _, body = request(dev, POST_URL)
+        assert status == 500 and 'id="blog-serve-error"' in body and "invalid front matter" in body
+        assert "chưa có bản dựng nào trước đó để hiển thị" in body and "bản dựng tốt gần nhất" not in body
+        assert body.startswith("<!doctype html>") and '<html lang="vi">' in body
+        seen = dev.live.version
+        post.write_text(good, encoding="utf-8")
+        wait_for_change(dev, seen)
+        status, _, body = request(dev, POST_URL)
+        assert status == 200 and 'id="blog-serve-error"' not in body
+        seen = dev.live.version
+        post.write_text(good.replace("title: Bài cũ nhất", "title: [hỏng"), encoding="utf-8")
+        wait_for_change(dev, seen)
+        body = request(dev, POST_URL)[2]
+        assert "đang hiển thị bản dựng tốt gần nhất" in body and "Bài cũ nhất, video:" in body
+    finally:
+        dev.stop()
+    assert not dev.workdir.exists()
+    # One lock file, not one per rebuild; no record of a temporary folder.
+    assert sorted(p.name for p in (tmp_path / ".cache/outputs").iterdir()) == ["build.lock"]
