@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import io
 import json
 import os
 import platform
@@ -21,14 +20,22 @@ from pathlib import Path
 from typing import Any
 
 JPEG_QUALITY = 92
-PHONE_CONTENT_PX = 328  # a 360 px phone less the page's side padding
+# cuBLAS needs a fixed workspace to be deterministic; it must be set before CUDA starts.
+CUBLAS_WORKSPACE = ":4096:8"
+
+
+class FigureCheckError(RuntimeError):
+    """A drawn figure failed the layout or text-size checks; the message names every problem."""
 
 
 class FigureContext:
-    """What a figure's `make(ctx)` gets: device, seeds, quick flag, and an atomic `save`."""
+    """What a figure's `make(ctx)` gets: device, seeds, quick flag, and an atomic `save`.
+
+    `generator` lives on `device`, so random data is made where it is used; `rng` is numpy's.
+    """
 
     def __init__(self, out_dir: Path, outputs: list[str], seed: int = 0, quick: bool = False,
-                 device: str | None = None):
+                 device: str | None = None, name: str = "figure"):
         import numpy as np
         import torch
 
@@ -36,14 +43,16 @@ class FigureContext:
         self.outputs = list(outputs)
         self.seed = seed
         self.quick = quick
+        self.name = name
         self.device = torch.device(device or pick_device())
         self.device_name = describe_device(self.device)
         torch.manual_seed(seed)
         np.random.seed(seed)
-        self.generator = torch.Generator().manual_seed(seed)
+        self.generator = torch.Generator(device=self.device).manual_seed(seed)
         self.rng = np.random.default_rng(seed)
         self.metrics: dict[str, Any] = {}
-        self.images: dict[str, dict[str, Any]] = {}  # site path -> width, height, min text size
+        self.notes: list[str] = []
+        self.images: dict[str, dict[str, Any]] = {}  # site path -> size, text sizes, headline
         self.texts: dict[str, list[str]] = {}  # site path -> every text drawn on it
 
     def path_for(self, site_path: str) -> Path:
@@ -51,22 +60,23 @@ class FigureContext:
             raise ValueError(f"{site_path} is not declared in OUTPUTS ({', '.join(self.outputs)})")
         return self.out_dir / site_path.lstrip("/")
 
-    def save(self, image: Any, site_path: str) -> Path:
-        """Write a matplotlib figure or a PIL image to `site_path`, atomically."""
-        from PIL import Image
+    def note(self, message: str) -> None:
+        """Something the author should know that does not belong on the figure (the build log)."""
+        self.notes.append(message)
+        print(f"{self.name}: {message}", file=sys.stderr, flush=True)
 
+    def save(self, image: Any, site_path: str) -> Path:
+        """Write a matplotlib figure or a PIL image to `site_path`, atomically.
+
+        A matplotlib figure is drawn once, checked (no overlapping elements, text readable on
+        a phone and no larger than the article's headings), and fails the script if any check
+        fails; the pixels of that one draw are what is written.
+        """
         target = self.path_for(site_path)
         info: dict[str, Any] = {}
         if hasattr(image, "savefig"):
-            info, texts = _text_sizes(image)
-            self.texts[site_path] = texts
-            buffer = io.BytesIO()
-            image.savefig(buffer, format="png", dpi=image.dpi)
-            import matplotlib.pyplot as plt
-
-            plt.close(image)
-            buffer.seek(0)
-            image = Image.open(buffer)
+            image, info = _checked_pixels(image, site_path)
+            self.texts[site_path] = info.pop("texts")
         image = image.convert("RGB") if target.suffix.lower() in (".jpg", ".jpeg") else image
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f".{target.name}.tmp")
@@ -80,20 +90,44 @@ class FigureContext:
         return target
 
 
-def _text_sizes(fig) -> tuple[dict[str, Any], list[str]]:
-    """The smallest visible text on the figure, in pixels of the saved image and in CSS px
-    when the image is shown at phone width."""
-    from matplotlib.text import Text
+def _checked_pixels(fig, site_path: str):
+    """Draw the figure once, run the checks, and return its pixels and what was measured."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+    from PIL import Image
 
-    fig.canvas.draw()
-    texts = [t for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
-    width_px = fig.get_size_inches()[0] * fig.dpi
-    if not texts:
-        return {}, []
-    smallest = min(t.get_fontsize() for t in texts) * fig.dpi / 72
-    return ({"min_text_px": round(smallest, 1),
-             "min_text_css_px_at_phone": round(smallest * PHONE_CONTENT_PX / width_px, 1)},
-            [t.get_text() for t in texts])
+    from builder.figure_checks import check_figure
+
+    report = check_figure(fig)
+    problems = report.pop("problems")
+    if problems:
+        plt.close(fig)
+        raise FigureCheckError(f"{site_path}: {len(problems)} layout problem(s):\n  - " +
+                               "\n  - ".join(problems))
+    pixels = np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
+    plt.close(fig)
+    return Image.fromarray(pixels), report
+
+
+def make_deterministic() -> None:
+    """Same pixels on every run of one device: deterministic kernels or an error, no cuDNN
+    autotuning (its choice varies run to run)."""
+    import torch
+
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", CUBLAS_WORKSPACE)
+    if "torch._inductor" in sys.modules or not hasattr(torch._C, "_set_deterministic_algorithms"):
+        torch.use_deterministic_algorithms(True)
+    else:
+        # What the public call does for eager ops, without its import of the compiler (~3 s of
+        # start-up, for a compiler no figure uses).
+        torch._C._set_deterministic_algorithms(True, warn_only=False)
+    if not torch.are_deterministic_algorithms_enabled():
+        raise RuntimeError("torch did not turn on deterministic algorithms")
+    deterministic = getattr(torch.utils, "deterministic", None)
+    if deterministic is not None:  # NaN-filling every new tensor only finds reads of garbage, at a cost
+        deterministic.fill_uninitialized_memory = False
+    torch.backends.cudnn.deterministic = True
+    torch.backends.cudnn.benchmark = False
 
 
 def pick_device() -> str:
@@ -142,8 +176,9 @@ def run_script(script: Path, out_dir: Path, quick: bool = False, device: str | N
     import torch
 
     module = load_script(script)
+    make_deterministic()
     ctx = FigureContext(out_dir, list(module.OUTPUTS), seed if seed is not None else
-                        getattr(module, "SEED", 0), quick, device)
+                        getattr(module, "SEED", 0), quick, device, name=script.stem)
     if ctx.device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(ctx.device)
     metrics = module.make(ctx)
@@ -162,11 +197,13 @@ def _peak_memory_mb(ctx: FigureContext) -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # the worker's peak so far
 
 
-def _serve(jobs: list[dict[str, Any]], channel) -> None:
+def _serve(jobs, channel) -> None:
+    """Run each job (an iterable of dicts, read lazily) and report it on `channel` as it ends."""
     os.environ.setdefault("MPLBACKEND", "Agg")
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", CUBLAS_WORKSPACE)
     try:
         import matplotlib
-        import torch  # noqa: F401  (one import for all jobs)
+        import torch  # (one import for all jobs)
 
         matplotlib.use("Agg")
     except ImportError as err:
@@ -175,8 +212,10 @@ def _serve(jobs: list[dict[str, Any]], channel) -> None:
                 f"{err}: the figure libraries are not installed; run `make site`, or "
                 "pip install -e '.[figures]'")})
         return
+    if os.environ.get("BLOG_FIGURE_THREADS"):  # several workers share the machine's cores
+        torch.set_num_threads(int(os.environ["BLOG_FIGURE_THREADS"]))
     for job in jobs:
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         try:
             ctx = run_script(Path(job["script"]), Path(job["out_dir"]), job["quick"], job["device"],
                              job["seed"])
@@ -186,8 +225,9 @@ def _serve(jobs: list[dict[str, Any]], channel) -> None:
         _send(channel, {
             "name": job["name"], "ok": True, "out_dir": job["out_dir"], "quick": job["quick"],
             "device": ctx.device_name, "seconds": time.perf_counter() - started,
-            "peak_memory_mb": _peak_memory_mb(ctx), "metrics": _plain(ctx.metrics),
-            "images": ctx.images})
+            "cpu_seconds": time.process_time() - cpu_started, "peak_memory_mb": _peak_memory_mb(ctx),
+            "metrics": _plain(ctx.metrics),
+            "images": _plain(ctx.images), "notes": ctx.notes})
 
 
 def _plain(value: Any) -> Any:
@@ -209,10 +249,10 @@ def _send(channel, message: dict[str, Any]) -> None:
 
 
 def serve_stdin() -> None:
-    jobs = json.load(sys.stdin)
+    """One job per line on stdin, as the parent hands them out; one answer line per job."""
     channel = os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # script prints go to stderr
-    _serve(jobs, channel)
+    _serve((json.loads(line) for line in sys.stdin if line.strip()), channel)
     channel.close()
 
 
@@ -224,6 +264,7 @@ def main(script_file: str) -> None:
     parser.add_argument("--device", default=None, help="cuda, mps or cpu (default: the best)")
     args = parser.parse_args()
     os.environ.setdefault("MPLBACKEND", "Agg")
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", CUBLAS_WORKSPACE)
     started = time.perf_counter()
     ctx = run_script(Path(script_file).resolve(), args.out, args.quick, args.device)
     for path in ctx.outputs:

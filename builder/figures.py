@@ -185,13 +185,18 @@ def _local_imports(tree: ast.Module, folder: Path, seen: set[Path]) -> set[Path]
     return found
 
 
+# The code that runs, checks and writes every figure: a change there may change every output.
+_WORKER_SOURCES = tuple(Path(__file__).with_name(name) for name in ("figure_worker.py", "figure_checks.py"))
+
+
 def _with_key(figure: Figure, versions: dict[str, str], quick: bool) -> Figure:
-    """sha256 of the script, its local helpers, its settings and the library versions.
+    """sha256 of the script, its local helpers, the worker that runs and checks it, its
+    settings and the library versions.
 
     The device is deliberately not part of it: a figure made on a GPU is reused on a CPU.
     """
     digest = hashlib.sha256()
-    for path in (figure.script, *figure.helpers):
+    for path in (figure.script, *figure.helpers, *_WORKER_SOURCES):
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     settings = {"seed": figure.seed, "quick": quick, "outputs": figure.outputs,
                 "versions": versions, "manifest": MANIFEST_VERSION}
@@ -433,6 +438,7 @@ def _commit(figure: Figure, result: dict[str, Any], cache_dir: Path) -> dict[str
         "outputs": list(figure.outputs),
         "device": result["device"],
         "seconds": round(result["seconds"], 3),
+        "cpu_seconds": round(result.get("cpu_seconds", 0.0), 3),  # all threads; tells load from work
         "peak_memory_mb": round(result["peak_memory_mb"], 1),
         "seed": figure.seed,
         "quick": result["quick"],
@@ -440,37 +446,101 @@ def _commit(figure: Figure, result: dict[str, Any], cache_dir: Path) -> dict[str
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "metrics": result.get("metrics") or {},
         "images": result.get("images") or {},
+        "notes": result.get("notes") or [],
         "sha256": {p: _sha256(final / p.lstrip("/")) for p in figure.outputs},
     }
 
 
+def worker_count(cpus: int | None = None) -> int:
+    """How many worker processes this machine runs figures in: one on a small machine (each
+    worker imports torch, and two would fight over two cores); on a big one a few, so that the
+    figures that only draw (matplotlib is single-threaded) run beside those that train. A
+    function of the machine alone, never of how many figures are stale, so each worker's
+    thread count, and with it every CPU result, is the same on every run."""
+    cpus = cpus if cpus is not None else (os.cpu_count() or 1)
+    return 1 if cpus < 8 else min(4, cpus // 4)
+
+
+def _longest_first(stale: list[Figure], cache_dir: Path) -> list[Figure]:
+    """The figures that took longest last time go first, so no worker is left with a long one
+    at the end; figures never made yet go first of all."""
+    seconds = {name: entry.get("seconds", 0) for name, entry in load_manifest(cache_dir).items()}
+    return sorted(stale, key=lambda f: -seconds.get(f.name, float("inf")))
+
+
 def _run_in_worker(stale: list[Figure], settings: FigureSettings):
-    """Yield (figure, result) as the single worker process finishes each script."""
+    """Yield (figure, result) as the worker processes finish each script.
+
+    Each worker reads one job per line on stdin and answers one line per job on stdout; a
+    worker is given its next job when it reports the last one, so work spreads by itself.
+    """
+    import queue
+    import threading
+
     jobs = []
-    for figure in stale:
+    for figure in _longest_first(stale, settings.cache_dir):
         out_dir = settings.cache_dir / "figures" / figure.name / f".tmp-{os.getpid()}-{time.time_ns()}"
         jobs.append({"name": figure.name, "script": str(figure.script.resolve()),
                      "outputs": list(figure.outputs), "seed": figure.seed, "quick": settings.quick,
                      "out_dir": str(out_dir.resolve()), "device": settings.device})
     by_name = {f.name: f for f in stale}
+    workers = worker_count()
+    threads = max(1, (os.cpu_count() or 1) // workers)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
         [str(Path(__file__).resolve().parents[1]), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
-    process = subprocess.Popen([sys.executable, "-m", "builder.figure_worker"], stdin=subprocess.PIPE,
-                               stdout=subprocess.PIPE, stderr=None, text=True, env=env)
-    assert process.stdin and process.stdout
-    process.stdin.write(json.dumps(jobs))
-    process.stdin.close()
-    reported = set()
+    env.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # waiting threads sleep: no spinning on a busy machine
+    env.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # deterministic cuBLAS; read when CUDA starts
+    if workers > 1:
+        env["BLOG_FIGURE_THREADS"] = str(threads)
+    results: queue.Queue = queue.Queue()
+    processes = []
+    for index in range(min(workers, len(jobs))):
+        process = subprocess.Popen([sys.executable, "-m", "builder.figure_worker"], stdin=subprocess.PIPE,
+                                   stdout=subprocess.PIPE, stderr=None, text=True, env=env)
+        processes.append(process)
+        threading.Thread(target=_read_results, args=(index, process, results), daemon=True).start()
+    pending = list(jobs)
+    running: dict[int, str] = {}
+
+    def give(index: int) -> None:
+        process = processes[index]
+        assert process.stdin
+        if pending:
+            job = pending.pop(0)
+            running[index] = job["name"]
+            process.stdin.write(json.dumps(job) + "\n")
+            process.stdin.flush()
+        else:
+            running.pop(index, None)
+            process.stdin.close()
+
+    for index in range(len(processes)):
+        give(index)
+    while running:
+        index, result = results.get()
+        process = processes[index]
+        if result is None:  # the worker exited: what it was running will never report
+            name = running.pop(index, None)
+            if name:
+                code = process.wait()
+                yield by_name[name], {"ok": False, "error": f"the figure worker exited with code {code} "
+                                                            f"before {by_name[name].script.name} finished"}
+            continue
+        if result.get("name") == running.get(index):
+            yield by_name[result["name"]], result
+            give(index)
+    for process in processes:
+        process.wait()
+    for job in pending:  # every worker died early
+        yield by_name[job["name"]], {"ok": False, "error": "no figure worker was left to run it"}
+
+
+def _read_results(index: int, process, results) -> None:
+    """Forward a worker's answer lines to the queue, then None when it exits."""
+    assert process.stdout
     for line in process.stdout:
         try:
-            result = json.loads(line)
+            results.put((index, json.loads(line)))
         except ValueError:
             continue
-        if result.get("name") in by_name:
-            reported.add(result["name"])
-            yield by_name[result["name"]], result
-    code = process.wait()
-    for figure in stale:
-        if figure.name not in reported:
-            yield figure, {"ok": False, "error": f"the figure worker exited with code {code} "
-                                                 f"before {figure.script.name} finished"}
+    results.put((index, None))

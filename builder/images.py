@@ -18,8 +18,9 @@ log = logging.getLogger(__name__)
 WIDTHS = (480, 960, 1440)
 FORMATS = {"image/avif": ("avif", {"quality": 55, "speed": 8}),
            "image/webp": ("webp", {"quality": 80, "method": 4})}
-# The post column: full width minus the page's padding on phones, 632 px from 672 px up.
-BODY_SIZES = "(max-width: 672px) calc(100vw - 2rem), 632px"
+# A computed figure: the post column on phones (full width minus the page's padding), at most
+# 30rem (480 px) from 512 px up (theme.css).
+BODY_SIZES = "(max-width: 512px) calc(100vw - 2rem), 480px"
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,15 @@
 """The handwritten digits that ship with scikit-learn, and the small CNN trained on them.
 
-Shared by the figures that need a trained digit classifier; each trains its own copy (full
-batch, a few seconds on a CPU), so no figure depends on another's output.
+Shared by the figures that need a trained digit classifier; each trains its own copy (a
+second or two on a CPU), so no figure depends on another's output. Training draws mini-batches
+and shifts them on the device, and never waits for it inside the loop.
 """
 
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
+from _train import LossLog, cross_entropy, shifted
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 from torch import nn
@@ -51,23 +53,23 @@ class DigitsCNN(nn.Module):
         return self.stages(x)["logits"]
 
 
-def shift(x, generator):
-    """Augmentation: move each digit by up to one pixel in each direction."""
-    dx, dy = torch.randint(-1, 2, (2,), generator=generator).tolist()
-    return torch.roll(x, shifts=(dy, dx), dims=(2, 3))
-
-
-def train(model, x, y, steps: int, generator, lr: float = 0.02, record=None):
-    """Full-batch Adam; `record(step, loss, model)` is called after each backward pass."""
+def train(model, x, y, steps: int, generator, lr: float = 0.01, batch: int = 128):
+    """Adam on random mini-batches, each digit moved by up to a pixel; returns the model and
+    its losses every 25 steps (read from the device once, at the end)."""
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, steps)
+    log = LossLog(every=25)
     for step in range(steps):
-        optimizer.zero_grad()
-        loss = F.cross_entropy(model(shift(x, generator)), y)
+        pick = torch.randint(len(y), (batch,), generator=generator, device=y.device)
+        with torch.no_grad():
+            inputs = shifted(x[pick], generator)
+        loss = cross_entropy(model(inputs), y[pick])
+        optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        if record:
-            record(step, loss.item(), model)
         optimizer.step()
-    return model
+        schedule.step()
+        log.add(step, loss)
+    return model, log.values()
 
 
 @torch.no_grad()

@@ -76,12 +76,14 @@ def make(ctx):
         rows.append(torch.cat(list(tiles), dim=1))
     mosaic = torch.cat(rows, dim=0).clamp(0, 1).sqrt().cpu().numpy()  # sqrt lifts faint edges
     rgb = colormaps[S.MAPS](mosaic)[..., :3]  # the feature-map colours of every figure
-    # Darken until the brightest 1% of pixels still leaves white text at WCAG AA or better.
-    rgb8 = (rgb * 255).astype(np.uint8)
+    # Darken until the brightest 1% of pixels still leaves white text at WCAG AA or better
+    # (searched on every fourth pixel each way; the metric below is measured on all of them).
+    sample = rgb[::4, ::4]
     scale = 1.0
-    while np.percentile(relative_luminance(rgb8.astype(np.float64)), 99) > MAX_LUMINANCE:
+    while np.percentile(relative_luminance((sample * 255 * scale).astype(np.uint8).astype(np.float64)),
+                        99) > MAX_LUMINANCE:
         scale *= 0.92
-        rgb8 = (rgb * 255 * scale).astype(np.uint8)
+    rgb8 = (rgb * 255 * scale).astype(np.uint8)
     luminance = np.percentile(relative_luminance(rgb8.astype(np.float64)), 99)
     ctx.save(Image.fromarray(rgb8), "/images/post2/background.jpg")
     return {"white_text_contrast": 1.05 / (luminance + 0.05), "luminance_p99": luminance,

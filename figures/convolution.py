@@ -26,19 +26,22 @@ def compute(rng) -> dict:
             "window": list(WINDOW), "window_value": int(out[r, c])}
 
 
-def grid(ax, values, x0, y0, cell, face, highlight=None, edge=S.ORANGE, size=S.SMALL) -> None:
-    rows = len(values)
+CELL, GAP = 76, 56  # px: a cell; the space between two grids
+
+
+def grid(ax, values, x0, y0, face, highlight=None, edge=S.ORANGE, out: float = 2) -> None:
+    """Numbers in cells, in pixel coordinates (y grows downwards). The highlight's frame is drawn
+    just outside the cells it surrounds, so it never runs through a number."""
     for r, row in enumerate(values):
         for c, v in enumerate(row):
-            y = y0 + (rows - 1 - r) * cell
-            ax.add_patch(Rectangle((x0 + c * cell, y), cell, cell, facecolor=face(v), edgecolor="white",
-                                   linewidth=2))
-            ax.text(x0 + (c + 0.5) * cell, y + cell / 2, f"{v:g}".replace("-", "−"), ha="center",
-                    va="center", fontsize=size)
+            ax.add_patch(Rectangle((x0 + c * CELL, y0 + r * CELL), CELL, CELL, facecolor=face(v),
+                                   edgecolor="white", linewidth=1))
+            ax.text(x0 + (c + 0.5) * CELL, y0 + (r + 0.5) * CELL, f"{v:g}".replace("-", "−"), ha="center",
+                    va="center", fontsize=S.SMALL)
     if highlight:
         (r0, c0), (h, w) = highlight
-        ax.add_patch(Rectangle((x0 + c0 * cell, y0 + (rows - r0 - h) * cell), w * cell, h * cell,
-                               fill=False, edgecolor=edge, linewidth=5))
+        ax.add_patch(Rectangle((x0 + c0 * CELL - out, y0 + r0 * CELL - out), w * CELL + 2 * out,
+                               h * CELL + 2 * out, fill=False, edgecolor=edge, linewidth=3.5))
 
 
 def arithmetic(data) -> str:
@@ -60,34 +63,44 @@ def edge_photo(device) -> tuple[np.ndarray, np.ndarray]:
 
 def make(ctx):
     data = compute(ctx.rng)
-    fig = S.figure(11.5)
-    top = S.title_block(fig, "Tích chập (convolution)",
-                        "Bộ lọc 3×3 trượt trên lưới số; mỗi ô đầu ra là tổng các tích từng cặp. "
-                        "Số do F.conv2d của PyTorch tính; ảnh dưới: skimage.data.camera().")
-    ax = fig.add_axes([0.02, top - 0.30, 0.96, 0.29])
-    ax.set_xlim(0, 14.8)
-    ax.set_ylim(-0.2, 6.9)
-    ax.set_aspect("equal")
-    ax.axis("off")
+    title = "Tích chập (convolution)"
+    subtitle = ("Bộ lọc 3×3 trượt trên lưới số; mỗi ô đầu ra là tổng các tích từng cặp. Số do F.conv2d "
+                "của PyTorch tính. Dưới cùng: cùng bộ lọc tách cạnh dọc từ ảnh skimage.data.camera().")
+    head = S.header_height_px(title, subtitle)
+    sums = arithmetic(data)
+    sums_px = S.line_px(S.SMALL, 1.35) * (sums.count("\n") + 1)
+    photo, edges = edge_photo(ctx.device)
+    side = (S.WIDTH_PX - 2 * S.MARGIN_PX - 40) / 2
+    label_px, grid_px = 64, 6 * CELL
+    height_px = head + label_px + grid_px + 50 + 60 + sums_px + 50 + label_px + side + 40
+    fig = S.figure(height_px / S.DPI)
+    L = S.Layout(fig, height_px)
+    S.title_block(fig, title, subtitle)
+    width = S.WIDTH_PX - 2 * S.MARGIN_PX
+    ax = L.canvas(S.MARGIN_PX, head + label_px, width, grid_px)
     warm = lambda v: "#fde3c4" if v >= 5 else "#eef0f3"  # noqa: E731
     signed = lambda v: "#d6e6f7" if v > 0 else ("#f5d5d2" if v < 0 else "#eef0f3")  # noqa: E731
-    grid(ax, data["input"], 0, 0, 1, warm, highlight=(tuple(data["window"]), (3, 3)))
-    ax.text(6.4, 3, "∗", fontsize=S.TITLE, ha="center", va="center")
-    grid(ax, data["kernel"], 6.8, 1.5, 1, signed, highlight=((0, 0), (3, 3)), edge=S.BLUE)
-    ax.text(10.2, 3, "=", fontsize=S.TITLE, ha="center", va="center")
     big = lambda v: "#d5efdf" if v > 5 else "#eef0f3"  # noqa: E731
-    grid(ax, data["output"], 10.7, 1, 1, big, highlight=(tuple(data["window"]), (1, 1)))
-    for x, label in [(3, "Đầu vào 6×6"), (8.3, "Bộ lọc"), (12.7, "Đầu ra 4×4")]:
-        ax.text(x, 6.3, label, ha="center", fontsize=S.SMALL, fontweight="bold")
-    fig.text(0.04, top - 0.31, "Ô đầu ra có viền cam:", fontsize=S.SMALL, va="top", color=S.MUTED)
-    fig.text(0.04, top - 0.345, arithmetic(data), fontsize=S.SMALL, va="top", family="DejaVu Sans Mono",
-             linespacing=1.35)
-    photo, edges = edge_photo(ctx.device)
+    x_in = (width - 13 * CELL - 2 * GAP) / 2
+    x_kernel = x_in + 6 * CELL + GAP
+    x_out = x_kernel + 3 * CELL + GAP
+    grid(ax, data["input"], x_in, 0, warm, highlight=(tuple(data["window"]), (3, 3)))
+    grid(ax, data["kernel"], x_kernel, 1.5 * CELL, signed, highlight=((0, 0), (3, 3)), edge=S.BLUE, out=4)
+    grid(ax, data["output"], x_out, CELL, big, highlight=(tuple(data["window"]), (1, 1)))
+    for x, symbol in [((x_in + 6 * CELL + x_kernel) / 2, "∗"), ((x_kernel + 3 * CELL + x_out) / 2, "=")]:
+        L.text(S.MARGIN_PX + x, head + label_px + 3 * CELL, symbol, fontsize=S.BODY, ha="center", va="center")
+    for x, label in [(x_in + 3 * CELL, "Đầu vào 6×6"), (x_kernel + 1.5 * CELL, "Bộ lọc"),
+                     (x_out + 2 * CELL, "Đầu ra 4×4")]:
+        L.text(S.MARGIN_PX + x, head, label, ha="center", fontweight="bold")
+    y = head + label_px + grid_px + 50
+    L.text(S.MARGIN_PX, y, "Ô đầu ra có viền cam:", color=S.MUTED)
+    L.text(S.MARGIN_PX, y + 60, sums, family="DejaVu Sans Mono", linespacing=1.35)
+    y += 60 + sums_px + 50
     for i, (image, label) in enumerate([(photo, "Ảnh gốc"), (edges, "Sau bộ lọc cạnh dọc")]):
-        pax = fig.add_axes([0.03 + i * 0.49, 0.015, 0.45, 0.30])
+        left = S.MARGIN_PX + i * (side + 40)
+        L.text(left + side / 2, y, label, ha="center")
+        pax = L.axes(left, y + label_px, side, side)
         pax.imshow(image, cmap="gray" if i == 0 else S.MAPS, interpolation="lanczos")
-        pax.set_title(label, fontsize=S.SMALL, pad=8)
-        pax.axis("off")
     ctx.save(fig, "/images/post2/2.jpg")
     return data
 

@@ -25,44 +25,55 @@ def compute(rng) -> dict:
             "argmax": indices[0, 0].tolist()}
 
 
-def draw_grid(ax, values, x0, y0, cell, colour_of, bold=()) -> None:
-    rows = len(values)
+CELL = 112  # px
+LINE = 3.5  # pt, the border of a kept maximum
+
+
+def draw_grid(ax, values, x0, y0, colour_of, bold=()) -> None:
+    """A grid of numbers in pixel coordinates (y grows downwards); cells in `bold` are the maxima:
+    framed inside their cell, with room between the frame and the number."""
     for r, row in enumerate(values):
         for c, value in enumerate(row):
             region = colour_of(r, c)
-            x, y = x0 + c * cell, y0 + (rows - 1 - r) * cell
-            ax.add_patch(Rectangle((x, y), cell, cell, facecolor=REGION_COLOURS[region],
-                                   edgecolor="white", linewidth=3))
+            x, y = x0 + c * CELL, y0 + r * CELL
+            ax.add_patch(Rectangle((x, y), CELL, CELL, facecolor=REGION_COLOURS[region], edgecolor="white",
+                                   linewidth=3))
             strong = (r, c) in bold
             if strong:
-                ax.add_patch(Rectangle((x + 0.08 * cell, y + 0.08 * cell), 0.84 * cell, 0.84 * cell,
-                                       fill=False, edgecolor=REGION_EDGES[region], linewidth=4))
-            ax.text(x + cell / 2, y + cell / 2, str(value), ha="center", va="center",
-                    fontsize=S.BODY + 4 if strong else S.BODY,
+                inset = 0.09 * CELL
+                ax.add_patch(Rectangle((x + inset, y + inset), CELL - 2 * inset, CELL - 2 * inset, fill=False,
+                                       edgecolor=REGION_EDGES[region], linewidth=LINE))
+            ax.text(x + CELL / 2, y + CELL / 2, str(value), ha="center", va="center", fontsize=S.BODY,
                     fontweight="bold" if strong else "normal", color=S.INK if strong else S.MUTED)
 
 
 def make(ctx):
     data = compute(ctx.rng)
-    fig = S.figure(5.2)
-    top = S.title_block(fig, "Max pooling 2×2, bước trượt 2",
-                        "Mỗi vùng màu giữ lại số lớn nhất (ô có viền). Các số do "
-                        "F.max_pool2d của PyTorch tính từ một lưới ngẫu nhiên.")
-    ax = fig.add_axes([0.02, 0.1, 0.96, top - 0.12])
-    ax.set_xlim(0, 10)
-    ax.set_ylim(0, 4.6)
-    ax.set_aspect("equal")
-    ax.axis("off")
-    width = 4
-    maxima = {(i // width, i % width) for row in data["argmax"] for i in row}
-    draw_grid(ax, data["input"], 0.2, 0.3, 1.0, lambda r, c: (r // 2) * 2 + c // 2, maxima)
-    draw_grid(ax, data["output"], 6.6, 1.3, 1.0, lambda r, c: r * 2 + c,
+    title = "Max pooling 2×2, bước trượt 2"
+    subtitle = ("Mỗi vùng màu 2×2 chỉ giữ lại số lớn nhất (ô có viền): lưới 4×4 còn 2×2, số chiều giảm bốn "
+                "lần. Các số do F.max_pool2d của PyTorch tính từ một lưới ngẫu nhiên.")
+    head = S.header_height_px(title, subtitle)
+    label_px = 70
+    height_px = head + label_px + 4 * CELL + 50
+    fig = S.figure(height_px / S.DPI)
+    L = S.Layout(fig, height_px)
+    S.title_block(fig, title, subtitle)
+    width = S.WIDTH_PX - 2 * S.MARGIN_PX
+    ax = L.canvas(S.MARGIN_PX, head + label_px, width, 4 * CELL)
+    left_in, left_out = 40, width - 40 - 2 * CELL
+    maxima = {(i // 4, i % 4) for row in data["argmax"] for i in row}
+    draw_grid(ax, data["input"], left_in, 0, lambda r, c: (r // 2) * 2 + c // 2, maxima)
+    draw_grid(ax, data["output"], left_out, CELL, lambda r, c: r * 2 + c,
               bold={(r, c) for r in range(2) for c in range(2)})
-    ax.add_patch(FancyArrowPatch((4.45, 2.3), (6.35, 2.3), arrowstyle="-|>", mutation_scale=40,
+    arrow_y, start, end = 2 * CELL, left_in + 4 * CELL + 50, left_out - 50
+    ax.add_patch(FancyArrowPatch((start, arrow_y), (end, arrow_y), arrowstyle="-|>", mutation_scale=40,
                                  linewidth=3, color=S.MUTED))
-    ax.text(5.4, 2.75, "max", ha="center", fontsize=S.BODY, color=S.MUTED)
-    ax.text(2.2, 4.45, "Đầu vào 4×4", ha="center", fontsize=S.BODY, fontweight="bold")
-    ax.text(7.6, 3.45, "Đầu ra 2×2", ha="center", fontsize=S.BODY, fontweight="bold")
+    L.text(S.MARGIN_PX + (start + end) / 2, head + label_px + arrow_y - 90, "max", ha="center",
+           fontsize=S.BODY, color=S.MUTED)
+    L.text(S.MARGIN_PX + left_in + 2 * CELL, head, "Đầu vào 4×4", ha="center", fontsize=S.BODY,
+           fontweight="bold")
+    L.text(S.MARGIN_PX + left_out + CELL, head + label_px + CELL - label_px, "Đầu ra 2×2", ha="center",
+           fontsize=S.BODY, fontweight="bold")
     ctx.save(fig, "/images/post2/4.jpg")
     return data
 

@@ -6,13 +6,17 @@ negatives, rejects that image: the failure comes from the data, not from convolu
 All images are 32×32 and generated here: faces (light oval, two dark eyes, a nose stroke,
 a mouth; everything jittered, on a noisy background) and non-faces (blank ovals, random
 ellipses, smoothed noise, and loose face parts on light blobs that are not ovals). The
-negatives of network A never contain a face with its parts moved.
+negatives of network A never contain a face with its parts moved. Every batch is drawn on the
+device in a few whole-batch operations, and the training loops never wait for the device.
 """
+
+import math
 
 import _style as S
 import numpy as np
 import torch
 import torch.nn.functional as F
+from _train import LossLog
 from torch import nn
 
 OUTPUTS = {"/images/post2/8.jpg": "Một khuôn mặt và cùng khuôn mặt đó với mắt và miệng đổi chỗ, kèm xác "
@@ -37,13 +41,13 @@ def ellipse(x, y, cx, cy, rx, ry):
 
 
 def uniform(g, n, low, high, device):
-    return (torch.rand(n, generator=g) * (high - low) + low).to(device)
+    return torch.rand(n, generator=g, device=device) * (high - low) + low
 
 
 def background(g, n, device):
-    noise = torch.rand(n, 1, 8, 8, generator=g).to(device)
+    noise = torch.rand(n, 1, 8, 8, generator=g, device=device)
     smooth = F.interpolate(noise, size=(SIZE, SIZE), mode="bilinear", align_corners=False)[:, 0]
-    return 0.15 + 0.35 * smooth + 0.04 * torch.randn(n, SIZE, SIZE, generator=g).to(device)
+    return 0.15 + 0.35 * smooth + 0.04 * torch.randn(n, SIZE, SIZE, generator=g, device=device)
 
 
 def paint(image, mask, value):
@@ -75,68 +79,92 @@ def draw_face(g, p, device, swap=False):
 
 
 def non_faces(g, n, device):
-    """Four kinds of negatives in equal parts; none is a face with its parts moved."""
+    """Four kinds of negatives in equal parts; none is a face with its parts moved. Each kind is
+    drawn as one batch whose size is known beforehand (no masks read back from the device)."""
+    counts = [len(range(kind, n, 4)) for kind in range(4)]
+    return torch.cat([draw(g, k, device) for draw, k in zip(NEGATIVES, counts, strict=True) if k]).clamp(0, 1)
+
+
+def _blank_ovals(g, n, device):
     x, y = grid(n, device)
-    u = lambda lo, hi, k=n: uniform(g, k, lo, hi, device)  # noqa: E731
+    u = lambda lo, hi: uniform(g, n, lo, hi, device)  # noqa: E731
+    oval = ellipse(x, y, u(14, 18), u(14, 18), u(9, 11), u(11, 14))
+    return paint(background(g, n, device), oval, u(0.7, 0.95))
+
+
+def _random_ellipses(g, n, device):
+    x, y = grid(n, device)
+    u = lambda lo, hi: uniform(g, n, lo, hi, device)  # noqa: E731
     img = background(g, n, device)
-    kind = torch.arange(n, device=device) % 4
-    blank = kind == 0
-    img[blank] = paint(img[blank], ellipse(x[blank], y[blank], u(14, 18, int(blank.sum())),
-                                           u(14, 18, int(blank.sum())), u(9, 11, int(blank.sum())),
-                                           u(11, 14, int(blank.sum()))), u(0.7, 0.95, int(blank.sum())))
-    shapes = kind == 1
-    k = int(shapes.sum())
     for _ in range(4):
-        img[shapes] = paint(img[shapes], ellipse(x[shapes], y[shapes], u(4, 28, k), u(4, 28, k), u(1.5, 8, k),
-                                                 u(1.5, 8, k)), u(0, 1, k))
-    noise = kind == 2
-    img[noise] = background(g, int(noise.sum()), device) * 1.8
-    loose = kind == 3
-    k = int(loose.sum())
-    for _ in range(2):  # light blobs that are not face ovals
-        img[loose] = paint(img[loose], ellipse(x[loose], y[loose], u(6, 26, k), u(6, 26, k), u(4, 9, k),
-                                               u(2.5, 6, k)), u(0.65, 0.95, k))
-    for rx, ry in ((1.8, 1.8), (1.8, 1.8), (3.5, 1.1), (0.7, 2.0)):  # eye, eye, mouth, nose shapes
-        img[loose] = paint(img[loose], ellipse(x[loose], y[loose], u(5, 27, k), u(5, 27, k),
-                                               rx + 0 * u(0, 1, k), ry + 0 * u(0, 1, k)), u(0.02, 0.2, k))
-    return img.clamp(0, 1)
+        img = paint(img, ellipse(x, y, u(4, 28), u(4, 28), u(1.5, 8), u(1.5, 8)), u(0, 1))
+    return img
+
+
+def _smoothed_noise(g, n, device):
+    return background(g, n, device) * 1.8
+
+
+def _loose_parts(g, n, device):
+    """Eye, mouth and nose shapes scattered on light blobs that are not face ovals."""
+    x, y = grid(n, device)
+    u = lambda lo, hi: uniform(g, n, lo, hi, device)  # noqa: E731
+    img = background(g, n, device)
+    for _ in range(2):
+        img = paint(img, ellipse(x, y, u(6, 26), u(6, 26), u(4, 9), u(2.5, 6)), u(0.65, 0.95))
+    for rx, ry in ((1.8, 1.8), (1.8, 1.8), (3.5, 1.1), (0.7, 2.0)):
+        img = paint(img, ellipse(x, y, u(5, 27), u(5, 27), torch.full((n,), rx, device=device),
+                                 torch.full((n,), ry, device=device)), u(0.02, 0.2))
+    return img
+
+
+NEGATIVES = (_blank_ovals, _random_ellipses, _smoothed_noise, _loose_parts)
 
 
 class FaceNet(nn.Module):
-    """Three 3×3 convolutions with pooling, then a fully connected head: P(face)."""
+    """Three 3×3 convolutions with max pooling, then a fully connected head: P(face)."""
 
     def __init__(self):
         super().__init__()
         self.features = nn.Sequential(
-            nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(32, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2))
+            nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2))
         self.head = nn.Sequential(nn.Flatten(), nn.Linear(32 * 4 * 4, 64), nn.ReLU(), nn.Linear(64, 1))
 
     def forward(self, x):
         return self.head(self.features(x[:, None])).squeeze(1)
 
 
-def train(ctx, with_swapped_negatives: bool, steps: int, batch: int = 128) -> FaceNet:
+def batch_of(g, n, with_swapped_negatives: bool, device):
+    """Half faces (label 1), half negatives (label 0); for the control a quarter of the batch is
+    faces with eyes and mouth swapped, among the negatives."""
+    half = n // 2
+    faces = draw_face(g, face_parts(g, half, device), device)
+    if with_swapped_negatives:
+        quarter = half // 2
+        negatives = torch.cat([non_faces(g, half - quarter, device),
+                               draw_face(g, face_parts(g, quarter, device), device, swap=True)])
+    else:
+        negatives = non_faces(g, half, device)
+    labels = torch.cat([torch.ones(half, device=device), torch.zeros(n - half, device=device)])
+    return torch.cat([faces, negatives]), labels
+
+
+def train(ctx, with_swapped_negatives: bool, steps: int, batch: int = 64) -> FaceNet:
     torch.manual_seed(ctx.seed + with_swapped_negatives)
-    g = torch.Generator().manual_seed(ctx.seed + 100 * with_swapped_negatives)
+    g = torch.Generator(device=ctx.device).manual_seed(ctx.seed + 100 * with_swapped_negatives)
     net = FaceNet().to(ctx.device)
-    optimizer = torch.optim.Adam(net.parameters(), lr=2e-3)
-    for _ in range(steps):
-        half = batch // 2
-        faces = draw_face(g, face_parts(g, half, ctx.device), ctx.device)
-        if with_swapped_negatives:
-            quarter = half // 2
-            negatives = torch.cat([non_faces(g, half - quarter, ctx.device),
-                                   draw_face(g, face_parts(g, quarter, ctx.device), ctx.device, swap=True)])
-        else:
-            negatives = non_faces(g, half, ctx.device)
-        x = torch.cat([faces, negatives])
-        y = torch.cat([torch.ones(half), torch.zeros(half)]).to(ctx.device)
+    optimizer = torch.optim.Adam(net.parameters(), lr=3e-3)
+    log = LossLog(every=25)
+    for step in range(steps):
+        with torch.no_grad():
+            x, y = batch_of(g, batch, with_swapped_negatives, ctx.device)
         loss = F.binary_cross_entropy_with_logits(net(x), y)
-        optimizer.zero_grad()
+        optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
+        log.add(step, loss)
     return net.eval()
 
 
@@ -155,10 +183,10 @@ def probability(net, images) -> list[float]:
 
 
 def make(ctx):
-    steps = 40 if ctx.quick else 250
+    steps = 40 if ctx.quick else 100
     net = train(ctx, with_swapped_negatives=False, steps=steps)
     control = train(ctx, with_swapped_negatives=True, steps=steps)
-    g = torch.Generator().manual_seed(ctx.seed + 7)
+    g = torch.Generator(device=ctx.device).manual_seed(ctx.seed + 7)
     parts = face_parts(g, 1, ctx.device)
     state = g.get_state()
     face = draw_face(g, parts, ctx.device)
@@ -180,30 +208,36 @@ def make(ctx):
                 "và vật không phải mặt, chưa từng thấy mặt bị xáo trộn, nên nó không kiểm tra vị trí các "
                 "bộ phận. "
                 "Mạng B được xem thêm mặt xáo trộn như mẫu âm và từ chối chúng.")
+    rate = lambda v: f"{S.number(math.floor(v * 1000) / 10).removesuffix(',0')}\u00a0%"  # noqa: E731  (never rounded up)
+    summary = S.wrap(f"Trên 400 khuôn mặt mới, mạng A nhận {rate(rates['net_faces'])} là mặt, và "
+                     f"{rate(rates['net_swapped'])} khi mắt và miệng đổi chỗ; với 400 vật không phải mặt: "
+                     f"{rate(rates['net_non_faces'])}.", S.WIDTH_PX - 2 * S.MARGIN_PX)
+    summary_px = S.line_px(S.SMALL, 1.25) * (summary.count("\n") + 1)
     head = S.header_height_px(title, subtitle)
-    height_px = head + 560 + 2 * 230 + 40
+    picture, label_px, row_px = 430, 70, 200
+    height_px = head + label_px + picture + 40 + 2 * row_px + summary_px + 50
     fig = S.figure(height_px / S.DPI)
-    frac = lambda px: px / height_px  # noqa: E731
+    L = S.Layout(fig, height_px)
     S.title_block(fig, title, subtitle)
-    for i, (image, label) in enumerate([(face, "Khuôn mặt"), (scrambled, "Mắt ↔ miệng")]):
-        ax = fig.add_axes([0.1 + i * 0.45, 1 - frac(head + 510), 0.36, frac(430)])
+    centres = [S.WIDTH_PX * 0.28, S.WIDTH_PX * 0.73]
+    pictures = [(face, "Khuôn mặt"), (scrambled, "Mắt ↔ miệng")]
+    for centre, (image, label) in zip(centres, pictures, strict=True):
+        L.text(centre, head, label, ha="center", fontsize=S.BODY, fontweight="bold")
+        ax = L.axes(centre - picture / 2, head + label_px, picture, picture)
         ax.imshow(image[0].cpu().numpy(), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
-        ax.axis("off")
-        fig.text(0.28 + i * 0.45, 1 - frac(head), label, ha="center", fontsize=S.BODY, fontweight="bold",
-                 va="top")
-    y = head + 560
+    y = head + label_px + picture + 40
     rows = [("Mạng A: P(mặt)", p_net, S.ORANGE), ("Mạng B, đối chứng: P(mặt)", p_control, S.BLUE)]
     for name, probs, colour in rows:
-        fig.text(0.04, 1 - frac(y), name, fontsize=S.SMALL, fontweight="bold", va="top")
-        for i, p in enumerate(probs):
-            ax = fig.add_axes([0.1 + i * 0.45, 1 - frac(y + 115), 0.36, frac(50)])
+        L.text(S.MARGIN_PX, y, name, fontweight="bold")
+        for centre, p in zip(centres, probs, strict=True):
+            ax = L.axes(centre - picture / 2, y + 62, picture, 40)
             ax.barh([0], [1], color=S.RULE, height=1)
             ax.barh([0], [p], color=colour, height=1)
             ax.set_xlim(0, 1)
-            ax.axis("off")
-            fig.text(0.28 + i * 0.45, 1 - frac(y + 130), shown(p), ha="center", fontsize=S.BODY,
-                     fontweight="bold", va="top")
-        y += 230
+            ax.set_ylim(-0.5, 0.5)
+            L.text(centre, y + 112, shown(p), ha="center", fontsize=S.BODY, fontweight="bold")
+        y += row_px
+    L.text(S.MARGIN_PX, y, summary, color=S.MUTED, linespacing=1.25)
     ctx.save(fig, "/images/post2/8.jpg")
     return {"face_probability": p_net[0], "scrambled_probability": p_net[1],
             "control_face_probability": p_control[0], "control_scrambled_probability": p_control[1],

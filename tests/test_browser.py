@@ -228,3 +228,20 @@ def test_live_reload_in_the_browser(browser, tmp_path: Path) -> None:
         page.context.close()
     finally:
         dev.stop()
+
+
+def test_the_theme_shows_figures_as_the_check_assumes(browser, site: str) -> None:
+    """The constants the figure check converts text sizes with, measured in Chromium."""
+    from builder.figure_checks import ARTICLE_H2_CSS_PX, DESKTOP_DISPLAY_PX, PHONE_DISPLAY_PX
+
+    shown = {}
+    for viewport in ("phone", "desktop"):
+        page, _ = open_page(browser, site + POST, VIEWPORTS[viewport])
+        shown[viewport] = page.evaluate("""() => ({
+            figures: Array.from(document.querySelectorAll('.post-body picture img'))
+                .map(i => i.getBoundingClientRect().width),
+            h2: parseFloat(getComputedStyle(document.querySelector('.post-body h2')).fontSize)})""")
+        page.context.close()
+    assert shown["phone"]["figures"] and set(shown["phone"]["figures"]) == {PHONE_DISPLAY_PX}
+    assert set(shown["desktop"]["figures"]) == {DESKTOP_DISPLAY_PX}
+    assert shown["desktop"]["h2"] == pytest.approx(ARTICLE_H2_CSS_PX)

@@ -50,7 +50,7 @@ def test_body_figures_are_wide_sharp_and_legible_on_a_phone(seed_project: Path, 
         assert JpegImagePlugin.get_sampling(image) == 0, f"{path}: chroma subsampled"
         assert max(image.quantization[0]) <= 25, f"{path}: JPEG quality below 90"
         info = by_output[path]["images"][path]
-        assert info["min_text_css_px_at_phone"] >= 11, f"{path}: text too small on a phone ({info})"
+        assert info["min_text_css_px_at_phone"] >= 12, f"{path}: text too small on a phone ({info})"
 
 
 def test_banner_is_big_and_dark_enough_for_white_text(seed_project: Path) -> None:
