@@ -31,8 +31,7 @@ PARALLEL_MIN = 48  # below this, starting processes costs more than it saves
 CACHE_FORMAT = 1
 _LINK_TAG = re.compile(r"\{%-?\s*(post_url|link)\b")
 _SITE_REFERENCE = re.compile(r"\bsite\b(?:\s*\.\s*(\w+)|\s*\[\s*['\"](\w+)['\"])?")
-_RENDER_CODE = ("render.py", "liquid.py", "markdown.py", "kramdown.py", "codeblocks.py", "model.py",
-                "images.py")
+_RENDER_CODE = ("render.py", "liquid.py", "markdown.py", "kramdown", "codeblocks.py", "model.py", "images.py")
 _LIBRARIES = ("markdown", "pymdown-extensions", "python-liquid", "pygments")
 
 
@@ -119,7 +118,8 @@ class _Renderer:
         self.sizes: dict[str, list[int]] = {}
         self.liquid = LiquidRenderer(job.tables, job.config.baseurl, job.config.url)
         self.jekyll = job.config.markdown == "kramdown"
-        self.md = make_markdown(job.provenance, kramdown=self.jekyll, image_size=self._image_size)
+        self.md = make_markdown(job.provenance, kramdown=self.jekyll, image_size=self._image_size,
+                                kramdown_settings=job.config.site.get("kramdown"))
 
     def _image_size(self, src: str) -> tuple[int, int] | None:
         from builder.images import image_size
@@ -179,7 +179,9 @@ def _code_version() -> str:
     here = Path(__file__).parent
     digest = hashlib.sha256()
     for name in _RENDER_CODE:
-        digest.update((here / name).read_bytes())
+        path = here / name
+        for file in sorted(path.glob("*.py")) if path.is_dir() else [path]:  # a package: all its modules
+            digest.update(file.read_bytes())
     for name in _LIBRARIES:
         digest.update(metadata.version(name).encode())
     return digest.hexdigest()
@@ -200,8 +202,8 @@ def _include_texts(config: Config) -> str:
 def _shared_key(job: RenderJob) -> str:
     config = job.config
     provenance = {src: dataclasses.asdict(p) for src, p in job.provenance.items()}
-    return _digest([CACHE_FORMAT, _code_version(), config.markdown, config.baseurl, config.url,
-                    str(config.source), provenance])
+    return _digest([CACHE_FORMAT, _code_version(), config.markdown, config.site.get("kramdown"),
+                    config.baseurl, config.url, str(config.source), provenance])
 
 
 def _document_key(doc: Document, job: RenderJob, shared: str, includes: str) -> str:
