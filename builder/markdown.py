@@ -13,7 +13,9 @@ from typing import Any
 
 import markdown
 from markdown.extensions import Extension
+from markdown.inlinepatterns import InlineProcessor
 from markdown.treeprocessors import Treeprocessor
+from markdown.util import AtomicString
 
 from builder.content import slugify
 from builder.images import BODY_SIZES
@@ -179,6 +181,45 @@ class _FigureExtension(Extension):
 
 ImageSize = Callable[[str], "tuple[int, int] | None"]
 
+# Where math delimiters are no math: in an HTML tag, a link's destination or title, an image's alt.
+_IN_TAG = re.compile(r"<[A-Za-z/][^<>]*$")
+_IN_DESTINATION = re.compile(r"\]\((?:[^()\s]|\([^()\s]*\))*(?:\s+(?:\"[^\"]*|'[^']*))?$")
+_IN_ALT = re.compile(r"!\[[^\]]*$")
+_INLINE_DISPLAY = r"(?<!\\)\$\$((?:\\.|[^\\$\x02\x03])+?)\$\$"
+
+
+def _in_attribute(data: str, start: int) -> bool:
+    before = data[:start]
+    return bool(_IN_TAG.search(before) or _IN_DESTINATION.search(before) or _IN_ALT.search(before))
+
+
+class _MathOutsideAttributes(InlineProcessor):
+    """Arithmatex's inline math, but never inside an attribute-to-be (a URL, a title, an alt text,
+    a raw HTML tag), where its markup would break the attribute; and `$$...$$` inside a line of
+    text as one display formula, not two dollars around an inline one."""
+
+    def __init__(self, inner: InlineProcessor, pattern: str | None = None):
+        super().__init__(pattern or inner.pattern, inner.md)
+        self.inner = inner
+
+    def handleMatch(self, m: re.Match, data: str):  # noqa: N802 (the library's name)
+        if _in_attribute(data, m.start(0)):
+            return None, None, None
+        if self.compiled_re.pattern == _INLINE_DISPLAY:
+            span = ET.Element("span", {"class": "arithmatex"})
+            span.text = AtomicString(f"\\[{m.group(1)}\\]")
+            return span, m.start(0), m.end(0)
+        return self.inner.handleMatch(m, data)
+
+
+class _MathInTextExtension(Extension):
+    def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 (the library's name)
+        inner = md.inlinePatterns["arithmatex-inline"]
+        md.inlinePatterns.register(_MathOutsideAttributes(inner), "arithmatex-inline", 189.9)
+        md.inlinePatterns.register(_MathOutsideAttributes(inner, _INLINE_DISPLAY), "math-inline-display",
+                                   189.95)
+
+
 class KramdownMarkdown:
     """The kramdown reader with the same image decoration as the default mode."""
 
@@ -201,7 +242,8 @@ def make_markdown(provenance: dict[str, Provenance] | None = None, kramdown: boo
     if kramdown:
         return KramdownMarkdown(provenance or {}, image_size, kramdown_settings)
     extensions = ["tables", "footnotes", "toc", "pymdownx.magiclink", "pymdownx.superfences",
-                  "pymdownx.highlight", _FigureExtension(provenance or {}, image_size), "pymdownx.arithmatex"]
+                  "pymdownx.highlight", _FigureExtension(provenance or {}, image_size), "pymdownx.arithmatex",
+                  _MathInTextExtension()]
     return markdown.Markdown(
         extensions=extensions,
         extension_configs={
