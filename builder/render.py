@@ -32,7 +32,7 @@ PARALLEL_MIN = 48  # below this, starting processes costs more than it saves
 CACHE_FORMAT = 1
 _LINK_TAG = re.compile(r"\{%-?\s*(post_url|link)\b")
 _SITE_REFERENCE = re.compile(r"\bsite\b(?:\s*\.\s*(\w+)|\s*\[\s*['\"](\w+)['\"])?")
-_RENDER_CODE = ("render.py", "liquid.py", "markdown.py", "kramdown.py", "codeblocks.py", "model.py",
+_RENDER_CODE = ("render.py", "liquid.py", "markdown.py", "kramdown", "codeblocks.py", "model.py",
                 "images.py", "mathjax.py")
 _LIBRARIES = ("markdown", "pymdown-extensions", "python-liquid", "pygments")
 
@@ -146,7 +146,8 @@ class _Renderer:
         self.liquid = LiquidRenderer(job.tables, job.config.baseurl, job.config.url, job.config.liquid,
                                      strings.table(job.config.lang))
         self.jekyll = job.config.markdown == "kramdown"
-        self.md = make_markdown(job.provenance, kramdown=self.jekyll, image_size=self._image_size)
+        self.md = make_markdown(job.provenance, kramdown=self.jekyll, image_size=self._image_size,
+                                kramdown_settings=job.config.site.get("kramdown"))
 
     def _image_size(self, src: str) -> tuple[int, int] | None:
         from builder.images import image_size
@@ -207,7 +208,9 @@ def _code_version() -> str:
     here = Path(__file__).parent
     digest = hashlib.sha256()
     for name in _RENDER_CODE:
-        digest.update((here / name).read_bytes())
+        path = here / name
+        for file in sorted(path.glob("*.py")) if path.is_dir() else [path]:  # a package: all its modules
+            digest.update(file.read_bytes())
     for name in _LIBRARIES:
         digest.update(metadata.version(name).encode())
     return digest.hexdigest()
@@ -233,8 +236,9 @@ def _shared_key(job: RenderJob) -> str:
         from builder import mathjax
 
         math += mathjax.cache_version()
-    return _digest([CACHE_FORMAT, _code_version(), config.markdown, config.baseurl, config.url,
-                    config.liquid, strings.table(config.lang), str(config.source), provenance, math])
+    return _digest([CACHE_FORMAT, _code_version(), config.markdown, config.site.get("kramdown"),
+                    config.baseurl, config.url, config.liquid, strings.table(config.lang), str(config.source),
+                    provenance, math])
 
 
 def _document_key(doc: Document, job: RenderJob, shared: str, includes: str) -> str:
