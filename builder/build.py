@@ -219,10 +219,10 @@ def _outputs(site: Site) -> dict[str, str]:
     from builder import feeds, templates  # Jinja2 and Pygments: only when pages are made
 
     env = templates.make_environment(site.config)
-    outputs = templates.render_site(site, env)
-    category_paths = [c.url for c in site.categories]
+    jobs = templates.page_jobs(site, env)
+    outputs = templates.render_pages(env, jobs)
     outputs["feed.xml"] = feeds.atom_feed(site)
-    outputs["sitemap.xml"] = feeds.sitemap(site, category_paths)
+    outputs["sitemap.xml"] = feeds.sitemap(site, [job.sitemap for job in jobs if job.sitemap])
     outputs["robots.txt"] = feeds.robots(site)
     outputs[templates.THEME_ASSET_URL.lstrip("/") + "code.css"] = templates.code_css()
     if _typeset_math(site):

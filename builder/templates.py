@@ -2,24 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import jinja2
 from pygments.formatters import HtmlFormatter
 
-from builder import mathjax, strings
+from builder import mathjax, pagination, strings
 from builder.config import Config
 from builder.content import category_slug, vi_date
 from builder.errors import BuildError
-from builder.model import Document, Post, Rendered, Site
+from builder.model import Category, Document, Post, Rendered, Site
 from builder.permalinks import HTML_EXTENSIONS
 
 THEME = Path(__file__).parent / "theme"
 THEME_ASSETS = THEME / "assets"
 THEME_ASSET_URL = "/assets/theme/"
 TOC_MIN_HEADINGS = 4
+NAV_CATEGORIES = 6  # categories named in every page's header
+ARCHIVE_PATH = "/archive/"  # every post by year, linked from every page's footer
+PARALLEL_PAGES = 200  # below this, forking workers costs more than it saves
 
 def make_environment(config: Config) -> jinja2.Environment:
     """Theme templates, each overridable by a file of the same name in `_templates/`."""
@@ -40,44 +46,168 @@ def make_environment(config: Config) -> jinja2.Environment:
     return env
 
 
+@dataclass(frozen=True)
+class PageJob:
+    """One page to render: its template, how to make its context, and its key."""
+
+    output: str  # path relative to the destination
+    template: str
+    context: Callable[[], dict[str, Any]]
+    # Everything the theme's templates show on this page, compared by value between builds
+    # (`blog serve` renders again only the pages whose key changed); None: always render.
+    key: tuple | None = None
+    html: str | None = None  # a page written as it is (hand-written HTML, JSON, CSV)
+    sitemap: str | None = None  # a list page's site path, for the sitemap (posts and pages are the site's)
+
+
 def render_site(site: Site, env: jinja2.Environment) -> dict[str, str]:
     """Every HTML page of the site, keyed by its output path."""
+    return render_pages(env, page_jobs(site, env))
+
+
+def render_pages(env: jinja2.Environment, jobs: list[PageJob], processes: int = 1) -> dict[str, str]:
+    """The jobs' pages by output path; with `processes` > 1 in forked workers (many pages)."""
+    if processes > 1 and len(jobs) >= PARALLEL_PAGES:
+        from builder import workers
+
+        for name in sorted({job.template for job in jobs if job.html is None}):
+            env.get_template(name)  # compiled once, here: the workers inherit it
+        texts = workers.map_forked(_render_job, jobs, processes, env)
+    else:
+        texts = [_render_job(job, env) for job in jobs]
+    return {job.output: text for job, text in zip(jobs, texts, strict=True)}
+
+
+def _render_job(job: PageJob, env: jinja2.Environment) -> str:
+    return job.html if job.html is not None else _render(env, job.template, job.output, job.context())
+
+
+def page_jobs(site: Site, env: jinja2.Environment) -> list[PageJob]:
+    """Every HTML page of the site: posts, pages, the home and category lists page by page,
+    the archive and the 404 page. Keys are None when `_templates/` overrides the theme (an
+    override may show anything)."""
     config = site.config
     common = _common_context(site)
-    t = common["t"]
-    out: dict[str, str] = {}
+    shared = None if (config.source / "_templates").is_dir() else _common_key(site, common)
+
+    def key(*parts: Any) -> tuple | None:
+        return None if shared is None else (shared, *parts)
+
+    jobs: list[PageJob] = []
     home_page = next((p for p in site.pages if p.url == "/"), None)
+    by_slug = {c.slug: c for c in site.categories}
     for index, post in enumerate(site.posts):
         newer = site.posts[index - 1] if index > 0 else None
         older = site.posts[index + 1] if index + 1 < len(site.posts) else None
-        out[post.output_path] = _render(env, "post.html", post.output_path, _post_context(
-            site, post, newer, older, common))
+        categories = [by_slug[s] for s in dict.fromkeys(map(category_slug, post.categories))]
+        jobs.append(PageJob(post.output_path, "post.html",
+                            partial(_post_context, site, post, newer, older, categories, common),
+                            key("post", post, site.rendered[post.rel], _neighbour(newer), _neighbour(older),
+                                tuple(c.name for c in categories), site.images.get(post.background))))
     for page in site.pages:
         if page is home_page:
             continue
         rendered = site.rendered[page.rel]
         if not page.is_markdown and (_is_full_document(rendered.html)
                                      or not page.output_path.endswith(HTML_EXTENSIONS)):
-            out[page.output_path] = rendered.html  # a hand-written HTML page, JSON, CSV: as it is
+            jobs.append(PageJob(page.output_path, "", dict, html=rendered.html))  # as it is
             continue
-        out[page.output_path] = _render(env, "page.html", page.output_path, {
-            **common, **_document_context(site, page, rendered), "og_type": "website"})
-    out["index.html"] = _render(env, "home.html", "index.html", {
-        **common, "page": home_page, "page_title": "", "description": config.description,
-        "canonical": _canonical(config, "/"), "og_type": "website", "og_image": "",
-        "rendered": site.rendered.get(home_page.rel) if home_page else None,
-        "has_math": bool(home_page and site.rendered[home_page.rel].has_math)})
+        context = partial(_page_context, site, page, rendered, common)
+        jobs.append(PageJob(page.output_path, "page.html", context, key("page", page, rendered)))
+    jobs += _home_jobs(site, common, home_page, key)
+    jobs += _category_jobs(site, common, key)
+    if _archive_is_ours(site):
+        jobs.append(PageJob(ARCHIVE_PATH.lstrip("/") + "index.html", "archive.html",
+                            partial(_archive_context, site, common),
+                            key("archive", tuple((p.url, p.title, p.date) for p in site.posts)),
+                            sitemap=ARCHIVE_PATH))
+    jobs.append(PageJob("404.html", "404.html", partial(_not_found_context, site, common),
+                        key("404", tuple((p.url, p.title) for p in site.posts[:5]))))
+    return jobs
+
+
+def _home_jobs(site: Site, common: dict[str, Any], home_page: Document | None, key) -> list[PageJob]:
+    config = site.config
+    t = common["t"]
+    rendered = site.rendered.get(home_page.rel) if home_page else None
+    jobs = []
+    for paginator in pagination.paginate(pagination.home_posts(site.posts), config.paginate, "/",
+                                         config.paginate_path):
+        first = paginator.page == 1
+        title = "" if first else t["page_number"].format(number=paginator.page)
+        context = {
+            **common, "page": home_page, "page_title": title, "description": config.description,
+            "canonical": _canonical(config, paginator.path), "og_type": "website", "og_image": "",
+            "rendered": rendered if first else None, "paginator": paginator,
+            "has_math": bool(first and rendered and rendered.has_math)}
+        jobs.append(PageJob(paginator.output_path, "home.html", partial(dict, context),
+                            key("home", paginator, _cards(site, paginator), home_page, rendered),
+                            sitemap=None if first else paginator.path))
+    return jobs
+
+
+def _category_jobs(site: Site, common: dict[str, Any], key) -> list[PageJob]:
+    config = site.config
+    t = common["t"]
+    jobs = []
     for category in site.categories:
-        path = category.url.lstrip("/") + "index.html"
-        out[path] = _render(env, "category.html", path, {
-            **common, "category": category, "page_title": t["category_title"].format(name=category.name),
-            "description": t["category_description"].format(name=category.name),
-            "canonical": _canonical(config, category.url), "og_type": "website", "og_image": "",
-            "has_math": False})
-    out["404.html"] = _render(env, "404.html", "404.html", {
-        **common, "page_title": t["not_found_title"], "description": config.description,
-        "canonical": "", "og_type": "website", "og_image": "", "has_math": False})
-    return out
+        for paginator in pagination.paginate(category.posts, config.paginate, category.url,
+                                             config.paginate_path):
+            title = t["category_title"].format(name=category.name)
+            if paginator.page > 1:
+                title = f"{title} · {t['page_number'].format(number=paginator.page)}"
+            context = {
+                **common, "category": category, "paginator": paginator, "page_title": title,
+                "description": t["category_description"].format(name=category.name),
+                "canonical": _canonical(config, paginator.path), "og_type": "website", "og_image": "",
+                "has_math": False}
+            jobs.append(PageJob(paginator.output_path, "category.html", partial(dict, context),
+                                key("category", category.name, len(category.posts), paginator,
+                                    _cards(site, paginator)), sitemap=paginator.path))
+    return jobs
+
+
+def _archive_context(site: Site, common: dict[str, Any]) -> dict[str, Any]:
+    t = common["t"]
+    return {**common, "years": pagination.by_year(site.posts), "page_title": t["archive_title"],
+            "description": t["archive_description"], "canonical": _canonical(site.config, ARCHIVE_PATH),
+            "og_type": "website", "og_image": "", "has_math": False}
+
+
+def _not_found_context(site: Site, common: dict[str, Any]) -> dict[str, Any]:
+    t = common["t"]
+    return {**common, "page_title": t["not_found_title"], "description": site.config.description,
+            "canonical": "", "og_type": "website", "og_image": "", "has_math": False}
+
+
+def _page_context(site: Site, page: Document, rendered: Rendered, common: dict[str, Any]) -> dict[str, Any]:
+    return {**common, **_document_context(site, page, rendered), "og_type": "website"}
+
+
+def archive_path(site: Site) -> str | None:
+    """The archive's site path, or None where a page of the site's own is written there."""
+    return ARCHIVE_PATH if _archive_is_ours(site) else None
+
+
+def _archive_is_ours(site: Site) -> bool:
+    taken = ARCHIVE_PATH.lstrip("/") + "index.html"
+    return not any(page.output_path == taken for page in site.pages) and taken not in site.static_files
+
+
+def _common_key(site: Site, common: dict[str, Any]) -> tuple:
+    """What every page of the theme shows from the site: the header's categories, the footer's year."""
+    return (common["now"].year, tuple((c.name, c.url) for c in site.categories[:NAV_CATEGORIES]),
+            common["archive"])
+
+
+def _neighbour(post: Post | None) -> tuple[str, str] | None:
+    return (post.url, post.title) if post else None
+
+
+def _cards(site: Site, paginator: pagination.Paginator) -> tuple:
+    """What a list shows of each post besides the post itself: its reading time and excerpt."""
+    shown = (site.rendered[post.rel] for post in paginator.posts)
+    return tuple((rendered.reading_minutes, rendered.excerpt) for rendered in shown)
 
 
 def theme_files() -> dict[str, Path]:
@@ -111,6 +241,7 @@ def _common_context(site: Site) -> dict[str, Any]:
 
     return {
         "config": config, "site": site, "url": url, "now": datetime.now(config.tz),
+        "archive": archive_path(site), "nav_categories": site.categories[:NAV_CATEGORIES],
         "rendered_of": lambda doc: site.rendered[doc.rel],
         "mathjax_src": config.mathjax_src, "has_code": False, "t": strings.table(config.lang),
         "math_render": config.math_render,
@@ -133,13 +264,11 @@ def _document_context(site: Site, doc: Document, rendered: Rendered) -> dict[str
 
 
 def _post_context(site: Site, post: Post, newer: Post | None, older: Post | None,
-                  common: dict[str, Any]) -> dict[str, Any]:
+                  categories: list[Category], common: dict[str, Any]) -> dict[str, Any]:
     config = site.config
     rendered = site.rendered[post.rel]
     local = post.background.startswith("/")
     background = config.baseurl + post.background if local else post.background
-    by_slug = {c.slug: c for c in site.categories}
-    categories = [by_slug[s] for s in dict.fromkeys(map(category_slug, post.categories))]
     variants = site.images.get(post.background)
     return {
         **common, **_document_context(site, post, rendered),

@@ -54,6 +54,13 @@ EDITS = [
     ("rename a post", lambda s: (s / "_posts/2019-12-31-cu-nhat.md").rename(
         s / "_posts/2019-12-30-cu-hon.md")),
     ("add a post", lambda s: (s / "_posts/2021-06-01-moi.md").write_text(post("Mới", categories="[Mới]"))),
+    ("add an older post", lambda s: (s / "_posts/2019-01-01-cu-hon-nua.md").write_text(
+        post("Cũ hơn nữa", categories="[Học máy]"))),
+    ("date a post newer", lambda s: (s / "_posts/2019-01-01-cu-hon-nua.md").write_text(
+        post("Cũ hơn nữa", categories="[Học máy]", date="2021-07-01"))),
+    ("one post a page", lambda s: (s / "_config.yml").write_text(
+        (s / "_config.yml").read_text(encoding="utf-8").replace("paginate: 2", "paginate: 1"),
+        encoding="utf-8")),
     ("delete a post", lambda s: (s / "_posts/2021-06-01-moi.md").unlink()),
     ("change the config", lambda s: (s / "_config.yml").write_text(
         (s / "_config.yml").read_text(encoding="utf-8").replace("title: \"Blog thử", "title: \"Nhật ký"),
@@ -67,9 +74,17 @@ EDITS = [
 ]
 
 
+def paginated(source: Path) -> None:
+    """Two posts a page: a new post, or a new date, moves posts from page to page."""
+    with (source / "_config.yml").open("a", encoding="utf-8") as config:
+        config.write("paginate: 2\n")
+
+
 def test_incremental_builds_equal_clean_builds_after_every_kind_of_change(project: Path,
                                                                          tmp_path: Path) -> None:
+    paginated(project)
     first, _ = incremental(project)
+    assert "page2/index.html" in first and "category/hoc-may/index.html" in first
     assert first == clean_build(project, tmp_path / "clean")
     for name, change in EDITS:
         if name == "delete a page":  # the post linking to it would now be a broken link: unlink it
