@@ -13,11 +13,10 @@ import dataclasses
 import hashlib
 import json
 import logging
-import multiprocessing
-import os
 import re
+import sqlite3
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -29,7 +28,7 @@ from builder.model import Document, Heading, Post, Rendered
 log = logging.getLogger(__name__)
 
 PARALLEL_MIN = 48  # below this, starting processes costs more than it saves
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 _LINK_TAG = re.compile(r"\{%-?\s*(post_url|link)\b")
 _SITE_REFERENCE = re.compile(r"\bsite\b(?:\s*\.\s*(\w+)|\s*\[\s*['\"](\w+)['\"])?")
 _RENDER_CODE = ("render.py", "liquid.py", "markdown.py", "kramdown", "codeblocks.py", "model.py",
@@ -48,36 +47,74 @@ class RenderJob:
     static: frozenset[str]
 
 
-def render_documents(job: RenderJob, documents: list[Document]) -> dict[str, Rendered]:
-    """Every document's Rendered, by rel path; warnings are logged here, in this process."""
-    shared = _shared_key(job)
-    includes = _include_texts(job.config)
-    keys = {doc.rel: _document_key(doc, job, shared, includes) for doc in documents}
-    cache = job.config.cache_dir / "render"
-    results: dict[str, Rendered] = {}
-    missing = []
-    for doc in documents:
-        entry = _load(cache, keys[doc.rel], job)
-        if entry is None:
-            missing.append(doc)
-            continue
-        results[doc.rel], warnings = entry
-        for warning in warnings:  # a cached document still says what is wrong with it
-            log.warning("%s", warning)
+def render_documents(job: RenderJob, documents: list[Document],
+                     memory: RenderMemory | None = None) -> dict[str, Rendered]:
+    """Every document's Rendered, by rel path; warnings are logged here, in this process.
+
+    `memory` (kept by a caller that builds again and again in one process, `blog serve`)
+    remembers each document's key and result: a document that is the same object as last
+    time is not hashed again, and a result whose key is unchanged is not read from disk."""
+    memory = memory if memory is not None else RenderMemory()
+    keys = _keys(job, documents, memory)
+    folder = job.config.cache_dir / "render"
+    with _Cache(folder) as cache:  # closed before any fork: a connection must not cross one
+        results, missing = _recall(job, documents, keys, memory, cache)
     started = time.perf_counter()
     processes = _processes(len(missing))
     fresh = list(zip(missing, _render_all(job, missing, processes), strict=True))
     if job.config.math_render == "build":
         fresh = _typeset_math(job.config, fresh)
-    for doc, (rendered, warnings, sizes) in fresh:
+    for doc, (rendered, warnings, _) in fresh:
         for warning in warnings:
             log.warning("%s", warning)
         results[doc.rel] = rendered
-        _store(cache, keys[doc.rel], rendered, warnings, sizes)
+        memory.results[doc.rel] = (keys[doc.rel], rendered, warnings)
+    if fresh:
+        with _Cache(folder) as cache:
+            cache.put_many([(keys[doc.rel], *result) for doc, result in fresh])
     if missing:
         log.info("rendered %d of %d documents in %.2f s (%d process%s)", len(missing), len(documents),
                  time.perf_counter() - started, processes, "" if processes == 1 else "es")
-    return results
+    memory.forget_all_but(keys)
+    return {doc.rel: results[doc.rel] for doc in documents}
+
+
+def _recall(job: RenderJob, documents: list[Document], keys: dict[str, str], memory: RenderMemory,
+            cache: _Cache) -> tuple[dict[str, Rendered], list[Document]]:
+    """What is remembered or cached, and the documents that must be rendered."""
+    results: dict[str, Rendered] = {}
+    entries = {}
+    for doc in documents:
+        remembered = memory.results.get(doc.rel)
+        if remembered and remembered[0] == keys[doc.rel]:
+            entries[doc.rel] = remembered[1:]
+    stored = cache.get_many([keys[doc.rel] for doc in documents if doc.rel not in entries])
+    missing = []
+    for doc in documents:
+        entry = entries.get(doc.rel) or _entry(stored.get(keys[doc.rel]), job)
+        if entry is None:
+            missing.append(doc)
+            continue
+        results[doc.rel], warnings = entry
+        memory.results[doc.rel] = (keys[doc.rel], *entry)
+        for warning in warnings:  # a cached document still says what is wrong with it
+            log.warning("%s", warning)
+    return results, missing
+
+
+@dataclass
+class RenderMemory:
+    """What one process remembers between builds: per document (by rel path) the document
+    object and the part of its key that depends on it alone, and its last key and result."""
+
+    parts: dict[str, tuple[Document, str, _Part]] = field(default_factory=dict)
+    results: dict[str, tuple[str, Rendered, list[str]]] = field(default_factory=dict)
+    shared: dict[str, str] = field(default_factory=dict)  # the settings' key, by what it hashes
+
+    def forget_all_but(self, rels: Any) -> None:
+        """Documents gone since (deleted, renamed) are forgotten."""
+        self.parts = {rel: self.parts[rel] for rel in rels if rel in self.parts}
+        self.results = {rel: self.results[rel] for rel in rels if rel in self.results}
 
 
 def _typeset_math(config: Config, fresh: list[tuple[Document, tuple[Rendered, list[str], dict]]]):
@@ -103,36 +140,28 @@ def _typeset_math(config: Config, fresh: list[tuple[Document, tuple[Rendered, li
 
 # --- rendering, in this process or in workers --------------------------------------------------
 
-_JOB: RenderJob | None = None
-_DOCS: list[Document] = []
-_RENDERER: Any = None
-
-
 def _processes(count: int) -> int:
-    workers = min(os.cpu_count() or 1, 8)
-    can_fork = "fork" in multiprocessing.get_all_start_methods()
-    return workers if count >= PARALLEL_MIN and workers > 1 and can_fork else 1
+    from builder import workers
+
+    return workers.available(count, PARALLEL_MIN)
 
 
 def _render_all(job: RenderJob, documents: list[Document],
                 processes: int) -> list[tuple[Rendered, list[str], dict]]:
-    global _JOB, _DOCS, _RENDERER
-    _JOB, _DOCS, _RENDERER = job, documents, None
-    try:
-        if processes > 1:
-            # fork: the workers inherit the job instead of unpickling it; only indices travel.
-            with multiprocessing.get_context("fork").Pool(processes) as pool:
-                return pool.map(_render_index, range(len(documents)), chunksize=16)
-        return [_render_index(i) for i in range(len(documents))]
-    finally:
-        _JOB, _DOCS, _RENDERER = None, [], None
+    if not documents:
+        return []
+    # Made here, before any fork: the workers inherit the imported libraries and the set-up
+    # Liquid and Markdown instead of each importing and building them.
+    renderer = _Renderer(job)
+    if processes > 1:
+        from builder import workers
+
+        return workers.map_forked(_render_with, documents, processes, renderer)
+    return [renderer.render(doc) for doc in documents]
 
 
-def _render_index(index: int) -> tuple[Rendered, list[str], dict]:
-    global _RENDERER
-    if _RENDERER is None:
-        _RENDERER = _Renderer(_JOB)
-    return _RENDERER.render(_DOCS[index])
+def _render_with(doc: Document, renderer: _Renderer) -> tuple[Rendered, list[str], dict]:
+    return renderer.render(doc)
 
 
 class _Renderer:
@@ -228,7 +257,7 @@ def _include_texts(config: Config) -> str:
     return "\0".join(texts)
 
 
-def _shared_key(job: RenderJob) -> str:
+def _shared_key(job: RenderJob, memory: RenderMemory) -> str:
     config = job.config
     provenance = {src: dataclasses.asdict(p) for src, p in job.provenance.items()}
     math = config.math_render
@@ -236,27 +265,114 @@ def _shared_key(job: RenderJob) -> str:
         from builder import mathjax
 
         math += mathjax.cache_version()
-    return _digest([CACHE_FORMAT, _code_version(), config.markdown, config.site.get("kramdown"),
-                    config.baseurl, config.url, config.liquid, strings.table(config.lang), str(config.source),
-                    provenance, math])
+    settings = [CACHE_FORMAT, config.markdown, config.site.get("kramdown"), config.baseurl, config.url,
+                config.liquid, strings.table(config.lang), str(config.source), provenance, math]
+    remembered = json.dumps(settings, sort_keys=True, default=str, ensure_ascii=False)
+    if remembered not in memory.shared:  # the code's version is read once per process and settings
+        memory.shared = {remembered: _digest([_code_version(), remembered])}
+    return memory.shared[remembered]
 
 
-def _document_key(doc: Document, job: RenderJob, shared: str, includes: str) -> str:
+@dataclass(frozen=True)
+class _Part:
+    """What a document's key needs from the document alone (and the include files it may use)."""
+
+    digest: str
+    site_names: frozenset[str]  # the `site.X` it names; "" for `site` as a whole
+    uses_links: bool  # post_url or link: the link tables are part of the key
+
+
+def _part(doc: Document, includes: str) -> _Part:
     text = doc.body + ("\0" + includes if "include" in doc.body else "")
-    names = {a or b for a, b in _SITE_REFERENCE.findall(text)}
-    site = job.site_vars if "" in names else {n: job.site_vars.get(n) for n in sorted(names)}
-    tables = [job.tables.post_urls, job.tables.file_urls] if _LINK_TAG.search(text) else None
-    return _digest([shared, doc.rel, str(doc.source), doc.body_line, text, page_variables(doc), site, tables])
+    names = frozenset(a or b for a, b in _SITE_REFERENCE.findall(text))
+    return _Part(_digest([doc.rel, str(doc.source), doc.body_line, text, page_variables(doc)]), names,
+                 bool(_LINK_TAG.search(text)))
 
 
-def _entry_path(cache: Path, key: str) -> Path:
-    return cache / key[:2] / f"{key}.json"
+def _keys(job: RenderJob, documents: list[Document], memory: RenderMemory) -> dict[str, str]:
+    """Each document's cache key: the settings, the document, the `site` variables it names
+    (each hashed once, not once per document) and the link tables if it uses them."""
+    shared = _shared_key(job, memory)
+    includes = _include_texts(job.config)
+    site_digests: dict[str, str] = {}
+    tables: list[str] = []
+    keys = {}
+    for doc in documents:
+        remembered = memory.parts.get(doc.rel)
+        if remembered and remembered[0] is doc and remembered[1] == includes:
+            part = remembered[2]
+        else:
+            part = _part(doc, includes)
+            memory.parts[doc.rel] = (doc, includes, part)
+        for name in part.site_names - site_digests.keys():
+            site_digests[name] = _digest(job.site_vars if name == "" else job.site_vars.get(name))
+        if part.uses_links and not tables:
+            tables.append(_digest([job.tables.post_urls, job.tables.file_urls]))
+        keys[doc.rel] = _digest([shared, part.digest, {n: site_digests[n] for n in sorted(part.site_names)},
+                                 tables[0] if part.uses_links else None])
+    return keys
 
 
-def _load(cache: Path, key: str, job: RenderJob) -> tuple[Rendered, list[str]] | None:
+class _Cache:
+    """Rendered documents by key in one SQLite file, `.cache/render/documents.sqlite`: a
+    thousand posts are one transaction, not a thousand small files written and renamed."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.db: sqlite3.Connection | None = None
+
+    def __enter__(self) -> _Cache:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path = self.folder / "documents.sqlite"
+        try:
+            self.db = self._open(path)
+        except sqlite3.DatabaseError:  # damaged: it is only a cache
+            path.unlink(missing_ok=True)
+            self.db = self._open(path)
+        return self
+
+    @staticmethod
+    def _open(path: Path) -> sqlite3.Connection:
+        db = sqlite3.connect(path, timeout=60)
+        db.execute("PRAGMA journal_mode=WAL")  # commits without waiting for the disk: it is a cache
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("CREATE TABLE IF NOT EXISTS document (key TEXT PRIMARY KEY, entry TEXT NOT NULL)")
+        db.commit()
+        return db
+
+    def __exit__(self, *exc: object) -> None:
+        if self.db is not None:
+            self.db.close()
+
+    def get_many(self, keys: list[str]) -> dict[str, str]:
+        found, wanted = {}, sorted(set(keys))
+        for start in range(0, len(wanted), 500):  # below SQLite's limit on query parameters
+            chunk = wanted[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            found.update(self.db.execute(f"SELECT key, entry FROM document WHERE key IN ({marks})", chunk))
+        return found
+
+    def put_many(self, entries: list[tuple[str, Rendered, list[str], dict]]) -> None:
+        rows = [(key, json.dumps({"rendered": _fields(rendered), "warnings": warnings, "image_sizes": sizes},
+                                 ensure_ascii=False)) for key, rendered, warnings, sizes in entries]
+        with self.db:  # one transaction
+            self.db.executemany("INSERT OR REPLACE INTO document (key, entry) VALUES (?, ?)", rows)
+
+
+def _fields(rendered: Rendered) -> dict[str, Any]:
+    """`Rendered` as JSON values (what `dataclasses.asdict` gives, without its deep copies)."""
+    fields = {f.name: getattr(rendered, f.name) for f in dataclasses.fields(rendered)}
+    fields["headings"] = [{"level": h.level, "id": h.id, "text": h.text} for h in rendered.headings]
+    return fields
+
+
+def _entry(text: str | None, job: RenderJob) -> tuple[Rendered, list[str]] | None:
+    """A cached document read back; None when missing or when an image it sized has changed."""
+    if text is None:
+        return None
     try:
-        data = json.loads(_entry_path(cache, key).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = json.loads(text)
+    except ValueError:
         return None
     if data.get("image_sizes"):  # the site's own images may have been replaced since
         from builder.images import image_size
@@ -272,12 +388,3 @@ def _load(cache: Path, key: str, job: RenderJob) -> tuple[Rendered, list[str]] |
     fields["placeholder_alts"] = tuple(tuple(p) for p in fields["placeholder_alts"])
     fields["math_css"] = tuple(fields.get("math_css", ()))
     return Rendered(**fields), data.get("warnings", [])
-
-
-def _store(cache: Path, key: str, rendered: Rendered, warnings: list[str], sizes: dict) -> None:
-    path = _entry_path(cache, key)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    data = {"rendered": dataclasses.asdict(rendered), "warnings": warnings, "image_sizes": sizes}
-    tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-    os.replace(tmp, path)

@@ -25,7 +25,6 @@ THEME_ASSET_URL = "/assets/theme/"
 TOC_MIN_HEADINGS = 4
 NAV_CATEGORIES = 6  # categories named in every page's header
 ARCHIVE_PATH = "/archive/"  # every post by year, linked from every page's footer
-PARALLEL_PAGES = 200  # below this, forking workers costs more than it saves
 
 def make_environment(config: Config) -> jinja2.Environment:
     """Theme templates, each overridable by a file of the same name in `_templates/`."""
@@ -65,17 +64,10 @@ def render_site(site: Site, env: jinja2.Environment) -> dict[str, str]:
     return render_pages(env, page_jobs(site, env))
 
 
-def render_pages(env: jinja2.Environment, jobs: list[PageJob], processes: int = 1) -> dict[str, str]:
-    """The jobs' pages by output path; with `processes` > 1 in forked workers (many pages)."""
-    if processes > 1 and len(jobs) >= PARALLEL_PAGES:
-        from builder import workers
-
-        for name in sorted({job.template for job in jobs if job.html is None}):
-            env.get_template(name)  # compiled once, here: the workers inherit it
-        texts = workers.map_forked(_render_job, jobs, processes, env)
-    else:
-        texts = [_render_job(job, env) for job in jobs]
-    return {job.output: text for job, text in zip(jobs, texts, strict=True)}
+def render_pages(env: jinja2.Environment, jobs: list[PageJob]) -> dict[str, str]:
+    """The jobs' pages by output path. (Rendered here, in this process: forked workers cost
+    more in start-up and in sending a thousand pages back than Jinja2 takes to render them.)"""
+    return {job.output: _render_job(job, env) for job in jobs}
 
 
 def _render_job(job: PageJob, env: jinja2.Environment) -> str:
