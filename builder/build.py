@@ -42,19 +42,20 @@ class BuildResult:
     site: Site | None = None  # None when nothing changed and nothing was rendered
     moved: tuple[str, ...] = ()  # files we did not write (or edited by hand), moved aside to `trash`
     trash: Path | None = None
+    files: dict[str, list] | None = None  # what was written: output path -> [sha256, size, mtime]
 
 
 def build(config: Config, progress: figures.Progress | None = None, incremental: bool = True,
-          force: bool = False) -> BuildResult:
+          force: bool = False, memory: render.RenderMemory | None = None) -> BuildResult:
     """Build the site into `config.destination`, writing only what changed; on any error
     the previous output stays as it was. A dangerous destination, or one holding files this
     tool did not write (unless `force`), is refused before anything is written.
     `incremental=False` (a fresh folder, as `serve`, `check` and `deploy` use) never skips
-    the work and keeps no record of a folder it made afresh."""
+    the work and keeps no record of a folder it made afresh. `memory`: see `render_documents`."""
     started = time.perf_counter()
     destinations.check_build(config, force)
     state_file = outputs.state_path(config.cache_dir, config.destination)
-    with outputs.exclusive(config.cache_dir), _collect_warnings() as warnings:
+    with outputs.exclusive(config.cache_dir), collect_warnings() as warnings:
         figure_set = make_figures(config, progress=progress)
         state = outputs.load_state(state_file)  # also when not incremental: it says what is ours
         fingerprint = _fingerprint(config, figure_set) if incremental else ""
@@ -64,9 +65,9 @@ def build(config: Config, progress: figures.Progress | None = None, incremental:
             _check_strict(config, warnings)
             return BuildResult(state["posts"], state["pages"], state["static"], 0, tuple(warnings),
                                time.perf_counter() - started, figure_set)
-        site = gather_and_render(config, figure_set)
-        pages = _outputs(site)
-        copies = _copies(site)
+        site = gather_and_render(config, figure_set, memory)
+        pages = site_outputs(site)
+        copies = site_copies(site)
         _check_strict(config, warnings)
         try:
             report = outputs.write_site(config.destination, pages, copies, state["files"] if state else None,
@@ -83,7 +84,8 @@ def build(config: Config, progress: figures.Progress | None = None, incremental:
                 "posts": len(site.posts), "pages": html - len(site.posts), "static": len(copies),
                 "valid_until": site.next_publication.isoformat() if site.next_publication else None})
     return BuildResult(len(site.posts), html - len(site.posts), len(copies), report.written, tuple(warnings),
-                       time.perf_counter() - started, figure_set, site, tuple(report.moved), report.trash)
+                       time.perf_counter() - started, figure_set, site, tuple(report.moved), report.trash,
+                       report.state)
 
 
 def _check_strict(config: Config, warnings: list[str]) -> None:
@@ -135,14 +137,20 @@ def make_figures(config: Config, names: list[str] | None = None, force: bool = F
     return figures.ensure(settings, names=names, force=force, progress=progress)
 
 
-def gather_and_render(config: Config, figure_set: figures.FigureSet | None = None) -> Site:
-    figure_set = figure_set or figures.FigureSet()
-    posts, pages, static, next_publication = content.gather(config)
+def gather_and_render(config: Config, figure_set: figures.FigureSet | None = None,
+                      memory: render.RenderMemory | None = None) -> Site:
+    return render_gathered(config, content.gather(config), figure_set or figures.FigureSet(), memory)
+
+
+def render_gathered(config: Config, gathered: content.Gathered, figure_set: figures.FigureSet,
+                    memory: render.RenderMemory | None = None) -> Site:
+    """The site made of what `content` gathered: every document rendered (or recalled)."""
+    posts, pages, static, next_publication = gathered
     responsive = _responsive_images(config, figure_set)
     job = render.RenderJob(config=config, tables=_link_tables(config, posts, pages, static),
                            site_vars=_site_variables(config, posts),
                            provenance=_provenance(config, figure_set, responsive), static=frozenset(static))
-    rendered = render.render_documents(job, [*posts, *pages])
+    rendered = render.render_documents(job, [*posts, *pages], memory)
     site = Site(config=config, posts=tuple(posts), pages=tuple(pages),
                 static_files=tuple(static), categories=tuple(content.group_categories(posts)),
                 rendered=rendered, figures=figure_set, images=responsive, next_publication=next_publication)
@@ -215,12 +223,15 @@ def _warn_missing_images(site: Site) -> None:
                 log.warning("%s: image %s: no file provides it", doc.source, src)
 
 
-def _outputs(site: Site) -> dict[str, str]:
+def site_outputs(site: Site, env: Any = None, render_pages: Any = None) -> dict[str, str | None]:
+    """Every file the site generates (pages, feed, sitemap, stylesheets...), by output path.
+    `env`: a Jinja2 environment to reuse; `render_pages(env, jobs)`: how pages are rendered
+    (the dev server's renders only the pages whose key changed, None for the others)."""
     from builder import feeds, templates  # Jinja2 and Pygments: only when pages are made
 
-    env = templates.make_environment(site.config)
+    env = env or templates.make_environment(site.config)
     jobs = templates.page_jobs(site, env)
-    outputs = templates.render_pages(env, jobs)
+    outputs: dict[str, str | None] = (render_pages or templates.render_pages)(env, jobs)
     outputs["feed.xml"] = feeds.atom_feed(site)
     outputs["sitemap.xml"] = feeds.sitemap(site, [job.sitemap for job in jobs if job.sitemap])
     outputs["robots.txt"] = feeds.robots(site)
@@ -239,7 +250,8 @@ def _outputs(site: Site) -> dict[str, str]:
     return outputs
 
 
-def _copies(site: Site) -> dict[str, Path]:
+def site_copies(site: Site) -> dict[str, Path]:
+    """Every file copied as it is: output path -> source file."""
     from builder import templates
 
     copies = templates.theme_files()
@@ -263,7 +275,7 @@ def _typeset_math(site: Site) -> bool:
 
 
 @contextmanager
-def _collect_warnings() -> Iterator[list[str]]:
+def collect_warnings() -> Iterator[list[str]]:
     """Warnings logged by any stage during the build, for the summary and --strict."""
     collected: list[str] = []
 

@@ -24,7 +24,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -170,6 +170,28 @@ def write_site(destination: Path, outputs: dict[str, str], copies: dict[str, Pat
         if strangers and not force:
             raise ForeignFilesError(foreign_message(destination, strangers, keep, trash_root))
     return _update(destination, contents, hashes, previous or {}, keep, trash_root)
+
+
+def update_in_place(destination: Path, changed: dict[str, bytes], removed: Iterable[str],
+                    moment: AbstractContextManager | None = None) -> None:
+    """For a folder that one process made and alone writes (the dev server's): `changed`
+    files are written beside their places first, then renamed into them inside `moment` (a lock
+    that readers hold too, so a reader sees every file as it was before or after, never
+    between); `removed` files (ours, gone from the site) are deleted with the folders they
+    leave empty."""
+    removed = list(removed)
+    staging = _stage(destination, changed)
+    try:
+        with moment or nullcontext():
+            for folder in sorted({rel.rpartition("/")[0] for rel in changed} - {""}):
+                os.makedirs(destination / folder, exist_ok=True)
+            for rel in changed:
+                os.replace(staging / rel, destination / rel)
+            for rel in removed:
+                (destination / rel).unlink(missing_ok=True)
+            _remove_emptied_folders(destination, removed)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 class _CannotSwap(Exception):

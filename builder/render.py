@@ -64,11 +64,11 @@ def render_documents(job: RenderJob, documents: list[Document],
     fresh = list(zip(missing, _render_all(job, missing, processes), strict=True))
     if job.config.math_render == "build":
         fresh = _typeset_math(job.config, fresh)
-    for doc, (rendered, warnings, _) in fresh:
+    for doc, (rendered, warnings, sizes) in fresh:
         for warning in warnings:
             log.warning("%s", warning)
         results[doc.rel] = rendered
-        memory.results[doc.rel] = (keys[doc.rel], rendered, warnings)
+        memory.results[doc.rel] = (keys[doc.rel], rendered, warnings, sizes)
     if fresh:
         with _Cache(folder) as cache:
             cache.put_many([(keys[doc.rel], *result) for doc, result in fresh])
@@ -86,7 +86,7 @@ def _recall(job: RenderJob, documents: list[Document], keys: dict[str, str], mem
     entries = {}
     for doc in documents:
         remembered = memory.results.get(doc.rel)
-        if remembered and remembered[0] == keys[doc.rel]:
+        if remembered and remembered[0] == keys[doc.rel] and _sizes_hold(remembered[3], job):
             entries[doc.rel] = remembered[1:]
     stored = cache.get_many([keys[doc.rel] for doc in documents if doc.rel not in entries])
     missing = []
@@ -95,7 +95,7 @@ def _recall(job: RenderJob, documents: list[Document], keys: dict[str, str], mem
         if entry is None:
             missing.append(doc)
             continue
-        results[doc.rel], warnings = entry
+        results[doc.rel], warnings, _ = entry
         memory.results[doc.rel] = (keys[doc.rel], *entry)
         for warning in warnings:  # a cached document still says what is wrong with it
             log.warning("%s", warning)
@@ -108,7 +108,7 @@ class RenderMemory:
     object and the part of its key that depends on it alone, and its last key and result."""
 
     parts: dict[str, tuple[Document, str, _Part]] = field(default_factory=dict)
-    results: dict[str, tuple[str, Rendered, list[str]]] = field(default_factory=dict)
+    results: dict[str, tuple[str, Rendered, list[str], dict]] = field(default_factory=dict)
     shared: dict[str, str] = field(default_factory=dict)  # the settings' key, by what it hashes
 
     def forget_all_but(self, rels: Any) -> None:
@@ -366,7 +366,7 @@ def _fields(rendered: Rendered) -> dict[str, Any]:
     return fields
 
 
-def _entry(text: str | None, job: RenderJob) -> tuple[Rendered, list[str]] | None:
+def _entry(text: str | None, job: RenderJob) -> tuple[Rendered, list[str], dict] | None:
     """A cached document read back; None when missing or when an image it sized has changed."""
     if text is None:
         return None
@@ -374,17 +374,26 @@ def _entry(text: str | None, job: RenderJob) -> tuple[Rendered, list[str]] | Non
         data = json.loads(text)
     except ValueError:
         return None
-    if data.get("image_sizes"):  # the site's own images may have been replaced since
-        from builder.images import image_size
-
-        for src, size in data["image_sizes"].items():
-            path = site_path(src, job.config.baseurl)
-            now = image_size(job.config.source / path.lstrip("/")) if path else None
-            if (list(now) if now else None) != size:
-                return None
+    if not _sizes_hold(data.get("image_sizes"), job):
+        return None
     fields = data["rendered"]
     fields["headings"] = tuple(Heading(**h) for h in fields["headings"])
     fields["images"] = tuple(fields["images"])
     fields["placeholder_alts"] = tuple(tuple(p) for p in fields["placeholder_alts"])
     fields["math_css"] = tuple(fields.get("math_css", ()))
-    return Rendered(**fields), data.get("warnings", [])
+    return Rendered(**fields), data.get("warnings", []), data.get("image_sizes") or {}
+
+
+def _sizes_hold(sizes: dict | None, job: RenderJob) -> bool:
+    """The site's own images a document gave sizes to still have them (they may have been
+    replaced since)."""
+    if not sizes:
+        return True
+    from builder.images import image_size
+
+    for src, size in sizes.items():
+        path = site_path(src, job.config.baseurl)
+        now = image_size(job.config.source / path.lstrip("/")) if path else None
+        if (list(now) if now else None) != size:
+            return False
+    return True

@@ -31,6 +31,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from builder.build import BuildResult, build
 from builder.config import load_config
 from builder.errors import BuildError
+from builder.preview import Preview
+from builder.render import RenderMemory
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +73,7 @@ class LiveSite:
 
     def __init__(self) -> None:
         self.changed = threading.Condition()
+        self.files = threading.Lock()  # held while files are read, and while a rebuild renames them
         self.root: Path | None = None
         self.version = 0
         self.error: str | None = None
@@ -121,6 +124,8 @@ class DevServer:
             raise BuildError(f"cannot listen on {host}:{port}: {err.strerror}") from None
         self.threads: list[threading.Thread] = []
         self.timers: list[threading.Timer] = []
+        self.memory = RenderMemory()  # documents and results, kept from build to build
+        self.preview: Preview | None = None  # what the last whole build made, to update it in place
 
     @property
     def address(self) -> str:
@@ -147,15 +152,18 @@ class DevServer:
             thread.join(timeout=5)
         shutil.rmtree(self.workdir, ignore_errors=True)
 
-    def rebuild(self, changes: str = "") -> None:
-        """Build into a fresh folder; on success serve it, on failure keep the last good one."""
+    def rebuild(self, changes: str = "", paths: list[Path] | None = None) -> None:
+        """After a save of posts only (`paths`), update the served folder in place; otherwise
+        build into a fresh folder. On success serve it, on failure keep the last good one."""
+        if paths and self.preview is not None and self._update(paths, changes):
+            return
         self.builds += 1
         destination = self.workdir / f"build-{self.builds}"
         try:
             config = load_config(self.source, **self.overrides)
             config = dataclasses.replace(config, destination=destination)
             self.baseurl = config.baseurl
-            result = build(config, progress=self.progress, incremental=False)
+            result = build(config, progress=self.progress, incremental=False, memory=self.memory)
         except BuildError as err:
             self.live.fail(str(err))
             self.report(f"error: {err}")
@@ -168,11 +176,26 @@ class DevServer:
         figures = result.figures
         ran = f", {figures.ran} figure(s) made" if figures.ran else ""
         self.report(f"{'rebuilt' if changes else 'built'} in {result.seconds:.2f} s{ran}{changes}")
+        self.preview = Preview(config, result, self.memory)
         if previous is not None:  # requests still reading it finish first; then it goes
             timer = threading.Timer(10, shutil.rmtree, args=(previous,), kwargs={"ignore_errors": True})
             timer.daemon = True
             timer.start()
             self.timers = [t for t in self.timers if t.is_alive()] + [timer]
+
+    def _update(self, paths: list[Path], changes: str) -> bool:
+        """The fast path (see builder.preview); False when the change needs a whole build."""
+        try:
+            result = self.preview.update(paths, self.live.files)
+        except BuildError as err:
+            self.live.fail(str(err))
+            self.report(f"error: {err}")
+            return True
+        if result is None:
+            return False
+        self.live.publish(self.live.root, result)
+        self.report(f"rebuilt in {result.seconds:.2f} s, {result.written} file(s) written{changes}")
+        return True
 
     def _watch(self) -> None:
         import watchfiles
@@ -186,7 +209,8 @@ class DevServer:
             if not changes:
                 continue
             names = sorted({Path(path).name for _, path in changes})
-            self.rebuild(f" ({', '.join(names[:3])}{'…' if len(names) > 3 else ''} changed)")
+            self.rebuild(f" ({', '.join(names[:3])}{'…' if len(names) > 3 else ''} changed)",
+                         sorted({Path(path) for _, path in changes}))
 
 
 def _relevant(change, path: str) -> bool:
@@ -248,22 +272,17 @@ class _SiteHandler(BaseHTTPRequestHandler):
             if not path.startswith(baseurl + "/"):
                 return self._not_found(root, head)
             path = path[len(baseurl):]
-        target = _safe_target(root, path)
-        if target is None:
+        with live.files:  # a rebuild renames files into place only between two reads
+            found = _find(root, path)
+        if found is None:
             return self._send(HTTPStatus.FORBIDDEN, b"403 Forbidden\n", "text/plain", head)
-        if target.is_dir():
-            if not path.endswith("/"):
-                return self._redirect(baseurl + path + "/")
-            target = target / "index.html"
-        if not target.is_file() and target.with_name(target.name + ".html").is_file():
-            target = target.with_name(target.name + ".html")  # /x serves x.html, as on GitHub Pages
-        if not target.is_file():
-            return self._not_found(root, head)
-        content_type = _content_type(target)
+        if isinstance(found, str):
+            return self._redirect(baseurl + found)
+        status, body, content_type = found
         wanted = self.headers.get("Range")
-        if wanted and content_type != "text/html":
-            return self._send_range(target.read_bytes(), content_type, wanted, head)
-        self._send(HTTPStatus.OK, target.read_bytes(), content_type, head)
+        if status == HTTPStatus.OK and wanted and content_type != "text/html":
+            return self._send_range(body, content_type, wanted, head)
+        self._send(status, body, content_type, head)
 
     def _send_range(self, body: bytes, content_type: str, wanted: str, head: bool) -> None:
         """One `bytes=a-b` range (what browsers ask for media); anything else gets the whole file."""
@@ -292,9 +311,9 @@ class _SiteHandler(BaseHTTPRequestHandler):
             self.wfile.write(part)
 
     def _not_found(self, root: Path, head: bool) -> None:
-        page = root / "404.html"
-        body = page.read_bytes() if page.is_file() else b"404 Not Found\n"
-        self._send(HTTPStatus.NOT_FOUND, body, "text/html" if page.is_file() else "text/plain", head)
+        with self.dev.live.files:
+            status, body, content_type = _not_found_page(root)
+        self._send(status, body, content_type, head)
 
     def _redirect(self, location: str) -> None:
         self.send_response(HTTPStatus.FOUND)
@@ -336,6 +355,29 @@ class _SiteHandler(BaseHTTPRequestHandler):
         index = text.lower().rfind("</body>")
         text = text[:index] + extra + text[index:] if index >= 0 else text + extra
         return text.encode("utf-8")
+
+
+def _find(root: Path, path: str) -> tuple[HTTPStatus, bytes, str] | str | None:
+    """(status, body, type) for `path`; a path to redirect to; None when it is forbidden."""
+    target = _safe_target(root, path)
+    if target is None:
+        return None
+    if target.is_dir():
+        if not path.endswith("/"):
+            return path + "/"
+        target = target / "index.html"
+    if not target.is_file() and target.with_name(target.name + ".html").is_file():
+        target = target.with_name(target.name + ".html")  # /x serves x.html, as on GitHub Pages
+    if not target.is_file():
+        return _not_found_page(root)
+    return HTTPStatus.OK, target.read_bytes(), _content_type(target)
+
+
+def _not_found_page(root: Path) -> tuple[HTTPStatus, bytes, str]:
+    page = root / "404.html"
+    if page.is_file():
+        return HTTPStatus.NOT_FOUND, page.read_bytes(), "text/html"
+    return HTTPStatus.NOT_FOUND, b"404 Not Found\n", "text/plain"
 
 
 def _safe_target(root: Path, path: str) -> Path | None:

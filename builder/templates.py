@@ -67,10 +67,10 @@ def render_site(site: Site, env: jinja2.Environment) -> dict[str, str]:
 def render_pages(env: jinja2.Environment, jobs: list[PageJob]) -> dict[str, str]:
     """The jobs' pages by output path. (Rendered here, in this process: forked workers cost
     more in start-up and in sending a thousand pages back than Jinja2 takes to render them.)"""
-    return {job.output: _render_job(job, env) for job in jobs}
+    return {job.output: render_job(job, env) for job in jobs}
 
 
-def _render_job(job: PageJob, env: jinja2.Environment) -> str:
+def render_job(job: PageJob, env: jinja2.Environment) -> str:
     return job.html if job.html is not None else _render(env, job.template, job.output, job.context())
 
 

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import time
 from datetime import UTC
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import pytest
 from builder import render
 from builder.build import build
 from builder.config import load_config
+from builder.serve import DevServer
 from tests.conftest import FIXTURES, ROOT, post, run_blog
 
 
@@ -94,6 +96,50 @@ def test_incremental_builds_equal_clean_builds_after_every_kind_of_change(projec
         change(project)
         result, _ = incremental(project)
         assert result == clean_build(project, tmp_path / "clean"), name
+
+
+# Saves of posts alone, which `blog serve` applies in place (see builder/preview.py).
+POSTS_ONLY = {"edit a body", "edit a title", "rename a post", "add a post", "add an older post",
+              "date a post newer", "delete a post"}
+
+
+def settle(dev: DevServer, seen: int) -> None:
+    """Wait for the rebuild a save causes, then until no other follows (an edit can be saved
+    in several steps)."""
+    started = time.monotonic()
+    while dev.live.version == seen:
+        assert time.monotonic() - started < 60, "no rebuild happened"
+        time.sleep(0.02)
+    while True:
+        seen = dev.live.version
+        time.sleep(0.8)
+        if dev.live.version == seen:
+            return
+
+
+def test_serve_equals_clean_builds_after_every_kind_of_change(project: Path, tmp_path: Path) -> None:
+    """What `blog serve` shows after each save (posts updated in place, anything else built
+    afresh) is byte for byte what a clean build makes."""
+    paginated(project)
+    reports: list[str] = []
+    dev = DevServer(project, port=0, report=reports.append)
+    dev.start()
+    try:
+        assert tree(dev.live.root) == clean_build(project, tmp_path / "clean")
+        for name, change in EDITS:
+            if name == "delete a page":  # as above
+                target = project / "_posts/2020-01-15-bai-dau-tien.md"
+                target.write_text(target.read_text(encoding="utf-8").replace(
+                    " và [trang giới thiệu]({{ site.baseurl }}{% link about.md %})", ""), encoding="utf-8")
+            seen, count = dev.live.version, len(reports)
+            change(project)
+            settle(dev, seen)
+            assert dev.live.error is None, (name, dev.live.error)
+            assert tree(dev.live.root) == clean_build(project, tmp_path / "clean"), name
+            in_place = all("file(s) written" in line for line in reports[count:])
+            assert in_place == (name in POSTS_ONLY), (name, reports[count:])
+    finally:
+        dev.stop()
 
 
 def test_nothing_changed_writes_nothing_and_imports_little(project: Path) -> None:

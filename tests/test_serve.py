@@ -93,6 +93,26 @@ def test_an_edit_reaches_the_page_within_two_seconds(server: DevServer) -> None:
     assert status == 200 and "Nội dung mới toanh." in body
 
 
+def test_a_post_edit_rewrites_only_the_pages_that_show_it_in_place(server: DevServer) -> None:
+    root = server.live.root
+    before = {p.relative_to(root).as_posix(): p.stat().st_mtime_ns for p in root.rglob("*") if p.is_file()}
+    seen = server.live.version
+    post = server.source / POST
+    edited = post.read_text(encoding="utf-8").replace("Bài cũ nhất, video:", "Đã sửa:")
+    post.with_name("luu.tmp").write_text(edited, encoding="utf-8")
+    os.replace(post.with_name("luu.tmp"), post)  # saved in one step, as many editors save
+    wait_for_change(server, seen)
+    assert server.live.root == root  # the same folder, updated in place
+    after = {p.relative_to(root).as_posix(): p.stat().st_mtime_ns for p in root.rglob("*") if p.is_file()}
+    assert set(after) == set(before)
+    changed = {rel for rel in after if after[rel] != before[rel]}
+    assert "hoc-may/2019/12/31/cu-nhat/index.html" in changed
+    assert changed <= {"hoc-may/2019/12/31/cu-nhat/index.html", "index.html", "category/hoc-may/index.html",
+                       "feed.xml"}, changed
+    assert server.live.result.written == len(changed)
+    assert "Đã sửa:" in request(server, POST_URL)[2]
+
+
 def test_reload_script_is_served_but_never_written(server: DevServer) -> None:
     status, headers, body = request(server, "/")
     assert status == 200 and headers["Content-Type"] == "text/html; charset=utf-8"
