@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 LIVERELOAD_PATH = "/__livereload"
 POLL_SECONDS = 25
 DEBOUNCE_MS = 150
+STEP_MS = 30  # a save is taken as done when nothing else changed for this long
 IGNORED_PARTS = {".cache", "__pycache__", ".git", "_site", ".venv"}
 MIME_TYPES = {  # what mimetypes does not know everywhere
     ".xml": "application/xml", ".json": "application/json", ".webp": "image/webp",
@@ -202,9 +203,9 @@ class DevServer:
 
         paths = [p for p in (self.source, self.source.parent / "figures") if p.exists()]
         # yield_on_timeout: the first (empty) yield says the watches are in place.
-        for changes in watchfiles.watch(*paths, stop_event=self.stop_event, debounce=DEBOUNCE_MS, step=50,
-                                        watch_filter=_relevant, raise_interrupt=False, yield_on_timeout=True,
-                                        rust_timeout=200):
+        for changes in watchfiles.watch(*paths, stop_event=self.stop_event, debounce=DEBOUNCE_MS,
+                                        step=STEP_MS, watch_filter=_relevant, raise_interrupt=False,
+                                        yield_on_timeout=True, rust_timeout=200):
             self.watching.set()
             if not changes:
                 continue
@@ -278,11 +279,19 @@ class _SiteHandler(BaseHTTPRequestHandler):
             return self._send(HTTPStatus.FORBIDDEN, b"403 Forbidden\n", "text/plain", head)
         if isinstance(found, str):
             return self._redirect(baseurl + found)
-        status, body, content_type = found
+        status, body, content_type, tag = found
+        if tag and self.headers.get("If-None-Match") == tag:  # the browser's copy is this one
+            return self._not_modified(tag)
         wanted = self.headers.get("Range")
         if status == HTTPStatus.OK and wanted and content_type != "text/html":
             return self._send_range(body, content_type, wanted, head)
-        self._send(status, body, content_type, head)
+        self._send(status, body, content_type, head, tag=tag)
+
+    def _not_modified(self, tag: str) -> None:
+        self.send_response(HTTPStatus.NOT_MODIFIED)
+        self.send_header("ETag", tag)
+        self.send_header("Cache-Control", "no-cache")
+        self.end_headers()
 
     def _send_range(self, body: bytes, content_type: str, wanted: str, head: bool) -> None:
         """One `bytes=a-b` range (what browsers ask for media); anything else gets the whole file."""
@@ -312,7 +321,7 @@ class _SiteHandler(BaseHTTPRequestHandler):
 
     def _not_found(self, root: Path, head: bool) -> None:
         with self.dev.live.files:
-            status, body, content_type = _not_found_page(root)
+            status, body, content_type, _ = _not_found_page(root)
         self._send(status, body, content_type, head)
 
     def _redirect(self, location: str) -> None:
@@ -331,7 +340,7 @@ class _SiteHandler(BaseHTTPRequestHandler):
         self._send(HTTPStatus.OK, body, "application/json", head=False)
 
     def _send(self, status: HTTPStatus, body: bytes, content_type: str, head: bool,
-              overlay: bool = False) -> None:
+              overlay: bool = False, tag: str = "") -> None:
         if content_type == "text/html":
             body = self._decorate(body, overlay)
         if content_type.startswith(TEXT_TYPES):
@@ -339,7 +348,11 @@ class _SiteHandler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
-        self.send_header("Cache-Control", "no-store")
+        if tag:  # kept, but asked about on every use: a reload gets "not modified", not the bytes
+            self.send_header("Cache-Control", "no-cache")
+            self.send_header("ETag", tag)
+        else:
+            self.send_header("Cache-Control", "no-store")
         self.end_headers()
         if not head:
             self.wfile.write(body)
@@ -357,8 +370,9 @@ class _SiteHandler(BaseHTTPRequestHandler):
         return text.encode("utf-8")
 
 
-def _find(root: Path, path: str) -> tuple[HTTPStatus, bytes, str] | str | None:
-    """(status, body, type) for `path`; a path to redirect to; None when it is forbidden."""
+def _find(root: Path, path: str) -> tuple[HTTPStatus, bytes, str, str] | str | None:
+    """(status, body, type, ETag) for `path` (no ETag for pages, which get the reload script,
+    nor for a missing file); a path to redirect to; None when it is forbidden."""
     target = _safe_target(root, path)
     if target is None:
         return None
@@ -370,14 +384,17 @@ def _find(root: Path, path: str) -> tuple[HTTPStatus, bytes, str] | str | None:
         target = target.with_name(target.name + ".html")  # /x serves x.html, as on GitHub Pages
     if not target.is_file():
         return _not_found_page(root)
-    return HTTPStatus.OK, target.read_bytes(), _content_type(target)
+    content_type = _content_type(target)
+    stat = target.stat()
+    tag = "" if content_type == "text/html" else f'"{stat.st_mtime_ns:x}-{stat.st_size:x}"'
+    return HTTPStatus.OK, target.read_bytes(), content_type, tag
 
 
-def _not_found_page(root: Path) -> tuple[HTTPStatus, bytes, str]:
+def _not_found_page(root: Path) -> tuple[HTTPStatus, bytes, str, str]:
     page = root / "404.html"
     if page.is_file():
-        return HTTPStatus.NOT_FOUND, page.read_bytes(), "text/html"
-    return HTTPStatus.NOT_FOUND, b"404 Not Found\n", "text/plain"
+        return HTTPStatus.NOT_FOUND, page.read_bytes(), "text/html", ""
+    return HTTPStatus.NOT_FOUND, b"404 Not Found\n", "text/plain", ""
 
 
 def _safe_target(root: Path, path: str) -> Path | None:

@@ -192,6 +192,19 @@ def test_content_types(figure_server: DevServer) -> None:
     assert _content_type(Path("a.webp")) == "image/webp" and _content_type(Path("a.avif")) == "image/avif"
 
 
+def test_a_reload_revalidates_files_and_refetches_pages(server: DevServer) -> None:
+    status, headers, _ = request(server, "/assets/theme/theme.css")
+    assert status == 200 and headers["Cache-Control"] == "no-cache" and headers["ETag"]
+    host, port = server.httpd.server_address[:2]
+    connection = http.client.HTTPConnection(host, port, timeout=10)
+    connection.request("GET", "/assets/theme/theme.css", headers={"If-None-Match": headers["ETag"]})
+    response = connection.getresponse()
+    assert (response.status, response.read()) == (304, b"")
+    connection.close()
+    status, headers, _ = request(server, POST_URL)  # a page carries the reload script: never kept
+    assert status == 200 and headers["Cache-Control"] == "no-store" and "ETag" not in headers
+
+
 def test_a_port_in_use_is_a_clear_message(server: DevServer) -> None:
     port = server.httpd.server_address[1]
     with pytest.raises(BuildError, match=f"port {port} on 127.0.0.1 is already in use"):
