@@ -152,7 +152,9 @@ def write_site(destination: Path, outputs: dict[str, str], copies: dict[str, Pat
 
     `previous` is our record of the destination (None: not ours). `trash_root` is where a
     dated folder is made for anything moved aside."""
-    contents: dict[str, bytes | Path] = {rel: text.encode("utf-8") for rel, text in outputs.items()}
+    # Text is encoded when it is hashed and again when it is written, never all of it at once:
+    # a thousand pages held as bytes beside their text were the build's largest allocation.
+    contents: dict[str, str | bytes | Path] = dict(outputs)
     contents.update({rel: path for rel, path in copies.items() if rel not in contents})
     hashes = {rel: _sha256(data) for rel, data in contents.items()}
     keep = tuple(keep)
@@ -198,7 +200,7 @@ class _CannotSwap(Exception):
     pass
 
 
-def _update(destination: Path, contents: dict[str, bytes | Path], hashes: dict[str, str],
+def _update(destination: Path, contents: dict[str, str | bytes | Path], hashes: dict[str, str],
             previous: dict[str, list], keep: tuple[str, ...], trash_root: Path) -> WriteReport:
     """Write what changed in place; remove what we wrote and no longer need; move the rest aside."""
     needed_dirs = {prefix for rel in contents for prefix in _prefixes(rel)[:-1]}
@@ -318,7 +320,9 @@ def _scan(destination: Path, keep: tuple[str, ...], ours: set[str]) -> tuple[set
     return files, dirs
 
 
-def _sha256(data: bytes | Path) -> str:
+def _sha256(data: str | bytes | Path) -> str:
+    if isinstance(data, str):
+        data = data.encode("utf-8")
     return hashlib.sha256(data if isinstance(data, bytes) else data.read_bytes()).hexdigest()
 
 
@@ -340,7 +344,7 @@ def _record(destination: Path, hashes: dict[str, str]) -> dict[str, list]:
     return records
 
 
-def _put_all(root: Path, contents: dict[str, bytes | Path]) -> None:
+def _put_all(root: Path, contents: dict[str, str | bytes | Path]) -> None:
     """Every file under `root`, each folder made once (not once per file: a thousand posts
     are a thousand folders, and a `mkdir` that finds its folder is a wasted system call)."""
     folders = {rel.rpartition("/")[0] for rel in contents} - {""}
@@ -350,8 +354,10 @@ def _put_all(root: Path, contents: dict[str, bytes | Path]) -> None:
         _put(root / rel, data)
 
 
-def _put(target: Path, data: bytes | Path) -> None:
+def _put(target: Path, data: str | bytes | Path) -> None:
     """One file, into a folder that exists."""
+    if isinstance(data, str):
+        data = data.encode("utf-8")
     if isinstance(data, bytes):
         with open(target, "wb") as handle:
             handle.write(data)
@@ -359,7 +365,7 @@ def _put(target: Path, data: bytes | Path) -> None:
         shutil.copyfile(data, target)
 
 
-def _stage(destination: Path, changed: dict[str, bytes | Path]) -> Path:
+def _stage(destination: Path, changed: dict[str, str | bytes | Path]) -> Path:
     """Every changed file written under a staging folder inside the destination (same
     filesystem, so moving them into place is a rename); on any failure nothing else changed."""
     staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=destination))
@@ -406,7 +412,7 @@ def _remove_emptied_folders(destination: Path, emptied: list[str]) -> None:
             continue
 
 
-def _write_fresh(destination: Path, contents: dict[str, bytes | Path]) -> None:
+def _write_fresh(destination: Path, contents: dict[str, str | bytes | Path]) -> None:
     """Everything into a new folder beside `destination`, then renamed into place (over an
     empty folder, in one step)."""
     destination.parent.mkdir(parents=True, exist_ok=True)

@@ -29,8 +29,11 @@ log = logging.getLogger(__name__)
 
 PARALLEL_MIN = 48  # below this, starting processes costs more than it saves
 CACHE_FORMAT = 2
+_WORD = re.compile(r"\w")
 _LINK_TAG = re.compile(r"\{%-?\s*(post_url|link)\b")
-_SITE_REFERENCE = re.compile(r"\bsite\b(?:\s*\.\s*(\w+)|\s*\[\s*['\"](\w+)['\"])?")
+# `site`, `site.X` or `site["X"]`; starts with its letters so that it is searched fast (a
+# leading \b makes the search try every position): the word boundary before is checked after.
+_SITE_REFERENCE = re.compile(r"site\b(?:\s*\.\s*(\w+)|\s*\[\s*['\"](\w+)['\"])?")
 _RENDER_CODE = ("render.py", "liquid.py", "markdown.py", "kramdown", "codeblocks.py", "model.py",
                 "images.py", "mathjax.py")
 _LIBRARIES = ("markdown", "pymdown-extensions", "python-liquid", "pygments")
@@ -57,20 +60,21 @@ def render_documents(job: RenderJob, documents: list[Document],
     memory = memory if memory is not None else RenderMemory()
     keys = _keys(job, documents, memory)
     folder = job.config.cache_dir / "render"
-    with _Cache(folder) as cache:  # closed before any fork: a connection must not cross one
+    with _Cache(folder) as cache:
         results, missing = _recall(job, documents, keys, memory, cache)
-    started = time.perf_counter()
-    processes = _processes(len(missing))
-    fresh = list(zip(missing, _render_all(job, missing, processes), strict=True))
-    if job.config.math_render == "build":
-        fresh = _typeset_math(job.config, fresh)
-    for doc, (rendered, warnings, sizes) in fresh:
-        for warning in warnings:
-            log.warning("%s", warning)
-        results[doc.rel] = rendered
-        memory.results[doc.rel] = (keys[doc.rel], rendered, warnings, sizes)
-    if fresh:
-        with _Cache(folder) as cache:
+        processes = _processes(len(missing))
+        if processes > 1:
+            cache.close()  # a connection must not cross a fork; opened again to store
+        started = time.perf_counter()
+        fresh = list(zip(missing, _render_all(job, missing, processes), strict=True))
+        if job.config.math_render == "build":
+            fresh = _typeset_math(job.config, fresh)
+        for doc, (rendered, warnings, sizes) in fresh:
+            for warning in warnings:
+                log.warning("%s", warning)
+            results[doc.rel] = rendered
+            memory.results[doc.rel] = (keys[doc.rel], rendered, warnings, sizes)
+        if fresh:
             cache.put_many([(keys[doc.rel], *result) for doc, result in fresh])
     if missing:
         log.info("rendered %d of %d documents in %.2f s (%d process%s)", len(missing), len(documents),
@@ -284,9 +288,21 @@ class _Part:
 
 def _part(doc: Document, includes: str) -> _Part:
     text = doc.body + ("\0" + includes if "include" in doc.body else "")
-    names = frozenset(a or b for a, b in _SITE_REFERENCE.findall(text))
+    names = _site_names(text)
     return _Part(_digest([doc.rel, str(doc.source), doc.body_line, text, page_variables(doc)]), names,
                  bool(_LINK_TAG.search(text)))
+
+
+def _site_names(text: str) -> frozenset[str]:
+    """What `site.X` (or `site["X"]`, "" for `site` itself) the text names."""
+    names, position = set(), 0
+    while match := _SITE_REFERENCE.search(text, position):
+        if match.start() and _WORD.match(text, match.start() - 1):  # part of a longer word
+            position = match.start() + 1
+            continue
+        names.add(match.group(1) or match.group(2) or "")
+        position = match.end()
+    return frozenset(names)
 
 
 def _keys(job: RenderJob, documents: list[Document], memory: RenderMemory) -> dict[str, str]:
@@ -323,13 +339,23 @@ class _Cache:
 
     def __enter__(self) -> _Cache:
         self.folder.mkdir(parents=True, exist_ok=True)
-        path = self.folder / "documents.sqlite"
-        try:
-            self.db = self._open(path)
-        except sqlite3.DatabaseError:  # damaged: it is only a cache
-            path.unlink(missing_ok=True)
-            self.db = self._open(path)
         return self
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        if self.db is None:
+            path = self.folder / "documents.sqlite"
+            try:
+                self.db = self._open(path)
+            except sqlite3.DatabaseError:  # damaged: it is only a cache
+                path.unlink(missing_ok=True)
+                self.db = self._open(path)
+        return self.db
+
+    def close(self) -> None:
+        if self.db is not None:
+            self.db.close()
+            self.db = None
 
     @staticmethod
     def _open(path: Path) -> sqlite3.Connection:
@@ -341,22 +367,23 @@ class _Cache:
         return db
 
     def __exit__(self, *exc: object) -> None:
-        if self.db is not None:
-            self.db.close()
+        self.close()
 
     def get_many(self, keys: list[str]) -> dict[str, str]:
         found, wanted = {}, sorted(set(keys))
         for start in range(0, len(wanted), 500):  # below SQLite's limit on query parameters
             chunk = wanted[start:start + 500]
             marks = ",".join("?" * len(chunk))
-            found.update(self.db.execute(f"SELECT key, entry FROM document WHERE key IN ({marks})", chunk))
+            found.update(self.connection.execute(f"SELECT key, entry FROM document WHERE key IN ({marks})",
+                                                 chunk))
         return found
 
     def put_many(self, entries: list[tuple[str, Rendered, list[str], dict]]) -> None:
-        rows = [(key, json.dumps({"rendered": _fields(rendered), "warnings": warnings, "image_sizes": sizes},
-                                 ensure_ascii=False)) for key, rendered, warnings, sizes in entries]
-        with self.db:  # one transaction
-            self.db.executemany("INSERT OR REPLACE INTO document (key, entry) VALUES (?, ?)", rows)
+        rows = ((key, json.dumps({"rendered": _fields(rendered), "warnings": warnings, "image_sizes": sizes},
+                                 ensure_ascii=False)) for key, rendered, warnings, sizes in entries)
+        with self.connection as db:  # one transaction
+            # One row encoded at a time: never all of the site's HTML as JSON at once.
+            db.executemany("INSERT OR REPLACE INTO document (key, entry) VALUES (?, ?)", rows)
 
 
 def _fields(rendered: Rendered) -> dict[str, Any]:
