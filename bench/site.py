@@ -10,7 +10,7 @@ processes: a build from scratch, a rebuild with nothing changed, and a rebuild a
 text changed; and the peak memory of the build from scratch (the process and its workers).
 "From scratch" clears every cache on every side first: our `_site/`, `.cache/render` and
 `.cache/outputs` (kept: the figures, their image variants and the typeset formulas, which are
-computed results, not build caches; the first run typesets the formulas); Jekyll's `_site/`
+computed results, not build caches; an untimed build typesets the formulas first); Jekyll's `_site/`
 and `.jekyll-cache`; Hugo's `public/`, `resources/` and its cache folder; Pelican's `output/`
 and `__pycache__`.
 
@@ -336,6 +336,7 @@ def main() -> None:
                 if (ROOT / ".cache" / cache).exists():
                     shutil.copytree(ROOT / ".cache" / cache, project / ".cache" / cache)
             tools = tools_for(project, args)
+            timed(tools[0].command(), tools[0].cwd())  # typesets the formulas once, untimed
             for number in range(args.runs):
                 for tool in tools:
                     tool.run(number)

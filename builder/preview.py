@@ -23,6 +23,7 @@ from typing import Any
 from builder import build, content, outputs, templates
 from builder.build import BuildResult
 from builder.config import Config
+from builder.errors import BuildError
 from builder.render import RenderMemory
 
 
@@ -43,6 +44,7 @@ class Preview:
         self.env = templates.make_environment(config)
         jobs = templates.page_jobs(self.site, self.env)
         self.keys = {job.output: job.key for job in jobs}
+        self.pending: set[Path] = set()  # saved files a failed update did not bring in
         for name in sorted({job.template for job in jobs if job.html is None}):
             self.env.get_template(name)  # compiled now, not on the first save
 
@@ -52,6 +54,17 @@ class Preview:
         if not self.usable:
             return None
         started = time.perf_counter()
+        changed = sorted({*changed, *self.pending})
+        try:
+            result = self._update(changed, moment, started)
+        except BuildError:
+            self.pending = set(changed)  # not in the site yet: read again with the next save
+            raise
+        self.pending = set()
+        return result
+
+    def _update(self, changed: list[Path], moment: AbstractContextManager | None,
+                started: float) -> BuildResult | None:
         with outputs.exclusive(self.config.cache_dir), build.collect_warnings() as warnings:
             site = self.site
             before = content.Gathered(list(site.posts), list(site.pages), list(site.static_files),
@@ -93,7 +106,11 @@ class Preview:
                 changed[rel], digests[rel] = data, digest
         removed = [rel for rel in self.digests if rel not in texts and rel not in copies]
         if changed or removed:
-            outputs.update_in_place(self.config.destination, changed, removed, moment)
+            try:
+                outputs.update_in_place(self.config.destination, changed, removed, moment)
+            except OSError as err:  # a full disk: what was served is still whole
+                raise BuildError(f"could not write the site ({err.strerror or err})",
+                                 err.filename or self.config.destination) from None
         for rel in removed:
             del self.digests[rel]
         self.digests.update(digests)

@@ -166,6 +166,7 @@ class DevServer:
             self.baseurl = config.baseurl
             result = build(config, progress=self.progress, incremental=False, memory=self.memory)
         except BuildError as err:
+            self.preview = None  # what changed is not in it: the next save builds the whole site
             self.live.fail(str(err))
             self.report(f"error: {err}")
             return

@@ -29,7 +29,8 @@ def test_helpers_are_found_wherever_imported_and_followed_through_each_other(tmp
     folder = tmp_path / "figures"
     folder.mkdir()
     (folder / "a.py").write_text(SCRIPT % "a")
-    (folder / "b.py").write_text('OUTPUTS = {"/images/b.png": "alt"}\nimport _cycle_one\n\ndef make(ctx):\n    pass\n')
+    (folder / "b.py").write_text('OUTPUTS = {"/images/b.png": "alt"}\nimport _cycle_one\n\n'
+                                 'def make(ctx):\n    pass\n')
     (folder / "_nested.py").write_text("x = 1\n")
     (folder / "_deep.py").write_text("import _shared\nthing = 1\n")
     (folder / "_matched.py").write_text("")

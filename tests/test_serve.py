@@ -113,6 +113,35 @@ def test_a_post_edit_rewrites_only_the_pages_that_show_it_in_place(server: DevSe
     assert "Đã sửa:" in request(server, POST_URL)[2]
 
 
+def test_saves_made_while_a_post_is_broken_are_served_once_it_is_fixed(server: DevServer,
+                                                                        tmp_path: Path) -> None:
+    """A good save that arrives together with a broken one is not lost: fixing the broken
+    post (the only file saved then) brings both in."""
+    from tests.test_incremental import clean_build, tree
+
+    broken = server.source / POST
+    good = broken.read_text(encoding="utf-8")
+    other = server.source / "_posts/2020-01-15-bai-dau-tien.md"
+    renamed = other.read_text(encoding="utf-8").replace("title: Bài đầu tiên",
+                                                        "title: Bài đầu tiên, sửa trong lúc hỏng")
+    seen = server.live.version
+    other.write_text(renamed, encoding="utf-8")  # both within one save window
+    broken.write_text(good.replace("title: Bài cũ nhất", "title: [hỏng"), encoding="utf-8")
+    wait_for_change(server, seen)
+    started = time.monotonic()
+    while server.live.error is None:  # the batch (or its second half) fails
+        assert time.monotonic() - started < 15, "the broken post was not reported"
+        time.sleep(0.05)
+    seen = server.live.version
+    broken.write_text(good, encoding="utf-8")
+    wait_for_change(server, seen)
+    started = time.monotonic()
+    while server.live.error is not None or "sửa trong lúc hỏng" not in request(server, "/")[2]:
+        assert time.monotonic() - started < 15, server.live.error
+        time.sleep(0.05)
+    assert tree(server.live.root) == clean_build(server.source, tmp_path / "clean")
+
+
 def test_reload_script_is_served_but_never_written(server: DevServer) -> None:
     status, headers, body = request(server, "/")
     assert status == 200 and headers["Content-Type"] == "text/html; charset=utf-8"
