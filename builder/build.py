@@ -14,7 +14,6 @@ import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -22,26 +21,12 @@ from typing import Any
 from builder import content, destinations, figures, images, outputs, render
 from builder.config import Config
 from builder.errors import BuildError
-from builder.model import Post, Site
+from builder.model import BuildResult, Document, FigureSet, Post, Responsive, Site
 
 log = logging.getLogger(__name__)
 # Not part of the builder's fingerprint, nor even walked: bytecode, and MathJax's installed
 # files (thousands; builder/node/package-lock.json pins them).
 _SKIPPED = {"__pycache__", "node_modules"}
-
-
-@dataclass(frozen=True)
-class BuildResult:
-    posts: int
-    pages: int  # HTML pages besides the posts
-    static: int  # files copied as they are
-    written: int  # files written this time (0: nothing changed)
-    warnings: tuple[str, ...]
-    seconds: float
-    figures: figures.FigureSet
-    site: Site | None = None  # None when nothing changed and nothing was rendered
-    moved: tuple[str, ...] = ()  # files we did not write (or edited by hand), moved aside to `trash`
-    trash: Path | None = None
 
 
 def build(config: Config, progress: figures.Progress | None = None, incremental: bool = True,
@@ -91,7 +76,7 @@ def _check_strict(config: Config, warnings: list[str]) -> None:
         raise BuildError(f"{len(warnings)} warning(s) and --strict is on; nothing written")
 
 
-def _fingerprint(config: Config, figure_set: figures.FigureSet) -> str:
+def _fingerprint(config: Config, figure_set: FigureSet) -> str:
     """sha256 of everything a build reads: the source tree, the settings, the builder's own
     code and theme, the figures' manifest, and the year (the footer shows it)."""
     digest = hashlib.sha256()
@@ -105,7 +90,8 @@ def _fingerprint(config: Config, figure_set: figures.FigureSet) -> str:
         for path in paths:
             digest.update(f"{path.relative_to(root)}\0".encode() + path.read_bytes() + b"\0")
     settings = {k: v for k, v in dataclasses.asdict(config).items()}
-    digest.update(json.dumps([settings, figure_set.entries, datetime.now(config.tz).year], sort_keys=True,
+    records = {path: record.to_json() for path, record in figure_set.records.items()}
+    digest.update(json.dumps([settings, records, datetime.now(config.tz).year], sort_keys=True,
                              default=str).encode())
     return digest.hexdigest()
 
@@ -129,59 +115,38 @@ def _still_valid(state: dict[str, Any], fingerprint: str, config: Config) -> boo
 
 
 def make_figures(config: Config, names: list[str] | None = None, force: bool = False,
-                 progress: figures.Progress | None = None) -> figures.FigureSet:
+                 progress: figures.Progress | None = None) -> FigureSet:
     """Run the stale figure scripts (none stale: torch is never imported)."""
     settings = figures.FigureSettings(config.figures_dir, config.cache_dir, config.quick, config.device)
     return figures.ensure(settings, names=names, force=force, progress=progress)
 
 
-def gather_and_render(config: Config, figure_set: figures.FigureSet | None = None) -> Site:
-    figure_set = figure_set or figures.FigureSet()
-    posts, pages, static, next_publication = content.gather(config)
-    responsive = _responsive_images(config, figure_set)
+def gather_and_render(config: Config, figure_set: FigureSet | None = None) -> Site:
+    figure_set = figure_set or FigureSet()
+    gathered = content.gather(config)
+    posts, pages, static = gathered.posts, gathered.pages, gathered.static
+    responsive: dict[str, Responsive] = images.responsive_images(figure_set.responsive_inputs(),
+                                                                 config.cache_dir)
     job = render.RenderJob(config=config, tables=_link_tables(config, posts, pages, static),
                            site_vars=_site_variables(config, posts),
-                           provenance=_provenance(config, figure_set, responsive), static=frozenset(static))
+                           provenance=figure_set.provenance(config.baseurl, responsive),
+                           static=frozenset(static))
     rendered = render.render_documents(job, [*posts, *pages])
+    posts = [_attach(post, rendered) for post in posts]
+    pages = [_attach(page, rendered) for page in pages]
     site = Site(config=config, posts=tuple(posts), pages=tuple(pages),
                 static_files=tuple(static), categories=tuple(content.group_categories(posts)),
-                rendered=rendered, figures=figure_set, images=responsive, next_publication=next_publication)
+                figures=figure_set, images=responsive, next_publication=gathered.next_publication)
     _warn_missing_images(site)
     return site
 
 
-def _responsive_images(config: Config, figure_set: figures.FigureSet) -> dict[str, images.Responsive]:
-    """AVIF and WebP variants of every generated JPEG (made once, then cached)."""
-    jpegs = {}
-    for path, file in figure_set.files.items():
-        size = figure_set.entries[path].get("images", {}).get(path, {})
-        if path.lower().endswith((".jpg", ".jpeg")) and size.get("width"):
-            # The manifest's sha256 of the file (checked by the figure cache): no second hash.
-            jpegs[path] = (file, size["width"], size["height"], figure_set.entries[path]["sha256"][path])
-    return images.responsive_images(jpegs, config.cache_dir)
-
-
-def _provenance(config: Config, figure_set: figures.FigureSet,
-                responsive: dict[str, images.Responsive]) -> dict[str, Any]:
-    """Image URL -> how it was made (and its variants), for every generated image."""
-    from builder.markdown import Provenance
-
-    alts = {path: alt for figure in figure_set.figures for path, alt in figure.outputs.items()}
-    notes = {}
-    for path, entry in figure_set.entries.items():
-        size = entry.get("images", {}).get(path, {})
-        variants = responsive.get(path)
-        sources = tuple((mime, variants.srcset(mime, config.baseurl)) for mime in variants.sources) \
-            if variants else ()
-        notes[config.baseurl + path] = Provenance(
-            script=entry["script"], href=config.baseurl + "/" + entry["script"],
-            device=entry["device"], seconds=entry["seconds"], alt=alts.get(path, ""),
-            width=size.get("width", 0), height=size.get("height", 0), sources=sources)
-    return notes
+def _attach(doc: Document, rendered: dict) -> Document:
+    return dataclasses.replace(doc, rendered=rendered[doc.rel])
 
 
 def _link_tables(config: Config, posts: list[Post], pages: list, static: list[str]):
-    from builder.liquid import LinkTables
+    from builder.model import LinkTables
 
     files = {doc.rel: doc.url for doc in [*posts, *pages]}
     files.update({rel: "/" + rel for rel in static})
@@ -205,7 +170,7 @@ def _warn_missing_images(site: Site) -> None:
     config = site.config
     available = {"/" + rel for rel in site.static_files} | set(site.figures.files)
     for doc in [*site.posts, *site.pages]:
-        sources = list(site.rendered[doc.rel].images)
+        sources = list(doc.rendered.images)
         if isinstance(doc, Post) and doc.background:
             sources.append(config.baseurl + doc.background if doc.background.startswith("/")
                            else doc.background)
@@ -228,7 +193,7 @@ def _outputs(site: Site) -> dict[str, str]:
     if _typeset_math(site):
         from builder import mathjax
 
-        chars = {rule for rendered in site.rendered.values() for rule in rendered.math_css}
+        chars = {rule for doc in site.documents for rule in doc.rendered.math_css}
         outputs[mathjax.STYLESHEET] = mathjax.stylesheet(site.config, chars)
     if site.figures.figures:
         outputs["figures.json"] = figures.manifest_json(site.figures)
@@ -259,7 +224,7 @@ def _copies(site: Site) -> dict[str, Path]:
 
 def _typeset_math(site: Site) -> bool:
     """Some page carries math typeset at build time (it needs MathJax's stylesheet and fonts)."""
-    return site.config.math_render == "build" and any(r.has_math for r in site.rendered.values())
+    return site.has_typeset_math
 
 
 @contextmanager

@@ -239,9 +239,9 @@ def _list_figures(figure_module, config) -> None:
     found = figure_module.discover(config.figures_dir, config.quick)
     manifest = figure_module.load_manifest(config.cache_dir)
     for figure in found:
-        entry = manifest.get(figure.name)
-        fresh = figure_module.is_fresh(figure, entry, config.cache_dir)
-        made = f"{entry['seconds']:.1f} s on {entry['device']}" if fresh else ""
+        record = manifest.get(figure.name)
+        fresh = figure_module.is_fresh(figure, record, config.cache_dir)
+        made = f"{record.seconds:.1f} s on {record.device}" if fresh else ""
         click.echo(f"{figure.name:<16} {'cached' if fresh else 'stale ':<7} "
                    f"{', '.join(figure.outputs)}  {made}".rstrip())
 

@@ -7,7 +7,7 @@ import re
 import unicodedata
 from datetime import UTC, date, datetime, time
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 from urllib.parse import unquote
 
 import yaml
@@ -16,7 +16,7 @@ from builder import permalinks
 from builder.config import JEKYLL_PERMALINK, PERMALINK_STYLES, Config
 from builder.entries import EntryFilter
 from builder.errors import NOTICE, BuildError, line_of
-from builder.model import Category, Page, Post
+from builder.model import Category, Gathered, Page, Post
 
 log = logging.getLogger(__name__)
 
@@ -92,13 +92,6 @@ def split_front_matter(text: str, path: Path) -> tuple[dict[str, Any], str, int]
     body_start = text.find("\n", end.start())
     body_start = len(text) if body_start < 0 else body_start + 1
     return data, text[body_start:], line_of(text, body_start)
-
-
-class Gathered(NamedTuple):
-    posts: list[Post]  # newest first
-    pages: list[Page]
-    static: list[str]  # paths relative to the source
-    next_publication: datetime | None  # when the earliest future-dated post becomes due
 
 
 def gather(config: Config) -> Gathered:

@@ -33,7 +33,7 @@ def atom_feed(site: Site) -> str:
         _text(ET.SubElement(feed, f"{{{ATOM}}}author"), "name", config.author)
     _text(feed, "generator", "builder")
     for post in site.posts[:FEED_SIZE]:
-        rendered = site.rendered[post.rel]
+        rendered = post.rendered
         entry = ET.SubElement(feed, f"{{{ATOM}}}entry")
         _text(entry, "title", post.title)
         url = config.absolute(post.url)

@@ -10,8 +10,9 @@ from __future__ import annotations
 import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
+
+from builder.model import Responsive
 
 log = logging.getLogger(__name__)
 
@@ -21,19 +22,6 @@ FORMATS = {"image/avif": ("avif", {"quality": 55, "speed": 8}),
 # A computed figure: the post column on phones (full width minus the page's padding), at most
 # 30rem (480 px) from 512 px up (theme.css).
 BODY_SIZES = "(max-width: 512px) calc(100vw - 2rem), 480px"
-
-
-@dataclass(frozen=True)
-class Responsive:
-    """One image and its variants: what `<picture>` needs."""
-
-    width: int
-    height: int
-    sources: dict[str, str] = field(default_factory=dict)  # MIME type -> srcset (site paths)
-    files: dict[str, Path] = field(default_factory=dict)  # variant site path -> cached file
-
-    def srcset(self, mime: str, baseurl: str) -> str:
-        return ", ".join(f"{baseurl}{entry}" for entry in self.sources[mime].split(", "))
 
 
 def responsive_images(images: dict[str, tuple[Path, int, int, str]],

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from datetime import datetime
 from html import escape
 from pathlib import Path
@@ -30,20 +29,12 @@ from builder.codeblocks import map_outside_code
 from builder.config import LiquidOptions
 from builder.content import slugify, vi_date
 from builder.errors import BuildError, line_of
+from builder.model import LinkTables
 
 THEME_INCLUDES = Path(__file__).parent / "theme" / "_includes"
 _INCLUDE_ARG = re.compile(
     r"""([\w-]+)\s*=\s*("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|[\w.\[\]-]+)""")
 _HOLD = re.compile(r"\ue000(\d+)(\n*)\ue001")
-
-
-@dataclass(frozen=True)
-class LinkTables:
-    """What `post_url` and `link` resolve against: every post and file of the site."""
-
-    post_urls: dict[str, str]  # "2018-06-28-slug" -> "/2018/06/28/slug/"
-    file_urls: dict[str, str]  # "about.md" / "assets/x.png" -> its URL
-    site_includes: Path
 
 
 class _JekyllEnvironment(Environment):

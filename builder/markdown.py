@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
-from dataclasses import dataclass
 from html import unescape
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from markdown.treeprocessors import Treeprocessor
 
 from builder.content import slugify
 from builder.images import BODY_SIZES
-from builder.model import Heading, Rendered
+from builder.model import Heading, Provenance, Rendered
 
 EXCERPT_WORDS = 45
 _INDENTED_HEADING = re.compile(r"^ {1,3}(#{1,6}(?:[ \t]|$))")
@@ -30,20 +29,6 @@ def _heading_id(value: str, separator: str) -> str:
 
 
 PLACEHOLDER_ALTS = {"", "an image alt text", "image", "alt text"}
-
-
-@dataclass(frozen=True)
-class Provenance:
-    """How a generated image was made, shown in a small note under it."""
-
-    script: str  # "figures/max_pooling.py"
-    href: str  # where the script's source can be read
-    device: str
-    seconds: float
-    alt: str
-    width: int = 0
-    height: int = 0
-    sources: tuple[tuple[str, str], ...] = ()  # (MIME type, srcset) for <picture>
 
 
 class _FigureCaptions(Treeprocessor):

@@ -35,6 +35,7 @@ from typing import IO
 
 from builder.config import Config
 from builder.errors import BuildError, line_of
+from builder.model import MathPage, TypesetPage
 
 log = logging.getLogger(__name__)
 
@@ -80,23 +81,6 @@ _CONTAINER = re.compile(r"<mjx-container\b[^>]*>.*?<mjx-assistive-mml\b[^>]*>(<m
 class Formula:
     tex: str
     display: bool
-
-
-@dataclass(frozen=True)
-class MathPage:
-    """A document's body after Markdown, and where it came from (for warnings)."""
-
-    source: Path
-    body: str  # the source text the body was made from
-    body_line: int
-    html: str
-
-
-@dataclass(frozen=True)
-class TypesetPage:
-    html: str
-    css: tuple[str, ...]  # stylesheet rules for the characters its formulas use
-    warnings: tuple[str, ...]
 
 
 @dataclass(frozen=True)

@@ -25,26 +25,15 @@ import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from builder.errors import BuildError
+from builder.model import WriteReport
 
 STAGING_PREFIX = ".blog-tmp-"  # our staging folder inside a destination; a killed build may leave one
 LOCK_NAME = "build.lock"
-
-
-@dataclass
-class WriteReport:
-    written: int = 0
-    removed: int = 0  # files we wrote earlier that no output claims any more
-    unchanged: int = 0
-    moved: list[str] = field(default_factory=list)  # files of someone else's, moved to `trash`
-    trash: Path | None = None
-    fresh: bool = False  # a new folder was swapped in (the destination was missing or empty)
-    state: dict[str, Any] = field(default_factory=dict)
 
 
 class ForeignFilesError(BuildError):

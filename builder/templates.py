@@ -55,7 +55,7 @@ def render_site(site: Site, env: jinja2.Environment) -> dict[str, str]:
     for page in site.pages:
         if page is home_page:
             continue
-        rendered = site.rendered[page.rel]
+        rendered = page.rendered
         if not page.is_markdown and (_is_full_document(rendered.html)
                                      or not page.output_path.endswith(HTML_EXTENSIONS)):
             out[page.output_path] = rendered.html  # a hand-written HTML page, JSON, CSV: as it is
@@ -65,8 +65,8 @@ def render_site(site: Site, env: jinja2.Environment) -> dict[str, str]:
     out["index.html"] = _render(env, "home.html", "index.html", {
         **common, "page": home_page, "page_title": "", "description": config.description,
         "canonical": _canonical(config, "/"), "og_type": "website", "og_image": "",
-        "rendered": site.rendered.get(home_page.rel) if home_page else None,
-        "has_math": bool(home_page and site.rendered[home_page.rel].has_math)})
+        "rendered": home_page.rendered if home_page else None,
+        "has_math": bool(home_page and home_page.rendered.has_math)})
     for category in site.categories:
         path = category.url.lstrip("/") + "index.html"
         out[path] = _render(env, "category.html", path, {
@@ -111,7 +111,7 @@ def _common_context(site: Site) -> dict[str, Any]:
 
     return {
         "config": config, "site": site, "url": url, "now": datetime.now(config.tz),
-        "rendered_of": lambda doc: site.rendered[doc.rel],
+        "rendered_of": lambda doc: doc.rendered,  # for _templates/ written before `post.rendered`
         "mathjax_src": config.mathjax_src, "has_code": False, "t": strings.table(config.lang),
         "math_render": config.math_render,
         "mathjax_css": "/" + mathjax.STYLESHEET, "mathjax_config": mathjax.client_config,
@@ -135,7 +135,7 @@ def _document_context(site: Site, doc: Document, rendered: Rendered) -> dict[str
 def _post_context(site: Site, post: Post, newer: Post | None, older: Post | None,
                   common: dict[str, Any]) -> dict[str, Any]:
     config = site.config
-    rendered = site.rendered[post.rel]
+    rendered = post.rendered
     local = post.background.startswith("/")
     background = config.baseurl + post.background if local else post.background
     by_slug = {c.slug: c for c in site.categories}
