@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-import unicodedata
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from builder.config import JEKYLL_PERMALINK, PERMALINK_STYLES, Config
 from builder.entries import EntryFilter
 from builder.errors import NOTICE, BuildError, line_of
 from builder.model import Category, Gathered, Page, Post
+from builder.text import category_slug, nfc, slugify
 
 log = logging.getLogger(__name__)
 
@@ -29,29 +29,6 @@ FRONT_MATTER_FENCE = re.compile(r"^---[ \t]*\r?$", re.M)
 FRONT_MATTER_END = re.compile(r"^(---|\.\.\.)[ \t]*\r?$", re.M)
 
 
-def slugify(text: str) -> str:
-    """ASCII slug: "Tích chập" -> "tich-chap", "Đức" -> "duc"."""
-    text = text.replace("đ", "d").replace("Đ", "D")
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    text = re.sub(r"[^a-zA-Z0-9]+", "-", text.lower())
-    return text.strip("-")
-
-
-MONTHS = ["tháng 1", "tháng 2", "tháng 3", "tháng 4", "tháng 5", "tháng 6", "tháng 7", "tháng 8",
-          "tháng 9", "tháng 10", "tháng 11", "tháng 12"]
-
-
-def vi_date(value: date) -> str:
-    """"28 tháng 6, 2018": how Vietnamese writes a date."""
-    return f"{value.day} {MONTHS[value.month - 1]}, {value.year}"
-
-
-def category_slug(name: str) -> str:
-    """The slug of a category page; a name with no Latin letters gets a stable fallback."""
-    return slugify(name) or "khac"
-
-
 def read_text(path: Path) -> str:
     """The file as NFC text; a non-UTF-8 file is an error naming the line of the bad byte."""
     data = path.read_bytes()
@@ -60,7 +37,7 @@ def read_text(path: Path) -> str:
     except UnicodeDecodeError as err:
         line = data.count(b"\n", 0, err.start) + 1
         raise BuildError(f"not valid UTF-8 (byte 0x{data[err.start]:02x})", path, line) from None
-    return unicodedata.normalize("NFC", text.replace("\r\n", "\n"))
+    return nfc(text.replace("\r\n", "\n"))
 
 
 def has_front_matter(path: Path) -> bool:
@@ -283,7 +260,7 @@ def _categories(front: dict[str, Any], parent: str, path: Path) -> tuple[str, ..
     if isinstance(single, list):
         singles = _words(single, "category", path)
     else:  # one category, spaces and all
-        singles = (unicode_nfc(str(single).strip()),) if single not in (None, "") else ()
+        singles = (nfc(str(single).strip()),) if single not in (None, "") else ()
     return tuple(dict.fromkeys((*from_path, *listed, *singles)))
 
 
@@ -327,11 +304,7 @@ def _words(value: Any, key: str, path: Path) -> tuple[str, ...]:
         items = [str(v).strip() for v in value if v is not None and str(v).strip()]
     else:
         raise BuildError(f"front matter {key} must be a list or a string", path)
-    return tuple(dict.fromkeys(unicode_nfc(i) for i in items))
-
-
-def unicode_nfc(text: str) -> str:
-    return unicodedata.normalize("NFC", text)
+    return tuple(dict.fromkeys(nfc(i) for i in items))
 
 
 def _post_date(value: Any, day: date, config: Config, path: Path) -> datetime:
@@ -417,7 +390,7 @@ def new_post(source: Path, title: str, day: date) -> Path:
     path = source / "_posts" / f"{day.isoformat()}-{slug}.md"
     if path.exists():
         raise BuildError("a post with this date and title already exists; nothing was changed", path)
-    front = yaml.safe_dump({"layout": "post", "title": unicode_nfc(title), "categories": [],
+    front = yaml.safe_dump({"layout": "post", "title": nfc(title), "categories": [],
                             "mathjax": False, "published": True}, allow_unicode=True, sort_keys=False)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("x", encoding="utf-8") as f:  # "x": fail rather than overwrite, even in a race

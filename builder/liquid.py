@@ -27,9 +27,9 @@ from liquid.token import TOKEN_EXPRESSION, TOKEN_OUTPUT, TOKEN_TAG, Token
 
 from builder.codeblocks import map_outside_code
 from builder.config import LiquidOptions
-from builder.content import slugify, vi_date
 from builder.errors import BuildError, line_of
 from builder.model import LinkTables
+from builder.text import slugify, vi_date
 
 THEME_INCLUDES = Path(__file__).parent / "theme" / "_includes"
 _INCLUDE_ARG = re.compile(

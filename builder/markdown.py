@@ -13,9 +13,9 @@ import markdown
 from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
 
-from builder.content import slugify
 from builder.images import BODY_SIZES
 from builder.model import Heading, Provenance, Rendered
+from builder.text import slugify
 
 EXCERPT_WORDS = 45
 _INDENTED_HEADING = re.compile(r"^ {1,3}(#{1,6}(?:[ \t]|$))")

@@ -11,10 +11,10 @@ from pygments.formatters import HtmlFormatter
 
 from builder import mathjax, strings
 from builder.config import Config
-from builder.content import category_slug, vi_date
 from builder.errors import BuildError
 from builder.model import Document, Post, Rendered, Site
 from builder.permalinks import HTML_EXTENSIONS
+from builder.text import category_slug, slugify, vi_date
 
 THEME = Path(__file__).parent / "theme"
 THEME_ASSETS = THEME / "assets"
@@ -37,6 +37,7 @@ def make_environment(config: Config) -> jinja2.Environment:
     )
     env.filters["long_date"] = lambda value: strings.long_date(value, config.lang)
     env.filters["vi_date"] = vi_date  # what _templates/ overrides written before long_date use
+    env.filters["slugify"] = slugify
     return env
 
 
