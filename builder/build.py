@@ -10,7 +10,6 @@ import dataclasses
 import hashlib
 import json
 import logging
-import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,15 +17,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from builder import content, destinations, figures, images, outputs, render
+from builder import content, destinations, figures, images, outputs, render, store
 from builder.config import Config
 from builder.errors import BuildError
 from builder.model import BuildResult, Document, FigureSet, Post, Responsive, Site
 
 log = logging.getLogger(__name__)
-# Not part of the builder's fingerprint, nor even walked: bytecode, and MathJax's installed
-# files (thousands; builder/node/package-lock.json pins them).
-_SKIPPED = {"__pycache__", "node_modules"}
 
 
 def build(config: Config, progress: figures.Progress | None = None, incremental: bool = True,
@@ -78,30 +74,21 @@ def _check_strict(config: Config, warnings: list[str]) -> None:
 
 def _fingerprint(config: Config, figure_set: FigureSet) -> str:
     """sha256 of everything a build reads: the source tree, the settings, the builder's own
-    code and theme, the figures' manifest, and the year (the footer shows it)."""
+    code version, the figures' manifest, and the year (the footer shows it)."""
     digest = hashlib.sha256()
-    package = Path(__file__).parent
     real_source = config.source.resolve()  # the output and the cache, when inside the source, are not inputs
     outside = (config.destination.resolve(), config.cache_dir.resolve())
     skipped = [config.source / f.relative_to(real_source) for f in outside if f.is_relative_to(real_source)]
     source = sorted(p for p in config.source.rglob("*") if p.is_file() and "__pycache__" not in p.parts
                     and not any(p.is_relative_to(folder) for folder in skipped))
-    for root, paths in ((config.source, source), (package, _package_files(package))):
-        for path in paths:
-            digest.update(f"{path.relative_to(root)}\0".encode() + path.read_bytes() + b"\0")
+    for path in source:
+        digest.update(f"{path.relative_to(config.source)}\0".encode() + path.read_bytes() + b"\0")
     settings = {k: v for k, v in dataclasses.asdict(config).items()}
     records = {path: record.to_json() for path, record in figure_set.records.items()}
-    digest.update(json.dumps([settings, records, datetime.now(config.tz).year], sort_keys=True,
+    year = datetime.now(config.tz).year
+    digest.update(json.dumps([settings, records, store.code_version(), year], sort_keys=True,
                              default=str).encode())
     return digest.hexdigest()
-
-
-def _package_files(package: Path) -> list[Path]:
-    found = []
-    for folder, folders, files in os.walk(package):
-        folders[:] = [name for name in folders if name not in _SKIPPED]
-        found += [Path(folder) / name for name in files]
-    return sorted(found)
 
 
 def _still_valid(state: dict[str, Any], fingerprint: str, config: Config) -> bool:

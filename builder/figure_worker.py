@@ -19,6 +19,8 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from builder import store
+
 JPEG_QUALITY = 92
 # cuBLAS needs a fixed workspace to be deterministic; it must be set before CUDA starts.
 CUBLAS_WORKSPACE = ":4096:8"
@@ -78,14 +80,12 @@ class FigureContext:
             image, info = _checked_pixels(image, site_path)
             self.texts[site_path] = info.pop("texts")
         image = image.convert("RGB") if target.suffix.lower() in (".jpg", ".jpeg") else image
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.tmp")
-        if target.suffix.lower() in (".jpg", ".jpeg"):
-            # 4:4:4 (no chroma subsampling) keeps thin coloured lines and text crisp.
-            image.save(tmp, format="JPEG", quality=JPEG_QUALITY, subsampling=0, optimize=True)
-        else:
-            image.save(tmp, format=image.format or "PNG", optimize=True)
-        os.replace(tmp, target)
+        with store.atomic_target(target) as tmp:
+            if target.suffix.lower() in (".jpg", ".jpeg"):
+                # 4:4:4 (no chroma subsampling) keeps thin coloured lines and text crisp.
+                image.save(tmp, format="JPEG", quality=JPEG_QUALITY, subsampling=0, optimize=True)
+            else:
+                image.save(tmp, format=image.format or "PNG", optimize=True)
         self.images[site_path] = {"width": image.width, "height": image.height, **info}
         return target
 

@@ -11,7 +11,6 @@ Nothing here imports torch or matplotlib: stale scripts run in one worker proces
 from __future__ import annotations
 
 import ast
-import functools
 import hashlib
 import json
 import logging
@@ -22,10 +21,10 @@ import subprocess
 import sys
 import time
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any, Protocol
 
+from builder import store
 from builder.errors import BuildError
 from builder.model import Figure, FigureRecord, FigureSet, FigureSettings, Verification
 
@@ -33,8 +32,7 @@ log = logging.getLogger(__name__)
 
 LIBRARIES = ("torch", "torchvision", "matplotlib", "pillow", "numpy", "scikit-learn",
              "scikit-image")
-MANIFEST_VERSION = 1
-_DIST_INFO = re.compile(r"^([A-Za-z0-9_.\-]+?)-([0-9][^-]*)\.dist-info$")
+MANIFEST_VERSION = 2
 DECLARATIONS = ("OUTPUTS", "SEED", "BARS", "QUICK_BARS", "REPRODUCIBLE")  # literals read without importing
 
 
@@ -60,31 +58,9 @@ def discover(figures_dir: Path, quick: bool = False) -> list[Figure]:
     return found
 
 
-@functools.cache
 def library_versions() -> dict[str, str]:
-    """Installed versions, from the names of the packages' metadata folders (importing nothing;
-    one directory listing instead of a metadata search per package, which costs ~20 ms each)."""
-    wanted = {re.sub(r"[-_.]+", "_", name).lower(): name for name in LIBRARIES}
-    versions = {}
-    for folder in sys.path:
-        try:
-            entries = os.listdir(folder or ".")
-        except OSError:
-            continue
-        for entry in entries:
-            match = _DIST_INFO.match(entry)
-            if match:
-                name = wanted.get(re.sub(r"[-_.]+", "_", match.group(1)).lower())
-                if name and name not in versions:
-                    versions[name] = match.group(2)
-    for name in LIBRARIES:
-        if name not in versions:  # an unusual install: ask the slow way
-            try:
-                versions[name] = metadata.version(name)
-            except metadata.PackageNotFoundError:
-                versions[name] = "absent"
-    versions["python"] = ".".join(map(str, sys.version_info[:3]))
-    return {name: versions[name] for name in [*LIBRARIES, "python"]}
+    """The figure libraries' installed versions (recorded in the manifest)."""
+    return store.library_versions(LIBRARIES)
 
 
 def _declare(script: Path) -> Figure:
@@ -145,21 +121,17 @@ def _local_imports(tree: ast.Module, folder: Path, seen: set[Path]) -> set[Path]
     return found
 
 
-# The code that runs, checks and writes every figure: a change there may change every output.
-_WORKER_SOURCES = tuple(Path(__file__).with_name(name) for name in ("figure_worker.py", "figure_checks.py"))
-
-
 def _with_key(figure: Figure, versions: dict[str, str], quick: bool) -> Figure:
-    """sha256 of the script, its local helpers, the worker that runs and checks it, its
-    settings and the library versions.
+    """sha256 of the script, its local helpers, its settings, the library versions and the
+    builder's code version (which covers the worker that runs and checks it).
 
     The device is deliberately not part of it: a figure made on a GPU is reused on a CPU.
     """
     digest = hashlib.sha256()
-    for path in (figure.script, *figure.helpers, *_WORKER_SOURCES):
+    for path in (figure.script, *figure.helpers):
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     settings = {"seed": figure.seed, "quick": quick, "outputs": figure.outputs,
-                "versions": versions, "manifest": MANIFEST_VERSION}
+                "versions": versions, "manifest": MANIFEST_VERSION, "code": store.code_version()}
     digest.update(json.dumps(settings, sort_keys=True).encode())
     return Figure(**{**figure.__dict__, "key": digest.hexdigest()})
 
@@ -188,25 +160,20 @@ def _object_dir(cache_dir: Path, figure: Figure) -> Path:
 
 
 def load_manifest(cache_dir: Path) -> dict[str, FigureRecord]:
-    """Manifest records by figure name; a corrupt manifest counts as empty (all stale)."""
+    """Manifest records by figure name; a corrupt manifest counts as empty (all stale), as
+    does one an older version wrote."""
     path = _manifest_path(cache_dir)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return {entry["name"]: FigureRecord.from_json(entry) for entry in data["figures"]}
-    except FileNotFoundError:
-        return {}
+        data = store.read_record(path, MANIFEST_VERSION)
+        return {entry["name"]: FigureRecord.from_json(entry) for entry in data["figures"]} if data else {}
     except (ValueError, KeyError, TypeError) as err:
         log.warning("%s: unreadable figure manifest (%s); every figure will be made again", path, err)
         return {}
 
 
 def _save_manifest(cache_dir: Path, records: dict[str, FigureRecord]) -> None:
-    path = _manifest_path(cache_dir)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    data = {"figures": [records[name].to_json() for name in sorted(records)]}
-    tmp = path.with_suffix(f".tmp-{os.getpid()}")
-    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    store.write_record(_manifest_path(cache_dir), MANIFEST_VERSION,
+                       {"figures": [records[name].to_json() for name in sorted(records)]}, indent=2)
 
 
 def manifest_json(figure_set: FigureSet) -> str:
@@ -227,7 +194,7 @@ def is_fresh(figure: Figure, record: FigureRecord | None, cache_dir: Path) -> bo
 
 
 def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    return store.sha256_file(path)
 
 
 # --- running ----------------------------------------------------------------------------

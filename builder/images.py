@@ -12,6 +12,7 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from builder import store
 from builder.model import Responsive
 
 log = logging.getLogger(__name__)
@@ -46,8 +47,9 @@ def responsive_images(images: dict[str, tuple[Path, int, int, str]],
 
 
 def _plan(path: str, digest: str, width: int, cache_dir: Path) -> dict[str, tuple[Path, int, str]]:
-    """Variant site path -> (cached file, width, MIME type), e.g. /images/post2/1-480.avif."""
-    digest = digest[:24]
+    """Variant site path -> (cached file, width, MIME type), e.g. /images/post2/1-480.avif. The
+    cached files are named by the source's sha256 and the builder's code version."""
+    digest = store.digest([digest, store.code_version()])[:24]
     stem = path.rsplit(".", 1)[0]
     widths = [w for w in WIDTHS if w < width] + [width]
     plan = {}
@@ -65,10 +67,8 @@ def _make_variant(source: Path, target: Path, width: int, mime: str) -> None:
         image = image.convert("RGB")
         if width < image.width:
             image = image.resize((width, round(image.height * width / image.width)), Image.LANCZOS)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        image.save(tmp, format=ext.upper(), **options)
-        os.replace(tmp, target)
+        with store.atomic_target(target) as tmp:
+            image.save(tmp, format=ext.upper(), **options)
 
 
 def image_size(file: Path) -> tuple[int, int] | None:

@@ -33,6 +33,7 @@ from importlib.util import find_spec
 from pathlib import Path
 from typing import IO
 
+from builder import store
 from builder.config import Config
 from builder.errors import BuildError, line_of
 from builder.model import MathPage, TypesetPage
@@ -388,10 +389,7 @@ class _Cache:
 
 
 def _write_json(path: Path, data: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-    os.replace(tmp, path)
+    store.atomic_write(path, json.dumps(data, ensure_ascii=False))
 
 
 def stylesheet(config: Config, chars: set[str]) -> str:

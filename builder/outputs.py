@@ -17,18 +17,16 @@ that holds other people's files is refused unless the build is forced.
 from __future__ import annotations
 
 import errno
-import fcntl
 import hashlib
-import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from builder import store
 from builder.errors import BuildError
 from builder.model import WriteReport
 
@@ -40,33 +38,23 @@ class ForeignFilesError(BuildError):
     """The destination holds files this tool did not write, and the build was not forced."""
 
 
-@contextmanager
-def exclusive(cache_dir: Path) -> Iterator[None]:
-    """One build at a time per cache (they share the figure and render caches): a second
-    waits for the first to finish. One lock file, whatever the destination."""
-    lock_file = cache_dir / "outputs" / LOCK_NAME
-    lock_file.parent.mkdir(parents=True, exist_ok=True)
-    with lock_file.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+STATE_VERSION = 1
+
+
+def lock_path(cache_dir: Path) -> Path:
+    """One build at a time per cache (builds share the figure and render caches): one lock
+    file, whatever the destination."""
+    return cache_dir / "outputs" / LOCK_NAME
+
+
+def exclusive(cache_dir: Path):
+    """Hold the build lock for the block; a second build waits for the first to finish."""
+    return store.exclusive(lock_path(cache_dir))
 
 
 def build_running(cache_dir: Path) -> bool:
     """Whether another build holds the lock now (without making the lock file)."""
-    try:
-        handle = (cache_dir / "outputs" / LOCK_NAME).open("r")
-    except OSError:
-        return False
-    with handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        fcntl.flock(handle, fcntl.LOCK_UN)
-        return False
+    return store.is_locked(lock_path(cache_dir))
 
 
 def state_path(cache_dir: Path, destination: Path) -> Path:
@@ -76,17 +64,14 @@ def state_path(cache_dir: Path, destination: Path) -> Path:
 
 def load_state(path: Path) -> dict[str, Any] | None:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return data if isinstance(data.get("files"), dict) else None
-    except (OSError, ValueError, AttributeError):
+        data = store.read_record(path, STATE_VERSION)
+    except ValueError:
         return None
+    return data if data and isinstance(data.get("files"), dict) else None
 
 
 def save_state(path: Path, state: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
-    os.replace(tmp, path)
+    store.write_record(path, STATE_VERSION, state)
 
 
 def kept(rel: str, keep: Iterable[str]) -> bool:
@@ -286,7 +271,7 @@ def _scan(destination: Path, keep: tuple[str, ...], ours: set[str]) -> tuple[set
 
 
 def _sha256(data: bytes | Path) -> str:
-    return hashlib.sha256(data if isinstance(data, bytes) else data.read_bytes()).hexdigest()
+    return store.sha256_bytes(data) if isinstance(data, bytes) else store.sha256_file(data)
 
 
 def _same(target: Path, digest: str, recorded: list | None) -> bool:

@@ -10,31 +10,25 @@ mode, and the code and library versions that render it. A hit skips Liquid and M
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 import logging
 import multiprocessing
 import os
 import re
 import time
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from builder import strings
+from builder import store, strings
 from builder.config import Config
 from builder.model import Document, Heading, Post, Rendered
 
 log = logging.getLogger(__name__)
 
 PARALLEL_MIN = 48  # below this, starting processes costs more than it saves
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # the version of a cache entry's record
 _LINK_TAG = re.compile(r"\{%-?\s*(post_url|link)\b")
 _SITE_REFERENCE = re.compile(r"\bsite\b(?:\s*\.\s*(\w+)|\s*\[\s*['\"](\w+)['\"])?")
-_RENDER_CODE = ("render.py", "liquid.py", "markdown.py", "kramdown.py", "codeblocks.py", "model.py",
-                "images.py", "mathjax.py")
-_LIBRARIES = ("markdown", "pymdown-extensions", "python-liquid", "pygments")
 
 
 @dataclass(frozen=True)
@@ -198,21 +192,6 @@ def page_variables(doc: Document) -> dict[str, Any]:
 # --- cache keys and entries -------------------------------------------------------------------
 
 
-def _digest(value: Any) -> str:
-    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str, ensure_ascii=False)
-                          .encode()).hexdigest()
-
-
-def _code_version() -> str:
-    here = Path(__file__).parent
-    digest = hashlib.sha256()
-    for name in _RENDER_CODE:
-        digest.update((here / name).read_bytes())
-    for name in _LIBRARIES:
-        digest.update(metadata.version(name).encode())
-    return digest.hexdigest()
-
-
 def _include_texts(config: Config) -> str:
     """Every include file a document could use (the site's and the theme's), as one text."""
     from builder.liquid import THEME_INCLUDES
@@ -233,7 +212,7 @@ def _shared_key(job: RenderJob) -> str:
         from builder import mathjax
 
         math += mathjax.cache_version()
-    return _digest([CACHE_FORMAT, _code_version(), config.markdown, config.baseurl, config.url,
+    return store.digest([CACHE_FORMAT, store.code_version(), config.markdown, config.baseurl, config.url,
                     config.liquid, strings.table(config.lang), str(config.source), provenance, math])
 
 
@@ -242,7 +221,8 @@ def _document_key(doc: Document, job: RenderJob, shared: str, includes: str) -> 
     names = {a or b for a, b in _SITE_REFERENCE.findall(text)}
     site = job.site_vars if "" in names else {n: job.site_vars.get(n) for n in sorted(names)}
     tables = [job.tables.post_urls, job.tables.file_urls] if _LINK_TAG.search(text) else None
-    return _digest([shared, doc.rel, str(doc.source), doc.body_line, text, page_variables(doc), site, tables])
+    return store.digest([shared, doc.rel, str(doc.source), doc.body_line, text, page_variables(doc), site,
+                         tables])
 
 
 def _entry_path(cache: Path, key: str) -> Path:
@@ -251,8 +231,10 @@ def _entry_path(cache: Path, key: str) -> Path:
 
 def _load(cache: Path, key: str, job: RenderJob) -> tuple[Rendered, list[str]] | None:
     try:
-        data = json.loads(_entry_path(cache, key).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = store.read_record(_entry_path(cache, key), CACHE_FORMAT)
+    except ValueError:
+        return None
+    if data is None:
         return None
     if data.get("image_sizes"):  # the site's own images may have been replaced since
         from builder.images import image_size
@@ -271,9 +253,7 @@ def _load(cache: Path, key: str, job: RenderJob) -> tuple[Rendered, list[str]] |
 
 
 def _store(cache: Path, key: str, rendered: Rendered, warnings: list[str], sizes: dict) -> None:
-    path = _entry_path(cache, key)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     data = {"rendered": dataclasses.asdict(rendered), "warnings": warnings, "image_sizes": sizes}
-    tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-    os.replace(tmp, path)
+    # Thousands of entries on a big site, each checked when read (one that no longer parses is
+    # a miss): no fsync each.
+    store.write_record(_entry_path(cache, key), CACHE_FORMAT, data, durable=False)
