@@ -247,7 +247,7 @@ def _list_figures(figure_module, config) -> None:
 
 
 def _verify_figures(figure_module, config, names: list[str] | None) -> None:
-    settings = figure_module.FigureSettings(config.figures_dir, config.cache_dir, config.quick, config.device)
+    settings = figure_module.settings_of(config)
     report = figure_module.verify(settings, names)
     for item in report:
         if item.mean_difference is None:

@@ -71,8 +71,10 @@ def split_front_matter(text: str, path: Path) -> tuple[dict[str, Any], str, int]
     return data, text[body_start:], line_of(text, body_start)
 
 
-def gather(config: Config) -> Gathered:
-    """All posts, pages and static files of the site, read and ignored as Jekyll does."""
+def gather(config: Config, now: datetime | None = None) -> Gathered:
+    """All posts, pages and static files of the site, read and ignored as Jekyll does, as of
+    `now` (default: the clock's time): later posts are left out unless --future."""
+    now = now or datetime.now(config.tz)
     source = config.source
     if (source / "_layouts").is_dir():
         log.warning("%s: Jekyll's Liquid layouts are not used; the built-in theme renders "
@@ -80,7 +82,7 @@ def gather(config: Config) -> Gathered:
     entries = EntryFilter.of(source, config.include, config.exclude)
     files, post_roots = _walk(config, entries)
     files += _included_directly(config, files)
-    posts, published_as_is, next_publication = _read_posts(config, entries, post_roots)
+    posts, published_as_is, next_publication = _read_posts(config, entries, post_roots, now)
     pages: list[Page] = list(published_as_is)
     static: list[str] = []
     for path in files:
@@ -131,8 +133,8 @@ def _included_directly(config: Config, found: list[Path]) -> list[Path]:
     return sorted(extra)
 
 
-def _read_posts(config: Config, entries: EntryFilter,
-                post_roots: list[str]) -> tuple[list[Post], list[Page], datetime | None]:
+def _read_posts(config: Config, entries: EntryFilter, post_roots: list[str],
+                now: datetime) -> tuple[list[Post], list[Page], datetime | None]:
     posts: list[Post] = []
     as_is: list[Page] = []
     left_out: list[str] = []
@@ -142,7 +144,7 @@ def _read_posts(config: Config, entries: EntryFilter,
             if not folder.is_dir():
                 continue
             for rel, path in _post_entries(folder, entries, config):
-                read = _read_post(path, rel, folder, root, config)
+                read = _read_post(path, rel, folder, root, config, now)
                 if isinstance(read, Post):
                     posts.append(read)
                 elif isinstance(read, Page):
@@ -155,7 +157,6 @@ def _read_posts(config: Config, entries: EntryFilter,
                 "as Jekyll leaves them out: %s", len(left_out), "" if len(left_out) == 1 else "s", shown)
         for rel in left_out:
             log.info("%s: not a post; left out", rel)
-    now = datetime.now(config.tz)
     kept, future = [], []
     for post in posts:
         if post.front.get("published", True) is False and not config.drafts:
@@ -191,7 +192,8 @@ def _leaves_source(path: Path, source: Path) -> bool:
     return True
 
 
-def _read_post(path: Path, rel: str, folder: Path, parent: str, config: Config) -> Post | Page | None:
+def _read_post(path: Path, rel: str, folder: Path, parent: str, config: Config,
+               now: datetime) -> Post | Page | None:
     """A post; a Page for a dated file that is not Markdown or HTML (Jekyll publishes it as it
     is, at its post URL); None for what Jekyll leaves out."""
     is_draft = folder.name == "_drafts"
@@ -199,7 +201,7 @@ def _read_post(path: Path, rel: str, folder: Path, parent: str, config: Config) 
     if is_draft and match is None:
         if not path.suffix:
             return None
-        day, slug, ext = datetime.now(config.tz).date(), path.stem, path.suffix
+        day, slug, ext = now.date(), path.stem, path.suffix
     elif match is None:
         return None
     else:

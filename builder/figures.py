@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from builder import store
+from builder.config import Config
 from builder.errors import BuildError
 from builder.model import Figure, FigureRecord, FigureSet, FigureSettings, Verification
 
@@ -41,6 +42,10 @@ class Progress(Protocol):
 
     def start(self, names: list[str]) -> None: ...
     def done(self, name: str, result: dict[str, Any]) -> None: ...
+
+
+def settings_of(config: Config) -> FigureSettings:
+    return FigureSettings(config.figures_dir, config.cache_dir, config.quick, config.device)
 
 
 def discover(figures_dir: Path, quick: bool = False) -> list[Figure]:

@@ -336,6 +336,27 @@ class Site:
             doc.rendered is not None and doc.rendered.has_math for doc in self.documents)
 
 
+@dataclass(frozen=True)
+class SiteFiles:
+    """Everything the destination will hold that the build made or copies, by output path."""
+
+    texts: dict[str, str]  # made: pages, feeds, stylesheets, records
+    copies: dict[str, Path]  # copied as they are: static files, theme assets, figures, variants
+
+
+@dataclass(frozen=True)
+class BuildState:
+    """What the last build of a destination made (see builder/state.py)."""
+
+    fingerprint: str
+    files: dict[str, list]  # output -> [sha256, size, mtime_ns]: what makes the destination ours
+    warnings: tuple[str, ...]
+    posts: int
+    pages: int
+    static: int
+    valid_until: datetime | None  # a future-dated post comes due then
+
+
 @dataclass
 class WriteReport:
     """What writing the site did."""

@@ -17,7 +17,6 @@ that holds other people's files is refused unless the build is forced.
 from __future__ import annotations
 
 import errno
-import hashlib
 import os
 import shutil
 import tempfile
@@ -38,9 +37,6 @@ class ForeignFilesError(BuildError):
     """The destination holds files this tool did not write, and the build was not forced."""
 
 
-STATE_VERSION = 1
-
-
 def lock_path(cache_dir: Path) -> Path:
     """One build at a time per cache (builds share the figure and render caches): one lock
     file, whatever the destination."""
@@ -55,23 +51,6 @@ def exclusive(cache_dir: Path):
 def build_running(cache_dir: Path) -> bool:
     """Whether another build holds the lock now (without making the lock file)."""
     return store.is_locked(lock_path(cache_dir))
-
-
-def state_path(cache_dir: Path, destination: Path) -> Path:
-    key = hashlib.sha256(str(destination.resolve()).encode()).hexdigest()[:16]
-    return cache_dir / "outputs" / f"{key}.json"
-
-
-def load_state(path: Path) -> dict[str, Any] | None:
-    try:
-        data = store.read_record(path, STATE_VERSION)
-    except ValueError:
-        return None
-    return data if data and isinstance(data.get("files"), dict) else None
-
-
-def save_state(path: Path, state: dict[str, Any]) -> None:
-    store.write_record(path, STATE_VERSION, state)
 
 
 def kept(rel: str, keep: Iterable[str]) -> bool:

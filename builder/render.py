@@ -1,5 +1,6 @@
 """Documents to HTML bodies: Liquid, then Markdown. Cached by content hash, and spread over
-processes when many documents need it.
+processes when many documents need it. This stage owns what Jekyll's Liquid sees: the `site`
+and `page` variables and the `post_url`/`link` tables.
 
 A document's cache key covers everything its body can depend on: its text and front matter,
 its page variables, the `site` variables its Liquid actually names, the include files, the
@@ -21,7 +22,18 @@ from typing import Any
 
 from builder import store, strings
 from builder.config import Config
-from builder.model import Document, Heading, Post, Rendered
+from builder.model import (
+    Document,
+    FigureSet,
+    Gathered,
+    Heading,
+    LinkTables,
+    Page,
+    Post,
+    Provenance,
+    Rendered,
+    Responsive,
+)
 
 log = logging.getLogger(__name__)
 
@@ -36,10 +48,57 @@ class RenderJob:
     """What every document's rendering shares; inherited by worker processes as it is."""
 
     config: Config
-    tables: Any  # liquid.LinkTables
+    tables: LinkTables
     site_vars: dict[str, Any]
-    provenance: dict[str, Any]  # image URL -> markdown.Provenance
+    provenance: dict[str, Provenance]  # image URL -> how it was made
     static: frozenset[str]
+
+
+def render_site(config: Config, gathered: Gathered, figure_set: FigureSet,
+                images: dict[str, Responsive]) -> tuple[list[Post], list[Page]]:
+    """Every post and page with its rendered body attached; warns about images no file provides."""
+    job = RenderJob(config=config, tables=link_tables(config, gathered),
+                    site_vars=site_variables(config, gathered.posts),
+                    provenance=figure_set.provenance(config.baseurl, images),
+                    static=frozenset(gathered.static))
+    rendered = render_documents(job, [*gathered.posts, *gathered.pages])
+    posts = [dataclasses.replace(post, rendered=rendered[post.rel]) for post in gathered.posts]
+    pages = [dataclasses.replace(page, rendered=rendered[page.rel]) for page in gathered.pages]
+    available = {"/" + rel for rel in gathered.static} | set(figure_set.files)
+    _warn_missing_images(config, [*posts, *pages], available)
+    return posts, pages
+
+
+def site_variables(config: Config, posts: list[Post]) -> dict[str, Any]:
+    """`{{ site.X }}`: the config's own keys plus what Jekyll adds."""
+    post_vars = [page_variables(p) for p in posts]
+    categories: dict[str, list] = {}
+    for post, variables in zip(posts, post_vars, strict=True):
+        for category in post.categories:
+            categories.setdefault(category, []).append(variables)
+    return {**config.site, "posts": post_vars, "categories": categories,
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+
+
+def link_tables(config: Config, gathered: Gathered) -> LinkTables:
+    """What `{% post_url %}` and `{% link %}` resolve against."""
+    files = {doc.rel: doc.url for doc in [*gathered.posts, *gathered.pages]}
+    files.update({rel: "/" + rel for rel in gathered.static})
+    return LinkTables(post_urls={p.name: p.url for p in gathered.posts}, file_urls=files,
+                      site_includes=config.source / "_includes")
+
+
+def _warn_missing_images(config: Config, documents: list[Document], available: set[str]) -> None:
+    """An image the body shows that no file provides (yet): a warning naming post and path."""
+    for doc in documents:
+        sources = list(doc.rendered.images)
+        if isinstance(doc, Post) and doc.background:
+            sources.append(config.baseurl + doc.background if doc.background.startswith("/")
+                           else doc.background)
+        for src in dict.fromkeys(sources):
+            path = site_path(src, config.baseurl)
+            if path is not None and path not in available:
+                log.warning("%s: image %s: no file provides it", doc.source, src)
 
 
 def render_documents(job: RenderJob, documents: list[Document]) -> dict[str, Rendered]:

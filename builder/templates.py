@@ -111,7 +111,7 @@ def _common_context(site: Site) -> dict[str, Any]:
         return config.baseurl + path
 
     return {
-        "config": config, "site": site, "url": url, "now": datetime.now(config.tz),
+        "config": config, "site": site, "url": url, "now": site.now or datetime.now(config.tz),
         "rendered_of": lambda doc: doc.rendered,  # for _templates/ written before `post.rendered`
         "mathjax_src": config.mathjax_src, "has_code": False, "t": strings.table(config.lang),
         "math_render": config.math_render,

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from builder import outputs
+from builder import outputs, state
 from tests.conftest import post, run_blog, write_files
 
 CONFIG = "title: Thử\nurl: https://e.github.io\n"
@@ -341,7 +341,7 @@ def test_builds_into_throwaway_folders_follow_the_same_rules(project: Path, tmp_
     assert trash_of(project) == {"x.txt": ("file", b"x"), "y.txt": ("file", b"y")}
     fresh = dataclasses.replace(config, destination=tmp_path / "moi")
     run_build(fresh, incremental=False)
-    assert not outputs.state_path(config.cache_dir, tmp_path / "moi").exists()  # a throwaway: no record
+    assert not state.path_for(config.cache_dir, tmp_path / "moi").exists()  # a throwaway: no record
 
 
 # The same rules for the other commands.
@@ -466,8 +466,8 @@ def test_no_file_outside_our_records_ever_disappears(tree, ours_first, edit_ours
         if change_source:
             (source / "_posts/2020-02-02-b.md").unlink()
             write_files(source, {"_posts/2020-03-03-c.md": post("C")})
-        state = outputs.load_state(outputs.state_path(root / ".cache", out))
-        record = state["files"] if state else {}
+        recorded = state.load(root / ".cache", out)
+        record = recorded.files if recorded else {}
         before, outside_before = _files(out), snapshot(outside)
         before_all = snapshot(out) if out.exists() else {}
         keep = (".git", ".svn", "CNAME")
