@@ -31,7 +31,10 @@ FRONT_MATTER_END = re.compile(r"^(---|\.\.\.)[ \t]*\r?$", re.M)
 
 def read_text(path: Path) -> str:
     """The file as NFC text; a non-UTF-8 file is an error naming the line of the bad byte."""
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise BuildError(f"cannot read the file: {err.strerror or err}", path) from err
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as err:

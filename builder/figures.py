@@ -411,8 +411,12 @@ def _run_in_worker(stale: list[Figure], settings: FigureSettings):
     results: queue.Queue = queue.Queue()
     processes = []
     for index in range(min(workers, len(jobs))):
-        process = subprocess.Popen([sys.executable, "-m", "builder.figure_worker"], stdin=subprocess.PIPE,
-                                   stdout=subprocess.PIPE, stderr=None, text=True, env=env)
+        try:
+            process = subprocess.Popen([sys.executable, "-m", "builder.figure_worker"], stdin=subprocess.PIPE,
+                                       stdout=subprocess.PIPE, stderr=None, text=True, env=env)
+        except OSError as err:
+            raise BuildError(f"could not start the figure worker ({sys.executable}): "
+                             f"{err.strerror or err}") from err
         processes.append(process)
         threading.Thread(target=_read_results, args=(index, process, results), daemon=True).start()
     pending = list(jobs)

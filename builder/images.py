@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from builder import store
+from builder.errors import BuildError
 from builder.model import Responsive
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,14 @@ def _plan(path: str, digest: str, width: int, cache_dir: Path) -> dict[str, tupl
 
 
 def _make_variant(source: Path, target: Path, width: int, mime: str) -> None:
+    try:
+        _encode_variant(source, target, width, mime)
+    except Exception as err:  # noqa: BLE001 (Pillow's errors are many: a damaged file, a missing codec)
+        raise BuildError(f"could not make its {FORMATS[mime][0].upper()} variant at {width} px: "
+                         f"{type(err).__name__}: {err}", source) from err
+
+
+def _encode_variant(source: Path, target: Path, width: int, mime: str) -> None:
     from PIL import Image
 
     ext, options = FORMATS[mime]

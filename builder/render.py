@@ -197,7 +197,7 @@ class _Renderer:
         self.job = job
         self.sizes: dict[str, list[int]] = {}
         self.liquid = LiquidRenderer(job.tables, job.config.baseurl, job.config.url, job.config.liquid,
-                                     strings.table(job.config.lang))
+                                     strings.table(job.config.lang), job.config.tz)
         self.jekyll = job.config.markdown == "kramdown"
         self.md = make_markdown(job.provenance, kramdown=self.jekyll, image_size=self._image_size)
 
@@ -272,7 +272,8 @@ def _shared_key(job: RenderJob) -> str:
 
         math += mathjax.cache_version()
     return store.digest([CACHE_FORMAT, store.code_version(), config.markdown, config.baseurl, config.url,
-                    config.liquid, strings.table(config.lang), str(config.source), provenance, math])
+                         config.timezone, config.liquid, strings.table(config.lang), str(config.source),
+                         provenance, math])
 
 
 def _document_key(doc: Document, job: RenderJob, shared: str, includes: str) -> str:

@@ -160,6 +160,12 @@ class DevServer:
             self.live.fail(str(err))
             self.report(f"error: {err}")
             return
+        except Exception as err:  # noqa: BLE001 (a fault of the builder: the server carries on)
+            message = f"the builder failed: {type(err).__name__}: {err}"
+            self.live.fail(message)
+            self.report(f"error: {message}")
+            log.debug("%s", traceback.format_exc().rstrip())  # shown with -v
+            return
         finally:
             if self.stop_event.is_set():  # stopped while this build ran: it wrote after the clean-up
                 shutil.rmtree(self.workdir, ignore_errors=True)

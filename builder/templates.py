@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import traceback
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -99,9 +100,22 @@ def _render(env: jinja2.Environment, name: str, output: str, context: dict[str, 
     try:
         return env.get_template(name).render(context)
     except jinja2.TemplateSyntaxError as err:
-        raise BuildError(f"template error: {err.message}", err.filename or name, err.lineno) from None
-    except jinja2.TemplateError as err:
-        raise BuildError(f"template {name} failed while writing {output}: {err}") from None
+        raise BuildError(f"template error: {err.message}", err.filename or name, err.lineno) from err
+    except Exception as err:  # noqa: BLE001 (an undefined name, a filter given a value it cannot take)
+        where, line = _template_line(err)
+        detail = str(err) if isinstance(err, jinja2.TemplateError) else f"{type(err).__name__}: {err}"
+        raise BuildError(f"template {name} failed while writing {output}: {detail}", where, line) from err
+
+
+def _template_line(err: BaseException) -> tuple[str | None, int | None]:
+    """The template file and line where rendering failed: Jinja2 gives the frames of template
+    code the template's own file name and line numbers."""
+    found: tuple[str | None, int | None] = (None, None)
+    for frame, line in traceback.walk_tb(err.__traceback__):
+        filename = frame.f_code.co_filename
+        if filename.endswith((".html", ".xml", ".txt", ".j2")) and Path(filename).is_file():
+            found = (filename, line)
+    return found
 
 
 def _common_context(site: Site) -> dict[str, Any]:
