@@ -184,7 +184,7 @@ def new(title: str, source: Path, day: str | None) -> None:
         when = date.fromisoformat(day) if day else date.today()
     except ValueError:
         raise BuildError(f"--date must look like 2026-11-29, not {day!r}") from None
-    click.echo(new_post(source, title, when))
+    click.echo(new_post(source, title, when, _language_of(source)))
 
 
 @cli.command()
@@ -235,6 +235,16 @@ def deploy(source: Path, remote: str, branch: str, message: str | None, force: b
                    f"tool did not write; they stay in its history (commit {done.previous}): "
                    f"{_names(done.left_out)}")
     click.echo(f"published {done.commit} to {done.remote}/{done.branch}: {done.url}")
+
+
+def _language_of(source: Path) -> str:
+    """The site's `lang:` (for the example text of a new post); the default when unreadable."""
+    from builder.config import Config, load_config
+
+    try:
+        return load_config(source).lang
+    except BuildError:
+        return Config.lang
 
 
 def _list_figures(figure_module, config) -> None:

@@ -11,7 +11,7 @@ from urllib.parse import unquote
 
 import yaml
 
-from builder import permalinks
+from builder import permalinks, strings
 from builder.config import JEKYLL_PERMALINK, PERMALINK_STYLES, Config
 from builder.entries import EntryFilter
 from builder.errors import NOTICE, BuildError, line_of
@@ -386,8 +386,9 @@ def group_categories(posts: list[Post]) -> list[Category]:
     return [Category(names[s], s, tuple(by_slug[s])) for s in sorted(by_slug)]
 
 
-def new_post(source: Path, title: str, day: date) -> Path:
-    """Create `_posts/<date>-<slug>.md` with front matter; never overwrites."""
+def new_post(source: Path, title: str, day: date, lang: str = "vi") -> Path:
+    """Create `_posts/<date>-<slug>.md` with front matter and the theme's example body (in
+    `lang`); never overwrites."""
     slug = slugify(title)
     if not slug:
         raise BuildError(f"the title {title!r} has no letters or digits to make a file name from")
@@ -399,8 +400,7 @@ def new_post(source: Path, title: str, day: date) -> Path:
                             "mathjax": False, "published": True}, allow_unicode=True, sort_keys=False)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("x", encoding="utf-8") as f:  # "x": fail rather than overwrite, even in a race
-        f.write(f"---\n{front}---\n\nViết mở đầu ở đây. Ảnh có chú thích:\n\n"
-                "![Mô tả ảnh]({{ site.baseurl }}/images/ten-anh.jpg)\n\n_Chú thích_\n")
+        f.write(f"---\n{front}---\n\n{strings.table(lang)['new_post_body']}")
     return path
 
 

@@ -7,7 +7,6 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from html import unescape
-from pathlib import Path
 
 import markdown
 from markdown.extensions import Extension
@@ -122,16 +121,7 @@ class _FigureCaptions(Treeprocessor):
 
 
 def _provenance_note(made: Provenance) -> ET.Element:
-    details = ET.Element("details", {"class": "provenance"})
-    ET.SubElement(details, "summary").text = "Hình này được tạo thế nào?"
-    para = ET.SubElement(details, "p")
-    para.text = "Vẽ bằng mã "
-    link = ET.SubElement(para, "a", {"href": made.href})
-    ET.SubElement(link, "code").text = made.script
-    seconds = f"{made.seconds:.1f}".replace(".", ",")
-    link.tail = f" trên {made.device}, trong {seconds} giây. Chạy lại: "
-    ET.SubElement(para, "code").text = f"blog figures {Path(made.script).stem} --force"
-    return details
+    return ET.fromstring(made.note)  # the theme's _provenance.html
 
 
 def _is_lone_image(para: ET.Element) -> bool:
@@ -164,7 +154,8 @@ ImageSize = Callable[[str], "tuple[int, int] | None"]
 
 
 def make_markdown(provenance: dict[str, Provenance] | None = None, kramdown: bool = False,
-                  image_size: ImageSize = lambda src: None) -> markdown.Markdown:
+                  image_size: ImageSize = lambda src: None,
+                  footnote_backlink: str | None = None) -> markdown.Markdown:
     """A Markdown converter; `provenance` maps image URLs to how those images were made, and
     `image_size` gives the size of other local images (for their width/height attributes).
 
@@ -188,7 +179,8 @@ def make_markdown(provenance: dict[str, Provenance] | None = None, kramdown: boo
             "pymdownx.arithmatex": {"generic": True},
             "pymdownx.magiclink": {"hide_protocol": False},
             "pymdownx.highlight": {"use_pygments": True, "guess_lang": False},
-            "footnotes": {"BACKLINK_TITLE": "Quay lại đoạn %d"},
+            # The title of a footnote's way back: the theme's strings table says it in the site's language.
+            "footnotes": {"BACKLINK_TITLE": footnote_backlink} if footnote_backlink else {},
         },
         output_format="html",
     )

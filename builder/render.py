@@ -57,9 +57,12 @@ class RenderJob:
 def render_site(config: Config, gathered: Gathered, figure_set: FigureSet,
                 images: dict[str, Responsive]) -> tuple[list[Post], list[Page]]:
     """Every post and page with its rendered body attached; warns about images no file provides."""
+    from builder import templates  # the figure notes are the theme's
+
     job = RenderJob(config=config, tables=link_tables(config, gathered),
                     site_vars=site_variables(config, gathered.posts),
-                    provenance=figure_set.provenance(config.baseurl, images),
+                    provenance=templates.provenance_notes(config,
+                                                          figure_set.provenance(config.baseurl, images)),
                     static=frozenset(gathered.static))
     rendered = render_documents(job, [*gathered.posts, *gathered.pages])
     posts = [dataclasses.replace(post, rendered=rendered[post.rel]) for post in gathered.posts]
@@ -199,7 +202,8 @@ class _Renderer:
         self.liquid = LiquidRenderer(job.tables, job.config.baseurl, job.config.url, job.config.liquid,
                                      strings.table(job.config.lang), job.config.tz)
         self.jekyll = job.config.markdown == "kramdown"
-        self.md = make_markdown(job.provenance, kramdown=self.jekyll, image_size=self._image_size)
+        self.md = make_markdown(job.provenance, kramdown=self.jekyll, image_size=self._image_size,
+                                footnote_backlink=strings.table(job.config.lang)["footnote_backlink"])
 
     def _image_size(self, src: str) -> tuple[int, int] | None:
         from builder.images import image_size

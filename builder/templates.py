@@ -1,8 +1,15 @@
-"""Jinja2 environment and the context every template gets: `Site` -> pages' HTML."""
+"""Jinja2 environment and the context every template gets: `Site` -> pages' HTML.
+
+Everything a reader sees is in the theme: the layouts set their own titles and descriptions,
+the interface strings come from the language's table (`t`), and the figure notes and `blog
+serve`'s error are templates too, so `_templates/` can change any of it.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import traceback
+import xml.etree.ElementTree as ET
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -13,7 +20,7 @@ from pygments.formatters import HtmlFormatter
 from builder import mathjax, strings
 from builder.config import Config
 from builder.errors import BuildError
-from builder.model import Document, Post, Rendered, Site
+from builder.model import Document, Post, Provenance, Rendered, Site
 from builder.permalinks import HTML_EXTENSIONS
 from builder.text import category_slug, slugify, vi_date
 
@@ -21,9 +28,13 @@ THEME = Path(__file__).parent / "theme"
 THEME_ASSETS = THEME / "assets"
 THEME_ASSET_URL = "/assets/theme/"
 TOC_MIN_HEADINGS = 4
+PROVENANCE_TEMPLATE = "_provenance.html"
 
-def make_environment(config: Config) -> jinja2.Environment:
-    """Theme templates, each overridable by a file of the same name in `_templates/`."""
+
+def make_environment(config: Config | None = None) -> jinja2.Environment:
+    """Theme templates, each overridable by a file of the same name in `_templates/`. Without
+    a config (`blog serve` before any config was read): the theme alone, in the default language."""
+    config = config or Config(source=Path("."), destination=Path("."))
     loaders = []
     overrides = config.source / "_templates"
     if overrides.is_dir():
@@ -39,14 +50,45 @@ def make_environment(config: Config) -> jinja2.Environment:
     env.filters["long_date"] = lambda value: strings.long_date(value, config.lang)
     env.filters["vi_date"] = vi_date  # what _templates/ overrides written before long_date use
     env.filters["slugify"] = slugify
+    separator = strings.table(config.lang)["decimal_separator"]
+    env.filters["decimal"] = lambda value, places=1: f"{value:.{places}f}".replace(".", separator)
+    env.globals["t"] = strings.table(config.lang)
+    env.globals["lang"] = config.lang
     return env
+
+
+def provenance_notes(config: Config, provenance: dict[str, Provenance]) -> dict[str, Provenance]:
+    """Each generated image's provenance with its note's HTML, from `_provenance.html`."""
+    if not provenance:
+        return provenance
+    env = make_environment(config)
+    template = env.get_template(PROVENANCE_TEMPLATE)
+    noted = {}
+    for src, made in provenance.items():
+        note = _render(env, PROVENANCE_TEMPLATE, src, {"made": made}).strip()
+        try:  # the note goes into the post's element tree
+            ET.fromstring(note)
+        except ET.ParseError as err:
+            raise BuildError(f"the figure note must be one well-formed XHTML element: {err}",
+                             template.filename) from err
+        noted[src] = dataclasses.replace(made, note=note)
+    return noted
+
+
+def serve_error(env: jinja2.Environment, error: str, has_build: bool) -> str:
+    """`blog serve`'s error over the page (the last good build, or none)."""
+    return env.get_template("_serve_error.html").render(error=error, has_build=has_build)
+
+
+def serve_no_build_page(env: jinja2.Environment) -> str:
+    """What `blog serve` shows (with the error over it) when there is no build at all yet."""
+    return env.get_template("_serve_no_build.html").render().strip()
 
 
 def render_site(site: Site, env: jinja2.Environment) -> dict[str, str]:
     """Every HTML page of the site, keyed by its output path."""
     config = site.config
     common = _common_context(site)
-    t = common["t"]
     out: dict[str, str] = {}
     home_page = next((p for p in site.pages if p.url == "/"), None)
     for index, post in enumerate(site.posts):
@@ -65,20 +107,16 @@ def render_site(site: Site, env: jinja2.Environment) -> dict[str, str]:
         out[page.output_path] = _render(env, "page.html", page.output_path, {
             **common, **_document_context(site, page, rendered), "og_type": "website"})
     out["index.html"] = _render(env, "home.html", "index.html", {
-        **common, "page": home_page, "page_title": "", "description": config.description,
-        "canonical": _canonical(config, "/"), "og_type": "website", "og_image": "",
-        "rendered": home_page.rendered if home_page else None,
+        **common, "page": home_page, "canonical": _canonical(config, "/"), "og_type": "website",
+        "og_image": "", "rendered": home_page.rendered if home_page else None,
         "has_math": bool(home_page and home_page.rendered.has_math)})
     for category in site.categories:
         path = category.url.lstrip("/") + "index.html"
         out[path] = _render(env, "category.html", path, {
-            **common, "category": category, "page_title": t["category_title"].format(name=category.name),
-            "description": t["category_description"].format(name=category.name),
-            "canonical": _canonical(config, category.url), "og_type": "website", "og_image": "",
-            "has_math": False})
+            **common, "category": category, "canonical": _canonical(config, category.url),
+            "og_type": "website", "og_image": "", "has_math": False})
     out["404.html"] = _render(env, "404.html", "404.html", {
-        **common, "page_title": t["not_found_title"], "description": config.description,
-        "canonical": "", "og_type": "website", "og_image": "", "has_math": False})
+        **common, "canonical": "", "og_type": "website", "og_image": "", "has_math": False})
     return out
 
 
@@ -135,11 +173,9 @@ def _common_context(site: Site) -> dict[str, Any]:
 
 def _document_context(site: Site, doc: Document, rendered: Rendered) -> dict[str, Any]:
     config = site.config
-    description = doc.front.get("description") or rendered.excerpt or config.description
     top = min((h.level for h in rendered.headings), default=1)
     return {
-        "page": doc, "rendered": rendered, "page_title": doc.title,
-        "description": str(description), "canonical": _canonical(config, doc.url),
+        "page": doc, "rendered": rendered, "canonical": _canonical(config, doc.url),
         "has_math": rendered.has_math, "has_code": 'class="highlight"' in rendered.html,
         "og_image": "",
         "toc": rendered.headings if len(rendered.headings) >= TOC_MIN_HEADINGS else (),
