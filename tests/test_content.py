@@ -6,7 +6,7 @@ import pytest
 
 from builder.config import load_config
 from builder.content import gather
-from tests.conftest import post
+from tests.helpers import post
 
 
 def posts_of(source: Path, **overrides):

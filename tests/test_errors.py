@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import post, run_blog, write_files
+from tests.helpers import post, run_blog, tree_digest, write_files
 
 GOOD = {"_posts/2020-01-01-tot.md": post("Bài tốt")}
-
-
-def tree_digest(folder: Path) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(folder.rglob("*")):
-        digest.update(path.relative_to(folder).as_posix().encode())
-        if path.is_file():
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
 
 
 CASES = [

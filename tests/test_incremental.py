@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import shutil
 import subprocess
 import sys
@@ -16,12 +15,7 @@ import pytest
 from builder import render
 from builder.build import build
 from builder.config import load_config
-from tests.conftest import FIXTURES, ROOT, post, run_blog
-
-
-def tree(folder: Path) -> dict[str, str]:
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+from tests.helpers import FIXTURES, ROOT, post, run_blog, tree
 
 
 def clean_build(source: Path, tmp: Path) -> dict[str, str]:

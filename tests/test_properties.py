@@ -4,7 +4,6 @@ own error naming the file; never a raw traceback, never a partial site."""
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import os
 import tempfile
 import unicodedata
@@ -21,6 +20,7 @@ from builder.config import load_config
 from builder.errors import BuildError
 from builder.liquid import LiquidRenderer
 from builder.model import LinkTables
+from tests.helpers import tree
 
 # 2,000 examples under CI (about 3 minutes here); fewer on a developer's machine unless asked.
 EXAMPLES = int(os.environ.get("PROPERTY_EXAMPLES", "2000" if os.environ.get("CI") == "true" else "300"))
@@ -63,11 +63,6 @@ def posts(draw) -> tuple[str, bytes]:
     return name, text.encode(encoding, errors="replace")
 
 
-def snapshot(folder: Path) -> dict[str, str]:
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 @given(st.lists(posts(), min_size=1, max_size=3))
 def test_any_post_builds_or_fails_cleanly(files: list[tuple[str, bytes]]) -> None:
@@ -79,7 +74,7 @@ def test_any_post_builds_or_fails_cleanly(files: list[tuple[str, bytes]]) -> Non
         config = load_config(source)
         (source / "_posts" / "2020-01-01-goc.md").write_text("---\ntitle: Gốc\n---\nGốc.\n", encoding="utf-8")
         build(config)  # a good site first: a failing build must leave it exactly as it is
-        before = snapshot(config.destination)
+        before = tree(config.destination)
         for name, data in files:
             (source / "_posts" / name).write_bytes(data)
         try:
@@ -87,7 +82,7 @@ def test_any_post_builds_or_fails_cleanly(files: list[tuple[str, bytes]]) -> Non
         except BuildError as err:
             assert err.path is not None, str(err)
             assert str(err).startswith(str(err.path)), str(err)
-            assert snapshot(config.destination) == before
+            assert tree(config.destination) == before
             assert not [p for p in root.iterdir() if p.name.startswith("._site")]
             return
         assert (config.destination / "index.html").is_file()

@@ -15,17 +15,10 @@ import pytest
 
 from builder.errors import BuildError
 from builder.serve import DevServer, _content_type
-from tests.conftest import FIXTURES, run_blog
+from tests.helpers import FIXTURES, run_blog, toy_figure
 
 POST = "_posts/2019-12-31-cu-nhat.md"
 POST_URL = "/hoc-may/2019/12/31/cu-nhat/"
-FIGURE = '''
-OUTPUTS = {"/images/%s.png": "%s"}
-
-def make(ctx):
-    from PIL import Image
-    ctx.save(Image.new("RGB", (4, 4), "white"), "/images/%s.png")
-'''
 
 
 def start(tmp_path: Path, figures: bool) -> DevServer:
@@ -33,7 +26,7 @@ def start(tmp_path: Path, figures: bool) -> DevServer:
     if figures:
         (tmp_path / "figures").mkdir()
         for name in ("mot", "hai"):
-            (tmp_path / "figures" / f"{name}.py").write_text(FIGURE % (name, name, name))
+            (tmp_path / "figures" / f"{name}.py").write_text(toy_figure(f"/images/{name}.png", name, size=4))
     dev = DevServer(tmp_path / "site_src", port=0, report=lambda line: None)
     dev.start()
     return dev
@@ -63,32 +56,28 @@ def request(dev: DevServer, path: str, method: str = "GET") -> tuple[int, dict, 
     return response.status, dict(response.getheaders()), body
 
 
-def wait_for_change(dev: DevServer, seen: int, seconds: float = 15) -> float:
-    started = time.monotonic()
-    while dev.live.version == seen:
-        assert time.monotonic() - started < seconds, "no rebuild happened"
-        time.sleep(0.02)
-    return time.monotonic() - started
+def wait_for_change(dev: DevServer, seen: int, seconds: float = 60) -> None:
+    """Until the served version moves on from `seen` (woken by the server, not by polling)."""
+    version, _ = dev.live.wait(seen, seconds)
+    assert version != seen, "no rebuild happened"
 
 
-def test_an_edit_reaches_the_page_within_two_seconds(server: DevServer) -> None:
+def test_an_edit_reaches_the_open_page(server: DevServer) -> None:
+    """The page's long poll answers with the new version once the edit is built (how fast:
+    bench/serve.py)."""
     seen = server.live.version
     answer: dict = {}
 
     def long_poll() -> None:  # what the page's script does
         answer["state"] = json.loads(request(server, f"/__livereload?v={seen}")[2])
-        answer["at"] = time.monotonic()
 
     poller = threading.Thread(target=long_poll)
     poller.start()
-    time.sleep(0.1)
-    edited_at = time.monotonic()
     post = server.source / POST
     post.write_text(post.read_text(encoding="utf-8").replace("Bài cũ nhất, video:", "Nội dung mới toanh."),
                     encoding="utf-8")
-    poller.join(timeout=5)
+    poller.join(timeout=60)
     assert answer["state"]["version"] > seen and answer["state"]["error"] is None
-    assert answer["at"] - edited_at < 2.0
     status, _, body = request(server, POST_URL)
     assert status == 200 and "Nội dung mới toanh." in body
 
@@ -224,10 +213,8 @@ def test_idle_and_slow_clients_do_not_block_others(server: DevServer) -> None:
     idle = [socket.create_connection((host, port)) for _ in range(20)]  # connect, say nothing
     slow = socket.create_connection((host, port))
     slow.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")  # half a request, never finished
-    try:
-        started = time.monotonic()
+    try:  # a server that waited on them would not answer before they time out (30 s): bench/serve.py
         assert request(server, POST_URL)[0] == 200
-        assert time.monotonic() - started < 2
     finally:
         for sock in [*idle, slow]:
             sock.close()
@@ -266,7 +253,7 @@ def test_a_stop_signal_removes_the_temporary_folder(tmp_path: Path, signal_name:
     import subprocess
     import sys
 
-    from tests.conftest import ROOT
+    from tests.helpers import ROOT
 
     shutil.copytree(FIXTURES / "basic", tmp_path / "site_src")
     temp = tmp_path / "tmp"
@@ -295,9 +282,17 @@ class _Records(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.DEBUG)
         self.lines: list[tuple[int, str]] = []
+        self.arrived = threading.Condition()
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append((record.levelno, record.getMessage()))
+        with self.arrived:
+            self.lines.append((record.levelno, record.getMessage()))
+            self.arrived.notify_all()
+
+    def wait_for(self, enough, seconds: float = 60) -> None:
+        """Until `enough(lines)` holds (woken by each record the server logs, not by polling)."""
+        with self.arrived:
+            assert self.arrived.wait_for(lambda: enough(self.lines), timeout=seconds), self.lines
 
 
 @pytest.fixture
@@ -326,10 +321,7 @@ def test_a_client_that_goes_away_is_one_line_under_verbose(tmp_path: Path, serve
             sock.sendall(b"GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n")
             time.sleep(0.05)
             sock.close()
-        started = time.monotonic()
-        while len([m for _, m in serve_log.lines if "went away" in m]) < 3:
-            assert time.monotonic() - started < 20, serve_log.lines
-            time.sleep(0.05)
+        serve_log.wait_for(lambda lines: len([m for _, m in lines if "went away" in m]) >= 3)
         assert request(dev, "/")[0] == 200  # and the server carries on
     finally:
         dev.stop()
@@ -350,10 +342,7 @@ def test_any_other_request_failure_is_one_line_not_a_traceback(server: DevServer
     monkeypatch.setattr(serve._SiteHandler, "_respond", broken)
     with pytest.raises((http.client.HTTPException, ConnectionError)):
         request(server, "/")
-    started = time.monotonic()
-    while not [m for level, m in serve_log.lines if level == logging.ERROR]:
-        assert time.monotonic() - started < 10
-        time.sleep(0.02)
+    serve_log.wait_for(lambda lines: any(level == logging.ERROR for level, _ in lines))
     errors = [m for level, m in serve_log.lines if level == logging.ERROR]
     assert errors == ["a request from 127.0.0.1 failed: RuntimeError: hỏng"]
     assert any("Traceback" in m for level, m in serve_log.lines if level == logging.DEBUG)  # -v only

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from builder import store
-from tests.conftest import ROOT, post, soup, write_files
+from tests.helpers import ROOT, post, soup, write_files
 
 
 def test_an_atomic_write_replaces_the_file_whole_and_leaves_nothing_beside_it(tmp_path: Path) -> None:

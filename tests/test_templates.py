@@ -11,7 +11,7 @@ from builder import templates
 from builder.config import load_config
 from builder.errors import BuildError
 from builder.model import Provenance
-from tests.conftest import post, run_blog, soup, write_files
+from tests.helpers import post, run_blog, soup, write_files
 
 MADE = Provenance(script="figures/max_pooling.py", href="/blog/figures/max_pooling.py", device="CPU X & Y",
                   seconds=12.34, alt="Max pooling")
@@ -93,10 +93,3 @@ def test_no_interface_string_is_left_in_python() -> None:
             assert word not in module.read_text(encoding="utf-8"), (word, module.name)
         assert any(word in p.read_text(encoding="utf-8") for p in (package / "theme").rglob("*.*")
                    if p.suffix in (".yml", ".html")), word
-
-
-def test_every_language_has_every_string() -> None:
-    from builder import strings
-
-    keys = {lang: set(strings.table(lang)) for lang in strings.available()}
-    assert keys["vi"] == keys["en"]

@@ -9,7 +9,7 @@ import pytest
 
 from builder import liquid, markdown, strings, templates
 from builder.text import category_slug, nfc, slugify, vi_date
-from tests.conftest import post, run_blog, soup
+from tests.helpers import post, run_blog, soup
 
 
 @pytest.mark.parametrize("text, slug", [
