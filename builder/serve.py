@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import errno
+import functools
 import json
 import logging
 import mimetypes
@@ -120,7 +121,9 @@ class DevServer:
 
     def start(self) -> None:
         self.rebuild()
-        for target in (self.httpd.serve_forever, self._watch):
+        # stop() waits for the serving loop to notice: a tenth of a second, not the default half.
+        serve = functools.partial(self.httpd.serve_forever, poll_interval=0.1)
+        for target in (serve, self._watch):
             thread = threading.Thread(target=target, daemon=True)
             thread.start()
             self.threads.append(thread)

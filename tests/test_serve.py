@@ -46,6 +46,15 @@ def figure_server(tmp_path: Path):
     dev.stop()
 
 
+@pytest.fixture(scope="module")
+def reading_server(tmp_path_factory):
+    """One server for the tests that only read from it (they change neither the site nor what
+    is served)."""
+    dev = start(tmp_path_factory.mktemp("serve"), figures=True)
+    yield dev
+    dev.stop()
+
+
 def request(dev: DevServer, path: str, method: str = "GET") -> tuple[int, dict, str]:
     host, port = dev.httpd.server_address[:2]
     connection = http.client.HTTPConnection(host, port, timeout=30)
@@ -82,7 +91,8 @@ def test_an_edit_reaches_the_open_page(server: DevServer) -> None:
     assert status == 200 and "Nội dung mới toanh." in body
 
 
-def test_reload_script_is_served_but_never_written(server: DevServer) -> None:
+def test_reload_script_is_served_but_never_written(reading_server: DevServer) -> None:
+    server = reading_server
     status, headers, body = request(server, "/")
     assert status == 200 and headers["Content-Type"] == "text/html; charset=utf-8"
     assert "/__livereload?v=" in body
@@ -109,7 +119,8 @@ def test_a_figure_edit_remakes_that_figure_only(figure_server: DevServer) -> Non
     "/assets/..%2f..%2f..%2fetc%2fpasswd", "/assets/%2e%2e/%2e%2e/_config.yml", "/.%2e/.%2e/etc/passwd",
     "/images/..\\..\\etc\\passwd", "/%00/etc/passwd",
 ])
-def test_nothing_outside_the_output_is_served(server: DevServer, path: str) -> None:
+def test_nothing_outside_the_output_is_served(reading_server: DevServer, path: str) -> None:
+    server = reading_server
     status, _, body = request(server, path)
     assert status in (403, 404)
     assert "root:" not in body and "title:" not in body
@@ -141,7 +152,8 @@ def test_a_broken_edit_shows_an_overlay_and_keeps_the_old_site(server: DevServer
     assert 'id="blog-serve-error"' not in request(server, POST_URL)[2]
 
 
-def test_missing_pages_get_the_404_page_and_head_works(server: DevServer) -> None:
+def test_missing_pages_get_the_404_page_and_head_works(reading_server: DevServer) -> None:
+    server = reading_server
     status, headers, body = request(server, "/khong-co/")
     assert status == 404 and "Không tìm thấy trang" in body
     status, headers, body = request(server, "/", method="HEAD")
@@ -149,8 +161,8 @@ def test_missing_pages_get_the_404_page_and_head_works(server: DevServer) -> Non
     assert request(server, "/category/hoc-may")[0] == 302  # a folder without its slash
 
 
-def test_content_types(figure_server: DevServer) -> None:
-    server = figure_server
+def test_content_types(reading_server: DevServer) -> None:
+    server = reading_server
     expected = {"/feed.xml": "application/xml; charset=utf-8",
                 "/figures.json": "application/json; charset=utf-8",
                 "/assets/theme/favicon.svg": "image/svg+xml; charset=utf-8",
@@ -161,7 +173,8 @@ def test_content_types(figure_server: DevServer) -> None:
     assert _content_type(Path("a.webp")) == "image/webp" and _content_type(Path("a.avif")) == "image/avif"
 
 
-def test_a_port_in_use_is_a_clear_message(server: DevServer) -> None:
+def test_a_port_in_use_is_a_clear_message(reading_server: DevServer) -> None:
+    server = reading_server
     port = server.httpd.server_address[1]
     with pytest.raises(BuildError, match=f"port {port} on 127.0.0.1 is already in use"):
         DevServer(server.source, port=port)
@@ -184,8 +197,8 @@ def test_baseurl_is_served_under_its_path(tmp_path: Path) -> None:
         dev.stop()
 
 
-def test_range_requests(figure_server: DevServer) -> None:
-    server = figure_server
+def test_range_requests(reading_server: DevServer) -> None:
+    server = reading_server
     whole = (server.live.root / "images/mot.png").read_bytes()
     host, port = server.httpd.server_address[:2]
     for header, status, expected in [("bytes=0-9", 206, whole[:10]), ("bytes=10-", 206, whole[10:]),
@@ -197,7 +210,8 @@ def test_range_requests(figure_server: DevServer) -> None:
         connection.close()
 
 
-def test_a_thousand_requests_fifty_at_a_time(server: DevServer) -> None:
+def test_a_thousand_requests_fifty_at_a_time(reading_server: DevServer) -> None:
+    server = reading_server
     from concurrent.futures import ThreadPoolExecutor
 
     paths = ["/", POST_URL, "/feed.xml", "/assets/theme/theme.css", "/about.html"] * 200
@@ -206,7 +220,8 @@ def test_a_thousand_requests_fifty_at_a_time(server: DevServer) -> None:
     assert len(statuses) == 1000 and set(statuses) == {200}
 
 
-def test_idle_and_slow_clients_do_not_block_others(server: DevServer) -> None:
+def test_idle_and_slow_clients_do_not_block_others(reading_server: DevServer) -> None:
+    server = reading_server
     import socket
 
     host, port = server.httpd.server_address[:2]
