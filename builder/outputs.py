@@ -272,6 +272,9 @@ def _record(destination: Path, hashes: dict[str, str]) -> dict[str, list]:
 
 
 def _put(target: Path, data: bytes | Path) -> None:
+    """One file into the staging folder. No fsync per file (a site has thousands): a file torn
+    by a power cut differs from the output record (saved durably, after the renames) in size
+    or hash, so the next build writes it again."""
     target.parent.mkdir(parents=True, exist_ok=True)
     if isinstance(data, bytes):
         target.write_bytes(data)

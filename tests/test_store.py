@@ -68,6 +68,14 @@ def test_the_lock_is_seen_from_another_process(tmp_path: Path) -> None:
     assert (held.stdout.strip(), free.stdout.strip()) == ("True", "False"), held.stderr + free.stderr
 
 
+def test_the_package_imports_without_posix_only_modules() -> None:
+    """The lock used fcntl at import time, so `builder` could not even be imported on Windows."""
+    code = ("import sys; sys.modules['fcntl'] = None\n"
+            "import builder.cli, builder.build, builder.serve, builder.outputs, builder.store; print('ok')")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert done.stdout.strip() == "ok", done.stderr
+
+
 def copy_package(where: Path) -> Path:
     shutil.copytree(ROOT / "builder", where / "builder", ignore=shutil.ignore_patterns("__pycache__",
                                                                                       "node_modules"))
