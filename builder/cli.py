@@ -163,7 +163,11 @@ def serve(source: Path, host: str, port: int, open_browser: bool, drafts: bool |
                 import webbrowser
 
                 webbrowser.open(server.address)
-            server.stop_event.wait()
+            # Wake up now and then: a signal that reaches another thread (the file watcher's, say)
+            # runs its Python handler only when the main thread runs, and a wait without a
+            # timeout may never return to let it.
+            while not server.stop_event.wait(0.25):
+                pass
         except KeyboardInterrupt:
             click.echo("stopping")
         finally:
