@@ -186,7 +186,8 @@ def _local_imports(tree: ast.Module, folder: Path, seen: set[Path]) -> set[Path]
 
 
 # The code that runs, checks and writes every figure: a change there may change every output.
-_WORKER_SOURCES = tuple(Path(__file__).with_name(name) for name in ("figure_worker.py", "figure_checks.py"))
+_WORKER_SOURCES = tuple(Path(__file__).with_name(name) for name in ("figure_worker.py", "figure_checks.py",
+                                                                          "figure_svg.py"))
 
 
 def _with_key(figure: Figure, versions: dict[str, str], quick: bool) -> Figure:
@@ -265,6 +266,12 @@ def is_fresh(figure: Figure, entry: dict[str, Any] | None, cache_dir: Path) -> b
         file = folder / path.lstrip("/")
         if not file.is_file() or hashes.get(path) != _sha256(file):
             return False
+        # A drawn figure's other renditions (dark palette, SVG, wide layout) must be intact too.
+        for rendition in entry.get("images", {}).get(path, {}).get("renditions", []):
+            for rel, digest in rendition.get("sha256", {}).items():
+                file = folder / rel.lstrip("/")
+                if not file.is_file() or _sha256(file) != digest:
+                    return False
     return True
 
 
