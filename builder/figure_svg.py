@@ -34,7 +34,7 @@ _NUMERIC_ATTRIBUTE = re.compile(r'( (?:x|y|width|height|transform|viewBox|points
 _STYLE_NUMBER = re.compile(r"(stroke-width|opacity|stroke-miterlimit|stroke-dashoffset): ?([\d.]+)")
 _DATA_URI = re.compile(r"(data:image/[a-z]+;base64,[A-Za-z0-9+/=]+)")
 GLYPH_COARSENING = 8  # glyph outlines are written in 1/64 font units; 1/8 is far below a pixel
-PHOTO_WEBP_QUALITY = 85
+PHOTO_WEBP_QUALITY = 75  # photographs and feature maps inside a figure; no text is in them
 
 
 def svg_bytes(fig: Any) -> bytes:

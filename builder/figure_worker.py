@@ -89,30 +89,27 @@ class FigureContext:
         The build chooses, per rendition, the lighter of the SVG and the raster formats.
         """
         target = self.path_for(site_path)
+        drawings = []
         if callable(image) and not hasattr(image, "savefig"):
-            renditions = []
             for layout, draw in (("body", image), ("wide", wide)):
                 for scheme in (SCHEMES if draw is not None else ()):
-                    renditions.append(draw(scheme, lambda fig, layout=layout, scheme=scheme:
-                                           self._write_drawing(fig, site_path, layout, scheme)))
-            info = {**renditions[0].pop("report"), "renditions": renditions}
-            self.texts[site_path] = info.pop("texts")
-            for rendition in renditions[1:]:
-                self.texts[site_path] += rendition.pop("report")["texts"]
-            self.images[site_path] = info
-            return target
-        if hasattr(image, "savefig"):
-            rendition = self._write_drawing(image, site_path, "body", "light")
-            info = {**rendition.pop("report"), "renditions": [rendition]}
-            self.texts[site_path] = info.pop("texts")
-            self.images[site_path] = info
+                    drawings.append(draw(scheme, lambda fig, layout=layout, scheme=scheme:
+                                         self._write_drawing(fig, site_path, layout, scheme)))
+        elif hasattr(image, "savefig"):
+            drawings.append(self._write_drawing(image, site_path, "body", "light"))
+        if drawings:
+            renditions = [rendition for rendition, _ in drawings]
+            first = dict(drawings[0][1])  # the light body drawing: what the page shows by default
+            self.texts[site_path] = first.pop("texts")
+            self.images[site_path] = {**first, "renditions": renditions}
             return target
         _write_raster(image, target)
         self.images[site_path] = {"width": image.width, "height": image.height}
         return target
 
-    def _write_drawing(self, fig, site_path: str, layout: str, scheme: str) -> dict[str, Any]:
-        """Check one drawing, write it as raster and SVG; describe it (sizes, files, hashes)."""
+    def _write_drawing(self, fig, site_path: str, layout: str, scheme: str) -> tuple[dict, dict]:
+        """Check one drawing, write it as raster and SVG; return its record for the manifest
+        (sizes, files, hashes, text sizes at the widths it is shown) and the check's report."""
         from builder.figure_svg import svg_bytes
 
         display = WIDE_DISPLAY if layout == "wide" else BODY_DISPLAY
@@ -128,10 +125,12 @@ class FigureContext:
         raster_path, svg_path = f"{name}.{suffix}", f"{name}.svg"
         raster_file = _write_raster(pixels, self.out_dir / raster_path.lstrip("/"))
         _write_bytes(svg, self.out_dir / svg_path.lstrip("/"))
-        return {"layout": layout, "scheme": scheme, "width": pixels.width, "height": pixels.height,
-                "display_px": list(display), "raster": raster_path, "svg": svg_path,
-                "sha256": {raster_path: _sha256(raster_file), svg_path: hashlib.sha256(svg).hexdigest()},
-                "report": {"width": pixels.width, "height": pixels.height, **report}}
+        rendition = {"layout": layout, "scheme": scheme, "width": pixels.width, "height": pixels.height,
+                     "display_px": list(display), "raster": raster_path, "svg": svg_path,
+                     "sha256": {raster_path: _sha256(raster_file), svg_path: hashlib.sha256(svg).hexdigest()},
+                     **{k: report[k] for k in ("texts_checked", "min_text_css_px_at_phone",
+                                               "max_text_css_px_at_desktop", "headline")}}
+        return rendition, {"width": pixels.width, "height": pixels.height, **report}
 
 
 SCHEMES = ("light", "dark")

@@ -384,9 +384,14 @@ def _compare(figure: Figure, result: dict[str, Any], entry: dict[str, Any] | Non
         return Verification(figure.name, None, None, (*problems, "no cached output to compare with"),
                             figure.reproducible)
     means, maxima = [], []
-    for path in figure.outputs:
+    drawn = [r["raster"] for path in figure.outputs  # a drawn figure's dark and wide renditions too
+             for r in (result.get("images") or {}).get(path, {}).get("renditions", []) if r["raster"] != path]
+    for path in [*figure.outputs, *drawn]:
         new = np.asarray(Image.open(Path(result["out_dir"]) / path.lstrip("/")).convert("RGB"), dtype=float)
         old_file = _object_dir(settings.cache_dir, figure) / path.lstrip("/")
+        if not old_file.is_file():
+            problems.append(f"{path}: no cached file to compare with")
+            continue
         old = np.asarray(Image.open(old_file).convert("RGB"), dtype=float)
         if new.shape != old.shape:
             problems.append(f"{path}: size {new.shape[1]}×{new.shape[0]} differs from the cached "

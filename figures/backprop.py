@@ -64,8 +64,11 @@ def make(ctx):
 
     best = np.unravel_index(surface.argmin(), surface.shape)
     w_best = (float(grid[best[1]]), float(grid[best[0]]))
-    ctx.save(S.themed(draw, grid.cpu().numpy(), surface, path, losses, steps, reached, grid_minimum, w_best),
-             "/images/post2/6.jpg")
+    # Drawn from every third grid point: the same contours to the eye, a ninth of the outline
+    # points in the SVG. The minimum and the metrics above use the full grid.
+    shown = slice(None, None, 3)
+    ctx.save(S.themed(draw, grid.cpu().numpy()[shown], surface[shown, shown], path, losses, steps, reached,
+                      grid_minimum, w_best), "/images/post2/6.jpg")
     return {"steps": steps, "learning_rate": LEARNING_RATE, "start_loss": float(losses[0]),
             "final_loss": float(losses[-1]), "final_w": path[-1].tolist(), "grid_minimum": list(w_best),
             "grid_minimum_loss": grid_minimum, "minimum_reached": reached}

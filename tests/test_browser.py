@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import gzip
+import io
 import json
 import shutil
 import subprocess
@@ -272,18 +273,83 @@ def test_live_reload_in_the_browser(browser, tmp_path: Path) -> None:
         dev.stop()
 
 
-def test_the_theme_shows_figures_as_the_check_assumes(browser, site: str) -> None:
-    """The constants the figure check converts text sizes with, measured in Chromium."""
-    from builder.figure_checks import ARTICLE_H2_CSS_PX, DESKTOP_DISPLAY_PX, PHONE_DISPLAY_PX
+FIGURES_SHOWN = """() => ({
+    figures: Array.from(document.querySelectorAll('.post-body picture img')).map(i => {
+        const box = i.getBoundingClientRect();
+        return {wide: i.parentElement.classList.contains('wide'), width: box.width, height: box.height,
+                src: i.currentSrc};
+    }),
+    h2: parseFloat(getComputedStyle(document.querySelector('.post-body h2')).fontSize),
+    overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth})"""
 
-    shown = {}
-    for viewport in ("phone", "desktop"):
-        page, _ = open_page(browser, site + POST, VIEWPORTS[viewport])
-        shown[viewport] = page.evaluate("""() => ({
-            figures: Array.from(document.querySelectorAll('.post-body picture img'))
-                .map(i => i.getBoundingClientRect().width),
-            h2: parseFloat(getComputedStyle(document.querySelector('.post-body h2')).fontSize)})""")
+
+def test_the_theme_shows_figures_as_the_check_assumes(browser, site: str) -> None:
+    """The widths the figure check converts text sizes with, measured in Chromium: body figures
+    328 px on a phone and 480 px on a desktop; a wide drawing from 600 px (at a 640 px screen)
+    to 880 px, and the body drawing on phones. No figure is taller than 1.3 screens at 1280x800."""
+    from builder.figure_checks import (
+        ARTICLE_H2_CSS_PX,
+        DESKTOP_DISPLAY_PX,
+        PHONE_DISPLAY_PX,
+        WIDE_BREAKPOINT_PX,
+        WIDE_DISPLAY_PX,
+        WIDE_MIN_DISPLAY_PX,
+    )
+
+    viewports = {**VIEWPORTS, "breakpoint": {"width": WIDE_BREAKPOINT_PX, "height": 800}}
+    expected = {"phone": (PHONE_DISPLAY_PX, PHONE_DISPLAY_PX),
+                "breakpoint": (DESKTOP_DISPLAY_PX, WIDE_MIN_DISPLAY_PX),
+                "desktop": (DESKTOP_DISPLAY_PX, WIDE_DISPLAY_PX)}
+    for name, viewport in viewports.items():
+        page, _ = open_page(browser, site + POST, viewport)
+        scroll_to_the_end(page)
+        shown = page.evaluate(FIGURES_SHOWN)
         page.context.close()
-    assert shown["phone"]["figures"] and set(shown["phone"]["figures"]) == {PHONE_DISPLAY_PX}
-    assert set(shown["desktop"]["figures"]) == {DESKTOP_DISPLAY_PX}
-    assert shown["desktop"]["h2"] == pytest.approx(ARTICLE_H2_CSS_PX)
+        figures = shown["figures"]
+        assert len(figures) == 9 and any(f["wide"] for f in figures)
+        for figure in figures:
+            body, wide = expected[name]
+            assert figure["width"] == (wide if figure["wide"] else body), (name, figure)
+            assert ("-wide" in figure["src"]) == (figure["wide"] and name != "phone"), (name, figure)
+        assert shown["overflow"] == 0, name  # a wide figure never makes the page scroll sideways
+        if name == "desktop":
+            assert shown["h2"] == pytest.approx(ARTICLE_H2_CSS_PX)
+            assert max(f["height"] for f in figures) <= 1.3 * viewport["height"], figures
+
+
+@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
+def test_figures_follow_the_colour_scheme(browser, site: str, dark: bool) -> None:
+    for viewport in ("phone", "desktop"):
+        page, _ = open_page(browser, site + POST, VIEWPORTS[viewport], dark=dark)
+        scroll_to_the_end(page)
+        figures = page.evaluate(FIGURES_SHOWN)["figures"]
+        filters = page.evaluate("Array.from(document.querySelectorAll('.post-body picture img'))"
+                                ".map(i => getComputedStyle(i).filter)")
+        page.context.close()
+        assert all(("-dark" in f["src"]) == dark for f in figures), figures
+        assert set(filters) == {"none"}  # drawn for the dark page: not dimmed again
+
+
+def test_svg_figures_look_like_their_raster_drawings(browser, seed_project: Path) -> None:
+    """Chromium draws every SVG rendition (glyphs as outlines: no font needed) as matplotlib drew
+    the JPEG beside it, light and dark, body and wide."""
+    import base64
+
+    import numpy as np
+    from PIL import Image
+
+    svgs = sorted((seed_project / ".cache/figures").glob("*/*/images/post2/*.svg"))
+    assert len(svgs) >= 18  # nine figures, light and dark
+    page = browser.new_page()
+    for svg in svgs:
+        raster = Image.open(svg.with_suffix(".jpg")).convert("RGB")
+        page.set_viewport_size({"width": raster.width, "height": raster.height})
+        data = base64.b64encode(svg.read_bytes()).decode("ascii")
+        page.set_content(f'<body style="margin:0"><img src="data:image/svg+xml;base64,{data}" '
+                         f'style="display:block;width:{raster.width}px"></body>')
+        page.wait_for_function("document.images[0].complete && document.images[0].naturalWidth > 0")
+        shot = Image.open(io.BytesIO(page.screenshot(full_page=True))).convert("RGB")
+        assert shot.size == raster.size, svg.name
+        difference = np.abs(np.asarray(shot, dtype=float) - np.asarray(raster, dtype=float))
+        assert difference.mean() < 3, (svg.name, difference.mean())
+    page.close()
