@@ -89,7 +89,10 @@ def _smaller_picture(raw: bytes) -> str:
 
     with Image.open(io.BytesIO(raw)) as image:
         webp = io.BytesIO()
-        image.convert("RGB").save(webp, format="WEBP", quality=PHOTO_WEBP_QUALITY, method=4)
+        # Keep the alpha channel: matplotlib composites the pictures of one axes into one, with
+        # transparent gaps between them that must show the paper, not black.
+        image.convert("RGBA" if image.mode in ("RGBA", "LA", "P") else "RGB").save(
+            webp, format="WEBP", quality=PHOTO_WEBP_QUALITY, method=4)
     if len(webp.getvalue()) * 2 < len(raw):
         return "data:image/webp;base64," + base64.b64encode(webp.getvalue()).decode("ascii")
     return png

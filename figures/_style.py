@@ -126,6 +126,9 @@ def _rc(p: Palette) -> dict:
         "figure.dpi": DPI,
         "axes.prop_cycle": plt.cycler(color=list(p.series)),
         "svg.fonttype": "path",  # glyphs as outlines: the same letters without DejaVu Sans installed
+        # Unhinted glyphs: the raster places letters exactly where the SVG does (hinting moves
+        # each by a fraction of a pixel, a line's end by a few), so one layout check holds for both.
+        "text.hinting": "no_hinting",
         "svg.hashsalt": "figure",  # stable ids: the same SVG bytes on every run
     }
 

@@ -348,8 +348,12 @@ def test_svg_figures_look_like_their_raster_drawings(browser, seed_project: Path
         page.set_content(f'<body style="margin:0"><img src="data:image/svg+xml;base64,{data}" '
                          f'style="display:block;width:{raster.width}px"></body>')
         page.wait_for_function("document.images[0].complete && document.images[0].naturalWidth > 0")
-        shot = Image.open(io.BytesIO(page.screenshot(full_page=True))).convert("RGB")
-        assert shot.size == raster.size, svg.name
-        difference = np.abs(np.asarray(shot, dtype=float) - np.asarray(raster, dtype=float))
-        assert difference.mean() < 3, (svg.name, difference.mean())
+        clip = {"x": 0, "y": 0, "width": raster.width, "height": raster.height}
+        shot = Image.open(io.BytesIO(page.screenshot(clip=clip))).convert("RGB")
+        # Compared at a quarter of the size: the two renderers' anti-aliasing and a tenth of a
+        # pixel of rounding vanish; a misplaced word, a lost colour or a black gap does not.
+        drawn, expected = (np.asarray(image.reduce(4), dtype=float) for image in (shot, raster))
+        difference = np.abs(drawn - expected)
+        assert difference.mean() < 5, (svg.name, difference.mean())
+        assert (difference.max(axis=2) > 64).mean() < 0.01, svg.name
     page.close()
