@@ -6,6 +6,7 @@ phone whether or not it has DejaVu Sans. What it writes is generous: metadata, a
 group, six decimals, a `transform` per glyph, photos as PNG. This module rewrites exactly
 those constructs of matplotlib's output, nothing else:
 
+- comments (each text written again) and metadata dropped;
 - numbers rounded to what a screen can show (0.1 pt, a fifth of a pixel of the 1200 px figure);
   glyph outlines (in 1/64 font units) stored at 1/8 of their precision with the scale adjusted;
 - ids shortened, and dropped where nothing refers to them; `xlink:href` written as `href`;
@@ -110,7 +111,9 @@ def _short_id(index: int) -> str:
 
 def minify(text: str) -> str:
     """Matplotlib's SVG text, rewritten as the module docstring says."""
-    text = re.sub(r"<\?xml.*?\?>\s*|<!DOCTYPE.*?>\s*|<metadata>.*?</metadata>\s*", "", text, flags=re.S)
+    # Matplotlib writes each text again as a comment: the picture has it as outlines already.
+    text = re.sub(r"<\?xml.*?\?>\s*|<!DOCTYPE.*?>\s*|<metadata>.*?</metadata>\s*|<!--.*?-->\s*", "", text,
+                  flags=re.S)
     text = _PNG.sub(_picture, text)
     text = re.sub(r"\s*\n\s*", " ", text)
     text = _GLYPH.sub(_glyph, text)
