@@ -151,14 +151,20 @@ def gather_and_render(config: Config, figure_set: figures.FigureSet | None = Non
 
 
 def _responsive_images(config: Config, figure_set: figures.FigureSet) -> dict[str, images.Responsive]:
-    """AVIF and WebP variants of every generated JPEG (made once, then cached)."""
-    jpegs = {}
+    """What `<picture>` offers for every generated JPEG: AVIF and WebP variants (made once, then
+    cached), and for a drawn figure its dark and wide renditions, as SVG where that is lighter."""
+    jpegs, renditions = {}, {}
     for path, file in figure_set.files.items():
-        size = figure_set.entries[path].get("images", {}).get(path, {})
+        entry = figure_set.entries[path]
+        size = entry.get("images", {}).get(path, {})
         if path.lower().endswith((".jpg", ".jpeg")) and size.get("width"):
             # The manifest's sha256 of the file (checked by the figure cache): no second hash.
-            jpegs[path] = (file, size["width"], size["height"], figure_set.entries[path]["sha256"][path])
-    return images.responsive_images(jpegs, config.cache_dir)
+            jpegs[path] = (file, size["width"], size["height"], entry["sha256"][path])
+            folder = file.parents[len(Path(path.lstrip("/")).parts) - 1]
+            drawn = images.renditions_of(entry, path, folder)
+            if drawn:
+                renditions[path] = drawn
+    return images.responsive_images(jpegs, config.cache_dir, renditions)
 
 
 def _provenance(config: Config, figure_set: figures.FigureSet,
@@ -171,12 +177,13 @@ def _provenance(config: Config, figure_set: figures.FigureSet,
     for path, entry in figure_set.entries.items():
         size = entry.get("images", {}).get(path, {})
         variants = responsive.get(path)
-        sources = tuple((mime, variants.srcset(mime, config.baseurl)) for mime in variants.sources) \
-            if variants else ()
+        sources = tuple((s.mime, s.with_base(config.baseurl), s.media, s.sizes, s.width, s.height)
+                        for s in variants.sources) if variants else ()
         notes[config.baseurl + path] = Provenance(
             script=entry["script"], href=config.baseurl + "/" + entry["script"],
             device=entry["device"], seconds=entry["seconds"], alt=alts.get(path, ""),
-            width=size.get("width", 0), height=size.get("height", 0), sources=sources)
+            width=size.get("width", 0), height=size.get("height", 0), sources=sources,
+            wide=bool(variants and variants.wide))
     return notes
 
 

@@ -18,7 +18,6 @@ from markdown.treeprocessors import Treeprocessor
 from markdown.util import AtomicString
 
 from builder.content import slugify
-from builder.images import BODY_SIZES
 from builder.model import Heading, Rendered
 
 EXCERPT_WORDS = 45
@@ -47,7 +46,9 @@ class Provenance:
     alt: str
     width: int = 0
     height: int = 0
-    sources: tuple[tuple[str, str], ...] = ()  # (MIME type, srcset) for <picture>
+    # <picture>'s sources in order: (MIME type, srcset, media, sizes, width, height)
+    sources: tuple[tuple[str, str, str, str, int, int], ...] = ()
+    wide: bool = False  # a wide layout is offered from 40rem up (theme.css: picture.wide)
 
 
 class _FigureCaptions(Treeprocessor):
@@ -75,7 +76,8 @@ class _FigureCaptions(Treeprocessor):
 
     def _decorate_images(self, root: ET.Element) -> None:
         """Size on every image (no layout shift), lazy loading after the first, and for generated
-        images their declared alt text and a <picture> offering AVIF and WebP at several widths."""
+        images their declared alt text and a <picture> offering what the build chose: SVG or
+        AVIF and WebP at several widths, in the light and dark palettes, wide on large screens."""
         parents = {child: parent for parent in root.iter() for child in parent}
         for index, img in enumerate(list(root.iter("img"))):
             if index > 0:
@@ -92,9 +94,13 @@ class _FigureCaptions(Treeprocessor):
                 img.set("alt", made.alt)
             if made.sources:
                 parent = parents[img]
-                picture = ET.Element("picture")
-                for mime, srcset in made.sources:
-                    ET.SubElement(picture, "source", {"type": mime, "srcset": srcset, "sizes": BODY_SIZES})
+                picture = ET.Element("picture", {"class": "wide"} if made.wide else {})
+                for mime, srcset, media, sizes, width, height in made.sources:
+                    attributes = {"type": mime, "srcset": srcset}
+                    attributes.update({k: v for k, v in (("media", media), ("sizes", sizes)) if v})
+                    if width and height:  # the aspect of what this source shows, before it loads
+                        attributes.update(width=str(width), height=str(height))
+                    ET.SubElement(picture, "source", attributes)
                 picture.tail, img.tail = img.tail, None
                 parent.insert(list(parent).index(img), picture)
                 parent.remove(img)
