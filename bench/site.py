@@ -2,19 +2,23 @@
 
     python bench/site.py                 # all sizes, 3 runs each (medians)
     python bench/site.py --sizes 1000 --runs 5
+    python bench/site.py --sizes 1000 --markdown kramdown --baseline ../main --no-pelican
 
 Sites come from bench/corpus.py (the seed article, varied; every tenth post with math), with
 figures already made (the project's .cache/ is copied in). For each size it times whole
 processes: a build from scratch (empty destination, no render cache), a rebuild with nothing
 changed, and a rebuild after one post's text changed; and the peak memory of the scratch build
 (the process and its workers). Pelican (installed with pip into .cache/bench-venv) builds the
-same posts, converted to its own metadata format, in the same run.
+same posts, converted to its own metadata format, in the same run. `--markdown kramdown` reads the
+corpus as a Jekyll site (`markdown: kramdown`); `--baseline DIR` also times the builder of another
+checkout (say, the main branch) on the same sites, in the same run.
 """
 
 from __future__ import annotations
 
 import argparse
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -59,9 +63,12 @@ def timed(command: list[str], cwd: Path) -> tuple[float, str]:
     return elapsed, done.stderr
 
 
-def ours(project: Path, runs: int) -> dict[str, float]:
+def ours(project: Path, runs: int, checkout: Path | None = None) -> dict[str, float]:
     source = project / "site_src"
     build = [sys.executable, "-c", RUNNER, str(source)]
+    if checkout is not None:  # that checkout's `builder` package first on the path
+        build = [sys.executable, "-c", f"import sys; sys.path.insert(0, {str(checkout)!r})\n" + RUNNER,
+                 str(source)]
     posts = sorted((source / "_posts").glob("*.md"))
     scratch, unchanged, edited, peaks = [], [], [], []
     for run in range(runs):
@@ -73,8 +80,10 @@ def ours(project: Path, runs: int) -> dict[str, float]:
         peaks.append((int(peak[1]) + int(peak[2])) / 1024)
         unchanged.append(timed(build, project)[0])
         post = posts[(run * 7919) % len(posts)]
-        post.write_text(post.read_text(encoding="utf-8").replace("Nay được", f"Nay (sửa {run}) được", 1),
-                        encoding="utf-8")
+        # A new edit even where an earlier run (or the baseline's) already edited this post.
+        edit = f"Nay (sửa {run} {'baseline' if checkout else 'blog'}) được"
+        text = re.sub(r"Nay(?: \(sửa[^)]*\))? được", edit, post.read_text(encoding="utf-8"), count=1)
+        post.write_text(text, encoding="utf-8")
         edited.append(timed(build, project)[0])
     return {"scratch": statistics.median(scratch), "unchanged": statistics.median(unchanged),
             "one edited": statistics.median(edited), "peak MB": max(peaks)}
@@ -129,6 +138,8 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="*", default=[1, 100, 1000])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--no-pelican", action="store_true")
+    parser.add_argument("--markdown", choices=["python-markdown", "kramdown"], default="python-markdown")
+    parser.add_argument("--baseline", type=Path, help="another checkout whose builder is timed too")
     args = parser.parse_args()
     machine = platform.processor() or platform.machine()
     print(f"{platform.node()}: {machine}, Python {platform.python_version()}, "
@@ -141,17 +152,27 @@ def main() -> None:
     for size in args.sizes:
         with tempfile.TemporaryDirectory(prefix=f"bench-{size}-") as tmp:
             project = Path(tmp)
-            make_site(project, size)
+            source = make_site(project, size)
+            if args.markdown == "kramdown":
+                with (source / "_config.yml").open("a", encoding="utf-8") as config:
+                    config.write("\nmarkdown: kramdown\n")
             shutil.copytree(ROOT / ".cache" / "figures", project / ".cache" / "figures")
             if (ROOT / ".cache" / "images").exists():
                 shutil.copytree(ROOT / ".cache" / "images", project / ".cache" / "images")
             rows = {"blog": ours(project, args.runs)}
+            if args.baseline is not None:
+                rows["blog (baseline)"] = ours(project, args.runs, args.baseline.resolve())
             if not args.no_pelican:
                 rows["Pelican"] = pelican(project, args.runs)
             for tool, row in rows.items():
                 peak = "" if row["peak MB"] != row["peak MB"] else f"{row['peak MB']:.0f}"
                 print(f"| {size} | {tool} | {row['scratch']:.2f} | {row['unchanged']:.2f} | "
                       f"{row['one edited']:.2f} | {peak} |")
+            if "blog (baseline)" in rows:
+                ratio = {k: rows["blog (baseline)"][k] / rows["blog"][k]
+                         for k in ("scratch", "unchanged", "one edited")}
+                print(f"| {size} | baseline ÷ blog | {ratio['scratch']:.2f}× | {ratio['unchanged']:.2f}× | "
+                      f"{ratio['one edited']:.2f}× | |")
             if "Pelican" in rows:
                 ratio = {k: rows["Pelican"][k] / rows["blog"][k]
                          for k in ("scratch", "unchanged", "one edited")}

@@ -77,7 +77,8 @@ def gather_and_render(config: Config, figure_set: FigureSet | None = None,
     figure_set = figure_set or FigureSet()
     now = clock(config.tz)
     gathered = content.gather(config, now)
-    variants = images.responsive_images(figure_set.responsive_inputs(), config.cache_dir)
+    variants = images.responsive_images(figure_set.responsive_inputs(), config.cache_dir,
+                                        figure_set.renditions())
     posts, pages = render.render_site(config, gathered, figure_set, variants)
     return Site(config=config, posts=tuple(posts), pages=tuple(pages), static_files=tuple(gathered.static),
                 categories=tuple(content.group_categories(posts)), figures=figure_set, images=variants,

@@ -24,6 +24,12 @@ from pathlib import Path
 from typing import Any
 
 from builder import store
+from builder.figure_checks import (
+    DESKTOP_DISPLAY_PX,
+    PHONE_DISPLAY_PX,
+    WIDE_DISPLAY_PX,
+    WIDE_MIN_DISPLAY_PX,
+)
 
 JPEG_QUALITY = 92
 # A script importing torch gets torch set up before make(ctx) (seeds, deterministic kernels, its
@@ -118,45 +124,106 @@ class FigureContext:
         self.notes.append(message)
         print(f"{self.name}: {message}", file=sys.stderr, flush=True)
 
-    def save(self, image: Any, site_path: str) -> Path:
-        """Write a matplotlib figure or a PIL image to `site_path`, atomically.
+    def save(self, image: Any, site_path: str, wide: Any = None) -> Path:
+        """Write `site_path` (a JPEG or PNG), atomically, from one of:
 
-        A matplotlib figure is drawn once, checked (no overlapping elements, text readable on
-        a phone and no larger than the article's headings), and fails the script if any check
-        fails; the pixels of that one draw are what is written.
+        - a PIL image: written as it is;
+        - a matplotlib figure: drawn once, checked (no overlapping elements, text readable on a
+          phone and no larger than the article's headings), and written as the raster and as
+          SVG beside it (`1.jpg`, `1.svg`); a failed check fails the script;
+        - a draw function from `_style.themed(draw, ...)`: called once per colour scheme, so
+          the figure exists in the light palette (`1.jpg`, `1.svg`) and the dark one
+          (`1-dark.jpg`, `1-dark.svg`), each checked. `wide`, another such function, draws
+          the layout for screens from 40rem up (`1-wide.*`, `1-wide-dark.*`), checked at the
+          widths the theme shows it.
+
+        The build chooses, per rendition, the lighter of the SVG and the raster formats.
         """
         target = self.path_for(site_path)
-        info: dict[str, Any] = {}
-        if hasattr(image, "savefig"):
-            image, info = _checked_pixels(image, site_path)
-            self.texts[site_path] = info.pop("texts")
-        image = image.convert("RGB") if target.suffix.lower() in (".jpg", ".jpeg") else image
-        with store.atomic_target(target) as tmp:
-            if target.suffix.lower() in (".jpg", ".jpeg"):
-                # 4:4:4 (no chroma subsampling) keeps thin coloured lines and text crisp.
-                image.save(tmp, format="JPEG", quality=JPEG_QUALITY, subsampling=0, optimize=True)
-            else:
-                image.save(tmp, format=image.format or "PNG", optimize=True)
-        self.images[site_path] = {"width": image.width, "height": image.height, **info}
+        drawings = []
+        if callable(image) and not hasattr(image, "savefig"):
+            for layout, draw in (("body", image), ("wide", wide)):
+                for scheme in (SCHEMES if draw is not None else ()):
+                    drawings.append(draw(scheme, lambda fig, layout=layout, scheme=scheme:
+                                         self._write_drawing(fig, site_path, layout, scheme)))
+        elif hasattr(image, "savefig"):
+            drawings.append(self._write_drawing(image, site_path, "body", "light"))
+        if drawings:
+            renditions = [rendition for rendition, _ in drawings]
+            first = dict(drawings[0][1])  # the light body drawing: what the page shows by default
+            self.texts[site_path] = first.pop("texts")
+            self.images[site_path] = {**first, "renditions": renditions}
+            return target
+        _write_raster(image, target)
+        self.images[site_path] = {"width": image.width, "height": image.height}
         return target
 
+    def _write_drawing(self, fig, site_path: str, layout: str, scheme: str) -> tuple[dict, dict]:
+        """Check one drawing, write it as raster and SVG; return its record for the manifest
+        (sizes, files, hashes, text sizes at the widths it is shown) and the check's report."""
+        from builder.figure_svg import svg_bytes
 
-def _checked_pixels(fig, site_path: str):
+        display = WIDE_DISPLAY if layout == "wide" else BODY_DISPLAY
+        try:
+            pixels, report = _checked_pixels(fig, f"{site_path} ({layout}, {scheme})", display)
+            svg = svg_bytes(fig)
+        finally:
+            import matplotlib.pyplot as plt
+
+            plt.close(fig)
+        stem, suffix = site_path.rsplit(".", 1)
+        name = stem + "".join(f"-{part}" for part in (layout, scheme) if part not in ("body", "light"))
+        raster_path, svg_path = f"{name}.{suffix}", f"{name}.svg"
+        raster_file = _write_raster(pixels, self.out_dir / raster_path.lstrip("/"))
+        _write_bytes(svg, self.out_dir / svg_path.lstrip("/"))
+        rendition = {"layout": layout, "scheme": scheme, "width": pixels.width, "height": pixels.height,
+                     "display_px": list(display), "raster": raster_path, "svg": svg_path,
+                     "sha256": {raster_path: store.sha256_file(raster_file),
+                                svg_path: store.sha256_bytes(svg)},
+                     **{k: report[k] for k in ("texts_checked", "min_text_css_px_at_phone",
+                                               "max_text_css_px_at_desktop", "headline")}}
+        return rendition, {"width": pixels.width, "height": pixels.height, **report}
+
+
+SCHEMES = ("light", "dark")
+# The CSS widths a drawing is shown at (narrowest, widest), as the theme shows it: a body figure
+# from a 360 px phone to a 30rem column; a wide one from a 40rem screen (less the page's padding)
+# to 55rem. The text checks use both ends; tests/test_browser.py measures them in Chromium.
+BODY_DISPLAY = (PHONE_DISPLAY_PX, DESKTOP_DISPLAY_PX)
+WIDE_DISPLAY = (WIDE_MIN_DISPLAY_PX, WIDE_DISPLAY_PX)
+
+
+def _write_raster(image: Any, target: Path) -> Path:
+    """A PIL image as JPEG (quality 92, no chroma subsampling) or PNG, atomically."""
+    jpeg = target.suffix.lower() in (".jpg", ".jpeg")
+    image = image.convert("RGB") if jpeg else image
+    with store.atomic_target(target) as tmp:
+        if jpeg:
+            # 4:4:4 (no chroma subsampling) keeps thin coloured lines and text crisp.
+            image.save(tmp, format="JPEG", quality=JPEG_QUALITY, subsampling=0, optimize=True)
+        else:
+            image.save(tmp, format=image.format or "PNG", optimize=True)
+    return target
+
+
+def _write_bytes(data: bytes, target: Path) -> Path:
+    store.atomic_write(target, data)
+    return target
+
+
+def _checked_pixels(fig, label: str, display: tuple[float, float]):
     """Draw the figure once, run the checks, and return its pixels and what was measured."""
-    import matplotlib.pyplot as plt
     import numpy as np
     from PIL import Image
 
     from builder.figure_checks import check_figure
 
-    report = check_figure(fig)
+    report = check_figure(fig, display)
     problems = report.pop("problems")
     if problems:
-        plt.close(fig)
-        raise FigureCheckError(f"{site_path}: {len(problems)} layout problem(s):\n  - " +
+        raise FigureCheckError(f"{label}: {len(problems)} layout problem(s):\n  - " +
                                "\n  - ".join(problems))
     pixels = np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
-    plt.close(fig)
     return Image.fromarray(pixels), report
 
 

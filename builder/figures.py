@@ -195,6 +195,12 @@ def is_fresh(figure: Figure, record: FigureRecord | None, cache_dir: Path) -> bo
         file = folder / path.lstrip("/")
         if not file.is_file() or record.sha256.get(path) != _sha256(file):
             return False
+        # A drawn figure's other renditions (dark palette, SVG, wide layout) must be intact too.
+        for rendition in record.images.get(path, {}).get("renditions", []):
+            for rel, digest in rendition.get("sha256", {}).items():
+                file = folder / rel.lstrip("/")
+                if not file.is_file() or _sha256(file) != digest:
+                    return False
     return True
 
 
@@ -293,9 +299,14 @@ def _compare(figure: Figure, result: dict[str, Any], settings: FigureSettings, f
         return Verification(figure.name, None, None, (*problems, "no cached output to compare with"),
                             figure.reproducible)
     means, maxima = [], []
-    for path in figure.outputs:
+    drawn = [r["raster"] for path in figure.outputs  # a drawn figure's dark and wide renditions too
+             for r in (result.get("images") or {}).get(path, {}).get("renditions", []) if r["raster"] != path]
+    for path in [*figure.outputs, *drawn]:
         new = np.asarray(Image.open(Path(result["out_dir"]) / path.lstrip("/")).convert("RGB"), dtype=float)
         old_file = _object_dir(settings.cache_dir, figure) / path.lstrip("/")
+        if not old_file.is_file():
+            problems.append(f"{path}: no cached file to compare with")
+            continue
         old = np.asarray(Image.open(old_file).convert("RGB"), dtype=float)
         if new.shape != old.shape:
             problems.append(f"{path}: size {new.shape[1]}×{new.shape[0]} differs from the cached "

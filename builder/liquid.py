@@ -377,7 +377,10 @@ class _HighlightTag(Tag):
 
 
 def highlight_block(code: str, language: str, line_numbers: bool) -> str:
-    """A raw HTML block (blank lines around it, so Markdown passes it through untouched)."""
+    """A raw HTML block (blank lines around it, so Markdown passes it through untouched), shaped
+    as Jekyll's: `<figure class="highlight"><pre><code class="language-x" data-lang="x">`."""
+    from html import escape
+
     from pygments import highlight
     from pygments.formatters import HtmlFormatter
     from pygments.lexers import get_lexer_by_name
@@ -387,8 +390,14 @@ def highlight_block(code: str, language: str, line_numbers: bool) -> str:
         lexer = get_lexer_by_name(language)
     except ClassNotFound:
         lexer = get_lexer_by_name("text")
-    formatter = HtmlFormatter(cssclass="highlight", linenos="table" if line_numbers else False)
-    return "\n\n" + highlight(code.strip("\n") + "\n", lexer, formatter).strip() + "\n\n"
+    if line_numbers:
+        formatter = HtmlFormatter(cssclass="highlight", linenos="table")
+    else:
+        formatter = HtmlFormatter(nowrap=True)
+    code_html = highlight(code.strip("\n") + "\n", lexer, formatter).strip("\n")
+    name = escape(language)
+    return (f'\n\n<figure class="highlight"><pre><code class="language-{name}" data-lang="{name}">'
+            f"{code_html}</code></pre></figure>\n\n")
 
 
 # --- Jekyll's filters -------------------------------------------------------------------

@@ -7,16 +7,19 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from html import unescape
+from typing import Any
 
 import markdown
 from markdown.extensions import Extension
+from markdown.inlinepatterns import InlineProcessor
 from markdown.treeprocessors import Treeprocessor
+from markdown.util import AtomicString
 
-from builder.images import BODY_SIZES
 from builder.model import Heading, Provenance, Rendered
 from builder.text import slugify
 
 EXCERPT_WORDS = 45
+TOC_DEPTH = 3  # headings down to h3 make the page's table of contents
 _INDENTED_HEADING = re.compile(r"^ {1,3}(#{1,6}(?:[ \t]|$))")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _TAG = re.compile(r"<[^>]+>")
@@ -55,7 +58,8 @@ class _FigureCaptions(Treeprocessor):
 
     def _decorate_images(self, root: ET.Element) -> None:
         """Size on every image (no layout shift), lazy loading after the first, and for generated
-        images their declared alt text and a <picture> offering AVIF and WebP at several widths."""
+        images their declared alt text and a <picture> offering what the build chose: SVG or
+        AVIF and WebP at several widths, in the light and dark palettes, wide on large screens."""
         parents = {child: parent for parent in root.iter() for child in parent}
         for index, img in enumerate(list(root.iter("img"))):
             if index > 0:
@@ -72,9 +76,13 @@ class _FigureCaptions(Treeprocessor):
                 img.set("alt", made.alt)
             if made.sources:
                 parent = parents[img]
-                picture = ET.Element("picture")
-                for mime, srcset in made.sources:
-                    ET.SubElement(picture, "source", {"type": mime, "srcset": srcset, "sizes": BODY_SIZES})
+                picture = ET.Element("picture", {"class": "wide"} if made.wide else {})
+                for mime, srcset, media, sizes, width, height in made.sources:
+                    attributes = {"type": mime, "srcset": srcset}
+                    attributes.update({k: v for k, v in (("media", media), ("sizes", sizes)) if v})
+                    if width and height:  # the aspect of what this source shows, before it loads
+                        attributes.update(width=str(width), height=str(height))
+                    ET.SubElement(picture, "source", attributes)
                 picture.tail, img.tail = img.tail, None
                 parent.insert(list(parent).index(img), picture)
                 parent.remove(img)
@@ -152,30 +160,74 @@ class _FigureExtension(Extension):
 
 ImageSize = Callable[[str], "tuple[int, int] | None"]
 
+# Where math delimiters are no math: in an HTML tag, a link's destination or title, an image's alt.
+_IN_TAG = re.compile(r"<[A-Za-z/][^<>]*$")
+_IN_DESTINATION = re.compile(r"\]\((?:[^()\s]|\([^()\s]*\))*(?:\s+(?:\"[^\"]*|'[^']*))?$")
+_IN_ALT = re.compile(r"!\[[^\]]*$")
+_INLINE_DISPLAY = r"(?<!\\)\$\$((?:\\.|[^\\$\x02\x03])+?)\$\$"
+
+
+def _in_attribute(data: str, start: int) -> bool:
+    before = data[:start]
+    return bool(_IN_TAG.search(before) or _IN_DESTINATION.search(before) or _IN_ALT.search(before))
+
+
+class _MathOutsideAttributes(InlineProcessor):
+    """Arithmatex's inline math, but never inside an attribute-to-be (a URL, a title, an alt text,
+    a raw HTML tag), where its markup would break the attribute; and `$$...$$` inside a line of
+    text as one display formula, not two dollars around an inline one."""
+
+    def __init__(self, inner: InlineProcessor, pattern: str | None = None):
+        super().__init__(pattern or inner.pattern, inner.md)
+        self.inner = inner
+
+    def handleMatch(self, m: re.Match, data: str):  # noqa: N802 (the library's name)
+        if _in_attribute(data, m.start(0)):
+            return None, None, None
+        if self.compiled_re.pattern == _INLINE_DISPLAY:
+            span = ET.Element("span", {"class": "arithmatex"})
+            span.text = AtomicString(f"\\[{m.group(1)}\\]")
+            return span, m.start(0), m.end(0)
+        return self.inner.handleMatch(m, data)
+
+
+class _MathInTextExtension(Extension):
+    def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 (the library's name)
+        inner = md.inlinePatterns["arithmatex-inline"]
+        md.inlinePatterns.register(_MathOutsideAttributes(inner), "arithmatex-inline", 189.9)
+        md.inlinePatterns.register(_MathOutsideAttributes(inner, _INLINE_DISPLAY), "math-inline-display",
+                                   189.95)
+
+
+class KramdownMarkdown:
+    """The kramdown reader with the same image decoration as the default mode."""
+
+    def __init__(self, provenance: dict[str, Provenance], image_size: ImageSize, settings: Any):
+        from builder.kramdown import KramdownReader, options_from_config
+
+        self.figures = _FigureCaptions(None, provenance, image_size)
+        self.reader = KramdownReader(options_from_config(settings), decorate=self.figures.run)
+
 
 def make_markdown(provenance: dict[str, Provenance] | None = None, kramdown: bool = False,
                   image_size: ImageSize = lambda src: None,
-                  footnote_backlink: str | None = None) -> markdown.Markdown:
+                  footnote_backlink: str | None = None,
+                  kramdown_settings: Any = None) -> markdown.Markdown | KramdownMarkdown:
     """A Markdown converter; `provenance` maps image URLs to how those images were made, and
     `image_size` gives the size of other local images (for their width/height attributes).
 
-    `kramdown=True` reads as Jekyll's kramdown (GFM input) does: see `builder.kramdown`.
+    `kramdown=True` reads as Jekyll's kramdown (GFM input) does, with the `kramdown:` settings of
+    `_config.yml`: see `builder.kramdown`.
     """
-    common = ["tables", "footnotes", "toc", "pymdownx.magiclink", "pymdownx.superfences",
-              "pymdownx.highlight", _FigureExtension(provenance or {}, image_size)]
     if kramdown:
-        from builder.kramdown import KramdownExtension
-
-        # kramdown has inline attribute lists, Markdown inside HTML with markdown="1", definition
-        # lists, abbreviations, and typographic quotes and dashes on by default; its math is
-        # handled by the extension.
-        extensions = [*common, "attr_list", "md_in_html", "def_list", "abbr", "smarty", KramdownExtension()]
-    else:
-        extensions = [*common, "pymdownx.arithmatex"]
+        return KramdownMarkdown(provenance or {}, image_size, kramdown_settings)
+    extensions = ["tables", "footnotes", "toc", "pymdownx.magiclink", "pymdownx.superfences",
+                  "pymdownx.highlight", _FigureExtension(provenance or {}, image_size), "pymdownx.arithmatex",
+                  _MathInTextExtension()]
     return markdown.Markdown(
         extensions=extensions,
         extension_configs={
-            "toc": {"slugify": _heading_id, "toc_depth": "1-3"},
+            "toc": {"slugify": _heading_id, "toc_depth": f"1-{TOC_DEPTH}"},
             "pymdownx.arithmatex": {"generic": True},
             "pymdownx.magiclink": {"hide_protocol": False},
             "pymdownx.highlight": {"use_pygments": True, "guess_lang": False},
@@ -213,7 +265,9 @@ def unindent_headings(text: str) -> str:
     return "\n".join(out)
 
 
-def render_markdown(md: markdown.Markdown, text: str) -> Rendered:
+def render_markdown(md: markdown.Markdown | KramdownMarkdown, text: str) -> Rendered:
+    if isinstance(md, KramdownMarkdown):
+        return _render_kramdown(md, text)
     md.reset()
     figures: _FigureCaptions = md.treeprocessors["figure_captions"]
     figures.reset()
@@ -227,6 +281,20 @@ def render_markdown(md: markdown.Markdown, text: str) -> Rendered:
         words=len(plain_text(_PROVENANCE.sub("", html)).split()),
         images=tuple(figures.images),
         placeholder_alts=tuple(figures.placeholder_alts),
+    )
+
+
+def _render_kramdown(md: KramdownMarkdown, text: str) -> Rendered:
+    md.figures.reset()
+    html, headings = md.reader.convert(text)
+    return Rendered(
+        html=html,
+        headings=tuple(Heading(h.level, h.id, h.text) for h in headings if h.id and h.level <= TOC_DEPTH),
+        has_math='class="arithmatex"' in html,
+        excerpt=excerpt_of(html),
+        words=len(plain_text(_PROVENANCE.sub("", html)).split()),
+        images=tuple(md.figures.images),
+        placeholder_alts=tuple(md.figures.placeholder_alts),
     )
 
 

@@ -199,16 +199,63 @@ class FigureRecord:
 
 
 @dataclass(frozen=True)
+class Source:
+    """One `<source>` of a `<picture>`; `srcset` holds site paths (no baseurl)."""
+
+    mime: str
+    srcset: str
+    media: str = ""
+    sizes: str = ""
+    width: int = 0  # the aspect of what this source shows (art direction: a wide layout differs)
+    height: int = 0
+
+    def with_base(self, baseurl: str) -> str:
+        return ", ".join(f"{baseurl}{entry}" for entry in self.srcset.split(", "))
+
+
+@dataclass(frozen=True)
+class Rendition:
+    """One drawing of a figure, as the figure worker wrote it (paths are site paths)."""
+
+    layout: str  # "body" or "wide"
+    scheme: str  # "light" or "dark"
+    width: int
+    height: int
+    raster: str
+    raster_file: Path
+    raster_sha256: str
+    svg: str = ""
+    svg_file: Path | None = None
+
+
+@dataclass(frozen=True)
+class Choice:
+    """Which format a rendition is published as, and the bytes that decided it."""
+
+    layout: str
+    scheme: str
+    svg_bytes: int  # as written
+    svg_gzip_bytes: int  # as a reader receives it
+    avif_bytes: int  # at the compared width
+    webp_bytes: int
+    jpeg_bytes: int  # the fallback at full size
+    chosen: str  # "svg" or "raster"
+
+
+@dataclass(frozen=True)
 class Responsive:
     """One image and its variants: what `<picture>` needs."""
 
     width: int
     height: int
-    sources: dict[str, str] = field(default_factory=dict)  # MIME type -> srcset (site paths)
+    sources: tuple[Source, ...] = ()  # in the order `<picture>` tries them (the first match wins)
     files: dict[str, Path] = field(default_factory=dict)  # variant site path -> cached file
+    choices: tuple[Choice, ...] = ()
+    wide: bool = False  # a wide layout is offered from 40rem up
 
     def srcset(self, mime: str, baseurl: str) -> str:
-        return ", ".join(f"{baseurl}{entry}" for entry in self.sources[mime].split(", "))
+        """The srcset of the first source of that type offered without a media condition."""
+        return next(s.with_base(baseurl) for s in self.sources if s.mime == mime and not s.media)
 
 
 @dataclass(frozen=True)
@@ -223,7 +270,9 @@ class Provenance:
     alt: str
     width: int = 0
     height: int = 0
-    sources: tuple[tuple[str, str], ...] = ()  # (MIME type, srcset) for <picture>
+    # <picture>'s sources in order: (MIME type, srcset, media, sizes, width, height)
+    sources: tuple[tuple[str, str, str, str, int, int], ...] = ()
+    wide: bool = False  # a wide layout is offered from 40rem up (theme.css: picture.wide)
     note: str = ""  # the note's HTML, from the theme's _provenance.html
 
     @property
@@ -260,6 +309,23 @@ class FigureSet:
                 jpegs[path] = (file, width, height, self.records[path].sha256[path])
         return jpegs
 
+    def renditions(self) -> dict[str, list[Rendition]]:
+        """Site path -> the drawings of a drawn figure (light and dark, body and wide), as its
+        record lists them; the files lie beside the figure's cached output."""
+        found = {}
+        for path, file in self.files.items():
+            folder = file.parents[len(Path(path.lstrip("/")).parts) - 1]
+            drawn = []
+            for item in self.records[path].images.get(path, {}).get("renditions", []):
+                hashes, svg = item.get("sha256", {}), item.get("svg", "")
+                drawn.append(Rendition(item["layout"], item["scheme"], item["width"], item["height"],
+                                       item["raster"], folder / item["raster"].lstrip("/"),
+                                       hashes.get(item["raster"], ""), svg,
+                                       folder / svg.lstrip("/") if svg else None))
+            if drawn:
+                found[path] = drawn
+        return found
+
     def provenance(self, baseurl: str, images: dict[str, Responsive]) -> dict[str, Provenance]:
         """Image URL -> how it was made (and its variants), for every generated image."""
         alts = {path: alt for figure in self.figures for path, alt in figure.outputs.items()}
@@ -267,11 +333,12 @@ class FigureSet:
         for path, record in self.records.items():
             width, height = record.size_of(path)
             variants = images.get(path)
-            sources = tuple((mime, variants.srcset(mime, baseurl)) for mime in variants.sources) \
-                if variants else ()
+            sources = tuple((s.mime, s.with_base(baseurl), s.media, s.sizes, s.width, s.height)
+                            for s in variants.sources) if variants else ()
             notes[baseurl + path] = Provenance(
                 script=record.script, href=baseurl + "/" + record.script, device=record.device,
-                seconds=record.seconds, alt=alts.get(path, ""), width=width, height=height, sources=sources)
+                seconds=record.seconds, alt=alts.get(path, ""), width=width, height=height, sources=sources,
+                wide=bool(variants and variants.wide))
         return notes
 
 

@@ -203,7 +203,8 @@ class _Renderer:
                                      strings.table(job.config.lang), job.config.tz)
         self.jekyll = job.config.markdown == "kramdown"
         self.md = make_markdown(job.provenance, kramdown=self.jekyll, image_size=self._image_size,
-                                footnote_backlink=strings.table(job.config.lang)["footnote_backlink"])
+                                footnote_backlink=strings.table(job.config.lang)["footnote_backlink"],
+                                kramdown_settings=job.config.site.get("kramdown"))
 
     def _image_size(self, src: str) -> tuple[int, int] | None:
         from builder.images import image_size
@@ -275,9 +276,9 @@ def _shared_key(job: RenderJob) -> str:
         from builder import mathjax
 
         math += mathjax.cache_version()
-    return store.digest([CACHE_FORMAT, store.code_version(), config.markdown, config.baseurl, config.url,
-                         config.timezone, config.liquid, strings.table(config.lang), str(config.source),
-                         provenance, math])
+    return store.digest([CACHE_FORMAT, store.code_version(), config.markdown, config.site.get("kramdown"),
+                         config.baseurl, config.url, config.timezone, config.liquid,
+                         strings.table(config.lang), str(config.source), provenance, math])
 
 
 def _document_key(doc: Document, job: RenderJob, shared: str, includes: str) -> str:

@@ -216,7 +216,7 @@ def _post_context(site: Site, post: Post, newer: Post | None, older: Post | None
         **common, **_document_context(site, post, rendered),
         "og_type": "article", "background": background,
         "background_image": variants,
-        "background_sources": [(m, variants.srcset(m, config.baseurl)) for m in variants.sources]
+        "background_sources": [(s.mime, s.with_base(config.baseurl)) for s in variants.sources]
         if variants else [],
         "og_image": _canonical(config, post.background) if local else background,
         "categories": categories, "newer": newer, "older": older,

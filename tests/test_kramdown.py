@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
-from builder.kramdown import gfm_heading_id, unescape_math
+from builder.kramdown.output import gfm_id
 from builder.markdown import make_markdown, render_markdown
 from tests.helpers import FIXTURES, copy_fixture, run_blog, soup
 
@@ -45,20 +45,13 @@ def kramdown_html(text: str) -> BeautifulSoup:
 
 # --- 1. math -----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("source, expected", [
-    (r"\_", "_"), (r"\*", "*"), (r"\|", "|"), (r"\\|", r"\|"), (r"\{", "{"), (r"\$", "$"), (r"\=", "="),
-    (r"\alpha", r"\alpha"), (r"a \\\\ b", r"a \\ b"),
-])
-def test_kramdown_escapes_inside_math(source: str, expected: str) -> None:
-    assert unescape_math(source) == expected
-
-
-def test_math_inline_display_and_mathjax_delimiters(built) -> None:
+def test_math_body_reaches_mathjax_as_written(built) -> None:
+    """kramdown keeps a `$$` body raw: no backslash escape is resolved in it (as Jekyll shows)."""
     out, _ = built
     math = [delimited(m) for m in body(out, TOAN).select(".arithmatex")]
-    assert math[:4] == [r"\(a_i * b_j\)", r"\(x_{1} + x_{2}\)", r"\({ x \mid x > 0 }\)", r"\(|w|\)"]
+    assert math[:4] == [r"\(a_i * b_j\)", r"\(x_{1} + x_{2}\)", r"\(\{ x \mid x > 0 \}\)", r"\(\|w\|\)"]
     display = delimited(body(out, TOAN).select_one("div.arithmatex"))
-    assert display.startswith("\\[\n\\begin{aligned}") and r"x^2 \\" in display
+    assert display.startswith("\\[\\begin{aligned}") and "x^2 \\\\\\\\\n" in display
     assert r"\(e^{i\pi} + 1 = 0\)" in math and r"\[ \int_0^1 x\,dx \]" in math
     assert r"\(a<b\)" in math and r"\(a \lt b\)" in math
     text = body(out, TOAN).get_text()
@@ -96,9 +89,9 @@ def test_blocks_start_as_kramdown_starts_them(built) -> None:
     assert page.select_one("span.tho").get_text() == "*thô*"
 
 
-def test_toc_under_a_list_item(built) -> None:
+def test_toc_list_from_the_headings(built) -> None:
     out, _ = built
-    toc = body(out, KHOI).select_one("div.toc")
+    toc = body(out, KHOI).select_one("ul#markdown-toc")
     assert [a["href"] for a in toc.find_all("a")] == ["#tích-chập", "#tích-chập-1", "#1-cnn-là-gì"]
 
 
@@ -107,9 +100,8 @@ def test_toc_under_a_list_item(built) -> None:
 def test_heading_ids_as_kramdowns_gfm_parser_makes_them(built) -> None:
     out, _ = built
     assert [h["id"] for h in body(out, KHOI).find_all("h2")] == ["tích-chập", "tích-chập-1", "1-cnn-là-gì"]
-    used: dict[str, int] = {}
-    assert [gfm_heading_id(t, used) for t in ("Hello World!", "Hello World", "C++ & Python_3")] == \
-        ["hello-world", "hello-world-1", "c--python_3"]
+    assert [gfm_id(t) for t in ("Hello World!", "C++ & Python_3", "1. CNN là gì?")] == \
+        ["hello-world", "c--python_3", "1-cnn-là-gì"]
 
 
 def test_same_page_anchors_and_every_link_resolve(tmp_path: Path) -> None:
@@ -182,3 +174,21 @@ def test_definition_lists_and_abbreviations() -> None:
     doc = kramdown_html("CNN\n: mạng tích chập\n\nDùng HTML ở đây.\n\n*[HTML]: HyperText Markup Language\n")
     assert doc.find("dt").get_text() == "CNN" and doc.find("dd").get_text() == "mạng tích chập"
     assert doc.find("abbr")["title"] == "HyperText Markup Language"
+
+
+def test_kramdown_settings_reach_the_reader_and_its_cache(tmp_site, tmp_path: Path) -> None:
+    """`kramdown:` in _config.yml changes the pages, also when the render cache is warm."""
+    posts = {"_posts/2020-01-01-a.md": "---\ntitle: A\n---\n* TOC\n{:toc}\n\n## Hai\n\n### Ba\n\n"
+                                       "```python\nx = 1\n```\n"}
+    config = "title: T\nmarkdown: kramdown\nkramdown:\n  toc_levels: 2..3\n"
+    source = tmp_site(posts, config)
+    out = tmp_path / "o"
+    assert run_blog("build", "-s", str(source), "-d", str(out)).exit_code == 0
+    page = next(p for p in out.rglob("*.html") if "2020" in p.as_posix())
+    assert [a["href"] for a in soup(page).select("#markdown-toc a")] == ["#hai", "#ba"]
+    assert soup(page).select_one(".post-body td.linenos") is None
+    (source / "_config.yml").write_text(config.replace("2..3", "2..2") + "  syntax_highlighter_opts:\n"
+                                        "    block:\n      line_numbers: true\n", encoding="utf-8")
+    assert run_blog("build", "-s", str(source), "-d", str(out)).exit_code == 0
+    assert [a["href"] for a in soup(page).select("#markdown-toc a")] == ["#hai"]
+    assert soup(page).select_one(".post-body td.linenos") is not None

@@ -53,3 +53,27 @@ def test_rendered_facts(md) -> None:
     assert [h.id for h in rendered.headings] == ["a"]
     assert rendered.images == ("/i.png",)
     assert rendered.excerpt.startswith("Một hai ba")
+
+
+# --- math never inside an attribute, never across blocks -------------------------------------
+
+def test_math_markup_never_lands_in_an_attribute(md) -> None:
+    doc = html(md, '[b](/p$x$q "t $w$") ![alt $y$ *em*](/i_j.png "t $z$") <a href="/x$y$z" title="$t$">a</a>'
+                   " và $k$\n")
+    links = doc.find_all("a")
+    assert [a["href"] for a in links] == ["/p$x$q", "/x$y$z"]
+    assert (links[0]["title"], links[1]["title"]) == ("t $w$", "$t$")
+    assert (doc.img["alt"], doc.img["title"]) == ("alt $y$ *em*", "t $z$")
+    assert [m.get_text() for m in doc.select(".arithmatex")] == [r"\(k\)"]
+
+
+def test_double_dollars_inside_a_line_are_one_formula(md) -> None:
+    doc = html(md, "Với $$\\sum_i x_i$$ và $y$.\n")
+    assert [m.get_text() for m in doc.select(".arithmatex")] == [r"\[\sum_i x_i\]", r"\(y\)"]
+    assert "$" not in doc.get_text()
+
+
+def test_math_is_found_inside_one_block(md) -> None:
+    doc = html(md, "Lạc $$a và $b\n\n## Tiêu đề\n\n- mục c$\n\nmở $$ rồi\n")
+    assert doc.h2.get_text() == "Tiêu đề" and doc.li.get_text() == "mục c$"
+    assert doc.select(".arithmatex") == []
