@@ -64,7 +64,7 @@ def responsive_images(images: dict[str, tuple[Path, int, int, str]], cache_dir: 
              if entry[1] == min(COMPARED_WIDTH, r.width)])  # both formats at the compared width
     result = {}
     for path, (_, width, height, _) in plain.items():
-        sources = _raster_sources(plans[path], "", "", width, height)
+        sources = tuple(_raster_sources(plans[path], "", "", width, height))
         result[path] = Responsive(width, height, sources, {v: c for v, (c, _, _, _) in plans[path].items()})
     for path in sorted(renditions):
         result[path] = _figure(renditions[path], compared)

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from builder import model
-from builder.model import Figure, FigureRecord, FigureSet, Responsive
+from builder.model import Figure, FigureRecord, FigureSet, Responsive, Source
 
 PACKAGE = Path(model.__file__).parent
 
@@ -31,8 +31,9 @@ def test_the_model_imports_only_the_standard_library_and_config() -> None:
 
 def test_the_value_types_live_in_the_model_alone() -> None:
     """No stage defines its own copy of a model type (the scattered model this replaced)."""
-    names = {"Figure", "FigureRecord", "FigureSet", "FigureSettings", "Responsive", "Provenance",
-             "LinkTables", "Gathered", "Rendered", "Site", "BuildResult", "WriteReport", "BuildState"}
+    names = {"Figure", "FigureRecord", "FigureSet", "FigureSettings", "Responsive", "Source", "Rendition",
+             "Choice", "Provenance", "LinkTables", "Gathered", "Rendered", "Site", "BuildResult",
+             "WriteReport", "BuildState"}
     for module in PACKAGE.glob("*.py"):
         if module.name == "model.py":
             continue
@@ -61,10 +62,28 @@ def test_the_figure_set_gives_provenance_and_the_images_to_vary(tmp_path: Path) 
     figures = FigureSet(files={"/images/post2/4.jpg": tmp_path / "4.jpg"},
                         records={"/images/post2/4.jpg": record}, figures=(figure,))
     assert figures.responsive_inputs() == {"/images/post2/4.jpg": (tmp_path / "4.jpg", 1200, 800, "s" * 64)}
-    variants = {"/images/post2/4.jpg": Responsive(1200, 800, {"image/avif": "/images/post2/4-480.avif 480w"})}
+    variants = {"/images/post2/4.jpg": Responsive(1200, 800, (
+        Source("image/avif", "/images/post2/4-480.avif 480w", "", "480px", 1200, 800),))}
     (made,) = figures.provenance("/blog", variants).items()
     assert made[0] == "/blog/images/post2/4.jpg"
     assert (made[1].href, made[1].alt, made[1].name, made[1].width) == ("/blog/figures/max_pooling.py",
                                                                         "Max pooling", "max_pooling", 1200)
-    assert made[1].sources == (("image/avif", "/blog/images/post2/4-480.avif 480w"),)
+    assert made[1].sources == (("image/avif", "/blog/images/post2/4-480.avif 480w", "", "480px", 1200, 800),)
+    assert made[1].wide is False
     assert figures.published() == [record]
+    assert figures.renditions() == {}  # a figure drawn by Pillow alone has no renditions
+
+
+def test_a_drawn_figures_renditions_lie_beside_its_cached_output(tmp_path: Path) -> None:
+    drawn = {"layout": "wide", "scheme": "dark", "width": 2200, "height": 900,
+             "raster": "/images/post2/4-wide-dark.jpg", "svg": "/images/post2/4-wide-dark.svg",
+             "sha256": {"/images/post2/4-wide-dark.jpg": "r" * 64, "/images/post2/4-wide-dark.svg": "v" * 64}}
+    images = {"/images/post2/4.jpg": {"width": 1200, "height": 800, "renditions": [drawn]}}
+    record = FigureRecord.from_json({**RECORD, "images": images})
+    cached = tmp_path / "objects" / "images" / "post2" / "4.jpg"
+    figures = FigureSet(files={"/images/post2/4.jpg": cached}, records={"/images/post2/4.jpg": record})
+    (rendition,) = figures.renditions()["/images/post2/4.jpg"]
+    assert (rendition.layout, rendition.scheme, rendition.width, rendition.raster_sha256) == (
+        "wide", "dark", 2200, "r" * 64)
+    assert rendition.raster_file == tmp_path / "objects" / "images" / "post2" / "4-wide-dark.jpg"
+    assert rendition.svg_file == tmp_path / "objects" / "images" / "post2" / "4-wide-dark.svg"
