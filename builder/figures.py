@@ -127,8 +127,8 @@ def _local_imports(tree: ast.Module, folder: Path, seen: set[Path]) -> set[Path]
 
 
 def _with_key(figure: Figure, versions: dict[str, str], quick: bool) -> Figure:
-    """sha256 of the script, its local helpers, its settings, the library versions and the
-    builder's code version (which covers the worker that runs and checks it).
+    """sha256 of the script, its local helpers, its settings, the library versions and the code
+    version of the worker that runs, checks and writes it (with every builder module it imports).
 
     The device is deliberately not part of it: a figure made on a GPU is reused on a CPU.
     """
@@ -136,7 +136,8 @@ def _with_key(figure: Figure, versions: dict[str, str], quick: bool) -> Figure:
     for path in (figure.script, *figure.helpers):
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     settings = {"seed": figure.seed, "quick": quick, "outputs": figure.outputs,
-                "versions": versions, "manifest": MANIFEST_VERSION, "code": store.code_version()}
+                "versions": versions, "manifest": MANIFEST_VERSION,
+                "code": store.code_version_of("figure_worker")}
     digest.update(json.dumps(settings, sort_keys=True).encode())
     return Figure(**{**figure.__dict__, "key": digest.hexdigest()})
 

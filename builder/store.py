@@ -209,6 +209,54 @@ def _code_version(package: Path) -> str:
 
 
 @functools.cache
+def code_version_of(module: str) -> str:
+    """sha256 of one builder module and of every builder module it imports, at any depth and
+    inside functions too: the code that can change what that module makes. The figure cache is
+    keyed by the worker's, so a change to the theme or a command never retrains a figure, while
+    a change to anything the worker runs does (no hand-kept list to forget a module in)."""
+    return _code_version_of(PACKAGE, module)
+
+
+def _code_version_of(package: Path, module: str) -> str:
+    sha = hashlib.sha256()
+    for path in _module_closure(package, module):
+        sha.update(f"{path.relative_to(package).as_posix()}\0".encode() + path.read_bytes() + b"\0")
+    return sha.hexdigest()
+
+
+def _module_closure(package: Path, module: str) -> list[Path]:
+    """The files of `module` and of the builder modules it imports, transitively, sorted."""
+    import ast
+
+    pending, found = [module], {}
+    while pending:
+        name = pending.pop()
+        path = _module_file(package, name)
+        if name in found or path is None:
+            continue
+        found[name] = path
+        if path.name == "__init__.py":  # a subpackage: all of its modules
+            pending += [f"{name}.{p.stem}" for p in path.parent.glob("*.py") if p.stem != "__init__"]
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                pending += [alias.name.removeprefix("builder.") for alias in node.names
+                            if alias.name.startswith("builder.")]
+            elif isinstance(node, ast.ImportFrom) and node.module == "builder":
+                pending += [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("builder."):
+                pending.append(node.module.removeprefix("builder."))
+    return sorted(found.values())
+
+
+def _module_file(package: Path, name: str) -> Path | None:
+    base = package.joinpath(*name.split("."))
+    for path in (base.with_suffix(".py"), base / "__init__.py"):
+        if path.is_file():
+            return path
+    return None
+
+
+@functools.cache
 def library_versions(names: tuple[str, ...]) -> dict[str, str]:
     """Installed versions of `names` (and Python's), from the names of the packages' metadata
     folders: one directory listing instead of a metadata search per package (~20 ms each)."""

@@ -97,6 +97,22 @@ def test_the_code_version_covers_every_package_file(tmp_path: Path) -> None:
     assert store._code_version(package) == before  # bytecode is not code
 
 
+def test_the_figure_workers_code_version_covers_what_it_runs_and_nothing_else(tmp_path: Path) -> None:
+    """Figures are keyed by the worker and every builder module it imports (inside functions
+    too): a change to the checks or the SVG writer re-makes them, a change to the theme or a
+    command does not retrain anything."""
+    package = copy_package(tmp_path)
+    before = store._code_version_of(package, "figure_worker")
+    assert before == store.code_version_of("figure_worker")
+    for rel, counts in (("figure_checks.py", True), ("figure_svg.py", True), ("store.py", True),
+                        ("cli.py", False), ("theme/templates/post.html", False), ("render.py", False)):
+        path = package / rel
+        original = path.read_bytes()
+        path.write_bytes(original + b"\n")
+        assert (store._code_version_of(package, "figure_worker") != before) is counts, rel
+        path.write_bytes(original)
+
+
 def test_the_code_version_covers_the_libraries_that_shape_output(monkeypatch) -> None:
     before = store._code_version(store.PACKAGE)
     versions = dict(store.library_versions(store.LIBRARIES), markdown="0.0-other")
