@@ -21,9 +21,11 @@ import gzip
 import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+
+from builder import store
+from builder.errors import BuildError
+from builder.model import Choice, Rendition, Responsive, Source
 
 log = logging.getLogger(__name__)
 
@@ -46,66 +48,6 @@ WIDE_MEDIA = "(min-width: 40rem)"
 DARK_MEDIA = "(prefers-color-scheme: dark)"
 
 
-@dataclass(frozen=True)
-class Source:
-    """One `<source>` of a `<picture>`; `srcset` holds site paths (no baseurl)."""
-
-    mime: str
-    srcset: str
-    media: str = ""
-    sizes: str = ""
-    width: int = 0  # the aspect of what this source shows (art direction: a wide layout differs)
-    height: int = 0
-
-    def with_base(self, baseurl: str) -> str:
-        return ", ".join(f"{baseurl}{entry}" for entry in self.srcset.split(", "))
-
-
-@dataclass(frozen=True)
-class Rendition:
-    """One drawing of a figure, as the figure worker wrote it (paths are site paths)."""
-
-    layout: str  # "body" or "wide"
-    scheme: str  # "light" or "dark"
-    width: int
-    height: int
-    raster: str
-    raster_file: Path
-    raster_sha256: str
-    svg: str = ""
-    svg_file: Path | None = None
-
-
-@dataclass(frozen=True)
-class Choice:
-    """Which format a rendition is published as, and the bytes that decided it."""
-
-    layout: str
-    scheme: str
-    svg_bytes: int  # as written
-    svg_gzip_bytes: int  # as a reader receives it
-    avif_bytes: int  # at COMPARED_WIDTH
-    webp_bytes: int
-    jpeg_bytes: int  # the fallback at full size
-    chosen: str  # "svg" or "raster"
-
-
-@dataclass(frozen=True)
-class Responsive:
-    """One image and its variants: what `<picture>` needs."""
-
-    width: int
-    height: int
-    sources: tuple[Source, ...] = ()  # in the order `<picture>` tries them (the first match wins)
-    files: dict[str, Path] = field(default_factory=dict)  # variant site path -> cached file
-    choices: tuple[Choice, ...] = ()
-    wide: bool = False  # a wide layout is offered from 40rem up
-
-    def srcset(self, mime: str, baseurl: str) -> str:
-        """The srcset of the first source of that type offered without a media condition."""
-        return next(s.with_base(baseurl) for s in self.sources if s.mime == mime and not s.media)
-
-
 def responsive_images(images: dict[str, tuple[Path, int, int, str]], cache_dir: Path,
                       renditions: dict[str, list[Rendition]] | None = None) -> dict[str, Responsive]:
     """`images`: site path -> (JPEG file, width, height, its sha256); `renditions`: for drawn
@@ -122,7 +64,7 @@ def responsive_images(images: dict[str, tuple[Path, int, int, str]], cache_dir: 
              if entry[1] == min(COMPARED_WIDTH, r.width)])  # both formats at the compared width
     result = {}
     for path, (_, width, height, _) in plain.items():
-        sources = _raster_sources(plans[path], "", "", width, height)
+        sources = tuple(_raster_sources(plans[path], "", "", width, height))
         result[path] = Responsive(width, height, sources, {v: c for v, (c, _, _, _) in plans[path].items()})
     for path in sorted(renditions):
         result[path] = _figure(renditions[path], compared)
@@ -190,8 +132,9 @@ def _make(jobs: list[tuple[Path, Path, int, str, str]]) -> None:
 
 def _plan(path: str, digest: str, width: int, cache_dir: Path,
           profile: str) -> dict[str, tuple[Path, int, str, str]]:
-    """Variant site path -> (cached file, width, MIME type, profile), e.g. /images/post2/1-480.avif."""
-    folder = cache_dir / "images" / f"{digest[:24]}-{profile}"
+    """Variant site path -> (cached file, width, MIME type, profile), e.g. /images/post2/1-480.avif.
+    The cached files are named by the source's sha256, the profile and the builder's code version."""
+    folder = cache_dir / "images" / f"{store.digest([digest, store.code_version()])[:24]}-{profile}"
     stem = path.rsplit(".", 1)[0]
     widths = [w for w in WIDTHS if w < width] + [width]
     plan = {}
@@ -202,6 +145,14 @@ def _plan(path: str, digest: str, width: int, cache_dir: Path,
 
 
 def _make_variant(source: Path, target: Path, width: int, mime: str, profile: str) -> None:
+    try:
+        _encode_variant(source, target, width, mime, profile)
+    except Exception as err:  # noqa: BLE001 (Pillow's errors are many: a damaged file, a missing codec)
+        raise BuildError(f"could not make its {PROFILES[profile][mime][0].upper()} variant at {width} px: "
+                         f"{type(err).__name__}: {err}", source) from err
+
+
+def _encode_variant(source: Path, target: Path, width: int, mime: str, profile: str) -> None:
     from PIL import Image
 
     ext, options = PROFILES[profile][mime]
@@ -209,22 +160,8 @@ def _make_variant(source: Path, target: Path, width: int, mime: str, profile: st
         image = image.convert("RGB")
         if width < image.width:
             image = image.resize((width, round(image.height * width / image.width)), Image.LANCZOS)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        image.save(tmp, format=ext.upper(), **options)
-        os.replace(tmp, target)
-
-
-def renditions_of(entry: dict[str, Any], path: str, folder: Path) -> list[Rendition]:
-    """A figure's drawings as its manifest entry records them (`folder`: its cached outputs)."""
-    found = []
-    for item in entry.get("images", {}).get(path, {}).get("renditions", []):
-        hashes = item.get("sha256", {})
-        svg = item.get("svg", "")
-        found.append(Rendition(item["layout"], item["scheme"], item["width"], item["height"], item["raster"],
-                               folder / item["raster"].lstrip("/"), hashes.get(item["raster"], ""),
-                               svg, folder / svg.lstrip("/") if svg else None))
-    return found
+        with store.atomic_target(target) as tmp:
+            image.save(tmp, format=ext.upper(), **options)
 
 
 def image_size(file: Path) -> tuple[int, int] | None:

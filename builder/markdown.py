@@ -6,9 +6,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
-from dataclasses import dataclass
 from html import unescape
-from pathlib import Path
 from typing import Any
 
 import markdown
@@ -17,8 +15,8 @@ from markdown.inlinepatterns import InlineProcessor
 from markdown.treeprocessors import Treeprocessor
 from markdown.util import AtomicString
 
-from builder.content import slugify
-from builder.model import Heading, Rendered
+from builder.model import Heading, Provenance, Rendered
+from builder.text import slugify
 
 EXCERPT_WORDS = 45
 TOC_DEPTH = 3  # headings down to h3 make the page's table of contents
@@ -33,22 +31,6 @@ def _heading_id(value: str, separator: str) -> str:
 
 
 PLACEHOLDER_ALTS = {"", "an image alt text", "image", "alt text"}
-
-
-@dataclass(frozen=True)
-class Provenance:
-    """How a generated image was made, shown in a small note under it."""
-
-    script: str  # "figures/max_pooling.py"
-    href: str  # where the script's source can be read
-    device: str
-    seconds: float
-    alt: str
-    width: int = 0
-    height: int = 0
-    # <picture>'s sources in order: (MIME type, srcset, media, sizes, width, height)
-    sources: tuple[tuple[str, str, str, str, int, int], ...] = ()
-    wide: bool = False  # a wide layout is offered from 40rem up (theme.css: picture.wide)
 
 
 class _FigureCaptions(Treeprocessor):
@@ -147,16 +129,7 @@ class _FigureCaptions(Treeprocessor):
 
 
 def _provenance_note(made: Provenance) -> ET.Element:
-    details = ET.Element("details", {"class": "provenance"})
-    ET.SubElement(details, "summary").text = "Hình này được tạo thế nào?"
-    para = ET.SubElement(details, "p")
-    para.text = "Vẽ bằng mã "
-    link = ET.SubElement(para, "a", {"href": made.href})
-    ET.SubElement(link, "code").text = made.script
-    seconds = f"{made.seconds:.1f}".replace(".", ",")
-    link.tail = f" trên {made.device}, trong {seconds} giây. Chạy lại: "
-    ET.SubElement(para, "code").text = f"blog figures {Path(made.script).stem} --force"
-    return details
+    return ET.fromstring(made.note)  # the theme's _provenance.html
 
 
 def _is_lone_image(para: ET.Element) -> bool:
@@ -238,6 +211,7 @@ class KramdownMarkdown:
 
 def make_markdown(provenance: dict[str, Provenance] | None = None, kramdown: bool = False,
                   image_size: ImageSize = lambda src: None,
+                  footnote_backlink: str | None = None,
                   kramdown_settings: Any = None) -> markdown.Markdown | KramdownMarkdown:
     """A Markdown converter; `provenance` maps image URLs to how those images were made, and
     `image_size` gives the size of other local images (for their width/height attributes).
@@ -257,7 +231,8 @@ def make_markdown(provenance: dict[str, Provenance] | None = None, kramdown: boo
             "pymdownx.arithmatex": {"generic": True},
             "pymdownx.magiclink": {"hide_protocol": False},
             "pymdownx.highlight": {"use_pygments": True, "guess_lang": False},
-            "footnotes": {"BACKLINK_TITLE": "Quay lại đoạn %d"},
+            # The title of a footnote's way back: the theme's strings table says it in the site's language.
+            "footnotes": {"BACKLINK_TITLE": footnote_backlink} if footnote_backlink else {},
         },
         output_format="html",
     )

@@ -33,8 +33,10 @@ from importlib.util import find_spec
 from pathlib import Path
 from typing import IO
 
+from builder import store
 from builder.config import Config
 from builder.errors import BuildError, line_of
+from builder.model import MathPage, TypesetPage
 
 log = logging.getLogger(__name__)
 
@@ -80,23 +82,6 @@ _CONTAINER = re.compile(r"<mjx-container\b[^>]*>.*?<mjx-assistive-mml\b[^>]*>(<m
 class Formula:
     tex: str
     display: bool
-
-
-@dataclass(frozen=True)
-class MathPage:
-    """A document's body after Markdown, and where it came from (for warnings)."""
-
-    source: Path
-    body: str  # the source text the body was made from
-    body_line: int
-    html: str
-
-
-@dataclass(frozen=True)
-class TypesetPage:
-    html: str
-    css: tuple[str, ...]  # stylesheet rules for the characters its formulas use
-    warnings: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -404,10 +389,7 @@ class _Cache:
 
 
 def _write_json(path: Path, data: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-    os.replace(tmp, path)
+    store.atomic_write(path, json.dumps(data, ensure_ascii=False))
 
 
 def stylesheet(config: Config, chars: set[str]) -> str:

@@ -1,5 +1,6 @@
 """Documents to HTML bodies: Liquid, then Markdown. Cached by content hash, and spread over
-processes when many documents need it.
+processes when many documents need it. This stage owns what Jekyll's Liquid sees: the `site`
+and `page` variables and the `post_url`/`link` tables.
 
 A document's cache key covers everything its body can depend on: its text and front matter,
 its page variables, the `site` variables its Liquid actually names, the include files, the
@@ -10,31 +11,36 @@ mode, and the code and library versions that render it. A hit skips Liquid and M
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 import logging
 import multiprocessing
 import os
 import re
 import time
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from builder import strings
+from builder import store, strings
 from builder.config import Config
-from builder.model import Document, Heading, Post, Rendered
+from builder.model import (
+    Document,
+    FigureSet,
+    Gathered,
+    Heading,
+    LinkTables,
+    Page,
+    Post,
+    Provenance,
+    Rendered,
+    Responsive,
+)
 
 log = logging.getLogger(__name__)
 
 PARALLEL_MIN = 48  # below this, starting processes costs more than it saves
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # the version of a cache entry's record
 _LINK_TAG = re.compile(r"\{%-?\s*(post_url|link)\b")
 _SITE_REFERENCE = re.compile(r"\bsite\b(?:\s*\.\s*(\w+)|\s*\[\s*['\"](\w+)['\"])?")
-_RENDER_CODE = ("render.py", "liquid.py", "markdown.py", "kramdown", "codeblocks.py", "model.py",
-                "images.py", "mathjax.py")
-_LIBRARIES = ("markdown", "pymdown-extensions", "python-liquid", "pygments")
 
 
 @dataclass(frozen=True)
@@ -42,10 +48,60 @@ class RenderJob:
     """What every document's rendering shares; inherited by worker processes as it is."""
 
     config: Config
-    tables: Any  # liquid.LinkTables
+    tables: LinkTables
     site_vars: dict[str, Any]
-    provenance: dict[str, Any]  # image URL -> markdown.Provenance
+    provenance: dict[str, Provenance]  # image URL -> how it was made
     static: frozenset[str]
+
+
+def render_site(config: Config, gathered: Gathered, figure_set: FigureSet,
+                images: dict[str, Responsive]) -> tuple[list[Post], list[Page]]:
+    """Every post and page with its rendered body attached; warns about images no file provides."""
+    from builder import templates  # the figure notes are the theme's
+
+    job = RenderJob(config=config, tables=link_tables(config, gathered),
+                    site_vars=site_variables(config, gathered.posts),
+                    provenance=templates.provenance_notes(config,
+                                                          figure_set.provenance(config.baseurl, images)),
+                    static=frozenset(gathered.static))
+    rendered = render_documents(job, [*gathered.posts, *gathered.pages])
+    posts = [dataclasses.replace(post, rendered=rendered[post.rel]) for post in gathered.posts]
+    pages = [dataclasses.replace(page, rendered=rendered[page.rel]) for page in gathered.pages]
+    available = {"/" + rel for rel in gathered.static} | set(figure_set.files)
+    _warn_missing_images(config, [*posts, *pages], available)
+    return posts, pages
+
+
+def site_variables(config: Config, posts: list[Post]) -> dict[str, Any]:
+    """`{{ site.X }}`: the config's own keys plus what Jekyll adds."""
+    post_vars = [page_variables(p) for p in posts]
+    categories: dict[str, list] = {}
+    for post, variables in zip(posts, post_vars, strict=True):
+        for category in post.categories:
+            categories.setdefault(category, []).append(variables)
+    return {**config.site, "posts": post_vars, "categories": categories,
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+
+
+def link_tables(config: Config, gathered: Gathered) -> LinkTables:
+    """What `{% post_url %}` and `{% link %}` resolve against."""
+    files = {doc.rel: doc.url for doc in [*gathered.posts, *gathered.pages]}
+    files.update({rel: "/" + rel for rel in gathered.static})
+    return LinkTables(post_urls={p.name: p.url for p in gathered.posts}, file_urls=files,
+                      site_includes=config.source / "_includes")
+
+
+def _warn_missing_images(config: Config, documents: list[Document], available: set[str]) -> None:
+    """An image the body shows that no file provides (yet): a warning naming post and path."""
+    for doc in documents:
+        sources = list(doc.rendered.images)
+        if isinstance(doc, Post) and doc.background:
+            sources.append(config.baseurl + doc.background if doc.background.startswith("/")
+                           else doc.background)
+        for src in dict.fromkeys(sources):
+            path = site_path(src, config.baseurl)
+            if path is not None and path not in available:
+                log.warning("%s: image %s: no file provides it", doc.source, src)
 
 
 def render_documents(job: RenderJob, documents: list[Document]) -> dict[str, Rendered]:
@@ -144,9 +200,10 @@ class _Renderer:
         self.job = job
         self.sizes: dict[str, list[int]] = {}
         self.liquid = LiquidRenderer(job.tables, job.config.baseurl, job.config.url, job.config.liquid,
-                                     strings.table(job.config.lang))
+                                     strings.table(job.config.lang), job.config.tz)
         self.jekyll = job.config.markdown == "kramdown"
         self.md = make_markdown(job.provenance, kramdown=self.jekyll, image_size=self._image_size,
+                                footnote_backlink=strings.table(job.config.lang)["footnote_backlink"],
                                 kramdown_settings=job.config.site.get("kramdown"))
 
     def _image_size(self, src: str) -> tuple[int, int] | None:
@@ -199,23 +256,6 @@ def page_variables(doc: Document) -> dict[str, Any]:
 # --- cache keys and entries -------------------------------------------------------------------
 
 
-def _digest(value: Any) -> str:
-    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str, ensure_ascii=False)
-                          .encode()).hexdigest()
-
-
-def _code_version() -> str:
-    here = Path(__file__).parent
-    digest = hashlib.sha256()
-    for name in _RENDER_CODE:
-        path = here / name
-        for file in sorted(path.glob("*.py")) if path.is_dir() else [path]:  # a package: all its modules
-            digest.update(file.read_bytes())
-    for name in _LIBRARIES:
-        digest.update(metadata.version(name).encode())
-    return digest.hexdigest()
-
-
 def _include_texts(config: Config) -> str:
     """Every include file a document could use (the site's and the theme's), as one text."""
     from builder.liquid import THEME_INCLUDES
@@ -236,9 +276,9 @@ def _shared_key(job: RenderJob) -> str:
         from builder import mathjax
 
         math += mathjax.cache_version()
-    return _digest([CACHE_FORMAT, _code_version(), config.markdown, config.site.get("kramdown"),
-                    config.baseurl, config.url, config.liquid, strings.table(config.lang), str(config.source),
-                    provenance, math])
+    return store.digest([CACHE_FORMAT, store.code_version(), config.markdown, config.site.get("kramdown"),
+                         config.baseurl, config.url, config.timezone, config.liquid,
+                         strings.table(config.lang), str(config.source), provenance, math])
 
 
 def _document_key(doc: Document, job: RenderJob, shared: str, includes: str) -> str:
@@ -246,7 +286,8 @@ def _document_key(doc: Document, job: RenderJob, shared: str, includes: str) -> 
     names = {a or b for a, b in _SITE_REFERENCE.findall(text)}
     site = job.site_vars if "" in names else {n: job.site_vars.get(n) for n in sorted(names)}
     tables = [job.tables.post_urls, job.tables.file_urls] if _LINK_TAG.search(text) else None
-    return _digest([shared, doc.rel, str(doc.source), doc.body_line, text, page_variables(doc), site, tables])
+    return store.digest([shared, doc.rel, str(doc.source), doc.body_line, text, page_variables(doc), site,
+                         tables])
 
 
 def _entry_path(cache: Path, key: str) -> Path:
@@ -255,8 +296,10 @@ def _entry_path(cache: Path, key: str) -> Path:
 
 def _load(cache: Path, key: str, job: RenderJob) -> tuple[Rendered, list[str]] | None:
     try:
-        data = json.loads(_entry_path(cache, key).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = store.read_record(_entry_path(cache, key), CACHE_FORMAT)
+    except ValueError:
+        return None
+    if data is None:
         return None
     if data.get("image_sizes"):  # the site's own images may have been replaced since
         from builder.images import image_size
@@ -275,9 +318,7 @@ def _load(cache: Path, key: str, job: RenderJob) -> tuple[Rendered, list[str]] |
 
 
 def _store(cache: Path, key: str, rendered: Rendered, warnings: list[str], sizes: dict) -> None:
-    path = _entry_path(cache, key)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     data = {"rendered": dataclasses.asdict(rendered), "warnings": warnings, "image_sizes": sizes}
-    tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-    os.replace(tmp, path)
+    # Thousands of entries on a big site, each checked when read (one that no longer parses is
+    # a miss): no fsync each.
+    store.write_record(_entry_path(cache, key), CACHE_FORMAT, data, durable=False)

@@ -1,7 +1,15 @@
-"""Jinja2 environment and the context every template gets: `Site` -> pages' HTML."""
+"""Jinja2 environment and the context every template gets: `Site` -> pages' HTML.
+
+Everything a reader sees is in the theme: the layouts set their own titles and descriptions,
+the interface strings come from the language's table (`t`), and the figure notes and `blog
+serve`'s error are templates too, so `_templates/` can change any of it.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import traceback
+import xml.etree.ElementTree as ET
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -11,18 +19,41 @@ from pygments.formatters import HtmlFormatter
 
 from builder import mathjax, strings
 from builder.config import Config
-from builder.content import category_slug, vi_date
 from builder.errors import BuildError
-from builder.model import Document, Post, Rendered, Site
+from builder.model import Document, Post, Provenance, Rendered, Site
 from builder.permalinks import HTML_EXTENSIONS
+from builder.text import category_slug, slugify, vi_date
 
 THEME = Path(__file__).parent / "theme"
 THEME_ASSETS = THEME / "assets"
 THEME_ASSET_URL = "/assets/theme/"
 TOC_MIN_HEADINGS = 4
+PROVENANCE_TEMPLATE = "_provenance.html"
 
-def make_environment(config: Config) -> jinja2.Environment:
-    """Theme templates, each overridable by a file of the same name in `_templates/`."""
+
+class _CompiledTemplates(jinja2.BytecodeCache):
+    """Compiled templates kept for the life of the process, by file and source checksum (Jinja2
+    checks it: a changed template is compiled again). Every build makes a new environment, so
+    without this `blog serve`'s rebuilds compiled every template again each time."""
+
+    def __init__(self) -> None:
+        self.code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        if bucket.key in self.code:
+            bucket.bytecode_from_string(self.code[bucket.key])
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self.code[bucket.key] = bucket.bytecode_to_string()
+
+
+_COMPILED = _CompiledTemplates()
+
+
+def make_environment(config: Config | None = None) -> jinja2.Environment:
+    """Theme templates, each overridable by a file of the same name in `_templates/`. Without
+    a config (`blog serve` before any config was read): the theme alone, in the default language."""
+    config = config or Config(source=Path("."), destination=Path("."))
     loaders = []
     overrides = config.source / "_templates"
     if overrides.is_dir():
@@ -34,17 +65,50 @@ def make_environment(config: Config) -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        bytecode_cache=_COMPILED,
     )
     env.filters["long_date"] = lambda value: strings.long_date(value, config.lang)
     env.filters["vi_date"] = vi_date  # what _templates/ overrides written before long_date use
+    env.filters["slugify"] = slugify
+    separator = strings.table(config.lang)["decimal_separator"]
+    env.filters["decimal"] = lambda value, places=1: f"{value:.{places}f}".replace(".", separator)
+    env.globals["t"] = strings.table(config.lang)
+    env.globals["lang"] = config.lang
     return env
+
+
+def provenance_notes(config: Config, provenance: dict[str, Provenance]) -> dict[str, Provenance]:
+    """Each generated image's provenance with its note's HTML, from `_provenance.html`."""
+    if not provenance:
+        return provenance
+    env = make_environment(config)
+    template = env.get_template(PROVENANCE_TEMPLATE)
+    noted = {}
+    for src, made in provenance.items():
+        note = _render(env, PROVENANCE_TEMPLATE, src, {"made": made}).strip()
+        try:  # the note goes into the post's element tree
+            ET.fromstring(note)
+        except ET.ParseError as err:
+            raise BuildError(f"the figure note must be one well-formed XHTML element: {err}",
+                             template.filename) from err
+        noted[src] = dataclasses.replace(made, note=note)
+    return noted
+
+
+def serve_error(env: jinja2.Environment, error: str, has_build: bool) -> str:
+    """`blog serve`'s error over the page (the last good build, or none)."""
+    return env.get_template("_serve_error.html").render(error=error, has_build=has_build)
+
+
+def serve_no_build_page(env: jinja2.Environment) -> str:
+    """What `blog serve` shows (with the error over it) when there is no build at all yet."""
+    return env.get_template("_serve_no_build.html").render().strip()
 
 
 def render_site(site: Site, env: jinja2.Environment) -> dict[str, str]:
     """Every HTML page of the site, keyed by its output path."""
     config = site.config
     common = _common_context(site)
-    t = common["t"]
     out: dict[str, str] = {}
     home_page = next((p for p in site.pages if p.url == "/"), None)
     for index, post in enumerate(site.posts):
@@ -55,7 +119,7 @@ def render_site(site: Site, env: jinja2.Environment) -> dict[str, str]:
     for page in site.pages:
         if page is home_page:
             continue
-        rendered = site.rendered[page.rel]
+        rendered = page.rendered
         if not page.is_markdown and (_is_full_document(rendered.html)
                                      or not page.output_path.endswith(HTML_EXTENSIONS)):
             out[page.output_path] = rendered.html  # a hand-written HTML page, JSON, CSV: as it is
@@ -63,20 +127,16 @@ def render_site(site: Site, env: jinja2.Environment) -> dict[str, str]:
         out[page.output_path] = _render(env, "page.html", page.output_path, {
             **common, **_document_context(site, page, rendered), "og_type": "website"})
     out["index.html"] = _render(env, "home.html", "index.html", {
-        **common, "page": home_page, "page_title": "", "description": config.description,
-        "canonical": _canonical(config, "/"), "og_type": "website", "og_image": "",
-        "rendered": site.rendered.get(home_page.rel) if home_page else None,
-        "has_math": bool(home_page and site.rendered[home_page.rel].has_math)})
+        **common, "page": home_page, "canonical": _canonical(config, "/"), "og_type": "website",
+        "og_image": "", "rendered": home_page.rendered if home_page else None,
+        "has_math": bool(home_page and home_page.rendered.has_math)})
     for category in site.categories:
         path = category.url.lstrip("/") + "index.html"
         out[path] = _render(env, "category.html", path, {
-            **common, "category": category, "page_title": t["category_title"].format(name=category.name),
-            "description": t["category_description"].format(name=category.name),
-            "canonical": _canonical(config, category.url), "og_type": "website", "og_image": "",
-            "has_math": False})
+            **common, "category": category, "canonical": _canonical(config, category.url),
+            "og_type": "website", "og_image": "", "has_math": False})
     out["404.html"] = _render(env, "404.html", "404.html", {
-        **common, "page_title": t["not_found_title"], "description": config.description,
-        "canonical": "", "og_type": "website", "og_image": "", "has_math": False})
+        **common, "canonical": "", "og_type": "website", "og_image": "", "has_math": False})
     return out
 
 
@@ -98,9 +158,22 @@ def _render(env: jinja2.Environment, name: str, output: str, context: dict[str, 
     try:
         return env.get_template(name).render(context)
     except jinja2.TemplateSyntaxError as err:
-        raise BuildError(f"template error: {err.message}", err.filename or name, err.lineno) from None
-    except jinja2.TemplateError as err:
-        raise BuildError(f"template {name} failed while writing {output}: {err}") from None
+        raise BuildError(f"template error: {err.message}", err.filename or name, err.lineno) from err
+    except Exception as err:  # noqa: BLE001 (an undefined name, a filter given a value it cannot take)
+        where, line = _template_line(err)
+        detail = str(err) if isinstance(err, jinja2.TemplateError) else f"{type(err).__name__}: {err}"
+        raise BuildError(f"template {name} failed while writing {output}: {detail}", where, line) from err
+
+
+def _template_line(err: BaseException) -> tuple[str | None, int | None]:
+    """The template file and line where rendering failed: Jinja2 gives the frames of template
+    code the template's own file name and line numbers."""
+    found: tuple[str | None, int | None] = (None, None)
+    for frame, line in traceback.walk_tb(err.__traceback__):
+        filename = frame.f_code.co_filename
+        if filename.endswith((".html", ".xml", ".txt", ".j2")) and Path(filename).is_file():
+            found = (filename, line)
+    return found
 
 
 def _common_context(site: Site) -> dict[str, Any]:
@@ -110,8 +183,8 @@ def _common_context(site: Site) -> dict[str, Any]:
         return config.baseurl + path
 
     return {
-        "config": config, "site": site, "url": url, "now": datetime.now(config.tz),
-        "rendered_of": lambda doc: site.rendered[doc.rel],
+        "config": config, "site": site, "url": url, "now": site.now or datetime.now(config.tz),
+        "rendered_of": lambda doc: doc.rendered,  # for _templates/ written before `post.rendered`
         "mathjax_src": config.mathjax_src, "has_code": False, "t": strings.table(config.lang),
         "math_render": config.math_render,
         "mathjax_css": "/" + mathjax.STYLESHEET, "mathjax_config": mathjax.client_config,
@@ -120,11 +193,9 @@ def _common_context(site: Site) -> dict[str, Any]:
 
 def _document_context(site: Site, doc: Document, rendered: Rendered) -> dict[str, Any]:
     config = site.config
-    description = doc.front.get("description") or rendered.excerpt or config.description
     top = min((h.level for h in rendered.headings), default=1)
     return {
-        "page": doc, "rendered": rendered, "page_title": doc.title,
-        "description": str(description), "canonical": _canonical(config, doc.url),
+        "page": doc, "rendered": rendered, "canonical": _canonical(config, doc.url),
         "has_math": rendered.has_math, "has_code": 'class="highlight"' in rendered.html,
         "og_image": "",
         "toc": rendered.headings if len(rendered.headings) >= TOC_MIN_HEADINGS else (),
@@ -135,7 +206,7 @@ def _document_context(site: Site, doc: Document, rendered: Rendered) -> dict[str
 def _post_context(site: Site, post: Post, newer: Post | None, older: Post | None,
                   common: dict[str, Any]) -> dict[str, Any]:
     config = site.config
-    rendered = site.rendered[post.rel]
+    rendered = post.rendered
     local = post.background.startswith("/")
     background = config.baseurl + post.background if local else post.background
     by_slug = {c.slug: c for c in site.categories}

@@ -4,7 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import ROOT, post, run_blog
+from tests.helpers import ROOT, post, run_blog
 
 
 def test_python_dash_m_builder_builds(tmp_site, tmp_path: Path) -> None:

@@ -12,8 +12,7 @@ import pytest
 
 from builder import figures as figure_module
 from builder.figure_checks import ARTICLE_H2_CSS_PX, MIN_TEXT_CSS_PX
-from tests.conftest import ROOT, run_blog
-from tests.test_figures import toy_project
+from tests.helpers import ROOT, run_blog, toy_project
 
 FIGURES_WITH_TEXT = ["backprop", "convolution", "cpu_vs_gpu", "feature_maps", "fooling", "inception_v3",
                      "max_pooling", "picasso", "whole_cnn"]

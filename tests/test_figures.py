@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 from builder.figures import discover
-from tests.conftest import ROOT, run_blog, soup
+from tests.helpers import ROOT, TOY_BAD, TOY_BARRED, TOY_GOOD, run_blog, soup, toy_project
 
 BODY_FIGURES = [f"/images/post2/{n}.jpg" for n in (1, 2, 4, 5, 6, 7)]
 
@@ -159,31 +159,6 @@ def test_style_edit_makes_every_figure_stale_and_a_script_edit_only_itself(tmp_p
     assert all(after_style[n] != after_script[n] for n in before)
 
 
-TOY_GOOD = '''
-OUTPUTS = {"/img/good.png": "a good figure"}
-
-def make(ctx):
-    from PIL import Image
-    ctx.save(Image.new("RGB", (8, 8), "white"), "/img/good.png")
-    return {"answer": 42}
-'''
-TOY_BAD = '''
-OUTPUTS = {"/img/bad.png": "a broken figure"}
-
-def make(ctx):
-    raise ValueError("cố ý hỏng")
-'''
-
-
-def toy_project(tmp_path: Path, scripts: dict[str, str]) -> Path:
-    (tmp_path / "site_src/_posts").mkdir(parents=True)
-    (tmp_path / "site_src/_posts/2020-01-01-a.md").write_text("---\ntitle: A\n---\n![x](/img/good.png)\n")
-    (tmp_path / "figures").mkdir()
-    for name, text in scripts.items():
-        (tmp_path / "figures" / name).write_text(text)
-    return tmp_path
-
-
 def test_a_failing_script_is_named_and_the_others_still_finish(tmp_path: Path) -> None:
     project = toy_project(tmp_path, {"good.py": TOY_GOOD, "bad.py": TOY_BAD})
     (project / "_site").mkdir()
@@ -307,17 +282,6 @@ def test_verify_rebuilds_and_compares(seed_project: Path) -> None:
     assert "verified 1 figure(s): 1 ok, 0 with problems" in result.stdout
 
 
-TOY_BARRED = '''
-OUTPUTS = {"/img/good.png": "a good figure"}
-BARS = {"answer": 100}
-
-def make(ctx):
-    from PIL import Image
-    ctx.save(Image.new("RGB", (8, 8), "white"), "/img/good.png")
-    return {"answer": 42}
-'''
-
-
 def test_metrics_below_their_bars_warn_and_fail_verify(tmp_path: Path) -> None:
     project = toy_project(tmp_path, {"good.py": TOY_BARRED})
     built = run_blog("build", "-s", str(project / "site_src"))
@@ -390,6 +354,46 @@ def test_figures_are_offered_light_and_dark_in_the_lighter_format(seed_project: 
     widths = [c.split()[1] for c in banner.find_previous_sibling("source").get("srcset").split(", ")] \
         if banner.find_previous_sibling("source") else []
     assert widths == ["480w", "720w", "960w", "1440w", "1920w"]
+
+
+TOY_LIBRARIES = '''
+OUTPUTS = {"/img/good.png": "a figure drawn with Pillow alone"}
+
+def make(ctx):
+    import sys
+    from PIL import Image
+    ctx.save(Image.new("RGB", (8, 8), "white"), "/img/good.png")
+    return {"loaded": sorted(m for m in ("torch", "matplotlib", "numpy") if m in sys.modules)}
+'''
+TOY_TORCH_INSIDE = '''
+OUTPUTS = {"/img/t.png": "a figure importing torch only inside make"}
+SEED = 7
+
+def make(ctx):
+    import torch
+    from PIL import Image
+    ctx.save(Image.new("RGB", (8, 8), "white"), "/img/t.png")
+    return {"first": torch.rand(1).item(), "deterministic": torch.are_deterministic_algorithms_enabled()}
+'''
+
+
+def test_a_script_that_needs_no_torch_runs_without_it(tmp_path: Path) -> None:
+    """The worker imports torch, numpy and matplotlib only for a script that imports them."""
+    project = toy_project(tmp_path, {"good.py": TOY_LIBRARIES})
+    assert run_blog("figures", "-s", str(project / "site_src")).exit_code == 0
+    (entry,) = json.loads((project / ".cache/figures/manifest.json").read_text())["figures"]
+    assert entry["metrics"] == {"loaded": []} and entry["device"].startswith("CPU ")
+
+
+def test_a_script_importing_torch_anywhere_gets_it_seeded_and_deterministic(tmp_path: Path) -> None:
+    from builder.figure_worker import imported_libraries, run_script
+
+    script = tmp_path / "t.py"
+    script.write_text(TOY_TORCH_INSIDE)
+    assert "torch" in imported_libraries(script)  # found inside make(), not only at the top
+    first = run_script(script, tmp_path / "a", device="cpu").metrics
+    again = run_script(script, tmp_path / "b", device="cpu").metrics
+    assert first == again and first["deterministic"] is True
 
 
 def test_each_drawing_is_published_as_the_lighter_of_svg_and_raster(tmp_path: Path) -> None:
