@@ -69,7 +69,7 @@ def check_site(site: Site, root: Path) -> list[Problem]:
             if problem:
                 problems.append(Problem(where, problem))
     for doc in [*site.posts, *site.pages]:
-        for src, alt in site.rendered[doc.rel].placeholder_alts:
+        for src, alt in doc.rendered.placeholder_alts:
             text = f"placeholder alt text {alt!r}" if alt.strip() else "no alt text"
             problems.append(Problem(str(doc.source), f"image {src} has {text}", warning=True))
     return problems

@@ -1,10 +1,16 @@
-"""The `blog` command: build, serve, figures, new, check, deploy."""
+"""The `blog` command: build, serve, figures, new, check, deploy.
+
+This is the one error boundary: a `BuildError` from any stage becomes one line naming the file
+and line, and exit status 1; any other failure (a fault of the builder itself) is one line too.
+`-v` adds the traceback.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import logging
 import sys
+import traceback
 from pathlib import Path
 
 import click
@@ -21,6 +27,9 @@ class _OneLine(logging.Formatter):
 
 
 def _setup_logging(verbose: bool) -> None:
+    context = click.get_current_context(silent=True)
+    if context is not None:
+        context.meta[_VERBOSE] = verbose  # for the error boundary
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_OneLine())
     root = logging.getLogger("builder")
@@ -29,7 +38,24 @@ def _setup_logging(verbose: bool) -> None:
     root.propagate = False
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+_VERBOSE = "blog.verbose"
+
+
+class _Blog(click.Group):
+    """Every command runs inside this group's `invoke`: the one place errors become messages."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except BuildError as err:
+            _fail(err, ctx.meta.get(_VERBOSE, False))
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as err:  # noqa: BLE001 (a fault of the builder: still one line)
+            _fail(err, ctx.meta.get(_VERBOSE, False))
+
+
+@click.group(cls=_Blog, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="blog")
 def cli() -> None:
     """Build, preview and publish the blog."""
@@ -59,14 +85,9 @@ def build(source: Path, destination: Path | None, baseurl: str | None, drafts: b
     from builder.config import load_config
 
     _setup_logging(verbose)
-    try:
-        config = load_config(source, destination=destination, baseurl=baseurl, drafts=drafts,
-                             future=future, strict=strict, quick=quick, device=device)
-        result = run_build(config, progress=_FigureProgress(), force=force)
-    except BuildError as err:
-        if getattr(err, "figure_set", None) is not None:
-            click.echo(_figure_summary(err.figure_set), err=True)
-        _fail(err)
+    config = load_config(source, destination=destination, baseurl=baseurl, drafts=drafts,
+                         future=future, strict=strict, quick=quick, device=device)
+    result = run_build(config, progress=_FigureProgress(), force=force)
     if result.figures.figures:
         click.echo(_figure_summary(result.figures))
     written = f"{_count(result.written, 'file')} written" if result.written else "nothing changed"
@@ -98,22 +119,15 @@ def figures(names: tuple[str, ...], source: Path, force: bool, device: str | Non
     from builder.destinations import check_cache
 
     _setup_logging(verbose)
-    try:
-        config = load_config(source, quick=quick, device=device)
-        check_cache(config)
-        if list_only:
-            _list_figures(figure_module, config)
-            return
-        if verify:
-            _verify_figures(figure_module, config, list(names) or None)
-            return
-        figure_set = make_figures(config, names=list(names) or None, force=force,
-                                  progress=_FigureProgress())
-    except figure_module.FigureError as err:
-        click.echo(_figure_summary(err.figure_set), err=True)
-        _fail(err)
-    except BuildError as err:
-        _fail(err)
+    config = load_config(source, quick=quick, device=device)
+    check_cache(config)
+    if list_only:
+        _list_figures(figure_module, config)
+        return
+    if verify:
+        _verify_figures(figure_module, config, list(names) or None)
+        return
+    figure_set = make_figures(config, names=list(names) or None, force=force, progress=_FigureProgress())
     click.echo(_figure_summary(figure_set))
 
 
@@ -139,12 +153,9 @@ def serve(source: Path, host: str, port: int, open_browser: bool, drafts: bool |
     # A closed terminal (SIGHUP) or a service manager (SIGTERM) stops it as Ctrl-C does, so
     # the temporary folder is removed in every case.
     with _signals_interrupt(signal_names=("SIGTERM", "SIGHUP")):
-        try:
-            server = DevServer(source, host, port, {"drafts": drafts, "future": future, "quick": quick},
-                               report=lambda line: click.echo(line, err=line.startswith("error")),
-                               progress=_FigureProgress())
-        except BuildError as err:
-            _fail(err)
+        server = DevServer(source, host, port, {"drafts": drafts, "future": future, "quick": quick},
+                           report=lambda line: click.echo(line, err=line.startswith("error")),
+                           progress=_FigureProgress())
         try:
             server.start()
             click.echo(f"serving {server.address}  (Ctrl-C stops; the output lives in a temporary folder)")
@@ -152,7 +163,11 @@ def serve(source: Path, host: str, port: int, open_browser: bool, drafts: bool |
                 import webbrowser
 
                 webbrowser.open(server.address)
-            server.stop_event.wait()
+            # Wake up now and then: a signal that reaches another thread (the file watcher's, say)
+            # runs its Python handler only when the main thread runs, and a wait without a
+            # timeout may never return to let it.
+            while not server.stop_event.wait(0.25):
+                pass
         except KeyboardInterrupt:
             click.echo("stopping")
         finally:
@@ -172,11 +187,8 @@ def new(title: str, source: Path, day: str | None) -> None:
     try:
         when = date.fromisoformat(day) if day else date.today()
     except ValueError:
-        _fail(BuildError(f"--date must look like 2026-11-29, not {day!r}"))
-    try:
-        click.echo(new_post(source, title, when))
-    except BuildError as err:
-        _fail(err)
+        raise BuildError(f"--date must look like 2026-11-29, not {day!r}") from None
+    click.echo(new_post(source, title, when, _language_of(source)))
 
 
 @cli.command()
@@ -193,11 +205,8 @@ def check(source: Path, quick: bool | None) -> None:
 
     _setup_logging(False)
     with tempfile.TemporaryDirectory(prefix="blog-check-") as tmp:
-        try:
-            config = dataclasses.replace(load_config(source, quick=quick), destination=Path(tmp) / "site")
-            result = run_build(config, progress=_FigureProgress(), incremental=False)
-        except BuildError as err:
-            _fail(err)
+        config = dataclasses.replace(load_config(source, quick=quick), destination=Path(tmp) / "site")
+        result = run_build(config, progress=_FigureProgress(), incremental=False)
         problems = check_site(result.site, config.destination)
     errors = [p for p in problems if not p.warning]
     for problem in problems:
@@ -221,10 +230,7 @@ def deploy(source: Path, remote: str, branch: str, message: str | None, force: b
     from builder.deploy import deploy as run_deploy
 
     _setup_logging(False)
-    try:
-        done = run_deploy(source, remote, branch, message, progress=_FigureProgress(), force=force)
-    except BuildError as err:
-        _fail(err)
+    done = run_deploy(source, remote, branch, message, progress=_FigureProgress(), force=force)
     if done.carried:
         click.echo(f"kept {_count(len(done.carried), 'file')} of {done.remote}/{done.branch} that match "
                    f"keep_files: {_names(done.carried)}")
@@ -235,19 +241,29 @@ def deploy(source: Path, remote: str, branch: str, message: str | None, force: b
     click.echo(f"published {done.commit} to {done.remote}/{done.branch}: {done.url}")
 
 
+def _language_of(source: Path) -> str:
+    """The site's `lang:` (for the example text of a new post); the default when unreadable."""
+    from builder.config import Config, load_config
+
+    try:
+        return load_config(source).lang
+    except BuildError:
+        return Config.lang
+
+
 def _list_figures(figure_module, config) -> None:
     found = figure_module.discover(config.figures_dir, config.quick)
     manifest = figure_module.load_manifest(config.cache_dir)
     for figure in found:
-        entry = manifest.get(figure.name)
-        fresh = figure_module.is_fresh(figure, entry, config.cache_dir)
-        made = f"{entry['seconds']:.1f} s on {entry['device']}" if fresh else ""
+        record = manifest.get(figure.name)
+        fresh = figure_module.is_fresh(figure, record, config.cache_dir)
+        made = f"{record.seconds:.1f} s on {record.device}" if fresh else ""
         click.echo(f"{figure.name:<16} {'cached' if fresh else 'stale ':<7} "
                    f"{', '.join(figure.outputs)}  {made}".rstrip())
 
 
 def _verify_figures(figure_module, config, names: list[str] | None) -> None:
-    settings = figure_module.FigureSettings(config.figures_dir, config.cache_dir, config.quick, config.device)
+    settings = figure_module.settings_of(config)
     report = figure_module.verify(settings, names)
     for item in report:
         if item.mean_difference is None:
@@ -335,8 +351,18 @@ def _signals_interrupt(signal_names: tuple[str, ...]):
             signal.signal(sig, handler)
 
 
-def _fail(err: BuildError) -> None:
-    click.echo(f"error: {err}", err=True)
+def _fail(err: Exception, verbose: bool) -> None:
+    """One line (after the figures' summary when figures failed); the traceback only with -v."""
+    figure_set = getattr(err, "figure_set", None)
+    if figure_set is not None:
+        click.echo(_figure_summary(figure_set), err=True)
+    if isinstance(err, BuildError):
+        click.echo(f"error: {err}", err=True)
+    else:
+        hint = "" if verbose else " (run again with -v for the traceback)"
+        click.echo(f"error: the builder failed: {type(err).__name__}: {err}{hint}", err=True)
+    if verbose:
+        click.echo("".join(traceback.format_exception(err)).rstrip(), err=True)
     sys.exit(1)
 
 

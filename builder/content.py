@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import logging
 import re
-import unicodedata
 from datetime import UTC, date, datetime, time
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 from urllib.parse import unquote
 
 import yaml
 
-from builder import permalinks
+from builder import permalinks, strings
 from builder.config import JEKYLL_PERMALINK, PERMALINK_STYLES, Config
 from builder.entries import EntryFilter
 from builder.errors import NOTICE, BuildError, line_of
-from builder.model import Category, Page, Post
+from builder.model import Category, Gathered, Page, Post
+from builder.text import category_slug, nfc, slugify
 
 log = logging.getLogger(__name__)
 
@@ -29,38 +29,18 @@ FRONT_MATTER_FENCE = re.compile(r"^---[ \t]*\r?$", re.M)
 FRONT_MATTER_END = re.compile(r"^(---|\.\.\.)[ \t]*\r?$", re.M)
 
 
-def slugify(text: str) -> str:
-    """ASCII slug: "Tích chập" -> "tich-chap", "Đức" -> "duc"."""
-    text = text.replace("đ", "d").replace("Đ", "D")
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    text = re.sub(r"[^a-zA-Z0-9]+", "-", text.lower())
-    return text.strip("-")
-
-
-MONTHS = ["tháng 1", "tháng 2", "tháng 3", "tháng 4", "tháng 5", "tháng 6", "tháng 7", "tháng 8",
-          "tháng 9", "tháng 10", "tháng 11", "tháng 12"]
-
-
-def vi_date(value: date) -> str:
-    """"28 tháng 6, 2018": how Vietnamese writes a date."""
-    return f"{value.day} {MONTHS[value.month - 1]}, {value.year}"
-
-
-def category_slug(name: str) -> str:
-    """The slug of a category page; a name with no Latin letters gets a stable fallback."""
-    return slugify(name) or "khac"
-
-
 def read_text(path: Path) -> str:
     """The file as NFC text; a non-UTF-8 file is an error naming the line of the bad byte."""
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise BuildError(f"cannot read the file: {err.strerror or err}", path) from err
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         line = data.count(b"\n", 0, err.start) + 1
         raise BuildError(f"not valid UTF-8 (byte 0x{data[err.start]:02x})", path, line) from None
-    return unicodedata.normalize("NFC", text.replace("\r\n", "\n"))
+    return nfc(text.replace("\r\n", "\n"))
 
 
 def has_front_matter(path: Path) -> bool:
@@ -94,15 +74,10 @@ def split_front_matter(text: str, path: Path) -> tuple[dict[str, Any], str, int]
     return data, text[body_start:], line_of(text, body_start)
 
 
-class Gathered(NamedTuple):
-    posts: list[Post]  # newest first
-    pages: list[Page]
-    static: list[str]  # paths relative to the source
-    next_publication: datetime | None  # when the earliest future-dated post becomes due
-
-
-def gather(config: Config) -> Gathered:
-    """All posts, pages and static files of the site, read and ignored as Jekyll does."""
+def gather(config: Config, now: datetime | None = None) -> Gathered:
+    """All posts, pages and static files of the site, read and ignored as Jekyll does, as of
+    `now` (default: the clock's time): later posts are left out unless --future."""
+    now = now or datetime.now(config.tz)
     source = config.source
     if (source / "_layouts").is_dir():
         log.warning("%s: Jekyll's Liquid layouts are not used; the built-in theme renders "
@@ -110,7 +85,7 @@ def gather(config: Config) -> Gathered:
     entries = EntryFilter.of(source, config.include, config.exclude)
     files, post_roots = _walk(config, entries)
     files += _included_directly(config, files)
-    posts, published_as_is, next_publication = _read_posts(config, entries, post_roots)
+    posts, published_as_is, next_publication = _read_posts(config, entries, post_roots, now)
     pages: list[Page] = list(published_as_is)
     static: list[str] = []
     for path in files:
@@ -161,8 +136,8 @@ def _included_directly(config: Config, found: list[Path]) -> list[Path]:
     return sorted(extra)
 
 
-def _read_posts(config: Config, entries: EntryFilter,
-                post_roots: list[str]) -> tuple[list[Post], list[Page], datetime | None]:
+def _read_posts(config: Config, entries: EntryFilter, post_roots: list[str],
+                now: datetime) -> tuple[list[Post], list[Page], datetime | None]:
     posts: list[Post] = []
     as_is: list[Page] = []
     left_out: list[str] = []
@@ -172,7 +147,7 @@ def _read_posts(config: Config, entries: EntryFilter,
             if not folder.is_dir():
                 continue
             for rel, path in _post_entries(folder, entries, config):
-                read = _read_post(path, rel, folder, root, config)
+                read = _read_post(path, rel, folder, root, config, now)
                 if isinstance(read, Post):
                     posts.append(read)
                 elif isinstance(read, Page):
@@ -185,13 +160,12 @@ def _read_posts(config: Config, entries: EntryFilter,
                 "as Jekyll leaves them out: %s", len(left_out), "" if len(left_out) == 1 else "s", shown)
         for rel in left_out:
             log.info("%s: not a post; left out", rel)
-    kept, future = _published(config, posts)
+    kept, future = _published(config, posts, now)
     return kept, as_is, min(future, default=None)
 
 
-def _published(config: Config, posts: list[Post]) -> tuple[list[Post], list[datetime]]:
+def _published(config: Config, posts: list[Post], now: datetime) -> tuple[list[Post], list[datetime]]:
     """The posts that are published and due, newest first; and the dates of those not due yet."""
-    now = datetime.now(config.tz)
     kept, future = [], []
     for post in posts:
         if post.front.get("published", True) is False and not config.drafts:
@@ -227,7 +201,8 @@ def _leaves_source(path: Path, source: Path) -> bool:
     return True
 
 
-def _read_post(path: Path, rel: str, folder: Path, parent: str, config: Config) -> Post | Page | None:
+def _read_post(path: Path, rel: str, folder: Path, parent: str, config: Config,
+               now: datetime) -> Post | Page | None:
     """A post; a Page for a dated file that is not Markdown or HTML (Jekyll publishes it as it
     is, at its post URL); None for what Jekyll leaves out."""
     is_draft = folder.name == "_drafts"
@@ -235,7 +210,7 @@ def _read_post(path: Path, rel: str, folder: Path, parent: str, config: Config) 
     if is_draft and match is None:
         if not path.suffix:
             return None
-        day, slug, ext = datetime.now(config.tz).date(), path.stem, path.suffix
+        day, slug, ext = now.date(), path.stem, path.suffix
     elif match is None:
         return None
     else:
@@ -296,7 +271,7 @@ def _categories(front: dict[str, Any], parent: str, path: Path) -> tuple[str, ..
     if isinstance(single, list):
         singles = _words(single, "category", path)
     else:  # one category, spaces and all
-        singles = (unicode_nfc(str(single).strip()),) if single not in (None, "") else ()
+        singles = (nfc(str(single).strip()),) if single not in (None, "") else ()
     return tuple(dict.fromkeys((*from_path, *listed, *singles)))
 
 
@@ -340,11 +315,7 @@ def _words(value: Any, key: str, path: Path) -> tuple[str, ...]:
         items = [str(v).strip() for v in value if v is not None and str(v).strip()]
     else:
         raise BuildError(f"front matter {key} must be a list or a string", path)
-    return tuple(dict.fromkeys(unicode_nfc(i) for i in items))
-
-
-def unicode_nfc(text: str) -> str:
-    return unicodedata.normalize("NFC", text)
+    return tuple(dict.fromkeys(nfc(i) for i in items))
 
 
 def _post_date(value: Any, day: date, config: Config, path: Path) -> datetime:
@@ -409,14 +380,16 @@ def _resolve_conflicts(posts: list[Post], pages: list[Page],
             [rel for rel in static if rel not in losers])
 
 
-def update_posts(config: Config, gathered: Gathered, changed: list[Path]) -> Gathered | None:
+def update_posts(config: Config, gathered: Gathered, changed: list[Path],
+                 now: datetime | None = None) -> Gathered | None:
     """`gathered` after the files `changed` were edited, added or removed, when every one of
     them is a Markdown or HTML post beside other posts of a `_posts/` folder (what `blog
     serve` sees on most saves): only those files are read again. None when the change is more
     than that (a page, a static file, a new posts folder, a post that conflicts with another
     file) or a future post has come due: then the site must be gathered again."""
+    now = now or datetime.now(config.tz)
     due = gathered.next_publication
-    if due is not None and datetime.now(config.tz) >= due:
+    if due is not None and now >= due:
         return None  # which future post came due is known only to a whole gathering
     entries = EntryFilter.of(config.source, config.include, config.exclude)
     by_rel = {post.rel: post for post in gathered.posts}
@@ -439,12 +412,12 @@ def update_posts(config: Config, gathered: Gathered, changed: list[Path]) -> Gat
         if not entries.keeps(inner, rel) or _leaves_source(path, config.source):
             continue
         root = folder.rpartition("/")[0]
-        read = _read_post(path, rel, config.source / folder, root, config)
+        read = _read_post(path, rel, config.source / folder, root, config, now)
         if isinstance(read, Page):
             return None
         if isinstance(read, Post):
             reread.append(read)
-    posts, future = _published(config, [*by_rel.values(), *reread])
+    posts, future = _published(config, [*by_rel.values(), *reread], now)
     # Never later than the true next date (a future post edited or removed may leave it early:
     # then a whole gathering happens at that time, which is only slower).
     due = min([*future, *([due] if due else [])], default=None)
@@ -478,8 +451,9 @@ def group_categories(posts: list[Post]) -> list[Category]:
     return [Category(names[s], s, tuple(by_slug[s])) for s in sorted(by_slug)]
 
 
-def new_post(source: Path, title: str, day: date) -> Path:
-    """Create `_posts/<date>-<slug>.md` with front matter; never overwrites."""
+def new_post(source: Path, title: str, day: date, lang: str = "vi") -> Path:
+    """Create `_posts/<date>-<slug>.md` with front matter and the theme's example body (in
+    `lang`); never overwrites."""
     slug = slugify(title)
     if not slug:
         raise BuildError(f"the title {title!r} has no letters or digits to make a file name from")
@@ -487,12 +461,11 @@ def new_post(source: Path, title: str, day: date) -> Path:
     path = source / "_posts" / f"{day.isoformat()}-{slug}.md"
     if path.exists():
         raise BuildError("a post with this date and title already exists; nothing was changed", path)
-    front = yaml.safe_dump({"layout": "post", "title": unicode_nfc(title), "categories": [],
+    front = yaml.safe_dump({"layout": "post", "title": nfc(title), "categories": [],
                             "mathjax": False, "published": True}, allow_unicode=True, sort_keys=False)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("x", encoding="utf-8") as f:  # "x": fail rather than overwrite, even in a race
-        f.write(f"---\n{front}---\n\nViết mở đầu ở đây. Ảnh có chú thích:\n\n"
-                "![Mô tả ảnh]({{ site.baseurl }}/images/ten-anh.jpg)\n\n_Chú thích_\n")
+        f.write(f"---\n{front}---\n\n{strings.table(lang)['new_post_body']}")
     return path
 
 

@@ -20,6 +20,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from builder import strings
 from builder.build import build
 from builder.config import load_config
 from builder.errors import BuildError
@@ -67,7 +68,8 @@ def deploy(source: Path, remote: str = "origin", branch: str = "gh-pages", messa
                 f"history (commit {base[:12]})")
         for rel in carried:
             _restore(repo, files[rel], config.destination / rel)
-        text = (message or f"Xuất bản trang từ {head}").rstrip("\n") + f"\n\n{PUBLISHED_BY}"
+        default = strings.table(config.lang)["deploy_message"].format(commit=head)
+        text = (message or default).rstrip("\n") + f"\n\n{PUBLISHED_BY}"
         _publish(repo, config.destination, remote, branch, text)
     commit = _git(repo, "rev-parse", "--short", branch, error="the branch was not written")
     return Deployment(site_url(config.url, config.baseurl, remote_url), branch, remote, commit,

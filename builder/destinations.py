@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from builder import outputs
+from builder import outputs, state
 from builder.config import Config
 from builder.entries import EntryFilter
 from builder.errors import BuildError
@@ -36,8 +36,7 @@ def check_build(config: Config, force: bool = False) -> None:
         raise DestinationError(outputs.not_a_folder_message(_shown(config.destination)))
     if force or not destination.is_dir():
         return
-    record = outputs.load_state(outputs.state_path(config.cache_dir, destination))
-    if record is not None:
+    if state.load(config.cache_dir, destination) is not None:
         return  # ours: what we did not write in it is kept or moved aside, never deleted
     strangers = outputs.foreign_files(destination, config.keep_files)
     # While another build runs, the folder may be its own, not yet recorded: the writer asks

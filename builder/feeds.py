@@ -27,13 +27,13 @@ def atom_feed(site: Site) -> str:
     ET.SubElement(feed, f"{{{ATOM}}}link", rel="alternate", type="text/html", href=home)
     ET.SubElement(feed, f"{{{ATOM}}}link", rel="self", type="application/atom+xml",
                   href=config.absolute("/feed.xml"))
-    newest = site.posts[0].date if site.posts else datetime.now(config.tz)
+    newest = site.posts[0].date if site.posts else (site.now or datetime.now(config.tz))
     _text(feed, "updated", newest.isoformat())
     if config.author:
         _text(ET.SubElement(feed, f"{{{ATOM}}}author"), "name", config.author)
     _text(feed, "generator", "builder")
     for post in site.posts[:FEED_SIZE]:
-        rendered = site.rendered[post.rel]
+        rendered = post.rendered
         entry = ET.SubElement(feed, f"{{{ATOM}}}entry")
         _text(entry, "title", post.title)
         url = config.absolute(post.url)

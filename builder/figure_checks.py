@@ -28,6 +28,11 @@ from typing import Any
 # in Chromium, so a theme change that breaks them fails a test instead of passing silently.
 PHONE_DISPLAY_PX = 328
 DESKTOP_DISPLAY_PX = 480
+# A wide layout (a second drawing of a tall figure) is shown from 40rem screens up, at most 55rem
+# wide: 40rem less the page's 1.25rem padding each side at its narrowest.
+WIDE_BREAKPOINT_PX = 640
+WIDE_MIN_DISPLAY_PX = 600
+WIDE_DISPLAY_PX = 880
 ARTICLE_H2_CSS_PX = 21.6
 MIN_TEXT_CSS_PX = 12.0
 
@@ -63,12 +68,15 @@ class Element:
     owner: Any  # the axes it belongs to; None for the figure itself
 
 
-def check_figure(fig) -> dict[str, Any]:
+def check_figure(fig, display: tuple[float, float] = (PHONE_DISPLAY_PX, DESKTOP_DISPLAY_PX),
+                 ) -> dict[str, Any]:
     """Draw `fig` once and return what was measured and every problem found.
 
+    `display`: the narrowest and widest CSS width the theme shows this drawing at (a body figure:
+    a 360 px phone's column to 30rem; a wide layout: see WIDE_*).
     Keys: `problems` (list of sentences naming both elements), `texts` (every visible text, in
-    drawing order), `headline`, `subtitle`, `min_text_css_px_at_phone`,
-    `max_text_css_px_at_desktop`, `texts_checked`.
+    drawing order), `headline`, `subtitle`, `min_text_css_px_at_phone` (the smallest text at the
+    narrowest display), `max_text_css_px_at_desktop` (the largest at the widest), `texts_checked`.
     """
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
@@ -97,9 +105,9 @@ def check_figure(fig) -> dict[str, Any]:
     patch_boxes = _patch_boxes(fig, renderer, box_of)  # measured once: rounded boxes are costly to measure
     for text, element in zip(texts, text_elements, strict=True):
         problems += _own_axes_problems(fig, text, element, patch_boxes, box_of)
-    problems += _size_problems(fig, texts, width)
+    problems += _size_problems(fig, texts, width, display)
     sizes = [t.get_fontsize() * fig.dpi / 72 for t in texts]
-    shown = min(width, PHONE_DISPLAY_PX) / width, min(width, DESKTOP_DISPLAY_PX) / width
+    shown = min(width, display[0]) / width, min(width, display[1]) / width
     return {
         "problems": problems,
         "texts": [t.get_text() for t in texts],
@@ -279,10 +287,12 @@ def _segment_meets(a, b, box: Box) -> bool:
     return True
 
 
-def _size_problems(fig, texts, width: float) -> list[str]:
+def _size_problems(fig, texts, width: float, display: tuple[float, float]) -> list[str]:
     """One sentence per rule broken, naming the worst text and how many others break it."""
-    phone = min(width, PHONE_DISPLAY_PX) / width
-    desktop = min(width, DESKTOP_DISPLAY_PX) / width
+    phone = min(width, display[0]) / width
+    desktop = min(width, display[1]) / width
+    narrowest = "on a 360 px phone" if display[0] == PHONE_DISPLAY_PX else f"at {display[0]:g} CSS px wide"
+    widest = "on a 1280 px screen" if display[1] == DESKTOP_DISPLAY_PX else f"at {display[1]:g} CSS px wide"
     sized = sorted(((t.get_fontsize() * fig.dpi / 72, i, t) for i, t in enumerate(texts)),
                    key=lambda item: item[:2])
     small = [(px, t) for px, _, t in sized if px * phone < MIN_TEXT_CSS_PX - 1e-6]
@@ -291,11 +301,11 @@ def _size_problems(fig, texts, width: float) -> list[str]:
     if small:
         px, text = small[0]
         others = f" (and {len(small) - 1} more texts)" if len(small) > 1 else ""
-        problems.append(f"{_describe_text(text)}{others} is {px * phone:.1f} CSS px on a 360 px phone, "
+        problems.append(f"{_describe_text(text)}{others} is {px * phone:.1f} CSS px {narrowest}, "
                         f"below {MIN_TEXT_CSS_PX:g}")
     if large:
         px, text = large[0]
         others = f" (and {len(large) - 1} more texts)" if len(large) > 1 else ""
-        problems.append(f"{_describe_text(text)}{others} is {px * desktop:.1f} CSS px on a 1280 px screen, "
+        problems.append(f"{_describe_text(text)}{others} is {px * desktop:.1f} CSS px {widest}, "
                         f"larger than the article's headings ({ARTICLE_H2_CSS_PX:g})")
     return problems

@@ -3,11 +3,15 @@
 The parent (`builder.figures`) sends a JSON list of jobs on stdin and reads one JSON line
 per finished figure. A script's own prints go to stderr so they never corrupt that channel.
 Run alone, a figure script calls `main(__file__)` to draw into `--out DIR`.
+
+torch, numpy and matplotlib are imported only for a script that imports them (itself or
+through a local helper): a script drawing with Pillow alone starts in a fraction of a second.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import importlib.util
 import json
 import os
@@ -19,7 +23,20 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from builder import store
+from builder.figure_checks import (
+    DESKTOP_DISPLAY_PX,
+    PHONE_DISPLAY_PX,
+    WIDE_DISPLAY_PX,
+    WIDE_MIN_DISPLAY_PX,
+)
+
 JPEG_QUALITY = 92
+# A script importing torch gets torch set up before make(ctx) (seeds, deterministic kernels, its
+# device); one importing any of these, numpy's global seed.
+TORCH = ("torch", "torchvision")
+NUMPY = (*TORCH, "numpy", "matplotlib", "sklearn", "skimage", "scipy")
+FIGURE_LIBRARIES = (*NUMPY, "PIL")
 # cuBLAS needs a fixed workspace to be deterministic; it must be set before CUDA starts.
 CUBLAS_WORKSPACE = ":4096:8"
 
@@ -35,25 +52,67 @@ class FigureContext:
     """
 
     def __init__(self, out_dir: Path, outputs: list[str], seed: int = 0, quick: bool = False,
-                 device: str | None = None, name: str = "figure"):
-        import numpy as np
-        import torch
-
+                 device: str | None = None, name: str = "figure", uses_torch: bool = True,
+                 uses_numpy: bool = True):
         self.out_dir = Path(out_dir)
         self.outputs = list(outputs)
         self.seed = seed
         self.quick = quick
         self.name = name
-        self.device = torch.device(device or pick_device())
-        self.device_name = describe_device(self.device)
-        torch.manual_seed(seed)
-        np.random.seed(seed)
-        self.generator = torch.Generator(device=self.device).manual_seed(seed)
-        self.rng = np.random.default_rng(seed)
+        self._device_wanted = device
+        self._torch: dict[str, Any] = {}
+        self._rng = None
+        # Seeded before make(ctx) runs: a script may draw from torch's or numpy's global generators.
+        if uses_torch:
+            self._start_torch()
+        elif uses_numpy:
+            import numpy as np
+
+            np.random.seed(seed)
         self.metrics: dict[str, Any] = {}
         self.notes: list[str] = []
         self.images: dict[str, dict[str, Any]] = {}  # site path -> size, text sizes, headline
         self.texts: dict[str, list[str]] = {}  # site path -> every text drawn on it
+
+    def _start_torch(self) -> dict[str, Any]:
+        """torch and numpy seeded, the device and its generator (once, on first need)."""
+        if not self._torch:
+            import numpy as np
+            import torch
+
+            device = torch.device(self._device_wanted or pick_device())
+            self._torch["device_name"] = describe_device(device)
+            torch.manual_seed(self.seed)
+            np.random.seed(self.seed)
+            self._torch["generator"] = torch.Generator(device=device).manual_seed(self.seed)
+            self._torch["device"] = device
+            self._rng = self._rng or np.random.default_rng(self.seed)
+        return self._torch
+
+    @property
+    def device(self):
+        return self._start_torch()["device"]
+
+    @property
+    def generator(self):
+        return self._start_torch()["generator"]
+
+    @property
+    def rng(self):
+        if self._rng is None:
+            import numpy as np
+
+            self._rng = np.random.default_rng(self.seed)
+        return self._rng
+
+    @property
+    def device_name(self) -> str:
+        """Where it ran: torch's device, or the CPU for a script that never used torch."""
+        return self._torch["device_name"] if self._torch else f"CPU {_cpu_model()}"
+
+    @property
+    def used_cuda(self) -> bool:
+        return bool(self._torch) and self._torch["device"].type == "cuda"
 
     def path_for(self, site_path: str) -> Path:
         if site_path not in self.outputs:
@@ -65,47 +124,106 @@ class FigureContext:
         self.notes.append(message)
         print(f"{self.name}: {message}", file=sys.stderr, flush=True)
 
-    def save(self, image: Any, site_path: str) -> Path:
-        """Write a matplotlib figure or a PIL image to `site_path`, atomically.
+    def save(self, image: Any, site_path: str, wide: Any = None) -> Path:
+        """Write `site_path` (a JPEG or PNG), atomically, from one of:
 
-        A matplotlib figure is drawn once, checked (no overlapping elements, text readable on
-        a phone and no larger than the article's headings), and fails the script if any check
-        fails; the pixels of that one draw are what is written.
+        - a PIL image: written as it is;
+        - a matplotlib figure: drawn once, checked (no overlapping elements, text readable on a
+          phone and no larger than the article's headings), and written as the raster and as
+          SVG beside it (`1.jpg`, `1.svg`); a failed check fails the script;
+        - a draw function from `_style.themed(draw, ...)`: called once per colour scheme, so
+          the figure exists in the light palette (`1.jpg`, `1.svg`) and the dark one
+          (`1-dark.jpg`, `1-dark.svg`), each checked. `wide`, another such function, draws
+          the layout for screens from 40rem up (`1-wide.*`, `1-wide-dark.*`), checked at the
+          widths the theme shows it.
+
+        The build chooses, per rendition, the lighter of the SVG and the raster formats.
         """
         target = self.path_for(site_path)
-        info: dict[str, Any] = {}
-        if hasattr(image, "savefig"):
-            image, info = _checked_pixels(image, site_path)
-            self.texts[site_path] = info.pop("texts")
-        image = image.convert("RGB") if target.suffix.lower() in (".jpg", ".jpeg") else image
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.tmp")
-        if target.suffix.lower() in (".jpg", ".jpeg"):
+        drawings = []
+        if callable(image) and not hasattr(image, "savefig"):
+            for layout, draw in (("body", image), ("wide", wide)):
+                for scheme in (SCHEMES if draw is not None else ()):
+                    drawings.append(draw(scheme, lambda fig, layout=layout, scheme=scheme:
+                                         self._write_drawing(fig, site_path, layout, scheme)))
+        elif hasattr(image, "savefig"):
+            drawings.append(self._write_drawing(image, site_path, "body", "light"))
+        if drawings:
+            renditions = [rendition for rendition, _ in drawings]
+            first = dict(drawings[0][1])  # the light body drawing: what the page shows by default
+            self.texts[site_path] = first.pop("texts")
+            self.images[site_path] = {**first, "renditions": renditions}
+            return target
+        _write_raster(image, target)
+        self.images[site_path] = {"width": image.width, "height": image.height}
+        return target
+
+    def _write_drawing(self, fig, site_path: str, layout: str, scheme: str) -> tuple[dict, dict]:
+        """Check one drawing, write it as raster and SVG; return its record for the manifest
+        (sizes, files, hashes, text sizes at the widths it is shown) and the check's report."""
+        from builder.figure_svg import svg_bytes
+
+        display = WIDE_DISPLAY if layout == "wide" else BODY_DISPLAY
+        try:
+            pixels, report = _checked_pixels(fig, f"{site_path} ({layout}, {scheme})", display)
+            svg = svg_bytes(fig)
+        finally:
+            import matplotlib.pyplot as plt
+
+            plt.close(fig)
+        stem, suffix = site_path.rsplit(".", 1)
+        name = stem + "".join(f"-{part}" for part in (layout, scheme) if part not in ("body", "light"))
+        raster_path, svg_path = f"{name}.{suffix}", f"{name}.svg"
+        raster_file = _write_raster(pixels, self.out_dir / raster_path.lstrip("/"))
+        _write_bytes(svg, self.out_dir / svg_path.lstrip("/"))
+        rendition = {"layout": layout, "scheme": scheme, "width": pixels.width, "height": pixels.height,
+                     "display_px": list(display), "raster": raster_path, "svg": svg_path,
+                     "sha256": {raster_path: store.sha256_file(raster_file),
+                                svg_path: store.sha256_bytes(svg)},
+                     **{k: report[k] for k in ("texts_checked", "min_text_css_px_at_phone",
+                                               "max_text_css_px_at_desktop", "headline")}}
+        return rendition, {"width": pixels.width, "height": pixels.height, **report}
+
+
+SCHEMES = ("light", "dark")
+# The CSS widths a drawing is shown at (narrowest, widest), as the theme shows it: a body figure
+# from a 360 px phone to a 30rem column; a wide one from a 40rem screen (less the page's padding)
+# to 55rem. The text checks use both ends; tests/test_browser.py measures them in Chromium.
+BODY_DISPLAY = (PHONE_DISPLAY_PX, DESKTOP_DISPLAY_PX)
+WIDE_DISPLAY = (WIDE_MIN_DISPLAY_PX, WIDE_DISPLAY_PX)
+
+
+def _write_raster(image: Any, target: Path) -> Path:
+    """A PIL image as JPEG (quality 92, no chroma subsampling) or PNG, atomically."""
+    jpeg = target.suffix.lower() in (".jpg", ".jpeg")
+    image = image.convert("RGB") if jpeg else image
+    with store.atomic_target(target) as tmp:
+        if jpeg:
             # 4:4:4 (no chroma subsampling) keeps thin coloured lines and text crisp.
             image.save(tmp, format="JPEG", quality=JPEG_QUALITY, subsampling=0, optimize=True)
         else:
             image.save(tmp, format=image.format or "PNG", optimize=True)
-        os.replace(tmp, target)
-        self.images[site_path] = {"width": image.width, "height": image.height, **info}
-        return target
+    return target
 
 
-def _checked_pixels(fig, site_path: str):
+def _write_bytes(data: bytes, target: Path) -> Path:
+    store.atomic_write(target, data)
+    return target
+
+
+def _checked_pixels(fig, label: str, display: tuple[float, float]):
     """Draw the figure once, run the checks, and return its pixels and what was measured."""
-    import matplotlib.pyplot as plt
     import numpy as np
     from PIL import Image
 
     from builder.figure_checks import check_figure
 
-    report = check_figure(fig)
+    report = check_figure(fig, display)
     problems = report.pop("problems")
     if problems:
-        plt.close(fig)
-        raise FigureCheckError(f"{site_path}: {len(problems)} layout problem(s):\n  - " +
+        raise FigureCheckError(f"{label}: {len(problems)} layout problem(s):\n  - " +
                                "\n  - ".join(problems))
     pixels = np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
-    plt.close(fig)
     return Image.fromarray(pixels), report
 
 
@@ -170,16 +288,43 @@ def load_script(script: Path):
     return module
 
 
+def imported_libraries(script: Path) -> set[str]:
+    """The top-level names of every module the script imports, anywhere in it (inside make()
+    too), and through the local helpers beside it, followed transitively."""
+    found: set[str] = set()
+    pending, seen = [script], {script}
+    while pending:
+        tree = ast.parse(pending.pop().read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name.split(".")[0] for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [node.module.split(".")[0]]
+            for name in names:
+                found.add(name)
+                helper = script.parent / f"{name}.py"
+                if helper.is_file() and helper not in seen:
+                    seen.add(helper)
+                    pending.append(helper)
+    return found
+
+
 def run_script(script: Path, out_dir: Path, quick: bool = False, device: str | None = None,
                seed: int | None = None) -> FigureContext:
     """Run one script in this process; return its context (metrics, images, texts)."""
-    import torch
-
+    imported = imported_libraries(script)
+    uses_torch = bool(imported & set(TORCH)) or "torch" in sys.modules
     module = load_script(script)
-    make_deterministic()
+    if uses_torch:
+        make_deterministic()
+        _limit_threads()
     ctx = FigureContext(out_dir, list(module.OUTPUTS), seed if seed is not None else
-                        getattr(module, "SEED", 0), quick, device, name=script.stem)
-    if ctx.device.type == "cuda":
+                        getattr(module, "SEED", 0), quick, device, name=script.stem, uses_torch=uses_torch,
+                        uses_numpy=uses_torch or bool(imported & set(NUMPY)))
+    if ctx.used_cuda:
+        import torch
+
         torch.cuda.reset_peak_memory_stats(ctx.device)
     metrics = module.make(ctx)
     ctx.metrics.update(metrics or {})
@@ -190,35 +335,25 @@ def run_script(script: Path, out_dir: Path, quick: bool = False, device: str | N
 
 
 def _peak_memory_mb(ctx: FigureContext) -> float:
-    import torch
+    if ctx.used_cuda:
+        import torch
 
-    if ctx.device.type == "cuda":
         return torch.cuda.max_memory_allocated(ctx.device) / 2**20
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # the worker's peak so far
 
 
 def _serve(jobs, channel) -> None:
     """Run each job (an iterable of dicts, read lazily) and report it on `channel` as it ends."""
-    os.environ.setdefault("MPLBACKEND", "Agg")
+    os.environ["MPLBACKEND"] = "Agg"  # no window, whenever matplotlib is first imported
     os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", CUBLAS_WORKSPACE)
-    try:
-        import matplotlib
-        import torch  # (one import for all jobs)
-
-        matplotlib.use("Agg")
-    except ImportError as err:
-        for job in jobs:
-            _send(channel, {"name": job["name"], "ok": False, "error": (
-                f"{err}: the figure libraries are not installed; run `make site`, or "
-                "pip install -e '.[figures]'")})
-        return
-    if os.environ.get("BLOG_FIGURE_THREADS"):  # several workers share the machine's cores
-        torch.set_num_threads(int(os.environ["BLOG_FIGURE_THREADS"]))
     for job in jobs:
         started, cpu_started = time.perf_counter(), time.process_time()
         try:
             ctx = run_script(Path(job["script"]), Path(job["out_dir"]), job["quick"], job["device"],
                              job["seed"])
+        except ImportError as err:
+            _send(channel, {"name": job["name"], "ok": False, "error": _import_error(err)})
+            continue
         except BaseException:  # noqa: BLE001 (report any failure, go on with the others)
             _send(channel, {"name": job["name"], "ok": False, "error": traceback.format_exc()})
             continue
@@ -228,6 +363,21 @@ def _serve(jobs, channel) -> None:
             "cpu_seconds": time.process_time() - cpu_started, "peak_memory_mb": _peak_memory_mb(ctx),
             "metrics": _plain(ctx.metrics),
             "images": _plain(ctx.images), "notes": ctx.notes})
+
+
+def _limit_threads() -> None:
+    """Several workers share the machine's cores: each takes its part."""
+    if os.environ.get("BLOG_FIGURE_THREADS"):
+        import torch
+
+        torch.set_num_threads(int(os.environ["BLOG_FIGURE_THREADS"]))
+
+
+def _import_error(err: ImportError) -> str:
+    if (err.name or "").split(".")[0] in FIGURE_LIBRARIES:
+        return (f"{err}: the figure libraries are not installed; run `make site`, or "
+                "pip install -e '.[figures]'")
+    return traceback.format_exc()
 
 
 def _plain(value: Any) -> Any:

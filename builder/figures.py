@@ -11,7 +11,6 @@ Nothing here imports torch or matplotlib: stale scripts run in one worker proces
 from __future__ import annotations
 
 import ast
-import functools
 import hashlib
 import json
 import logging
@@ -22,53 +21,21 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any, Protocol
 
+from builder import store
+from builder.config import Config
 from builder.errors import BuildError
+from builder.model import Figure, FigureRecord, FigureSet, FigureSettings, Verification
 
 log = logging.getLogger(__name__)
 
 LIBRARIES = ("torch", "torchvision", "matplotlib", "pillow", "numpy", "scikit-learn",
              "scikit-image")
-MANIFEST_VERSION = 1
-_DIST_INFO = re.compile(r"^([A-Za-z0-9_.\-]+?)-([0-9][^-]*)\.dist-info$")
+MANIFEST_VERSION = 2
 DECLARATIONS = ("OUTPUTS", "SEED", "BARS", "QUICK_BARS", "REPRODUCIBLE")  # literals read without importing
-
-
-@dataclass(frozen=True)
-class Figure:
-    """A figure script as declared, before it runs."""
-
-    name: str  # script stem, e.g. "max_pooling"
-    script: Path
-    outputs: dict[str, str]  # site path -> alt text
-    seed: int
-    helpers: tuple[Path, ...]  # local modules it imports, directly or not
-    key: str = ""
-    bars: dict[str, float] = field(default_factory=dict)  # metric -> minimum (a list: each element)
-    quick_bars: dict[str, float] = field(default_factory=dict)
-    reproducible: bool = True  # False for measurements (timings): outputs differ run to run
-
-    def bars_for(self, quick: bool) -> dict[str, float]:
-        return self.quick_bars if quick else self.bars
-
-
-@dataclass(frozen=True)
-class FigureSet:
-    """Generated files available to the site, and how each was made."""
-
-    files: dict[str, Path] = field(default_factory=dict)  # site path -> cached file
-    entries: dict[str, dict[str, Any]] = field(default_factory=dict)  # site path -> manifest entry
-    figures: tuple[Figure, ...] = ()
-    ran: int = 0
-    cached: int = 0
-    failed: int = 0
-    seconds: float = 0.0
-    device: str = ""
 
 
 class Progress(Protocol):
@@ -78,12 +45,8 @@ class Progress(Protocol):
     def done(self, name: str, result: dict[str, Any]) -> None: ...
 
 
-@dataclass(frozen=True)
-class FigureSettings:
-    figures_dir: Path
-    cache_dir: Path
-    quick: bool = False
-    device: str | None = None  # None: cuda, else mps, else cpu
+def settings_of(config: Config) -> FigureSettings:
+    return FigureSettings(config.figures_dir, config.cache_dir, config.quick, config.device)
 
 
 def discover(figures_dir: Path, quick: bool = False) -> list[Figure]:
@@ -102,31 +65,9 @@ def discover(figures_dir: Path, quick: bool = False) -> list[Figure]:
     return found
 
 
-@functools.cache
 def library_versions() -> dict[str, str]:
-    """Installed versions, from the names of the packages' metadata folders (importing nothing;
-    one directory listing instead of a metadata search per package, which costs ~20 ms each)."""
-    wanted = {re.sub(r"[-_.]+", "_", name).lower(): name for name in LIBRARIES}
-    versions = {}
-    for folder in sys.path:
-        try:
-            entries = os.listdir(folder or ".")
-        except OSError:
-            continue
-        for entry in entries:
-            match = _DIST_INFO.match(entry)
-            if match:
-                name = wanted.get(re.sub(r"[-_.]+", "_", match.group(1)).lower())
-                if name and name not in versions:
-                    versions[name] = match.group(2)
-    for name in LIBRARIES:
-        if name not in versions:  # an unusual install: ask the slow way
-            try:
-                versions[name] = metadata.version(name)
-            except metadata.PackageNotFoundError:
-                versions[name] = "absent"
-    versions["python"] = ".".join(map(str, sys.version_info[:3]))
-    return {name: versions[name] for name in [*LIBRARIES, "python"]}
+    """The figure libraries' installed versions (recorded in the manifest)."""
+    return store.library_versions(LIBRARIES)
 
 
 def _declare(script: Path, helpers: dict[Path, list[Path]] | None = None) -> Figure:
@@ -213,21 +154,18 @@ def _statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
                 yield from _statements(inner)
 
 
-# The code that runs, checks and writes every figure: a change there may change every output.
-_WORKER_SOURCES = tuple(Path(__file__).with_name(name) for name in ("figure_worker.py", "figure_checks.py"))
-
-
 def _with_key(figure: Figure, versions: dict[str, str], quick: bool) -> Figure:
-    """sha256 of the script, its local helpers, the worker that runs and checks it, its
-    settings and the library versions.
+    """sha256 of the script, its local helpers, its settings, the library versions and the code
+    version of the worker that runs, checks and writes it (with every builder module it imports).
 
     The device is deliberately not part of it: a figure made on a GPU is reused on a CPU.
     """
     digest = hashlib.sha256()
-    for path in (figure.script, *figure.helpers, *_WORKER_SOURCES):
+    for path in (figure.script, *figure.helpers):
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     settings = {"seed": figure.seed, "quick": quick, "outputs": figure.outputs,
-                "versions": versions, "manifest": MANIFEST_VERSION}
+                "versions": versions, "manifest": MANIFEST_VERSION,
+                "code": store.code_version_of("figure_worker")}
     digest.update(json.dumps(settings, sort_keys=True).encode())
     return Figure(**{**figure.__dict__, "key": digest.hexdigest()})
 
@@ -255,49 +193,48 @@ def _object_dir(cache_dir: Path, figure: Figure) -> Path:
     return cache_dir / "figures" / figure.name / figure.key[:20]
 
 
-def load_manifest(cache_dir: Path) -> dict[str, dict[str, Any]]:
-    """Manifest entries by figure name; a corrupt manifest counts as empty (all stale)."""
+def load_manifest(cache_dir: Path) -> dict[str, FigureRecord]:
+    """Manifest records by figure name; a corrupt manifest counts as empty (all stale), as
+    does one an older version wrote."""
     path = _manifest_path(cache_dir)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return {entry["name"]: entry for entry in data["figures"]}
-    except FileNotFoundError:
-        return {}
+        data = store.read_record(path, MANIFEST_VERSION)
+        return {entry["name"]: FigureRecord.from_json(entry) for entry in data["figures"]} if data else {}
     except (ValueError, KeyError, TypeError) as err:
         log.warning("%s: unreadable figure manifest (%s); every figure will be made again", path, err)
         return {}
 
 
-def _save_manifest(cache_dir: Path, entries: dict[str, dict[str, Any]]) -> None:
-    path = _manifest_path(cache_dir)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    data = {"figures": [entries[name] for name in sorted(entries)]}
-    tmp = path.with_suffix(f".tmp-{os.getpid()}")
-    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+def _save_manifest(cache_dir: Path, records: dict[str, FigureRecord]) -> None:
+    store.write_record(_manifest_path(cache_dir), MANIFEST_VERSION,
+                       {"figures": [records[name].to_json() for name in sorted(records)]}, indent=2)
 
 
 def manifest_json(figure_set: FigureSet) -> str:
-    """What `_site/figures.json` publishes: the manifest entries of the site's figures."""
-    entries = {e["name"]: e for e in figure_set.entries.values()}
-    return json.dumps({"figures": [entries[n] for n in sorted(entries)]}, ensure_ascii=False,
-                      indent=2) + "\n"
+    """What `_site/figures.json` publishes: the manifest records of the site's figures."""
+    return json.dumps({"figures": [record.to_json() for record in figure_set.published()]},
+                      ensure_ascii=False, indent=2) + "\n"
 
 
-def is_fresh(figure: Figure, entry: dict[str, Any] | None, cache_dir: Path) -> bool:
-    if not entry or entry.get("key") != figure.key:
+def is_fresh(figure: Figure, record: FigureRecord | None, cache_dir: Path) -> bool:
+    if record is None or record.key != figure.key:
         return False
     folder = _object_dir(cache_dir, figure)
-    hashes = entry.get("sha256", {})
     for path in figure.outputs:
         file = folder / path.lstrip("/")
-        if not file.is_file() or hashes.get(path) != _sha256(file):
+        if not file.is_file() or record.sha256.get(path) != _sha256(file):
             return False
+        # A drawn figure's other renditions (dark palette, SVG, wide layout) must be intact too.
+        for rendition in record.images.get(path, {}).get("renditions", []):
+            for rel, digest in rendition.get("sha256", {}).items():
+                file = folder / rel.lstrip("/")
+                if not file.is_file() or _sha256(file) != digest:
+                    return False
     return True
 
 
 def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    return store.sha256_file(path)
 
 
 # --- running ----------------------------------------------------------------------------
@@ -334,9 +271,9 @@ def ensure(settings: FigureSettings, names: list[str] | None = None, force: bool
             else:
                 failures.append((figure, result.get("error", "the worker stopped")))
     for figure in chosen:  # cached or just made: a figure whose numbers miss its bars is never silent
-        entry = manifest.get(figure.name)
-        if entry and entry.get("key") == figure.key:
-            for problem in missed_bars(figure, entry.get("metrics") or {}, settings.quick):
+        record = manifest.get(figure.name)
+        if record and record.key == figure.key:
+            for problem in missed_bars(figure, record.metrics or {}, settings.quick):
                 log.warning("%s: %s", figure.script, problem)
     figure_set = _figure_set(figures, manifest, settings.cache_dir, ran=len(stale) - len(failures),
                              cached=len(chosen) - len(stale), failed=len(failures),
@@ -360,19 +297,6 @@ def missed_bars(figure: Figure, metrics: dict[str, Any], quick: bool) -> list[st
     return problems
 
 
-@dataclass(frozen=True)
-class Verification:
-    name: str
-    mean_difference: float | None  # mean |Δ| per pixel and channel, 0-255; None: nothing cached
-    max_difference: float | None
-    problems: tuple[str, ...]
-    reproducible: bool
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-
 VERIFY_TOLERANCE = 1.0  # mean |Δ| of 1/255 allows JPEG and float noise across machines, not a new picture
 
 
@@ -387,13 +311,12 @@ def verify(settings: FigureSettings, names: list[str] | None = None) -> list[Ver
         scratch = FigureSettings(settings.figures_dir, Path(tmp), settings.quick, settings.device)
         results = dict((f.name, r) for f, r in _run_in_worker(figures, scratch))
         for figure in figures:
-            report.append(_compare(figure, results.get(figure.name, {}), manifest.get(figure.name),
-                                   settings, is_fresh(figure, manifest.get(figure.name), settings.cache_dir)))
+            report.append(_compare(figure, results.get(figure.name, {}), settings,
+                                   is_fresh(figure, manifest.get(figure.name), settings.cache_dir)))
     return report
 
 
-def _compare(figure: Figure, result: dict[str, Any], entry: dict[str, Any] | None, settings: FigureSettings,
-             fresh: bool) -> Verification:
+def _compare(figure: Figure, result: dict[str, Any], settings: FigureSettings, fresh: bool) -> Verification:
     import numpy as np
     from PIL import Image
 
@@ -405,9 +328,14 @@ def _compare(figure: Figure, result: dict[str, Any], entry: dict[str, Any] | Non
         return Verification(figure.name, None, None, (*problems, "no cached output to compare with"),
                             figure.reproducible)
     means, maxima = [], []
-    for path in figure.outputs:
+    drawn = [r["raster"] for path in figure.outputs  # a drawn figure's dark and wide renditions too
+             for r in (result.get("images") or {}).get(path, {}).get("renditions", []) if r["raster"] != path]
+    for path in [*figure.outputs, *drawn]:
         new = np.asarray(Image.open(Path(result["out_dir"]) / path.lstrip("/")).convert("RGB"), dtype=float)
         old_file = _object_dir(settings.cache_dir, figure) / path.lstrip("/")
+        if not old_file.is_file():
+            problems.append(f"{path}: no cached file to compare with")
+            continue
         old = np.asarray(Image.open(old_file).convert("RGB"), dtype=float)
         if new.shape != old.shape:
             problems.append(f"{path}: size {new.shape[1]}×{new.shape[0]} differs from the cached "
@@ -428,19 +356,19 @@ class FigureError(BuildError):
         self.figure_set = figure_set
 
 
-def _figure_set(figures: list[Figure], manifest: dict[str, dict[str, Any]], cache_dir: Path,
+def _figure_set(figures: list[Figure], manifest: dict[str, FigureRecord], cache_dir: Path,
                 **counts: Any) -> FigureSet:
-    files, entries = {}, {}
+    files, records = {}, {}
     for figure in figures:
-        entry = manifest.get(figure.name)
-        if not entry or entry.get("key") != figure.key:
+        record = manifest.get(figure.name)
+        if record is None or record.key != figure.key:
             continue
         folder = _object_dir(cache_dir, figure)
         for path in figure.outputs:
             if (folder / path.lstrip("/")).is_file():
                 files[path] = folder / path.lstrip("/")
-                entries[path] = entry
-    return FigureSet(files=files, entries=entries, figures=tuple(figures), **counts)
+                records[path] = record
+    return FigureSet(files=files, records=records, figures=tuple(figures), **counts)
 
 
 def _clean_partial_runs(cache_dir: Path) -> None:
@@ -450,7 +378,7 @@ def _clean_partial_runs(cache_dir: Path) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _commit(figure: Figure, result: dict[str, Any], cache_dir: Path) -> dict[str, Any]:
+def _commit(figure: Figure, result: dict[str, Any], cache_dir: Path) -> FigureRecord:
     """Move a finished run's folder into place and describe it for the manifest."""
     final = _object_dir(cache_dir, figure)
     if final.exists():
@@ -459,24 +387,24 @@ def _commit(figure: Figure, result: dict[str, Any], cache_dir: Path) -> dict[str
     for old in final.parent.iterdir():  # keep only the current version of each figure
         if old != final and _KEY_FOLDER.fullmatch(old.name):  # only the folders we name: a key prefix
             shutil.rmtree(old, ignore_errors=True)
-    return {
-        "name": figure.name,
-        "script": f"figures/{figure.script.name}",
-        "key": figure.key,
-        "outputs": list(figure.outputs),
-        "device": result["device"],
-        "seconds": round(result["seconds"], 3),
-        "cpu_seconds": round(result.get("cpu_seconds", 0.0), 3),  # all threads; tells load from work
-        "peak_memory_mb": round(result["peak_memory_mb"], 1),
-        "seed": figure.seed,
-        "quick": result["quick"],
-        "versions": library_versions(),
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "metrics": result.get("metrics") or {},
-        "images": result.get("images") or {},
-        "notes": result.get("notes") or [],
-        "sha256": {p: _sha256(final / p.lstrip("/")) for p in figure.outputs},
-    }
+    return FigureRecord(
+        name=figure.name,
+        script=f"figures/{figure.script.name}",
+        key=figure.key,
+        outputs=list(figure.outputs),
+        device=result["device"],
+        seconds=round(result["seconds"], 3),
+        cpu_seconds=round(result.get("cpu_seconds", 0.0), 3),
+        peak_memory_mb=round(result["peak_memory_mb"], 1),
+        seed=figure.seed,
+        quick=result["quick"],
+        versions=library_versions(),
+        created=datetime.now(UTC).isoformat(timespec="seconds"),
+        metrics=result.get("metrics") or {},
+        images=result.get("images") or {},
+        notes=result.get("notes") or [],
+        sha256={p: _sha256(final / p.lstrip("/")) for p in figure.outputs},
+    )
 
 
 def worker_count(cpus: int | None = None) -> int:
@@ -492,7 +420,7 @@ def worker_count(cpus: int | None = None) -> int:
 def _longest_first(stale: list[Figure], cache_dir: Path) -> list[Figure]:
     """The figures that took longest last time go first, so no worker is left with a long one
     at the end; figures never made yet go first of all."""
-    seconds = {name: entry.get("seconds", 0) for name, entry in load_manifest(cache_dir).items()}
+    seconds = {name: record.seconds for name, record in load_manifest(cache_dir).items()}
     return sorted(stale, key=lambda f: -seconds.get(f.name, float("inf")))
 
 
@@ -523,8 +451,12 @@ def _run_in_worker(stale: list[Figure], settings: FigureSettings):
     results: queue.Queue = queue.Queue()
     processes = []
     for index in range(min(workers, len(jobs))):
-        process = subprocess.Popen([sys.executable, "-m", "builder.figure_worker"], stdin=subprocess.PIPE,
-                                   stdout=subprocess.PIPE, stderr=None, text=True, env=env)
+        try:
+            process = subprocess.Popen([sys.executable, "-m", "builder.figure_worker"], stdin=subprocess.PIPE,
+                                       stdout=subprocess.PIPE, stderr=None, text=True, env=env)
+        except OSError as err:
+            raise BuildError(f"could not start the figure worker ({sys.executable}): "
+                             f"{err.strerror or err}") from err
         processes.append(process)
         threading.Thread(target=_read_results, args=(index, process, results), daemon=True).start()
     pending = list(jobs)

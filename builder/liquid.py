@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, tzinfo
 from html import escape
 from pathlib import Path
 from typing import Any, TextIO
@@ -21,29 +20,21 @@ from liquid import Environment, StrictUndefined, Undefined
 from liquid.ast import Node
 from liquid.builtin.expressions import FilteredExpression, tokenize
 from liquid.builtin.output import Output, OutputNode
-from liquid.exceptions import LiquidError, LiquidSyntaxError
+from liquid.exceptions import FilterArgumentError, LiquidError, LiquidSyntaxError, LiquidTypeError
 from liquid.stream import TokenStream
 from liquid.tag import Tag
 from liquid.token import TOKEN_EXPRESSION, TOKEN_OUTPUT, TOKEN_TAG, Token
 
 from builder.codeblocks import map_outside_code
 from builder.config import LiquidOptions
-from builder.content import slugify, vi_date
 from builder.errors import BuildError, line_of
+from builder.model import LinkTables
+from builder.text import slugify, vi_date
 
 THEME_INCLUDES = Path(__file__).parent / "theme" / "_includes"
 _INCLUDE_ARG = re.compile(
     r"""([\w-]+)\s*=\s*("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|[\w.\[\]-]+)""")
 _HOLD = re.compile(r"\ue000(\d+)(\n*)\ue001")
-
-
-@dataclass(frozen=True)
-class LinkTables:
-    """What `post_url` and `link` resolve against: every post and file of the site."""
-
-    post_urls: dict[str, str]  # "2018-06-28-slug" -> "/2018/06/28/slug/"
-    file_urls: dict[str, str]  # "about.md" / "assets/x.png" -> its URL
-    site_includes: Path
 
 
 class _JekyllEnvironment(Environment):
@@ -55,8 +46,11 @@ class _JekyllEnvironment(Environment):
         self.options = options
         self.notes: list[tuple[int | None, str]] = []  # (offset in the text, message)
         self.includes: dict[str, tuple[Any, list]] = {}  # include name -> (its template, parse notes)
-        if not options.strict_filters:
-            self.filters = _SkipUnknownFilters(self.filters, self.notes)
+        guarded = {name: _GuardedFilter(name, func) for name, func in self.filters.items()}
+        self.filters = guarded if options.strict_filters else _SkipUnknownFilters(guarded, self.notes)
+
+    def add_filter(self, name: str, func) -> None:
+        super().add_filter(name, _GuardedFilter(name, func))
 
     def note(self, token: Token | None, message: str) -> None:
         self.notes.append((token.start_index if token is not None else None, message))
@@ -82,11 +76,38 @@ class _SkipUnknownFilters(dict):
         return f"unknown filter {name!r} skipped, as Jekyll skips it"
 
 
+class _GuardedFilter:
+    """A filter whose failure, whatever the arguments, is a Liquid error python-liquid places at
+    its statement (file and line), as Jekyll reports "Liquid Exception: ... in FILE": never a
+    raw traceback. Everything else (`with_context`, `validate`...) is the filter's own."""
+
+    def __init__(self, name: str, func):
+        self._name = name
+        self._func = func
+
+    def __getattr__(self, attribute: str):
+        return getattr(self._func, attribute)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return self._func(*args, **kwargs)
+        except (LiquidTypeError, FilterArgumentError, TypeError):
+            raise  # python-liquid gives these the statement's token itself
+        except LiquidError as err:
+            if err.token is not None:
+                raise
+            raise FilterArgumentError(f"{self._name}: {err.message}", token=None) from err
+        except Exception as err:  # noqa: BLE001 (any fault of a filter is the template's to report)
+            detail = str(err) or type(err).__name__
+            raise FilterArgumentError(f"{self._name}: {detail}", token=None) from err
+
+
 class LiquidRenderer:
     """One Liquid environment per build, rendering many documents."""
 
     def __init__(self, tables: LinkTables, baseurl: str = "", url: str = "",
-                 options: LiquidOptions | None = None, theme_strings: dict[str, Any] | None = None):
+                 options: LiquidOptions | None = None, theme_strings: dict[str, Any] | None = None,
+                 tz: tzinfo | None = None):
         self.tables = tables
         env = _JekyllEnvironment(options or LiquidOptions())
         env.globals["theme"] = theme_strings or {}  # the interface strings the theme's includes show
@@ -95,7 +116,7 @@ class LiquidRenderer:
         env.add_tag(_PostUrlTag)
         env.add_tag(_LinkTag)
         env.add_tag(_HighlightTag)
-        for name, func in _jekyll_filters(baseurl, url).items():
+        for name, func in _jekyll_filters(baseurl, url, tz).items():
             env.add_filter(name, func)
         self.env = env
         self.warnings: list[str] = []  # what the last render tolerated, with file and line
@@ -388,7 +409,7 @@ def highlight_block(code: str, language: str, line_numbers: bool) -> str:
 
 # --- Jekyll's filters -------------------------------------------------------------------
 
-def _jekyll_filters(baseurl: str, url: str) -> dict[str, Any]:
+def _jekyll_filters(baseurl: str, url: str, tz: tzinfo | None = None) -> dict[str, Any]:
     def relative_url(value: Any) -> str:
         path = str(value or "")
         if re.match(r"^[a-z][a-z0-9+.-]*:", path):
@@ -399,8 +420,13 @@ def _jekyll_filters(baseurl: str, url: str) -> dict[str, Any]:
         path = str(value or "")
         return path if re.match(r"^[a-z][a-z0-9+.-]*:", path) else url + relative_url(path)
 
-    def as_date(value: Any) -> datetime | Any:
-        return datetime.fromisoformat(value) if isinstance(value, str) else value
+    def date_filter(name: str, show):
+        def apply(value: Any) -> Any:
+            if value is None or isinstance(value, Undefined) or value == "":
+                return value  # Jekyll: "nothing" stays nothing
+            return show(_as_date(value, name, tz))
+
+        return apply
 
     return {
         "relative_url": relative_url,
@@ -411,8 +437,31 @@ def _jekyll_filters(baseurl: str, url: str) -> dict[str, Any]:
         "jsonify": lambda v: json.dumps(v, ensure_ascii=False, default=str),
         "number_of_words": lambda v: len(str(v).split()),
         "slugify": lambda v: slugify(str(v)),
-        "date_to_xmlschema": lambda v: as_date(v).isoformat(),
-        "date_to_string": lambda v: as_date(v).strftime("%d %b %Y"),
-        "date_to_long_string": lambda v: as_date(v).strftime("%d %B %Y"),
-        "date_to_vi": lambda v: vi_date(as_date(v)),
+        "date_to_xmlschema": date_filter("date_to_xmlschema", lambda d: d.isoformat()),
+        "date_to_string": date_filter("date_to_string", lambda d: d.strftime("%d %b %Y")),
+        "date_to_long_string": date_filter("date_to_long_string", lambda d: d.strftime("%d %B %Y")),
+        "date_to_vi": date_filter("date_to_vi", vi_date),
     }
+
+
+def _as_date(value: Any, name: str, tz: tzinfo | None) -> date:
+    """Jekyll's reading of a date: a date or time as it is, an integer as a Unix time, a string
+    in ISO form ("2018-06-28", "2018-06-28 10:00:00 +0700"); anything else is an error."""
+    if isinstance(value, date):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        try:
+            return datetime.fromtimestamp(value, tz)
+        except (OverflowError, OSError, ValueError):
+            pass
+    elif isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise FilterArgumentError(f"{name}: {_shown(value)} is not a valid date or time", token=None)
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

@@ -6,9 +6,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
-from dataclasses import dataclass
 from html import unescape
-from pathlib import Path
 from typing import Any
 
 import markdown
@@ -18,9 +16,8 @@ from markdown.inlinepatterns import InlineProcessor
 from markdown.treeprocessors import Treeprocessor
 from markdown.util import AtomicString
 
-from builder.content import slugify
-from builder.images import BODY_SIZES
-from builder.model import Heading, Rendered
+from builder.model import Heading, Provenance, Rendered
+from builder.text import slugify
 
 EXCERPT_WORDS = 45
 TOC_DEPTH = 3  # headings down to h3 make the page's table of contents
@@ -35,20 +32,6 @@ def _heading_id(value: str, separator: str) -> str:
 
 
 PLACEHOLDER_ALTS = {"", "an image alt text", "image", "alt text"}
-
-
-@dataclass(frozen=True)
-class Provenance:
-    """How a generated image was made, shown in a small note under it."""
-
-    script: str  # "figures/max_pooling.py"
-    href: str  # where the script's source can be read
-    device: str
-    seconds: float
-    alt: str
-    width: int = 0
-    height: int = 0
-    sources: tuple[tuple[str, str], ...] = ()  # (MIME type, srcset) for <picture>
 
 
 class _FigureCaptions(Treeprocessor):
@@ -76,7 +59,8 @@ class _FigureCaptions(Treeprocessor):
 
     def _decorate_images(self, root: ET.Element) -> None:
         """Size on every image (no layout shift), lazy loading after the first, and for generated
-        images their declared alt text and a <picture> offering AVIF and WebP at several widths."""
+        images their declared alt text and a <picture> offering what the build chose: SVG or
+        AVIF and WebP at several widths, in the light and dark palettes, wide on large screens."""
         parents = {child: parent for parent in root.iter() for child in parent}
         for index, img in enumerate(list(root.iter("img"))):
             if index > 0:
@@ -93,9 +77,13 @@ class _FigureCaptions(Treeprocessor):
                 img.set("alt", made.alt)
             if made.sources:
                 parent = parents[img]
-                picture = ET.Element("picture")
-                for mime, srcset in made.sources:
-                    ET.SubElement(picture, "source", {"type": mime, "srcset": srcset, "sizes": BODY_SIZES})
+                picture = ET.Element("picture", {"class": "wide"} if made.wide else {})
+                for mime, srcset, media, sizes, width, height in made.sources:
+                    attributes = {"type": mime, "srcset": srcset}
+                    attributes.update({k: v for k, v in (("media", media), ("sizes", sizes)) if v})
+                    if width and height:  # the aspect of what this source shows, before it loads
+                        attributes.update(width=str(width), height=str(height))
+                    ET.SubElement(picture, "source", attributes)
                 picture.tail, img.tail = img.tail, None
                 parent.insert(list(parent).index(img), picture)
                 parent.remove(img)
@@ -142,16 +130,7 @@ class _FigureCaptions(Treeprocessor):
 
 
 def _provenance_note(made: Provenance) -> ET.Element:
-    details = ET.Element("details", {"class": "provenance"})
-    ET.SubElement(details, "summary").text = "Hình này được tạo thế nào?"
-    para = ET.SubElement(details, "p")
-    para.text = "Vẽ bằng mã "
-    link = ET.SubElement(para, "a", {"href": made.href})
-    ET.SubElement(link, "code").text = made.script
-    seconds = f"{made.seconds:.1f}".replace(".", ",")
-    link.tail = f" trên {made.device}, trong {seconds} giây. Chạy lại: "
-    ET.SubElement(para, "code").text = f"blog figures {Path(made.script).stem} --force"
-    return details
+    return ET.fromstring(made.note)  # the theme's _provenance.html
 
 
 def _is_lone_image(para: ET.Element) -> bool:
@@ -233,6 +212,7 @@ class KramdownMarkdown:
 
 def make_markdown(provenance: dict[str, Provenance] | None = None, kramdown: bool = False,
                   image_size: ImageSize = lambda src: None,
+                  footnote_backlink: str | None = None,
                   kramdown_settings: Any = None) -> markdown.Markdown | KramdownMarkdown:
     """A Markdown converter; `provenance` maps image URLs to how those images were made, and
     `image_size` gives the size of other local images (for their width/height attributes).
@@ -251,7 +231,8 @@ def make_markdown(provenance: dict[str, Provenance] | None = None, kramdown: boo
             "pymdownx.arithmatex": {"generic": True},
             "pymdownx.magiclink": {"hide_protocol": False},
             "pymdownx.highlight": {"use_pygments": True, "guess_lang": False},
-            "footnotes": {"BACKLINK_TITLE": "Quay lại đoạn %d"},
+            # The title of a footnote's way back: the theme's strings table says it in the site's language.
+            "footnotes": {"BACKLINK_TITLE": footnote_backlink} if footnote_backlink else {},
         },
         output_format="html",
     )

@@ -17,87 +17,41 @@ that holds other people's files is refused unless the build is forced.
 from __future__ import annotations
 
 import errno
-import fcntl
-import hashlib
-import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from builder import store
 from builder.errors import BuildError
+from builder.model import WriteReport
 
 STAGING_PREFIX = ".blog-tmp-"  # our staging folder inside a destination; a killed build may leave one
 LOCK_NAME = "build.lock"
-
-
-@dataclass
-class WriteReport:
-    written: int = 0
-    removed: int = 0  # files we wrote earlier that no output claims any more
-    unchanged: int = 0
-    moved: list[str] = field(default_factory=list)  # files of someone else's, moved to `trash`
-    trash: Path | None = None
-    fresh: bool = False  # a new folder was swapped in (the destination was missing or empty)
-    state: dict[str, Any] = field(default_factory=dict)
 
 
 class ForeignFilesError(BuildError):
     """The destination holds files this tool did not write, and the build was not forced."""
 
 
-@contextmanager
-def exclusive(cache_dir: Path) -> Iterator[None]:
-    """One build at a time per cache (they share the figure and render caches): a second
-    waits for the first to finish. One lock file, whatever the destination."""
-    lock_file = cache_dir / "outputs" / LOCK_NAME
-    lock_file.parent.mkdir(parents=True, exist_ok=True)
-    with lock_file.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+def lock_path(cache_dir: Path) -> Path:
+    """One build at a time per cache (builds share the figure and render caches): one lock
+    file, whatever the destination."""
+    return cache_dir / "outputs" / LOCK_NAME
+
+
+def exclusive(cache_dir: Path):
+    """Hold the build lock for the block; a second build waits for the first to finish."""
+    return store.exclusive(lock_path(cache_dir))
 
 
 def build_running(cache_dir: Path) -> bool:
     """Whether another build holds the lock now (without making the lock file)."""
-    try:
-        handle = (cache_dir / "outputs" / LOCK_NAME).open("r")
-    except OSError:
-        return False
-    with handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        fcntl.flock(handle, fcntl.LOCK_UN)
-        return False
-
-
-def state_path(cache_dir: Path, destination: Path) -> Path:
-    key = hashlib.sha256(str(destination.resolve()).encode()).hexdigest()[:16]
-    return cache_dir / "outputs" / f"{key}.json"
-
-
-def load_state(path: Path) -> dict[str, Any] | None:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return data if isinstance(data.get("files"), dict) else None
-    except (OSError, ValueError, AttributeError):
-        return None
-
-
-def save_state(path: Path, state: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
-    os.replace(tmp, path)
+    return store.is_locked(lock_path(cache_dir))
 
 
 def kept(rel: str, keep: Iterable[str]) -> bool:
@@ -323,7 +277,7 @@ def _scan(destination: Path, keep: tuple[str, ...], ours: set[str]) -> tuple[set
 def _sha256(data: str | bytes | Path) -> str:
     if isinstance(data, str):
         data = data.encode("utf-8")
-    return hashlib.sha256(data if isinstance(data, bytes) else data.read_bytes()).hexdigest()
+    return store.sha256_bytes(data) if isinstance(data, bytes) else store.sha256_file(data)
 
 
 def _same(target: Path, digest: str, recorded: list | None) -> bool:
@@ -355,7 +309,9 @@ def _put_all(root: Path, contents: dict[str, str | bytes | Path]) -> None:
 
 
 def _put(target: Path, data: str | bytes | Path) -> None:
-    """One file, into a folder that exists."""
+    """One file into a staging folder that exists. No fsync per file (a site has thousands): a
+    file torn by a power cut differs from the output record (saved durably, after the renames)
+    in size or hash, so the next build writes it again."""
     if isinstance(data, str):
         data = data.encode("utf-8")
     if isinstance(data, bytes):

@@ -20,25 +20,27 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from builder import build, content, outputs, templates
-from builder.build import BuildResult
+from builder import build, content, outputs, site_files, templates
 from builder.config import Config
 from builder.errors import BuildError
+from builder.model import BuildResult, Clock, Gathered, system_clock
 from builder.render import RenderMemory
 
 
 class Preview:
     """What the last whole build of the served folder made, kept to update it in place."""
 
-    def __init__(self, config: Config, result: BuildResult, memory: RenderMemory):
+    def __init__(self, config: Config, result: BuildResult, memory: RenderMemory,
+                 clock: Clock = system_clock):
         if result.site is None or result.files is None:
             raise ValueError("a preview starts from a build that rendered and wrote the site")
         self.config = config
         self.memory = memory
+        self.clock = clock
         self.site = result.site
         self.figure_set = result.figures
         self.digests = {rel: record[0] for rel, record in result.files.items()}
-        self.copies = frozenset(build.site_copies(self.site))
+        self.copies = frozenset(site_files.copied(self.site))
         # Which of two files writing one URL wins is decided by the whole site only.
         self.usable = not any(warning.startswith("Conflict:") for warning in result.warnings)
         self.env = templates.make_environment(config)
@@ -67,17 +69,18 @@ class Preview:
                 started: float) -> BuildResult | None:
         with outputs.exclusive(self.config.cache_dir), build.collect_warnings() as warnings:
             site = self.site
-            before = content.Gathered(list(site.posts), list(site.pages), list(site.static_files),
-                                      site.next_publication)
-            gathered = content.update_posts(self.config, before, changed)
+            before = Gathered(list(site.posts), list(site.pages), list(site.static_files),
+                              site.next_publication)
+            now = self.clock(self.config.tz)
+            gathered = content.update_posts(self.config, before, changed, now)
             if gathered is None:
                 return None
-            site = build.render_gathered(self.config, gathered, self.figure_set, self.memory)
-            copies = build.site_copies(site)
+            site = build.render_gathered(self.config, gathered, self.figure_set, now, self.memory)
+            copies = site_files.copied(site)
             if frozenset(copies) != self.copies:  # MathJax's fonts come or go: a whole build
                 return None
             keys: dict[str, Any] = {}
-            texts = build.site_outputs(site, self.env, partial(self._render_changed, keys=keys))
+            texts = site_files.made(site, self.env, partial(self._render_changed, keys=keys))
             written = self._write(texts, copies, moment)
         self.site, self.keys = site, keys
         html = sum(rel.endswith(".html") for rel in texts)

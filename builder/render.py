@@ -1,5 +1,6 @@
 """Documents to HTML bodies: Liquid, then Markdown. Cached by content hash, and spread over
-processes when many documents need it.
+processes when many documents need it. This stage owns what Jekyll's Liquid sees: the `site`
+and `page` variables and the `post_url`/`link` tables.
 
 A document's cache key covers everything its body can depend on: its text and front matter,
 its page variables, the `site` variables its Liquid actually names, the include files, the
@@ -10,33 +11,37 @@ mode, and the code and library versions that render it. A hit skips Liquid and M
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import logging
 import re
-import sqlite3
 import time
 from dataclasses import dataclass, field
-from importlib import metadata
-from pathlib import Path
 from typing import Any
 
-from builder import strings
+from builder import store, strings
 from builder.config import Config
-from builder.model import Document, Heading, Post, Rendered
+from builder.model import (
+    Document,
+    FigureSet,
+    Gathered,
+    Heading,
+    LinkTables,
+    Page,
+    Post,
+    Provenance,
+    Rendered,
+    Responsive,
+)
 
 log = logging.getLogger(__name__)
 
 PARALLEL_MIN = 48  # below this, starting processes costs more than it saves
-CACHE_FORMAT = 2
+CACHE_FORMAT = 2  # the version of a cache entry's record
 _WORD = re.compile(r"\w")
 _LINK_TAG = re.compile(r"\{%-?\s*(post_url|link)\b")
 # `site`, `site.X` or `site["X"]`; starts with its letters so that it is searched fast (a
 # leading \b makes the search try every position): the word boundary before is checked after.
 _SITE_REFERENCE = re.compile(r"site\b(?:\s*\.\s*(\w+)|\s*\[\s*['\"](\w+)['\"])?")
-_RENDER_CODE = ("render.py", "liquid.py", "markdown.py", "kramdown", "codeblocks.py", "model.py",
-                "images.py", "mathjax.py")
-_LIBRARIES = ("markdown", "pymdown-extensions", "python-liquid", "pygments")
 
 
 @dataclass(frozen=True)
@@ -44,10 +49,61 @@ class RenderJob:
     """What every document's rendering shares; inherited by worker processes as it is."""
 
     config: Config
-    tables: Any  # liquid.LinkTables
+    tables: LinkTables
     site_vars: dict[str, Any]
-    provenance: dict[str, Any]  # image URL -> markdown.Provenance
+    provenance: dict[str, Provenance]  # image URL -> how it was made
     static: frozenset[str]
+
+
+def render_site(config: Config, gathered: Gathered, figure_set: FigureSet, images: dict[str, Responsive],
+                memory: RenderMemory | None = None) -> tuple[list[Post], list[Page]]:
+    """Every post and page with its rendered body attached; warns about images no file provides.
+    `memory`: see `render_documents`."""
+    from builder import templates  # the figure notes are the theme's
+
+    job = RenderJob(config=config, tables=link_tables(config, gathered),
+                    site_vars=site_variables(config, gathered.posts),
+                    provenance=templates.provenance_notes(config,
+                                                          figure_set.provenance(config.baseurl, images)),
+                    static=frozenset(gathered.static))
+    rendered = render_documents(job, [*gathered.posts, *gathered.pages], memory)
+    posts = [dataclasses.replace(post, rendered=rendered[post.rel]) for post in gathered.posts]
+    pages = [dataclasses.replace(page, rendered=rendered[page.rel]) for page in gathered.pages]
+    available = {"/" + rel for rel in gathered.static} | set(figure_set.files)
+    _warn_missing_images(config, [*posts, *pages], available)
+    return posts, pages
+
+
+def site_variables(config: Config, posts: list[Post]) -> dict[str, Any]:
+    """`{{ site.X }}`: the config's own keys plus what Jekyll adds."""
+    post_vars = [page_variables(p) for p in posts]
+    categories: dict[str, list] = {}
+    for post, variables in zip(posts, post_vars, strict=True):
+        for category in post.categories:
+            categories.setdefault(category, []).append(variables)
+    return {**config.site, "posts": post_vars, "categories": categories,
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+
+
+def link_tables(config: Config, gathered: Gathered) -> LinkTables:
+    """What `{% post_url %}` and `{% link %}` resolve against."""
+    files = {doc.rel: doc.url for doc in [*gathered.posts, *gathered.pages]}
+    files.update({rel: "/" + rel for rel in gathered.static})
+    return LinkTables(post_urls={p.name: p.url for p in gathered.posts}, file_urls=files,
+                      site_includes=config.source / "_includes")
+
+
+def _warn_missing_images(config: Config, documents: list[Document], available: set[str]) -> None:
+    """An image the body shows that no file provides (yet): a warning naming post and path."""
+    for doc in documents:
+        sources = list(doc.rendered.images)
+        if isinstance(doc, Post) and doc.background:
+            sources.append(config.baseurl + doc.background if doc.background.startswith("/")
+                           else doc.background)
+        for src in dict.fromkeys(sources):
+            path = site_path(src, config.baseurl)
+            if path is not None and path not in available:
+                log.warning("%s: image %s: no file provides it", doc.source, src)
 
 
 def render_documents(job: RenderJob, documents: list[Document],
@@ -59,8 +115,7 @@ def render_documents(job: RenderJob, documents: list[Document],
     time is not hashed again, and a result whose key is unchanged is not read from disk."""
     memory = memory if memory is not None else RenderMemory()
     keys = _keys(job, documents, memory)
-    folder = job.config.cache_dir / "render"
-    with _Cache(folder) as cache:
+    with store.KeyedCache(job.config.cache_dir / "render" / "documents.sqlite") as cache:
         results, missing = _recall(job, documents, keys, memory, cache)
         processes = _processes(len(missing))
         if processes > 1:
@@ -75,7 +130,8 @@ def render_documents(job: RenderJob, documents: list[Document],
             results[doc.rel] = rendered
             memory.results[doc.rel] = (keys[doc.rel], rendered, warnings, sizes)
         if fresh:
-            cache.put_many([(keys[doc.rel], *result) for doc, result in fresh])
+            # One entry encoded at a time: never all of the site's HTML as JSON at once.
+            cache.put_many(_encode(keys[doc.rel], *result) for doc, result in fresh)
     if missing:
         log.info("rendered %d of %d documents in %.2f s (%d process%s)", len(missing), len(documents),
                  time.perf_counter() - started, processes, "" if processes == 1 else "es")
@@ -84,7 +140,7 @@ def render_documents(job: RenderJob, documents: list[Document],
 
 
 def _recall(job: RenderJob, documents: list[Document], keys: dict[str, str], memory: RenderMemory,
-            cache: _Cache) -> tuple[dict[str, Rendered], list[Document]]:
+            cache: store.KeyedCache) -> tuple[dict[str, Rendered], list[Document]]:
     """What is remembered or cached, and the documents that must be rendered."""
     results: dict[str, Rendered] = {}
     entries = {}
@@ -177,9 +233,10 @@ class _Renderer:
         self.job = job
         self.sizes: dict[str, list[int]] = {}
         self.liquid = LiquidRenderer(job.tables, job.config.baseurl, job.config.url, job.config.liquid,
-                                     strings.table(job.config.lang))
+                                     strings.table(job.config.lang), job.config.tz)
         self.jekyll = job.config.markdown == "kramdown"
         self.md = make_markdown(job.provenance, kramdown=self.jekyll, image_size=self._image_size,
+                                footnote_backlink=strings.table(job.config.lang)["footnote_backlink"],
                                 kramdown_settings=job.config.site.get("kramdown"))
 
     def _image_size(self, src: str) -> tuple[int, int] | None:
@@ -232,23 +289,6 @@ def page_variables(doc: Document) -> dict[str, Any]:
 # --- cache keys and entries -------------------------------------------------------------------
 
 
-def _digest(value: Any) -> str:
-    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str, ensure_ascii=False)
-                          .encode()).hexdigest()
-
-
-def _code_version() -> str:
-    here = Path(__file__).parent
-    digest = hashlib.sha256()
-    for name in _RENDER_CODE:
-        path = here / name
-        for file in sorted(path.glob("*.py")) if path.is_dir() else [path]:  # a package: all its modules
-            digest.update(file.read_bytes())
-    for name in _LIBRARIES:
-        digest.update(metadata.version(name).encode())
-    return digest.hexdigest()
-
-
 def _include_texts(config: Config) -> str:
     """Every include file a document could use (the site's and the theme's), as one text."""
     from builder.liquid import THEME_INCLUDES
@@ -270,10 +310,11 @@ def _shared_key(job: RenderJob, memory: RenderMemory) -> str:
 
         math += mathjax.cache_version()
     settings = [CACHE_FORMAT, config.markdown, config.site.get("kramdown"), config.baseurl, config.url,
-                config.liquid, strings.table(config.lang), str(config.source), provenance, math]
+                config.timezone, config.liquid, strings.table(config.lang), str(config.source), provenance,
+                math]
     remembered = json.dumps(settings, sort_keys=True, default=str, ensure_ascii=False)
-    if remembered not in memory.shared:  # the code's version is read once per process and settings
-        memory.shared = {remembered: _digest([_code_version(), remembered])}
+    if remembered not in memory.shared:  # hashed once per process and settings
+        memory.shared = {remembered: store.digest([store.code_version(), remembered])}
     return memory.shared[remembered]
 
 
@@ -289,7 +330,7 @@ class _Part:
 def _part(doc: Document, includes: str) -> _Part:
     text = doc.body + ("\0" + includes if "include" in doc.body else "")
     names = _site_names(text)
-    return _Part(_digest([doc.rel, str(doc.source), doc.body_line, text, page_variables(doc)]), names,
+    return _Part(store.digest([doc.rel, str(doc.source), doc.body_line, text, page_variables(doc)]), names,
                  bool(_LINK_TAG.search(text)))
 
 
@@ -315,75 +356,25 @@ def _keys(job: RenderJob, documents: list[Document], memory: RenderMemory) -> di
     keys = {}
     for doc in documents:
         remembered = memory.parts.get(doc.rel)
-        if remembered and remembered[0] is doc and remembered[1] == includes:
+        # The same document (a rendered copy of it compares equal, field by field, and its
+        # fields are the very same objects: the comparison is cheap).
+        if remembered and remembered[1] == includes and (remembered[0] is doc or remembered[0] == doc):
             part = remembered[2]
         else:
             part = _part(doc, includes)
             memory.parts[doc.rel] = (doc, includes, part)
         for name in part.site_names - site_digests.keys():
-            site_digests[name] = _digest(job.site_vars if name == "" else job.site_vars.get(name))
+            site_digests[name] = store.digest(job.site_vars if name == "" else job.site_vars.get(name))
         if part.uses_links and not tables:
-            tables.append(_digest([job.tables.post_urls, job.tables.file_urls]))
-        keys[doc.rel] = _digest([shared, part.digest, {n: site_digests[n] for n in sorted(part.site_names)},
-                                 tables[0] if part.uses_links else None])
+            tables.append(store.digest([job.tables.post_urls, job.tables.file_urls]))
+        names = {n: site_digests[n] for n in sorted(part.site_names)}
+        keys[doc.rel] = store.digest([shared, part.digest, names, tables[0] if part.uses_links else None])
     return keys
 
 
-class _Cache:
-    """Rendered documents by key in one SQLite file, `.cache/render/documents.sqlite`: a
-    thousand posts are one transaction, not a thousand small files written and renamed."""
-
-    def __init__(self, folder: Path):
-        self.folder = folder
-        self.db: sqlite3.Connection | None = None
-
-    def __enter__(self) -> _Cache:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        return self
-
-    @property
-    def connection(self) -> sqlite3.Connection:
-        if self.db is None:
-            path = self.folder / "documents.sqlite"
-            try:
-                self.db = self._open(path)
-            except sqlite3.DatabaseError:  # damaged: it is only a cache
-                path.unlink(missing_ok=True)
-                self.db = self._open(path)
-        return self.db
-
-    def close(self) -> None:
-        if self.db is not None:
-            self.db.close()
-            self.db = None
-
-    @staticmethod
-    def _open(path: Path) -> sqlite3.Connection:
-        db = sqlite3.connect(path, timeout=60)
-        db.execute("PRAGMA journal_mode=WAL")  # commits without waiting for the disk: it is a cache
-        db.execute("PRAGMA synchronous=NORMAL")
-        db.execute("CREATE TABLE IF NOT EXISTS document (key TEXT PRIMARY KEY, entry TEXT NOT NULL)")
-        db.commit()
-        return db
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def get_many(self, keys: list[str]) -> dict[str, str]:
-        found, wanted = {}, sorted(set(keys))
-        for start in range(0, len(wanted), 500):  # below SQLite's limit on query parameters
-            chunk = wanted[start:start + 500]
-            marks = ",".join("?" * len(chunk))
-            found.update(self.connection.execute(f"SELECT key, entry FROM document WHERE key IN ({marks})",
-                                                 chunk))
-        return found
-
-    def put_many(self, entries: list[tuple[str, Rendered, list[str], dict]]) -> None:
-        rows = ((key, json.dumps({"rendered": _fields(rendered), "warnings": warnings, "image_sizes": sizes},
-                                 ensure_ascii=False)) for key, rendered, warnings, sizes in entries)
-        with self.connection as db:  # one transaction
-            # One row encoded at a time: never all of the site's HTML as JSON at once.
-            db.executemany("INSERT OR REPLACE INTO document (key, entry) VALUES (?, ?)", rows)
+def _encode(key: str, rendered: Rendered, warnings: list[str], sizes: dict) -> tuple[str, str]:
+    return key, json.dumps({"version": CACHE_FORMAT, "rendered": _fields(rendered), "warnings": warnings,
+                            "image_sizes": sizes}, ensure_ascii=False)
 
 
 def _fields(rendered: Rendered) -> dict[str, Any]:
@@ -394,12 +385,15 @@ def _fields(rendered: Rendered) -> dict[str, Any]:
 
 
 def _entry(text: str | None, job: RenderJob) -> tuple[Rendered, list[str], dict] | None:
-    """A cached document read back; None when missing or when an image it sized has changed."""
+    """A cached document read back; None when missing, written by another format, or when an
+    image it sized has changed."""
     if text is None:
         return None
     try:
         data = json.loads(text)
     except ValueError:
+        return None
+    if not isinstance(data, dict) or data.get("version") != CACHE_FORMAT:
         return None
     if not _sizes_hold(data.get("image_sizes"), job):
         return None

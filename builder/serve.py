@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import errno
+import functools
 import json
 import logging
 import mimetypes
@@ -21,7 +22,6 @@ import tempfile
 import threading
 import traceback
 from collections.abc import Callable
-from html import escape
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -56,15 +56,6 @@ RELOAD_SCRIPT = """<script>(function () {
   }
   poll();
 })();</script>"""
-OVERLAY = """<div id="blog-serve-error" role="alert" style="position:fixed;inset:auto 0 0 0;z-index:99999;
-max-height:60vh;overflow:auto;margin:0;padding:1rem 1.25rem;background:#2b0b0b;color:#ffe9e9;
-font:14px/1.5 ui-monospace,Menlo,Consolas,monospace;border-top:4px solid #e5484d;white-space:pre-wrap">
-<strong>%s</strong>
-%s</div>"""
-OVERLAY_LAST_GOOD = "Lỗi khi dựng lại trang (đang hiển thị bản dựng tốt gần nhất):"
-OVERLAY_NO_BUILD = "Lỗi khi dựng trang lần đầu (chưa có bản dựng nào trước đó để hiển thị):"
-NO_BUILD_PAGE = ('<!doctype html><html lang="vi"><head><meta charset="utf-8"><title>Lỗi khi dựng trang'
-                 "</title></head><body></body></html>").encode()
 # What a browser does all the time (a closed tab, a reload mid-response): not an error.
 CLIENT_GONE = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError)
 
@@ -115,6 +106,7 @@ class DevServer:
         self.stop_event = threading.Event()
         self.watching = threading.Event()
         self.baseurl = ""
+        self.theme = _theme(None)  # the error overlay's templates, in the site's language once known
         try:
             self.httpd = _QuietServer((host, port), _handler_for(self))
         except OSError as err:
@@ -135,7 +127,9 @@ class DevServer:
 
     def start(self) -> None:
         self.rebuild()
-        for target in (self.httpd.serve_forever, self._watch):
+        # stop() waits for the serving loop to notice: a tenth of a second, not the default half.
+        serve = functools.partial(self.httpd.serve_forever, poll_interval=0.1)
+        for target in (serve, self._watch):
             thread = threading.Thread(target=target, daemon=True)
             thread.start()
             self.threads.append(thread)
@@ -164,11 +158,18 @@ class DevServer:
             config = load_config(self.source, **self.overrides)
             config = dataclasses.replace(config, destination=destination)
             self.baseurl = config.baseurl
+            self.theme = _theme(config)
             result = build(config, progress=self.progress, incremental=False, memory=self.memory)
         except BuildError as err:
             self.preview = None  # what changed is not in it: the next save builds the whole site
             self.live.fail(str(err))
             self.report(f"error: {err}")
+            return
+        except Exception as err:  # noqa: BLE001 (a fault of the builder: the server carries on)
+            message = f"the builder failed: {type(err).__name__}: {err}"
+            self.live.fail(message)
+            self.report(f"error: {message}")
+            log.debug("%s", traceback.format_exc().rstrip())  # shown with -v
             return
         finally:
             if self.stop_event.is_set():  # stopped while this build ran: it wrote after the clean-up
@@ -199,6 +200,16 @@ class DevServer:
         self.report(f"rebuilt in {result.seconds:.2f} s, {result.written} file(s) written{changes}")
         return True
 
+    def theme_error(self, error: str, has_build: bool) -> str:
+        from builder import templates
+
+        return templates.serve_error(self.theme, error, has_build)
+
+    def theme_page(self) -> str:
+        from builder import templates
+
+        return templates.serve_no_build_page(self.theme)
+
     def _watch(self) -> None:
         import watchfiles
 
@@ -213,6 +224,13 @@ class DevServer:
             names = sorted({Path(path).name for _, path in changes})
             self.rebuild(f" ({', '.join(names[:3])}{'…' if len(names) > 3 else ''} changed)",
                          sorted({Path(path) for _, path in changes}))
+
+
+def _theme(config):
+    """The theme's templates for the overlay (the site's `_templates/` and language, when known)."""
+    from builder import templates
+
+    return templates.make_environment(config)
 
 
 def _relevant(change, path: str) -> bool:
@@ -265,7 +283,8 @@ class _SiteHandler(BaseHTTPRequestHandler):
         live = self.dev.live
         root, baseurl = live.root, self.dev.baseurl
         if root is None:  # the first build failed: nothing to show but the error
-            return self._send(HTTPStatus.INTERNAL_SERVER_ERROR, NO_BUILD_PAGE, "text/html", head,
+            page = self.dev.theme_page().encode()
+            return self._send(HTTPStatus.INTERNAL_SERVER_ERROR, page, "text/html", head,
                               overlay=True)
         path = url.path
         if baseurl and path in ("/", baseurl):
@@ -363,8 +382,7 @@ class _SiteHandler(BaseHTTPRequestHandler):
         live = self.dev.live
         extra = RELOAD_SCRIPT % (live.version, LIVERELOAD_PATH)
         if live.error or force_overlay:
-            heading = OVERLAY_NO_BUILD if live.root is None else OVERLAY_LAST_GOOD
-            extra = OVERLAY % (heading, escape(live.error or "")) + extra
+            extra = self.dev.theme_error(live.error or "", has_build=live.root is not None) + extra
         text = body.decode("utf-8", errors="replace")
         index = text.lower().rfind("</body>")
         text = text[:index] + extra + text[index:] if index >= 0 else text + extra

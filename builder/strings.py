@@ -13,6 +13,8 @@ from typing import Any
 
 import yaml
 
+from builder.text import nfc
+
 STRINGS = Path(__file__).parent / "theme" / "strings"
 FALLBACK = "en"
 
@@ -28,7 +30,18 @@ def table(lang: str) -> dict[str, Any]:
     path = STRINGS / f"{primary}.yml"
     if not path.is_file():
         path = STRINGS / f"{FALLBACK}.yml"
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    return _composed(yaml.safe_load(path.read_text(encoding="utf-8")))
+
+
+def _composed(value: Any) -> Any:
+    """Every string of the table in NFC, as the pages it goes into."""
+    if isinstance(value, str):
+        return nfc(value)
+    if isinstance(value, list):
+        return [_composed(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _composed(v) for k, v in value.items()}
+    return value
 
 
 def long_date(value: date, lang: str) -> str:

@@ -1,9 +1,16 @@
-"""Jinja2 environment and the context every template gets: `Site` -> pages' HTML."""
+"""Jinja2 environment and the context every template gets: `Site` -> pages' HTML.
+
+Everything a reader sees is in the theme: the layouts set their own titles and descriptions,
+the interface strings come from the language's table (`t`), and the figure notes and `blog
+serve`'s error are templates too, so `_templates/` can change any of it.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import traceback
+import xml.etree.ElementTree as ET
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -14,20 +21,42 @@ from pygments.formatters import HtmlFormatter
 
 from builder import mathjax, pagination, strings
 from builder.config import Config
-from builder.content import category_slug, vi_date
 from builder.errors import BuildError
-from builder.model import Category, Document, Post, Rendered, Site
+from builder.model import Category, Document, Post, Provenance, Rendered, Site
 from builder.permalinks import HTML_EXTENSIONS
+from builder.text import category_slug, slugify, vi_date
 
 THEME = Path(__file__).parent / "theme"
 THEME_ASSETS = THEME / "assets"
 THEME_ASSET_URL = "/assets/theme/"
 TOC_MIN_HEADINGS = 4
-NAV_CATEGORIES = 6  # categories named in every page's header
+PROVENANCE_TEMPLATE = "_provenance.html"
 ARCHIVE_PATH = "/archive/"  # every post by year, linked from every page's footer
 
-def make_environment(config: Config) -> jinja2.Environment:
-    """Theme templates, each overridable by a file of the same name in `_templates/`."""
+
+class _CompiledTemplates(jinja2.BytecodeCache):
+    """Compiled templates kept for the life of the process, by file and source checksum (Jinja2
+    checks it: a changed template is compiled again). Every build makes a new environment, so
+    without this `blog serve`'s rebuilds compiled every template again each time."""
+
+    def __init__(self) -> None:
+        self.code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        if bucket.key in self.code:
+            bucket.bytecode_from_string(self.code[bucket.key])
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self.code[bucket.key] = bucket.bytecode_to_string()
+
+
+_COMPILED = _CompiledTemplates()
+
+
+def make_environment(config: Config | None = None) -> jinja2.Environment:
+    """Theme templates, each overridable by a file of the same name in `_templates/`. Without
+    a config (`blog serve` before any config was read): the theme alone, in the default language."""
+    config = config or Config(source=Path("."), destination=Path("."))
     loaders = []
     overrides = config.source / "_templates"
     if overrides.is_dir():
@@ -39,13 +68,47 @@ def make_environment(config: Config) -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        bytecode_cache=_COMPILED,
     )
     env.filters["long_date"] = lambda value: strings.long_date(value, config.lang)
     env.filters["vi_date"] = vi_date  # what _templates/ overrides written before long_date use
+    env.filters["slugify"] = slugify
+    separator = strings.table(config.lang)["decimal_separator"]
+    env.filters["decimal"] = lambda value, places=1: f"{value:.{places}f}".replace(".", separator)
+    env.globals["t"] = strings.table(config.lang)
+    env.globals["lang"] = config.lang
     return env
 
 
-@dataclass(frozen=True)
+def provenance_notes(config: Config, provenance: dict[str, Provenance]) -> dict[str, Provenance]:
+    """Each generated image's provenance with its note's HTML, from `_provenance.html`."""
+    if not provenance:
+        return provenance
+    env = make_environment(config)
+    template = env.get_template(PROVENANCE_TEMPLATE)
+    noted = {}
+    for src, made in provenance.items():
+        note = _render(env, PROVENANCE_TEMPLATE, src, {"made": made}).strip()
+        try:  # the note goes into the post's element tree
+            ET.fromstring(note)
+        except ET.ParseError as err:
+            raise BuildError(f"the figure note must be one well-formed XHTML element: {err}",
+                             template.filename) from err
+        noted[src] = dataclasses.replace(made, note=note)
+    return noted
+
+
+def serve_error(env: jinja2.Environment, error: str, has_build: bool) -> str:
+    """`blog serve`'s error over the page (the last good build, or none)."""
+    return env.get_template("_serve_error.html").render(error=error, has_build=has_build)
+
+
+def serve_no_build_page(env: jinja2.Environment) -> str:
+    """What `blog serve` shows (with the error over it) when there is no build at all yet."""
+    return env.get_template("_serve_no_build.html").render().strip()
+
+
+@dataclasses.dataclass(frozen=True)
 class PageJob:
     """One page to render: its template, how to make its context, and its key."""
 
@@ -94,12 +157,12 @@ def page_jobs(site: Site, env: jinja2.Environment) -> list[PageJob]:
         categories = [by_slug[s] for s in dict.fromkeys(map(category_slug, post.categories))]
         jobs.append(PageJob(post.output_path, "post.html",
                             partial(_post_context, site, post, newer, older, categories, common),
-                            key("post", post, site.rendered[post.rel], _neighbour(newer), _neighbour(older),
+                            key("post", post, post.rendered, _neighbour(newer), _neighbour(older),
                                 tuple(c.name for c in categories), site.images.get(post.background))))
     for page in site.pages:
         if page is home_page:
             continue
-        rendered = site.rendered[page.rel]
+        rendered = page.rendered
         if not page.is_markdown and (_is_full_document(rendered.html)
                                      or not page.output_path.endswith(HTML_EXTENSIONS)):
             jobs.append(PageJob(page.output_path, "", dict, html=rendered.html))  # as it is
@@ -113,63 +176,52 @@ def page_jobs(site: Site, env: jinja2.Environment) -> list[PageJob]:
                             partial(_archive_context, site, common),
                             key("archive", tuple((p.url, p.title, p.date) for p in site.posts)),
                             sitemap=ARCHIVE_PATH))
-    jobs.append(PageJob("404.html", "404.html", partial(_not_found_context, site, common),
+    jobs.append(PageJob("404.html", "404.html", partial(_not_found_context, common),
                         key("404", tuple((p.url, p.title) for p in site.posts[:5]))))
     return jobs
 
 
 def _home_jobs(site: Site, common: dict[str, Any], home_page: Document | None, key) -> list[PageJob]:
     config = site.config
-    t = common["t"]
-    rendered = site.rendered.get(home_page.rel) if home_page else None
+    rendered = home_page.rendered if home_page else None
     jobs = []
     for paginator in pagination.paginate(pagination.home_posts(site.posts), config.paginate, "/",
                                          config.paginate_path):
         first = paginator.page == 1
-        title = "" if first else t["page_number"].format(number=paginator.page)
         context = {
-            **common, "page": home_page, "page_title": title, "description": config.description,
-            "canonical": _canonical(config, paginator.path), "og_type": "website", "og_image": "",
-            "rendered": rendered if first else None, "paginator": paginator,
-            "has_math": bool(first and rendered and rendered.has_math)}
+            **common, "page": home_page, "canonical": _canonical(config, paginator.path),
+            "og_type": "website", "og_image": "", "rendered": rendered if first else None,
+            "paginator": paginator, "has_math": bool(first and rendered and rendered.has_math)}
         jobs.append(PageJob(paginator.output_path, "home.html", partial(dict, context),
-                            key("home", paginator, _cards(site, paginator), home_page, rendered),
+                            key("home", paginator, _cards(paginator), home_page, rendered),
                             sitemap=None if first else paginator.path))
     return jobs
 
 
 def _category_jobs(site: Site, common: dict[str, Any], key) -> list[PageJob]:
     config = site.config
-    t = common["t"]
     jobs = []
     for category in site.categories:
         for paginator in pagination.paginate(category.posts, config.paginate, category.url,
                                              config.paginate_path):
-            title = t["category_title"].format(name=category.name)
-            if paginator.page > 1:
-                title = f"{title} · {t['page_number'].format(number=paginator.page)}"
             context = {
-                **common, "category": category, "paginator": paginator, "page_title": title,
-                "description": t["category_description"].format(name=category.name),
+                **common, "category": category, "paginator": paginator,
                 "canonical": _canonical(config, paginator.path), "og_type": "website", "og_image": "",
                 "has_math": False}
             jobs.append(PageJob(paginator.output_path, "category.html", partial(dict, context),
                                 key("category", category.name, len(category.posts), paginator,
-                                    _cards(site, paginator)), sitemap=paginator.path))
+                                    _cards(paginator)), sitemap=paginator.path))
     return jobs
 
 
 def _archive_context(site: Site, common: dict[str, Any]) -> dict[str, Any]:
-    t = common["t"]
-    return {**common, "years": pagination.by_year(site.posts), "page_title": t["archive_title"],
-            "description": t["archive_description"], "canonical": _canonical(site.config, ARCHIVE_PATH),
-            "og_type": "website", "og_image": "", "has_math": False}
+    return {**common, "years": pagination.by_year(site.posts),
+            "canonical": _canonical(site.config, ARCHIVE_PATH), "og_type": "website", "og_image": "",
+            "has_math": False}
 
 
-def _not_found_context(site: Site, common: dict[str, Any]) -> dict[str, Any]:
-    t = common["t"]
-    return {**common, "page_title": t["not_found_title"], "description": site.config.description,
-            "canonical": "", "og_type": "website", "og_image": "", "has_math": False}
+def _not_found_context(common: dict[str, Any]) -> dict[str, Any]:
+    return {**common, "canonical": "", "og_type": "website", "og_image": "", "has_math": False}
 
 
 def _page_context(site: Site, page: Document, rendered: Rendered, common: dict[str, Any]) -> dict[str, Any]:
@@ -187,19 +239,18 @@ def _archive_is_ours(site: Site) -> bool:
 
 
 def _common_key(site: Site, common: dict[str, Any]) -> tuple:
-    """What every page of the theme shows from the site: the header's categories, the footer's year."""
-    return (common["now"].year, tuple((c.name, c.url) for c in site.categories[:NAV_CATEGORIES]),
-            common["archive"])
+    """What every page of the theme shows from the site: the header's categories (all of them:
+    how many the header names is the theme's choice), the footer's year and archive link."""
+    return (common["now"].year, tuple((c.name, c.url) for c in site.categories), common["archive"])
 
 
 def _neighbour(post: Post | None) -> tuple[str, str] | None:
     return (post.url, post.title) if post else None
 
 
-def _cards(site: Site, paginator: pagination.Paginator) -> tuple:
+def _cards(paginator: pagination.Paginator) -> tuple:
     """What a list shows of each post besides the post itself: its reading time and excerpt."""
-    shown = (site.rendered[post.rel] for post in paginator.posts)
-    return tuple((rendered.reading_minutes, rendered.excerpt) for rendered in shown)
+    return tuple((post.rendered.reading_minutes, post.rendered.excerpt) for post in paginator.posts)
 
 
 def theme_files() -> dict[str, Path]:
@@ -220,9 +271,22 @@ def _render(env: jinja2.Environment, name: str, output: str, context: dict[str, 
     try:
         return env.get_template(name).render(context)
     except jinja2.TemplateSyntaxError as err:
-        raise BuildError(f"template error: {err.message}", err.filename or name, err.lineno) from None
-    except jinja2.TemplateError as err:
-        raise BuildError(f"template {name} failed while writing {output}: {err}") from None
+        raise BuildError(f"template error: {err.message}", err.filename or name, err.lineno) from err
+    except Exception as err:  # noqa: BLE001 (an undefined name, a filter given a value it cannot take)
+        where, line = _template_line(err)
+        detail = str(err) if isinstance(err, jinja2.TemplateError) else f"{type(err).__name__}: {err}"
+        raise BuildError(f"template {name} failed while writing {output}: {detail}", where, line) from err
+
+
+def _template_line(err: BaseException) -> tuple[str | None, int | None]:
+    """The template file and line where rendering failed: Jinja2 gives the frames of template
+    code the template's own file name and line numbers."""
+    found: tuple[str | None, int | None] = (None, None)
+    for frame, line in traceback.walk_tb(err.__traceback__):
+        filename = frame.f_code.co_filename
+        if filename.endswith((".html", ".xml", ".txt", ".j2")) and Path(filename).is_file():
+            found = (filename, line)
+    return found
 
 
 def _common_context(site: Site) -> dict[str, Any]:
@@ -232,9 +296,9 @@ def _common_context(site: Site) -> dict[str, Any]:
         return config.baseurl + path
 
     return {
-        "config": config, "site": site, "url": url, "now": datetime.now(config.tz),
-        "archive": archive_path(site), "nav_categories": site.categories[:NAV_CATEGORIES],
-        "rendered_of": lambda doc: site.rendered[doc.rel],
+        "config": config, "site": site, "url": url, "now": site.now or datetime.now(config.tz),
+        "archive": archive_path(site),
+        "rendered_of": lambda doc: doc.rendered,  # for _templates/ written before `post.rendered`
         "mathjax_src": config.mathjax_src, "has_code": False, "t": strings.table(config.lang),
         "math_render": config.math_render,
         "mathjax_css": "/" + mathjax.STYLESHEET, "mathjax_config": mathjax.client_config,
@@ -243,11 +307,9 @@ def _common_context(site: Site) -> dict[str, Any]:
 
 def _document_context(site: Site, doc: Document, rendered: Rendered) -> dict[str, Any]:
     config = site.config
-    description = doc.front.get("description") or rendered.excerpt or config.description
     top = min((h.level for h in rendered.headings), default=1)
     return {
-        "page": doc, "rendered": rendered, "page_title": doc.title,
-        "description": str(description), "canonical": _canonical(config, doc.url),
+        "page": doc, "rendered": rendered, "canonical": _canonical(config, doc.url),
         "has_math": rendered.has_math, "has_code": 'class="highlight"' in rendered.html,
         "og_image": "",
         "toc": rendered.headings if len(rendered.headings) >= TOC_MIN_HEADINGS else (),
@@ -258,7 +320,7 @@ def _document_context(site: Site, doc: Document, rendered: Rendered) -> dict[str
 def _post_context(site: Site, post: Post, newer: Post | None, older: Post | None,
                   categories: list[Category], common: dict[str, Any]) -> dict[str, Any]:
     config = site.config
-    rendered = site.rendered[post.rel]
+    rendered = post.rendered
     local = post.background.startswith("/")
     background = config.baseurl + post.background if local else post.background
     variants = site.images.get(post.background)
@@ -266,7 +328,7 @@ def _post_context(site: Site, post: Post, newer: Post | None, older: Post | None
         **common, **_document_context(site, post, rendered),
         "og_type": "article", "background": background,
         "background_image": variants,
-        "background_sources": [(m, variants.srcset(m, config.baseurl)) for m in variants.sources]
+        "background_sources": [(s.mime, s.with_base(config.baseurl)) for s in variants.sources]
         if variants else [],
         "og_image": _canonical(config, post.background) if local else background,
         "categories": categories, "newer": newer, "older": older,

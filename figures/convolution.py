@@ -29,19 +29,19 @@ def compute(rng) -> dict:
 CELL, GAP = 76, 56  # px: a cell; the space between two grids
 
 
-def grid(ax, values, x0, y0, face, highlight=None, edge=S.ORANGE, out: float = 2) -> None:
+def grid(ax, values, x0, y0, face, highlight=None, edge=None, out: float = 2) -> None:
     """Numbers in cells, in pixel coordinates (y grows downwards). The highlight's frame is drawn
     just outside the cells it surrounds, so it never runs through a number."""
     for r, row in enumerate(values):
         for c, v in enumerate(row):
             ax.add_patch(Rectangle((x0 + c * CELL, y0 + r * CELL), CELL, CELL, facecolor=face(v),
-                                   edgecolor="white", linewidth=1))
+                                   edgecolor=S.PAPER, linewidth=1))
             ax.text(x0 + (c + 0.5) * CELL, y0 + (r + 0.5) * CELL, f"{v:g}".replace("-", "−"), ha="center",
                     va="center", fontsize=S.SMALL)
     if highlight:
         (r0, c0), (h, w) = highlight
         ax.add_patch(Rectangle((x0 + c0 * CELL - out, y0 + r0 * CELL - out), w * CELL + 2 * out,
-                               h * CELL + 2 * out, fill=False, edgecolor=edge, linewidth=3.5))
+                               h * CELL + 2 * out, fill=False, edgecolor=edge or S.ORANGE, linewidth=3.5))
 
 
 def arithmetic(data) -> str:
@@ -63,13 +63,18 @@ def edge_photo(device) -> tuple[np.ndarray, np.ndarray]:
 
 def make(ctx):
     data = compute(ctx.rng)
+    photo, edges = edge_photo(ctx.device)
+    ctx.save(S.themed(draw, data, photo, edges), "/images/post2/2.jpg")
+    return data
+
+
+def draw(data, photo, edges):
     title = "Tích chập (convolution)"
     subtitle = ("Bộ lọc 3×3 trượt trên lưới số; mỗi ô đầu ra là tổng các tích từng cặp. Số do F.conv2d "
                 "của PyTorch tính. Dưới cùng: cùng bộ lọc tách cạnh dọc từ ảnh skimage.data.camera().")
     head = S.header_height_px(title, subtitle)
     sums = arithmetic(data)
     sums_px = S.line_px(S.SMALL, 1.35) * (sums.count("\n") + 1)
-    photo, edges = edge_photo(ctx.device)
     side = (S.WIDTH_PX - 2 * S.MARGIN_PX - 40) / 2
     label_px, grid_px = 64, 6 * CELL
     height_px = head + label_px + grid_px + 50 + 60 + sums_px + 50 + label_px + side + 40
@@ -78,9 +83,10 @@ def make(ctx):
     S.title_block(fig, title, subtitle)
     width = S.WIDTH_PX - 2 * S.MARGIN_PX
     ax = L.canvas(S.MARGIN_PX, head + label_px, width, grid_px)
-    warm = lambda v: "#fde3c4" if v >= 5 else "#eef0f3"  # noqa: E731
-    signed = lambda v: "#d6e6f7" if v > 0 else ("#f5d5d2" if v < 0 else "#eef0f3")  # noqa: E731
-    big = lambda v: "#d5efdf" if v > 5 else "#eef0f3"  # noqa: E731
+    plain = S.tint(S.MUTED, 0.12)
+    warm = lambda v: S.tint(S.ORANGE) if v >= 5 else plain  # noqa: E731
+    signed = lambda v: S.tint(S.BLUE) if v > 0 else (S.tint(S.RED) if v < 0 else plain)  # noqa: E731
+    big = lambda v: S.tint(S.GREEN) if v > 5 else plain  # noqa: E731
     x_in = (width - 13 * CELL - 2 * GAP) / 2
     x_kernel = x_in + 6 * CELL + GAP
     x_out = x_kernel + 3 * CELL + GAP
@@ -101,8 +107,7 @@ def make(ctx):
         L.text(left + side / 2, y, label, ha="center")
         pax = L.axes(left, y + label_px, side, side)
         pax.imshow(image, cmap="gray" if i == 0 else S.MAPS, interpolation="lanczos")
-    ctx.save(fig, "/images/post2/2.jpg")
-    return data
+    return fig
 
 
 if __name__ == "__main__":

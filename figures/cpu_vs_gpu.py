@@ -60,16 +60,21 @@ def make(ctx):
 
 
 def draw(ctx, results: list[tuple[str, float]], batch: int, size: int, channels: int, gflop: float):
-    """The chart of the measured rates (CPU first, then the GPU if one was measured); returns the
-    GPU's speed-up over the CPU, or None."""
-    has_gpu = len(results) > 1
+    """Save the chart of the measured rates (CPU first, then the GPU if one was measured); returns
+    the GPU's speed-up over the CPU, or None."""
+    speedup = results[1][1] / results[0][1] if len(results) > 1 else None
+    ctx.save(S.themed(chart, results, batch, size, channels, gflop, speedup), "/images/post2/7.jpg")
+    return speedup
+
+
+def chart(results: list[tuple[str, float]], batch: int, size: int, channels: int, gflop: float,
+          speedup: float | None):
+    has_gpu = speedup is not None
     layer = f"tích chập 3×3, {channels}→{channels} kênh, ảnh {size}×{size}, lô {batch}"
     if has_gpu:
-        speedup = results[1][1] / results[0][1]
         title = f"GPU nhanh hơn CPU {speedup:.0f} lần"
         subtitle = (f"Đo trên máy dựng trang: số ảnh mỗi giây qua một {layer}, lượt xuôi + lượt ngược.")
     else:
-        speedup = None
         title = "Một lớp tích chập tốn bao nhiêu phép tính?"
         subtitle = (f"Đo trên CPU của máy dựng trang: số ảnh mỗi giây qua một {layer}, lượt xuôi + lượt "
                     f"ngược; mỗi ảnh cần {S.number(gflop, 2)} tỉ phép tính (GFLOP).")
@@ -95,11 +100,10 @@ def draw(ctx, results: list[tuple[str, float]], batch: int, size: int, channels:
         label = f"{value:,.0f} ảnh/s".replace(",", ".")
         inside = S.text_width_px(label, S.SMALL, bold=True) + 40 < length
         ax.text(length - 20 if inside else length + 16, BAR / 2, label, va="center", fontsize=S.SMALL,
-                ha="right" if inside else "left", fontweight="bold", color="white" if inside else S.INK)
+                ha="right" if inside else "left", fontweight="bold", color=S.ON_FILL if inside else S.INK)
         y += BAR + 50
     L.text(S.MARGIN_PX, y, rates, color=S.MUTED)
-    ctx.save(fig, "/images/post2/7.jpg")
-    return speedup
+    return fig
 
 
 if __name__ == "__main__":

@@ -145,35 +145,38 @@ def make(ctx):
     # The headline states what this run reached, never the paper's figure by default.
     lowest = min(conf["noise"] + conf["pattern"])
     reached = "99,99" if lowest >= BAR else f"{math.floor(lowest * 100)}"
-    title = f"Ảnh vô nghĩa, CNN vẫn chắc chắn ≥\u00a0{reached}\u00a0%"
-    goal = ("tới khi A gán nó vào một chữ số với độ tin cậy ≥\u00a099,99\u00a0%" if lowest >= BAR else
-            f"(bản chạy nhanh, dừng sớm: thấp nhất {percent(lowest)})")
-    subtitle = ("Làm lại thí nghiệm MNIST trong bài “Deep Neural Networks are Easily Fooled” (Nguyen, "
-                "Yosinski & Clune, 2015) với bộ chữ số viết tay của scikit-learn: CNN A học trong script "
-                f"(đúng {S.number(100 * acc_a)}\u00a0% ảnh kiểm tra); mỗi ảnh dưới đây được tối ưu từ nhiễu "
-                f"{goal}. Số dưới ảnh: độ tin cậy của A, tính bằng %.")
-    head = S.header_height_px(title, subtitle)
-    contrast = S.wrap(f"So sánh: chỉ {100 * real_at_bar:.0f}\u00a0% ảnh chữ số thật trong tập kiểm tra "
-                      "được A "
-                      "tin chắc tới mức ≥\u00a099,99\u00a0%.",
-                      S.WIDTH_PX - 2 * S.MARGIN_PX)
-    lines = lambda text: S.line_px(S.SMALL, 1.25) * (text.count("\n") + 1)  # noqa: E731
-    group = 64 + 2 * TILE + 2 * LABEL + 24 + 24
-    summaries = [transfer_summary(transfer["noise"], True), transfer_summary(transfer["pattern"], False)]
-    height_px = head + 2 * group + sum(lines(t) + 40 for t in summaries) + lines(contrast) + 50
-    fig = S.figure(height_px / S.DPI)
-    L = S.Layout(fig, height_px)
-    S.title_block(fig, title, subtitle)
-    y = head
-    rows = [("Nhiễu: tối ưu từng điểm ảnh bằng gradient", noise, "noise", summaries[0]),
-            ("Hoa văn: CPPN tiến hoá, không gradient", patterns, "pattern", summaries[1])]
-    for heading, images, key, summary in rows:
-        L.text(S.MARGIN_PX, y, heading, fontweight="bold")
-        y = draw_tiles(L, images, conf[key], y + 64) + 24
-        L.text(S.MARGIN_PX, y, summary, color=S.MUTED, linespacing=1.25)
-        y += lines(summary) + 40
-    L.text(S.MARGIN_PX, y, contrast, color=S.MUTED, linespacing=1.25)
-    ctx.save(fig, "/images/post2/9.jpg")
+    def draw():  # called once per colour scheme, from the numbers above
+        title = f"Ảnh vô nghĩa, CNN vẫn chắc chắn ≥\u00a0{reached}\u00a0%"
+        goal = ("tới khi A gán nó vào một chữ số với độ tin cậy ≥\u00a099,99\u00a0%" if lowest >= BAR else
+                f"(bản chạy nhanh, dừng sớm: thấp nhất {percent(lowest)})")
+        subtitle = ("Làm lại thí nghiệm MNIST trong bài “Deep Neural Networks are Easily Fooled” (Nguyen, "
+                    "Yosinski & Clune, 2015) với bộ chữ số viết tay của scikit-learn: CNN A học trong script "
+                    f"(đúng {S.number(100 * acc_a)}\u00a0% ảnh kiểm tra); mỗi ảnh dưới đây được tối ưu "
+                    f"từ nhiễu {goal}. Số dưới ảnh: độ tin cậy của A, tính bằng %.")
+        head = S.header_height_px(title, subtitle)
+        contrast = S.wrap(f"So sánh: chỉ {100 * real_at_bar:.0f}\u00a0% ảnh chữ số thật trong tập kiểm tra "
+                          "được A "
+                          "tin chắc tới mức ≥\u00a099,99\u00a0%.",
+                          S.WIDTH_PX - 2 * S.MARGIN_PX)
+        lines = lambda text: S.line_px(S.SMALL, 1.25) * (text.count("\n") + 1)  # noqa: E731
+        group = 64 + 2 * TILE + 2 * LABEL + 24 + 24
+        summaries = [transfer_summary(transfer["noise"], True), transfer_summary(transfer["pattern"], False)]
+        height_px = head + 2 * group + sum(lines(t) + 40 for t in summaries) + lines(contrast) + 50
+        fig = S.figure(height_px / S.DPI)
+        L = S.Layout(fig, height_px)
+        S.title_block(fig, title, subtitle)
+        y = head
+        rows = [("Nhiễu: tối ưu từng điểm ảnh bằng gradient", noise, "noise", summaries[0]),
+                ("Hoa văn: CPPN tiến hoá, không gradient", patterns, "pattern", summaries[1])]
+        for heading, images, key, summary in rows:
+            L.text(S.MARGIN_PX, y, heading, fontweight="bold")
+            y = draw_tiles(L, images, conf[key], y + 64) + 24
+            L.text(S.MARGIN_PX, y, summary, color=S.MUTED, linespacing=1.25)
+            y += lines(summary) + 40
+        L.text(S.MARGIN_PX, y, contrast, color=S.MUTED, linespacing=1.25)
+        return fig
+
+    ctx.save(S.themed(draw), "/images/post2/9.jpg")
     return {"test_accuracy": acc_a, "network_b_test_accuracy": acc_b,
             "confidences": conf["noise"], "pattern_confidences": conf["pattern"],
             "transfer_confidences": transfer["noise"], "pattern_transfer_confidences": transfer["pattern"],

@@ -12,8 +12,11 @@ from matplotlib.patches import FancyArrowPatch, Rectangle
 OUTPUTS = {"/images/post2/4.jpg": "Max pooling 2×2: lưới 4×4 chia thành bốn vùng màu, mỗi vùng giữ "
                                   "lại số lớn nhất, cho ra lưới 2×2"}
 SEED = 4
-REGION_COLOURS = ["#d6e6f7", "#fde3c4", "#d5efdf", "#f5d5d2"]
-REGION_EDGES = [S.BLUE, S.ORANGE, S.GREEN, S.RED]
+
+
+def region_edges() -> list[str]:
+    """One hue per pooling region, from the palette in use."""
+    return [S.BLUE, S.ORANGE, S.GREEN, S.RED]
 
 
 def compute(rng) -> dict:
@@ -32,23 +35,29 @@ LINE = 3.5  # pt, the border of a kept maximum
 def draw_grid(ax, values, x0, y0, colour_of, bold=()) -> None:
     """A grid of numbers in pixel coordinates (y grows downwards); cells in `bold` are the maxima:
     framed inside their cell, with room between the frame and the number."""
+    edges = region_edges()
     for r, row in enumerate(values):
         for c, value in enumerate(row):
             region = colour_of(r, c)
             x, y = x0 + c * CELL, y0 + r * CELL
-            ax.add_patch(Rectangle((x, y), CELL, CELL, facecolor=REGION_COLOURS[region], edgecolor="white",
+            ax.add_patch(Rectangle((x, y), CELL, CELL, facecolor=S.tint(edges[region]), edgecolor=S.PAPER,
                                    linewidth=3))
             strong = (r, c) in bold
             if strong:
                 inset = 0.09 * CELL
                 ax.add_patch(Rectangle((x + inset, y + inset), CELL - 2 * inset, CELL - 2 * inset, fill=False,
-                                       edgecolor=REGION_EDGES[region], linewidth=LINE))
+                                       edgecolor=edges[region], linewidth=LINE))
             ax.text(x + CELL / 2, y + CELL / 2, str(value), ha="center", va="center", fontsize=S.BODY,
                     fontweight="bold" if strong else "normal", color=S.INK if strong else S.MUTED)
 
 
 def make(ctx):
     data = compute(ctx.rng)
+    ctx.save(S.themed(draw, data), "/images/post2/4.jpg")
+    return data
+
+
+def draw(data):
     title = "Max pooling 2×2, bước trượt 2"
     subtitle = ("Mỗi vùng màu 2×2 chỉ giữ lại số lớn nhất (ô có viền): lưới 4×4 còn 2×2, số chiều giảm bốn "
                 "lần. Các số do F.max_pool2d của PyTorch tính từ một lưới ngẫu nhiên.")
@@ -74,8 +83,7 @@ def make(ctx):
            fontweight="bold")
     L.text(S.MARGIN_PX + left_out + CELL, head + label_px + CELL - label_px, "Đầu ra 2×2", ha="center",
            fontsize=S.BODY, fontweight="bold")
-    ctx.save(fig, "/images/post2/4.jpg")
-    return data
+    return fig
 
 
 if __name__ == "__main__":

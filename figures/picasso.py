@@ -201,44 +201,47 @@ def make(ctx):
              "net_swapped": accepted(draw_face(g, test, ctx.device, swap=True)),
              "net_non_faces": accepted(non_faces(g, 400, ctx.device))}
 
-    # The headline follows what network A actually said about the swapped face.
-    title = ("Đổi chỗ mắt và miệng, CNN vẫn thấy “mặt”" if p_net[1] >= 0.5 else
-             "Đổi chỗ mắt và miệng: lần này CNN không nhận là mặt")
-    subtitle = ("Hai CNN cùng kiến trúc, học trong script trên ảnh 32×32 tự sinh. Mạng A chỉ được xem mặt "
-                "và vật không phải mặt, chưa từng thấy mặt bị xáo trộn, nên nó không kiểm tra vị trí các "
-                "bộ phận. "
-                "Mạng B được xem thêm mặt xáo trộn như mẫu âm và từ chối chúng.")
-    rate = lambda v: f"{S.number(math.floor(v * 1000) / 10).removesuffix(',0')}\u00a0%"  # noqa: E731  (never rounded up)
-    summary = S.wrap(f"Trên 400 khuôn mặt mới, mạng A nhận {rate(rates['net_faces'])} là mặt, và "
-                     f"{rate(rates['net_swapped'])} khi mắt và miệng đổi chỗ; với 400 vật không phải mặt: "
-                     f"{rate(rates['net_non_faces'])}.", S.WIDTH_PX - 2 * S.MARGIN_PX)
-    summary_px = S.line_px(S.SMALL, 1.25) * (summary.count("\n") + 1)
-    head = S.header_height_px(title, subtitle)
-    picture, label_px, row_px = 430, 70, 200
-    height_px = head + label_px + picture + 40 + 2 * row_px + summary_px + 50
-    fig = S.figure(height_px / S.DPI)
-    L = S.Layout(fig, height_px)
-    S.title_block(fig, title, subtitle)
-    centres = [S.WIDTH_PX * 0.28, S.WIDTH_PX * 0.73]
-    pictures = [(face, "Khuôn mặt"), (scrambled, "Mắt ↔ miệng")]
-    for centre, (image, label) in zip(centres, pictures, strict=True):
-        L.text(centre, head, label, ha="center", fontsize=S.BODY, fontweight="bold")
-        ax = L.axes(centre - picture / 2, head + label_px, picture, picture)
-        ax.imshow(image[0].cpu().numpy(), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
-    y = head + label_px + picture + 40
-    rows = [("Mạng A: P(mặt)", p_net, S.ORANGE), ("Mạng B, đối chứng: P(mặt)", p_control, S.BLUE)]
-    for name, probs, colour in rows:
-        L.text(S.MARGIN_PX, y, name, fontweight="bold")
-        for centre, p in zip(centres, probs, strict=True):
-            ax = L.axes(centre - picture / 2, y + 62, picture, 40)
-            ax.barh([0], [1], color=S.RULE, height=1)
-            ax.barh([0], [p], color=colour, height=1)
-            ax.set_xlim(0, 1)
-            ax.set_ylim(-0.5, 0.5)
-            L.text(centre, y + 112, shown(p), ha="center", fontsize=S.BODY, fontweight="bold")
-        y += row_px
-    L.text(S.MARGIN_PX, y, summary, color=S.MUTED, linespacing=1.25)
-    ctx.save(fig, "/images/post2/8.jpg")
+    def draw():  # called once per colour scheme, from the numbers above
+        # The headline follows what network A actually said about the swapped face.
+        title = ("Đổi chỗ mắt và miệng, CNN vẫn thấy “mặt”" if p_net[1] >= 0.5 else
+                 "Đổi chỗ mắt và miệng: lần này CNN không nhận là mặt")
+        subtitle = ("Hai CNN cùng kiến trúc, học trong script trên ảnh 32×32 tự sinh. Mạng A chỉ được "
+                    "xem mặt và vật không phải mặt, chưa từng thấy mặt bị xáo trộn, nên nó không kiểm tra "
+                    "vị trí các bộ phận. "
+                    "Mạng B được xem thêm mặt xáo trộn như mẫu âm và từ chối chúng.")
+        rate = lambda v: f"{S.number(math.floor(v * 1000) / 10).removesuffix(',0')}\u00a0%"  # noqa: E731  (never rounded up)
+        summary = S.wrap(f"Trên 400 khuôn mặt mới, mạng A nhận {rate(rates['net_faces'])} là mặt, và "
+                         f"{rate(rates['net_swapped'])} khi mắt và miệng đổi chỗ; với 400 vật không "
+                         f"phải mặt: {rate(rates['net_non_faces'])}.", S.WIDTH_PX - 2 * S.MARGIN_PX)
+        summary_px = S.line_px(S.SMALL, 1.25) * (summary.count("\n") + 1)
+        head = S.header_height_px(title, subtitle)
+        picture, label_px, row_px = 430, 70, 200
+        height_px = head + label_px + picture + 40 + 2 * row_px + summary_px + 50
+        fig = S.figure(height_px / S.DPI)
+        L = S.Layout(fig, height_px)
+        S.title_block(fig, title, subtitle)
+        centres = [S.WIDTH_PX * 0.28, S.WIDTH_PX * 0.73]
+        pictures = [(face, "Khuôn mặt"), (scrambled, "Mắt ↔ miệng")]
+        for centre, (image, label) in zip(centres, pictures, strict=True):
+            L.text(centre, head, label, ha="center", fontsize=S.BODY, fontweight="bold")
+            ax = L.axes(centre - picture / 2, head + label_px, picture, picture)
+            ax.imshow(image[0].cpu().numpy(), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+        y = head + label_px + picture + 40
+        rows = [("Mạng A: P(mặt)", p_net, S.ORANGE), ("Mạng B, đối chứng: P(mặt)", p_control, S.BLUE)]
+        for name, probs, colour in rows:
+            L.text(S.MARGIN_PX, y, name, fontweight="bold")
+            for centre, p in zip(centres, probs, strict=True):
+                ax = L.axes(centre - picture / 2, y + 62, picture, 40)
+                ax.barh([0], [1], color=S.RULE, height=1)
+                ax.barh([0], [p], color=colour, height=1)
+                ax.set_xlim(0, 1)
+                ax.set_ylim(-0.5, 0.5)
+                L.text(centre, y + 112, shown(p), ha="center", fontsize=S.BODY, fontweight="bold")
+            y += row_px
+        L.text(S.MARGIN_PX, y, summary, color=S.MUTED, linespacing=1.25)
+        return fig
+
+    ctx.save(S.themed(draw), "/images/post2/8.jpg")
     return {"face_probability": p_net[0], "scrambled_probability": p_net[1],
             "control_face_probability": p_control[0], "control_scrambled_probability": p_control[1],
             "steps": steps, **{f"accept_rate_{k}": float(v) for k, v in rates.items()}}

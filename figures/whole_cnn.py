@@ -46,43 +46,46 @@ def make(ctx):
     probs = stages["probs"]
     predicted, truth = int(probs.argmax()), int(y_test[index])
 
-    title = "Cả một CNN, trên một chữ số viết tay"
-    subtitle = (f"Tích chập, pooling, rồi kết nối đầy đủ và softmax. Mạng nhỏ học ngay trong script trên "
-                f"{len(y_train)} chữ số viết tay của scikit-learn, đúng "
-                f"{S.number(100 * test_accuracy)}\u00a0% "
-                f"trên {len(y_test)} ảnh kiểm tra. Mọi ô dưới đây là kích hoạt thật của mạng.")
-    rows = [("conv1", "Tích chập 1 + ReLU: 8 bản đồ 16×16"), ("pool1", "Max pooling 2×2: 8 bản đồ 8×8"),
-            ("conv2", "Tích chập 2 + ReLU: 16 bản đồ 8×8"), ("pool2", "Max pooling 2×2: 16 bản đồ 4×4")]
-    head = S.header_height_px(title, subtitle)
-    maps_px = sum(LABEL_PX + 40 + (stages[k].shape[0] + 7) // 8 * (THUMB + GAP) for k, _ in rows)
-    chart_px = 440
-    height_px = head + 240 + maps_px + 70 + chart_px
-    fig = S.figure(height_px / S.DPI)
-    L = S.Layout(fig, height_px)
-    S.title_block(fig, title, subtitle)
-    ax = L.axes(S.MARGIN_PX, head, 200, 200, off=False)
-    ax.imshow(stages["input"][0], cmap="gray_r", interpolation="nearest")
-    ax.set_xticks([])
-    ax.set_yticks([])
-    L.text(S.MARGIN_PX + 240, head + 40, f"Ảnh vào 16×16\n(nhãn đúng: {truth})", fontweight="bold",
-           linespacing=1.3)
-    y = head + 240
-    for key, label in rows:
-        y = draw_maps(L, stages[key], y, label) + 40
-    L.text(S.MARGIN_PX, y, "Kết nối đầy đủ (256 → 10) + softmax", fontweight="bold")
-    bars = L.axes(S.MARGIN_PX + 90, y + 70, S.WIDTH_PX - 2 * S.MARGIN_PX - 110, chart_px - 190, off=False)
-    colours = [S.ORANGE if k == predicted else S.BLUE for k in range(10)]
-    bars.bar(range(10), probs, color=colours)
-    bars.set_xticks(range(10))
-    bars.set_ylim(0, 1.3)
-    bars.set_yticks([0, 0.5, 1])
-    bars.set_yticklabels(["0", "0,5", "1"])
-    bars.set_xlabel("lớp (chữ số)", fontsize=S.SMALL)
-    confidence = S.number(math.floor(probs[predicted] * 1e5) / 1e3, 3)  # truncated: never a false 100 %
-    bars.text(predicted, min(probs[predicted], 1) + 0.06, f"dự đoán: {predicted} ({confidence}\u00a0%)",
-              ha="center" if 2 < predicted < 7 else ("left" if predicted <= 2 else "right"),
-              fontsize=S.SMALL, color=S.ORANGE, fontweight="bold")
-    ctx.save(fig, "/images/post2/5.jpg")
+    def draw():  # called once per colour scheme, from the numbers above
+        title = "Cả một CNN, trên một chữ số viết tay"
+        subtitle = (f"Tích chập, pooling, rồi kết nối đầy đủ và softmax. Mạng nhỏ học ngay trong script trên "
+                    f"{len(y_train)} chữ số viết tay của scikit-learn, đúng "
+                    f"{S.number(100 * test_accuracy)}\u00a0% "
+                    f"trên {len(y_test)} ảnh kiểm tra. Mọi ô dưới đây là kích hoạt thật của mạng.")
+        rows = [("conv1", "Tích chập 1 + ReLU: 8 bản đồ 16×16"), ("pool1", "Max pooling 2×2: 8 bản đồ 8×8"),
+                ("conv2", "Tích chập 2 + ReLU: 16 bản đồ 8×8"), ("pool2", "Max pooling 2×2: 16 bản đồ 4×4")]
+        head = S.header_height_px(title, subtitle)
+        maps_px = sum(LABEL_PX + 40 + (stages[k].shape[0] + 7) // 8 * (THUMB + GAP) for k, _ in rows)
+        chart_px = 440
+        height_px = head + 240 + maps_px + 70 + chart_px
+        fig = S.figure(height_px / S.DPI)
+        L = S.Layout(fig, height_px)
+        S.title_block(fig, title, subtitle)
+        ax = L.axes(S.MARGIN_PX, head, 200, 200, off=False)
+        ax.imshow(stages["input"][0], cmap=S.INK_MAP, interpolation="nearest")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        L.text(S.MARGIN_PX + 240, head + 40, f"Ảnh vào 16×16\n(nhãn đúng: {truth})", fontweight="bold",
+               linespacing=1.3)
+        y = head + 240
+        for key, label in rows:
+            y = draw_maps(L, stages[key], y, label) + 40
+        L.text(S.MARGIN_PX, y, "Kết nối đầy đủ (256 → 10) + softmax", fontweight="bold")
+        bars = L.axes(S.MARGIN_PX + 90, y + 70, S.WIDTH_PX - 2 * S.MARGIN_PX - 110, chart_px - 190, off=False)
+        colours = [S.ORANGE if k == predicted else S.BLUE for k in range(10)]
+        bars.bar(range(10), probs, color=colours)
+        bars.set_xticks(range(10))
+        bars.set_ylim(0, 1.3)
+        bars.set_yticks([0, 0.5, 1])
+        bars.set_yticklabels(["0", "0,5", "1"])
+        bars.set_xlabel("lớp (chữ số)", fontsize=S.SMALL)
+        confidence = S.number(math.floor(probs[predicted] * 1e5) / 1e3, 3)  # truncated: never a false 100 %
+        bars.text(predicted, min(probs[predicted], 1) + 0.06, f"dự đoán: {predicted} ({confidence}\u00a0%)",
+                  ha="center" if 2 < predicted < 7 else ("left" if predicted <= 2 else "right"),
+                  fontsize=S.SMALL, color=S.ORANGE, fontweight="bold")
+        return fig
+
+    ctx.save(S.themed(draw), "/images/post2/5.jpg")
     return {"test_accuracy": test_accuracy, "train_size": len(y_train), "test_size": len(y_test),
             "digit_label": truth, "predicted": predicted, "probabilities": probs.tolist()}
 

@@ -1,43 +1,31 @@
-"""Shared fixtures: small sites written into real temporary folders."""
+"""Shared fixtures: small sites written into real temporary folders, the seed project built
+once, one Chromium. Plain helpers live in tests/helpers.py."""
 
 from __future__ import annotations
 
 import os
-import textwrap
 from pathlib import Path
 
 import pytest
-from bs4 import BeautifulSoup
-from click.testing import CliRunner
 
-from builder.cli import cli
-
-ROOT = Path(__file__).resolve().parents[1]
-SEED = ROOT.parent / "shared" / "seed" / "cnn-co-gi-do-sai-sai.md"
-SITE_SRC = ROOT / "site_src"
-FIXTURES = Path(__file__).parent / "sites"
-
-BASIC_CONFIG = """\
-title: Blog thử
-description: Một blog để thử
-url: https://example.github.io
-baseurl: ""
-lang: vi
-author: Người viết
-timezone: Asia/Ho_Chi_Minh
-"""
+from tests.helpers import BASIC_CONFIG, FIGURES, FIXTURES, SITE_SRC, entries, run_blog, write_files
 
 
-def write_files(root: Path, files: dict[str, str | bytes]) -> Path:
-    for rel, data in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(data, bytes):
-            path.write_bytes(data)
-        else:
-            path.write_text(textwrap.dedent(data).lstrip("\n") if rel.endswith(".md") else data,
-                            encoding="utf-8")
-    return root
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Whatever builds the real seed project (its figures train) is slow: `-m "not slow"` skips it."""
+    for item in items:
+        if "seed_project" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fixture_sites_stay_untouched():
+    """No test builds inside tests/sites/ (a build goes to its own temporary folder, with its
+    caches): the fixtures are exactly as they were when the session ends."""
+    before = entries(FIXTURES)
+    yield
+    changed = sorted(set(before) ^ set(entries(FIXTURES)))
+    assert not changed, f"a test wrote into {FIXTURES}: {changed[:5]}"
 
 
 @pytest.fixture
@@ -52,22 +40,6 @@ def tmp_site(tmp_path: Path):
         return write_files(source, files)
 
     return make
-
-
-def run_blog(*args: str):
-    """Run `blog ARGS` in-process; return click's Result (exit_code, stdout, stderr)."""
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
-
-
-def soup(path: Path) -> BeautifulSoup:
-    return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
-
-
-def post(title: str = "Bài thử", body: str = "Nội dung.", **front: str) -> str:
-    lines = [f"title: {title}"] + [f"{k}: {v}" for k, v in front.items()]
-    return "---\n" + "\n".join(lines) + "\n---\n" + body + "\n"
-
-FIGURES = ROOT / "figures"
 
 
 @pytest.fixture(scope="session")

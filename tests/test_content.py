@@ -5,21 +5,12 @@ from pathlib import Path
 import pytest
 
 from builder.config import load_config
-from builder.content import gather, slugify
-from tests.conftest import post
-
-
-@pytest.mark.parametrize("text, slug", [
-    ("Tích chập", "tich-chap"), ("Đức out vòng bảng", "duc-out-vong-bang"),
-    ("Computer Vision", "computer-vision"), ("2.Vậy sai sai chỗ nào :3", "2-vay-sai-sai-cho-nao-3"),
-    ("Thị giác máy tính", "thi-giac-may-tinh"),
-])
-def test_slugify_strips_vietnamese_diacritics(text: str, slug: str) -> None:
-    assert slugify(text) == slug
+from builder.content import gather
+from tests.helpers import post
 
 
 def posts_of(source: Path, **overrides):
-    return gather(load_config(source, **overrides))[0]
+    return gather(load_config(source, **overrides)).posts
 
 
 def test_front_matter_fields(tmp_site) -> None:
@@ -67,6 +58,7 @@ def test_pages_static_files_and_exclusions(tmp_site) -> None:
     source = tmp_site({"about.md": post("Giới thiệu"), "docs/index.md": post("Docs"),
                        "raw.md": "no front matter", "css/x.css": "", ".hidden": "", "_notes/x.md": "",
                        "Gemfile": "", "drop/me.txt": ""}, config="exclude: [drop]\n")
-    _, pages, static, _ = gather(load_config(source))
+    gathered = gather(load_config(source))
+    pages, static = gathered.pages, gathered.static
     assert [(p.rel, p.url) for p in pages] == [("about.md", "/about.html"), ("docs/index.md", "/docs/")]
     assert static == ["css/x.css", "raw.md"]

@@ -9,15 +9,9 @@ from pathlib import Path
 import pytest
 
 from builder.deploy import site_url
-from tests.conftest import FIXTURES, run_blog
+from tests.helpers import FIXTURES, run_blog, toy_figure
 
-FIGURE = '''
-OUTPUTS = {"/images/anh.png": "một hình"}
-
-def make(ctx):
-    from PIL import Image
-    ctx.save(Image.new("RGB", (4, 4), "white"), "/images/anh.png")
-'''
+FIGURE = toy_figure("/images/anh.png", "một hình", size=4)
 
 
 def git(cwd: Path, *args: str) -> str:
@@ -94,7 +88,7 @@ def test_site_url(url: str, baseurl: str, remote: str, expected: str) -> None:
 def test_the_github_actions_workflow_builds_and_publishes() -> None:
     import yaml
 
-    from tests.conftest import ROOT
+    from tests.helpers import ROOT
 
     workflow = yaml.safe_load((ROOT / ".github/workflows/pages.yml").read_text())
     steps = workflow["jobs"]["build"]["steps"]

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from builder import outputs
-from tests.conftest import post, run_blog, write_files
+from builder import outputs, state
+from tests.helpers import entries, post, run_blog, write_files
 
 CONFIG = "title: Thử\nurl: https://e.github.io\n"
 
@@ -25,27 +25,11 @@ def project(tmp_path: Path) -> Path:
     return root
 
 
-def snapshot(root: Path) -> dict[str, tuple]:
-    """Every entry under `root`: files with their bytes, links with their targets, folders."""
-    found = {}
-    for folder, dirs, files in os.walk(root):
-        for name in dirs + files:
-            path = Path(folder, name)
-            rel = path.relative_to(root).as_posix()
-            if path.is_symlink():
-                found[rel] = ("link", os.readlink(path))
-            elif path.is_dir():
-                found[rel] = ("dir",)
-            else:
-                found[rel] = ("file", path.read_bytes())
-    return found
-
-
 def trash_of(project: Path) -> dict[str, tuple]:
     """What the trash holds, by path inside the destination (across its dated folders)."""
     found = {}
     for folder in sorted((project / ".cache/trash").glob("*")):
-        found.update({rel: entry for rel, entry in snapshot(folder).items() if entry[0] != "dir"})
+        found.update({rel: entry for rel, entry in entries(folder).items() if entry[0] != "dir"})
     return found
 
 
@@ -66,21 +50,21 @@ def build(project: Path, *args: str):
 # The cases that started it all: each left the user's files gone.
 
 def test_the_source_folder_as_destination_is_refused(project: Path, tmp_path: Path) -> None:
-    before = snapshot(tmp_path)
+    before = entries(tmp_path)
     refused(build(project, "-d", str(project / "site_src")), "is the source folder",
             "choose a folder of its own")
-    assert snapshot(tmp_path) == before  # _posts/ and _config.yml are there; not even .cache/ was made
+    assert entries(tmp_path) == before  # _posts/ and _config.yml are there; not even .cache/ was made
 
 
 def test_a_folder_with_a_note_is_refused_then_forced_into_the_trash(project: Path, tmp_path: Path) -> None:
     note = "Ghi chú quan trọng: đừng xoá.\n".encode()
     write_files(project / "docs", {"ghi-chu-quan-trong.txt": note})
-    before = snapshot(tmp_path)
+    before = entries(tmp_path)
     line = refused(build(project, "-d", str(project / "docs")),
                    "holds files this tool did not write (ghi-chu-quan-trong.txt)", "nothing was written",
                    "--force")
     assert ".cache/trash/" in line
-    assert snapshot(tmp_path) == before
+    assert entries(tmp_path) == before
     forced = build(project, "-d", str(project / "docs"), "--force")
     assert forced.exit_code == 0, forced.stderr
     moved = [line for line in forced.stdout.splitlines() if line.startswith("moved ")]
@@ -107,12 +91,12 @@ def gh_pages_clone(tmp_path: Path) -> Path:
 
 def test_a_gh_pages_checkout_keeps_its_git_folder(project: Path, tmp_path: Path) -> None:
     pages = gh_pages_clone(tmp_path)
-    before = snapshot(pages)
+    before = entries(pages)
     refused(build(project, "-d", str(pages)), "holds files this tool did not write (cu/a.html, index.html)")
-    assert snapshot(pages) == before
+    assert entries(pages) == before
     forced = build(project, "-d", str(pages), "--force")
     assert forced.exit_code == 0, forced.stderr
-    after = snapshot(pages)
+    after = entries(pages)
     for rel, entry in before.items():
         if rel.startswith(".git/") or rel in (".git", "CNAME"):
             assert after[rel] == entry, rel  # keep_files: in place, untouched
@@ -126,10 +110,10 @@ def test_the_project_folder_as_destination_is_refused(project: Path, tmp_path: P
     (project / "figures").mkdir()
     (project / "figures/ve.py").write_text("# một hình\n")
     write_files(project / ".cache", {"figures/manifest.json": '{"figures": []}'})
-    before = snapshot(tmp_path)
+    before = entries(tmp_path)
     refused(run_blog("build", "-d", "."), f"destination . ({project}) is the project folder",
             "site_src/, figures/ and .cache/")
-    assert snapshot(tmp_path) == before
+    assert entries(tmp_path) == before
 
 
 # Every other refusal: one line, before anything is written.
@@ -155,51 +139,51 @@ def test_dangerous_destinations_are_refused(tmp_path: Path, destination: str, ph
     project = relayout(tmp_path)
     (project / "figures").mkdir()
     (project / ".cache").mkdir()
-    before = snapshot(tmp_path)
+    before = entries(tmp_path)
     refused(build(project, "-d", str(project / destination)), phrase)
-    assert snapshot(tmp_path) == before
+    assert entries(tmp_path) == before
 
 
 def test_a_symbolic_link_to_the_source_is_refused(project: Path, tmp_path: Path) -> None:
     os.symlink(project / "site_src", tmp_path / "lien-ket")
-    before = snapshot(tmp_path)
+    before = entries(tmp_path)
     refused(build(project, "-d", str(tmp_path / "lien-ket")),
             f"({project / 'site_src'}) is the source folder")
-    assert snapshot(tmp_path) == before
+    assert entries(tmp_path) == before
 
 
 def test_a_destination_containing_the_figures_folder_is_refused(project: Path, tmp_path: Path) -> None:
     write_files(tmp_path / "chung/figures", {"ve.py": "# hình\n"})
     (project / "site_src/_config.yml").write_text(CONFIG + "figures_dir: ../chung/figures\n")
-    before = snapshot(tmp_path)
+    before = entries(tmp_path)
     refused(build(project, "-d", str(tmp_path / "chung")), "contains the figures folder")
-    assert snapshot(tmp_path) == before
+    assert entries(tmp_path) == before
 
 
 def test_home_and_the_filesystem_root_are_refused(project: Path, tmp_path: Path, monkeypatch) -> None:
     home = tmp_path / "nha" / "toi"
     write_files(home, {"thu.txt": "thư"})
     monkeypatch.setenv("HOME", str(home))
-    before = snapshot(tmp_path)
+    before = entries(tmp_path)
     refused(build(project, "-d", str(home)), "is your home folder")
     refused(build(project, "-d", str(tmp_path / "nha")), f"contains your home folder {home}")
     refused(build(project, "-d", "/"), "is the root of the filesystem")
-    assert snapshot(tmp_path) == before
+    assert entries(tmp_path) == before
 
 
 def test_a_file_as_destination_is_refused(project: Path, tmp_path: Path) -> None:
     (tmp_path / "ra.html").write_text("tệp")
-    before = snapshot(tmp_path)
+    before = entries(tmp_path)
     refused(build(project, "-d", str(tmp_path / "ra.html")), "is a file, not a folder")
-    assert snapshot(tmp_path) == before
+    assert entries(tmp_path) == before
 
 
 def test_a_dangerous_cache_folder_is_refused_by_build_and_figures(project: Path, tmp_path: Path) -> None:
     (project / "site_src/_config.yml").write_text(CONFIG + "cache_dir: .\n")
-    before = snapshot(tmp_path)
+    before = entries(tmp_path)
     refused(build(project), "the cache folder", "is the project folder", "set cache_dir")
     refused(run_blog("figures", "-s", str(project / "site_src")), "the cache folder", "is the project folder")
-    assert snapshot(tmp_path) == before
+    assert entries(tmp_path) == before
 
 
 def test_an_ignored_folder_inside_the_source_is_allowed(project: Path) -> None:
@@ -216,10 +200,10 @@ def test_an_ignored_folder_inside_the_source_is_allowed(project: Path) -> None:
 
 def test_a_folder_the_build_reads_is_not_ignored_for_its_name(project: Path, tmp_path: Path) -> None:
     (project / "site_src/_config.yml").write_text(CONFIG + "include: [_out]\n")
-    before = snapshot(tmp_path)
+    before = entries(tmp_path)
     refused(build(project, "-d", str(project / "site_src/_out")), "lies inside the source folder")
     refused(build(project, "-d", str(project / "site_src/ghi/_posts/ra")), "lies inside the source folder")
-    assert snapshot(tmp_path) == before
+    assert entries(tmp_path) == before
 
 
 # Only what we wrote is ever removed.
@@ -295,7 +279,7 @@ def test_things_in_the_way_go_aside_and_links_are_not_followed(project: Path, tm
     os.symlink(outside, out / "assets")  # output files go under assets/: never through this link
     result = build(project, "--force")
     assert result.exit_code == 0, result.stderr
-    assert snapshot(outside) == {"bi-mat.txt": ("file", "bí mật".encode())}
+    assert entries(outside) == {"bi-mat.txt": ("file", "bí mật".encode())}
     trash = trash_of(project)
     assert trash["2020"] == ("file", b"a file where a folder must go")
     assert trash["feed.xml/x"] == ("file", b"a folder where a file goes")
@@ -341,20 +325,20 @@ def test_builds_into_throwaway_folders_follow_the_same_rules(project: Path, tmp_
     assert trash_of(project) == {"x.txt": ("file", b"x"), "y.txt": ("file", b"y")}
     fresh = dataclasses.replace(config, destination=tmp_path / "moi")
     run_build(fresh, incremental=False)
-    assert not outputs.state_path(config.cache_dir, tmp_path / "moi").exists()  # a throwaway: no record
+    assert not state.path_for(config.cache_dir, tmp_path / "moi").exists()  # a throwaway: no record
 
 
 # The same rules for the other commands.
 
 def test_new_refuses_to_make_a_site_folder(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
-    before = snapshot(tmp_path)
+    before = entries(tmp_path)
     line = refused(run_blog("new", "Bài mới"), f"there is no site folder at {tmp_path / 'site_src'}",
                    f"looking for site_src in the current folder, {tmp_path}", "nothing was created")
     assert "-s" in line
     (tmp_path / "ghi-chu").mkdir()
     refused(run_blog("new", "Bài mới", "-s", "ghi-chu"), "has neither _config.yml nor _posts/")
-    assert snapshot(tmp_path) == {**before, "ghi-chu": ("dir",)}
+    assert entries(tmp_path) == {**before, "ghi-chu": ("dir",)}
 
 
 def test_figures_only_clear_the_versions_they_made(tmp_path: Path) -> None:
@@ -435,7 +419,7 @@ def _plant(root: Path, tree: list[tuple[str, str, bytes]], outside: Path) -> Non
 
 
 def _files(root: Path) -> dict[str, tuple]:
-    return {rel: entry for rel, entry in snapshot(root).items() if entry[0] != "dir"} if root.exists() else {}
+    return {rel: entry for rel, entry in entries(root).items() if entry[0] != "dir"} if root.exists() else {}
 
 
 @settings(max_examples=DEST_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck),
@@ -466,10 +450,10 @@ def test_no_file_outside_our_records_ever_disappears(tree, ours_first, edit_ours
         if change_source:
             (source / "_posts/2020-02-02-b.md").unlink()
             write_files(source, {"_posts/2020-03-03-c.md": post("C")})
-        state = outputs.load_state(outputs.state_path(root / ".cache", out))
-        record = state["files"] if state else {}
-        before, outside_before = _files(out), snapshot(outside)
-        before_all = snapshot(out) if out.exists() else {}
+        recorded = state.load(root / ".cache", out)
+        record = recorded.files if recorded else {}
+        before, outside_before = _files(out), entries(outside)
+        before_all = entries(out) if out.exists() else {}
         keep = (".git", ".svn", "CNAME")
         strangers = [rel for rel, entry in before.items() if not outputs.kept(rel, keep)
                      and not rel.startswith(outputs.STAGING_PREFIX)
@@ -480,7 +464,7 @@ def test_no_file_outside_our_records_ever_disappears(tree, ours_first, edit_ours
         except BuildError as err:
             assert isinstance(err, outputs.ForeignFilesError), str(err)
             assert strangers and not force and not ours_first
-            assert (snapshot(out) if out.exists() else {}) == before_all
+            assert (entries(out) if out.exists() else {}) == before_all
             assert not (root / ".cache/trash").exists()
             return
         assert force or ours_first or not strangers  # someone's files were never taken without --force
@@ -489,7 +473,7 @@ def test_no_file_outside_our_records_ever_disappears(tree, ours_first, edit_ours
             ours = entry[0] == "file" and record.get(rel, [None])[0] == hashlib.sha256(entry[1]).hexdigest()
             assert after.get(rel) == entry or trash.get(rel) == entry or ours or \
                 rel.startswith(outputs.STAGING_PREFIX), rel
-        assert snapshot(outside) == outside_before  # nothing written or moved through a link
+        assert entries(outside) == outside_before  # nothing written or moved through a link
         clean = _clean_tree(change_source)
         for rel, data in clean.items():
             assert after.get(rel) == ("file", data), rel  # incremental equals clean

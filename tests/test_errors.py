@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import post, run_blog, write_files
+from tests.helpers import post, run_blog, tree_digest, write_files
 
 GOOD = {"_posts/2020-01-01-tot.md": post("Bài tốt")}
-
-
-def tree_digest(folder: Path) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(folder.rglob("*")):
-        digest.update(path.relative_to(folder).as_posix().encode())
-        if path.is_file():
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
 
 
 CASES = [
@@ -43,6 +33,9 @@ CASES = [
                  id="unknown-post-url"),
     pytest.param({"_posts/2020-02-02-x.md": "---\n- a\n- b\n---\nBody\n"},
                  "_posts/2020-02-02-x.md:2: front matter must be a mapping", id="front-matter-list"),
+    pytest.param({"_posts/2020-02-02-x.md": post(body="Ngày:\n{{ page.title | date_to_string }}")},
+                 "_posts/2020-02-02-x.md:5: Liquid: date_to_string: 'Bài thử' is not a valid date or time",
+                 id="date-filter-on-a-title"),
     pytest.param({"_includes/hong.html": "{% if x %}chưa đóng", "_posts/2020-02-02-x.md":
                   post(body="{% include hong.html %}")},
                  "_includes/hong.html: Liquid: expected tag endif",
@@ -165,3 +158,50 @@ def test_an_image_no_file_provides_warns_and_strict_keeps_the_old_site(tmp_site,
     strict = run_blog("build", "-s", str(source), "-d", str(out), "--strict")
     assert strict.exit_code == 1 and "1 warning(s) and --strict is on" in strict.stderr
     assert tree_digest(out) == before
+
+
+def test_verbose_adds_the_traceback_to_the_one_line(tmp_site, tmp_path: Path) -> None:
+    source = tmp_site({"_posts/2020-02-02-x.md": post(body="{{ page.title | date_to_string }}")})
+    quiet = run_blog("build", "-s", str(source), "-d", str(tmp_path / "o"))
+    assert quiet.exit_code == 1 and quiet.stderr.count("\n") == 1 and "Traceback" not in quiet.stderr
+    loud = run_blog("build", "-s", str(source), "-d", str(tmp_path / "o"), "-v")
+    assert loud.exit_code == 1 and "Traceback (most recent call last)" in loud.stderr
+    assert quiet.stderr.strip() in loud.stderr
+
+
+def test_a_fault_of_the_builder_itself_is_one_line_too(tmp_site, tmp_path: Path, monkeypatch) -> None:
+    from builder import feeds
+
+    def broken(site) -> str:
+        raise RuntimeError("lỗi của chính trình dựng")
+
+    monkeypatch.setattr(feeds, "atom_feed", broken)
+    source = tmp_site(GOOD)
+    result = run_blog("build", "-s", str(source), "-d", str(tmp_path / "o"))
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == ["error: the builder failed: RuntimeError: lỗi của chính trình dựng "
+                                          "(run again with -v for the traceback)"]
+    loud = run_blog("build", "-s", str(source), "-d", str(tmp_path / "o"), "-v")
+    assert "Traceback" in loud.stderr and "in broken" in loud.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_template_failing_at_run_time_names_its_file_and_line(tmp_site, tmp_path: Path) -> None:
+    template = ("{% extends 'base.html' %}\n{% block content %}\n{{ page.title | long_date }}\n"
+                "{% endblock %}\n")
+    source = tmp_site({**GOOD, "_templates/post.html": template})
+    result = run_blog("build", "-s", str(source), "-d", str(tmp_path / "o"))
+    assert result.exit_code == 1 and len(result.stderr.splitlines()) == 1, result.stderr
+    assert result.stderr.startswith(f"error: {source / '_templates/post.html'}:3: template post.html failed")
+    assert "Traceback" not in result.stderr
+
+
+def test_an_image_pillow_cannot_read_is_named(tmp_path: Path) -> None:
+    from builder import images
+    from builder.errors import BuildError
+
+    damaged = tmp_path / "hong.jpg"
+    damaged.write_bytes(b"\xff\xd8\xff not really a jpeg")
+    with pytest.raises(BuildError) as caught:
+        images.responsive_images({"/images/hong.jpg": (damaged, 1200, 800, "0" * 64)}, tmp_path / "cache")
+    assert caught.value.path == damaged and "could not make its" in str(caught.value)

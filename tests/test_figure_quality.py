@@ -12,8 +12,7 @@ import pytest
 
 from builder import figures as figure_module
 from builder.figure_checks import ARTICLE_H2_CSS_PX, MIN_TEXT_CSS_PX
-from tests.conftest import ROOT, run_blog
-from tests.test_figures import toy_project
+from tests.helpers import ROOT, run_blog, toy_project
 
 FIGURES_WITH_TEXT = ["backprop", "convolution", "cpu_vs_gpu", "feature_maps", "fooling", "inception_v3",
                      "max_pooling", "picasso", "whole_cnn"]
@@ -112,7 +111,8 @@ def test_hidden_ticks_and_clipped_lines_are_not_reported() -> None:
 
 
 def test_all_ten_figures_pass_the_checks(manifest: dict) -> None:
-    """The seed build (quick figures) saved every figure through the checks; its record says so."""
+    """The seed build (quick figures) saved every figure through the checks, in the light and the
+    dark palette (and the wide layout where there is one); its record says so."""
     assert set(FIGURES_WITH_TEXT) | {"banner"} == set(manifest)
     for name in FIGURES_WITH_TEXT:
         (info,) = manifest[name]["images"].values()
@@ -120,6 +120,53 @@ def test_all_ten_figures_pass_the_checks(manifest: dict) -> None:
         assert info["min_text_css_px_at_phone"] >= MIN_TEXT_CSS_PX, name
         assert info["max_text_css_px_at_desktop"] <= ARTICLE_H2_CSS_PX, name
         assert info["headline"], f"{name}: no headline marked"
+        renditions = info["renditions"]
+        assert {(r["layout"], r["scheme"]) for r in renditions} >= {("body", "light"), ("body", "dark")}, name
+        for rendition in renditions:
+            assert rendition["texts_checked"] == info["texts_checked"] or rendition["layout"] == "wide"
+            assert rendition["min_text_css_px_at_phone"] >= MIN_TEXT_CSS_PX, (name, rendition["raster"])
+            assert rendition["max_text_css_px_at_desktop"] <= ARTICLE_H2_CSS_PX, (name, rendition["raster"])
+            assert rendition["headline"].split() == info["headline"].split()  # the same words, any layout
+
+
+def test_dark_drawings_are_dark_and_photos_keep_their_colours(seed_project: Path, manifest: dict) -> None:
+    """The dark rendition is the light one's numbers on the theme's dark paper; a photograph
+    inside a figure (the cat of 3.jpg) is the same pixels in both."""
+    import numpy as np
+    from PIL import Image
+
+    style = figures_module("_style")
+    site = seed_project / "_site"
+    for name in FIGURES_WITH_TEXT:
+        (path,) = manifest[name]["outputs"]
+        folder = next((seed_project / ".cache/figures" / name).glob("*/"))
+        light = np.asarray(Image.open(folder / path.lstrip("/")).convert("RGB"), dtype=float)
+        dark = np.asarray(Image.open(folder / path.lstrip("/").replace(".jpg", "-dark.jpg")).convert("RGB"),
+                          dtype=float)
+        assert light.shape == dark.shape, name
+        for image, palette in ((light, style.LIGHT_PALETTE), (dark, style.DARK_PALETTE)):
+            paper = np.array([int(palette.paper[i:i + 2], 16) for i in (1, 3, 5)])
+            assert np.abs(image[4, 4] - paper).max() <= 3, (name, palette.name)  # the corner is paper
+        assert dark.mean() < light.mean() - 100, name
+    assert (site / "images/post2/3-dark.svg").is_file() or list(site.glob("images/post2/3-dark-*.avif"))
+
+
+def test_the_wide_layout_is_checked_at_the_widths_it_is_shown() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from builder.figure_checks import WIDE_DISPLAY_PX, WIDE_MIN_DISPLAY_PX, check_figure
+
+    fig = plt.figure(figsize=(2200 / 150, 4), dpi=150)
+    fig.text(0.05, 0.9, "Tiêu đề", fontsize=25.5, va="top")
+    fig.text(0.05, 0.5, "chữ nhỏ", fontsize=20)
+    report = check_figure(fig, (WIDE_MIN_DISPLAY_PX, WIDE_DISPLAY_PX))
+    plt.close(fig)
+    # 20 pt at 150 dpi is 41.7 px of a 2200 px image, shown 600 CSS px wide at a 640 px screen: 11.4.
+    assert any('"chữ nhỏ" is 11.4 CSS px at 600 CSS px wide, below 12' in p for p in report["problems"])
+    assert report["max_text_css_px_at_desktop"] == pytest.approx(25.5 * 150 / 72 * 880 / 2200, abs=0.01)
 
 
 # --- same pixels on every run ------------------------------------------------------------------
@@ -201,9 +248,11 @@ def test_oriented_fraction_tells_edges_from_blobs_and_noise() -> None:
 def test_feature_maps_metrics_and_words(manifest: dict) -> None:
     metrics = manifest["feature_maps"]["metrics"]
     assert 0 <= metrics["oriented_fraction"] <= 1 and metrics["oriented_fraction_at_init"] < 0.1
-    assert len(metrics["orientation_concentration"]) == 16
-    assert metrics["oriented_fraction"] == pytest.approx(
-        sum(v >= figures_module("feature_maps").ORIENTED for v in metrics["orientation_concentration"]) / 16)
+    filters = figures_module("feature_maps").FILTERS
+    assert len(metrics["orientation_concentration"]) == filters
+    oriented = sum(v >= figures_module("feature_maps").ORIENTED for v in metrics["orientation_concentration"])
+    assert metrics["oriented_fraction"] == pytest.approx(oriented / filters)
+    assert metrics["smoothness_at_init"] < 0.3  # a random start is noise; the bar asks for >= 0.6
     (info,) = manifest["feature_maps"]["images"].values()
     assert "AlexNet" in info["headline"]  # the caption speaks of AlexNet's layer ...
     assert "Không phải bộ lọc của AlexNet" in info["subtitle"]  # ... and the figure says what it is
@@ -211,8 +260,25 @@ def test_feature_maps_metrics_and_words(manifest: dict) -> None:
 
 def test_full_bars_include_the_new_metrics() -> None:
     by_name = {f.name: f for f in figure_module.discover(ROOT / "figures")}
-    assert by_name["feature_maps"].bars == {"structure_ratio": 1.5, "oriented_fraction": 0.5}
+    assert by_name["feature_maps"].bars == {"structure_ratio": 1.5, "oriented_fraction": 0.5,
+                                            "smoothness": 0.6}
     assert by_name["backprop"].bars["minimum_reached"] >= 1 / 1.05
+
+
+def test_smoothness_tells_smooth_filters_from_noise() -> None:
+    import torch
+
+    smoothness = figures_module("feature_maps").smoothness
+    r = torch.arange(11.0) - 5
+    y, x = torch.meshgrid(r, r, indexing="ij")
+    gabor = torch.exp(-(x**2 + y**2) / 12) * torch.cos(2 * math.pi * x / 7)
+    edge = torch.exp(-(x**2 + y**2) / 12) * torch.sin(2 * math.pi * (x + y) / 9)
+    for smooth in (gabor, edge):
+        assert smoothness(smooth[None, None].expand(1, 3, 11, 11)) > 0.8
+    torch.manual_seed(0)
+    assert smoothness(torch.randn(100, 3, 11, 11)) < 0.3
+    checkerboard = ((x + y) % 2 * 2 - 1)[None, None].expand(1, 3, 11, 11)
+    assert smoothness(checkerboard) < 0.05
 
 
 def test_gradient_descent_reaches_the_minimum(manifest: dict) -> None:

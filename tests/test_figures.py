@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import subprocess
@@ -14,7 +15,7 @@ import pytest
 from PIL import Image
 
 from builder.figures import discover
-from tests.conftest import ROOT, run_blog, soup
+from tests.helpers import ROOT, TOY_BAD, TOY_BARRED, TOY_GOOD, run_blog, soup, toy_project
 
 BODY_FIGURES = [f"/images/post2/{n}.jpg" for n in (1, 2, 4, 5, 6, 7)]
 
@@ -158,31 +159,6 @@ def test_style_edit_makes_every_figure_stale_and_a_script_edit_only_itself(tmp_p
     assert all(after_style[n] != after_script[n] for n in before)
 
 
-TOY_GOOD = '''
-OUTPUTS = {"/img/good.png": "a good figure"}
-
-def make(ctx):
-    from PIL import Image
-    ctx.save(Image.new("RGB", (8, 8), "white"), "/img/good.png")
-    return {"answer": 42}
-'''
-TOY_BAD = '''
-OUTPUTS = {"/img/bad.png": "a broken figure"}
-
-def make(ctx):
-    raise ValueError("cố ý hỏng")
-'''
-
-
-def toy_project(tmp_path: Path, scripts: dict[str, str]) -> Path:
-    (tmp_path / "site_src/_posts").mkdir(parents=True)
-    (tmp_path / "site_src/_posts/2020-01-01-a.md").write_text("---\ntitle: A\n---\n![x](/img/good.png)\n")
-    (tmp_path / "figures").mkdir()
-    for name, text in scripts.items():
-        (tmp_path / "figures" / name).write_text(text)
-    return tmp_path
-
-
 def test_a_failing_script_is_named_and_the_others_still_finish(tmp_path: Path) -> None:
     project = toy_project(tmp_path, {"good.py": TOY_GOOD, "bad.py": TOY_BAD})
     (project / "_site").mkdir()
@@ -306,17 +282,6 @@ def test_verify_rebuilds_and_compares(seed_project: Path) -> None:
     assert "verified 1 figure(s): 1 ok, 0 with problems" in result.stdout
 
 
-TOY_BARRED = '''
-OUTPUTS = {"/img/good.png": "a good figure"}
-BARS = {"answer": 100}
-
-def make(ctx):
-    from PIL import Image
-    ctx.save(Image.new("RGB", (8, 8), "white"), "/img/good.png")
-    return {"answer": 42}
-'''
-
-
 def test_metrics_below_their_bars_warn_and_fail_verify(tmp_path: Path) -> None:
     project = toy_project(tmp_path, {"good.py": TOY_BARRED})
     built = run_blog("build", "-s", str(project / "site_src"))
@@ -346,25 +311,124 @@ def test_verify_notices_a_figure_that_no_longer_reproduces(tmp_path: Path) -> No
     assert script.exists()
 
 
-def test_generated_jpegs_get_avif_and_webp_at_several_widths(seed_project: Path) -> None:
-    page = soup(seed_project / "_site/2018/06/28/cnn-co-gi-do-sai-sai/index.html")
+def test_figures_are_offered_light_and_dark_in_the_lighter_format(seed_project: Path) -> None:
+    """Each figure's <picture>: a dark rendition (media query) before the light one, each as one
+    SVG or as AVIF and WebP at several widths; the JPEG stays the fallback at the post's path."""
+    site = seed_project / "_site"
+    page = soup(site / "2018/06/28/cnn-co-gi-do-sai-sai/index.html")
     images = page.select(".post-body img")
     assert len(images) == 9
+    assert [img["src"] for img in images] == [f"/images/post2/{n}.jpg" for n in range(1, 10)]
     for index, img in enumerate(images):
         assert int(img["width"]) >= 1200 and int(img["height"]) > 0  # no layout shift
         expected = (None, None) if index == 0 else ("lazy", "async")
         assert (img.get("loading"), img.get("decoding")) == expected
+        assert Image.open(site / img["src"].lstrip("/")).format == "JPEG"
         picture = img.parent
         assert picture.name == "picture"
-        sources = {s["type"]: s["srcset"] for s in picture.find_all("source")}
-        assert set(sources) == {"image/avif", "image/webp"}
-        for mime, srcset in sources.items():
-            candidates = [c.split() for c in srcset.split(", ")]
-            assert [int(w[:-1]) for _, w in candidates] == [480, 960, int(img["width"])]
-            for url, width in candidates:
-                variant = Image.open(seed_project / "_site" / url.lstrip("/"))
-                assert variant.format == mime.split("/")[1].upper() and variant.width == int(width[:-1])
+        sources = picture.find_all("source")
+        media = [s.get("media", "") for s in sources]
+        light = [s for s in sources if not s.get("media")]
+        dark = [s for s in sources if s.get("media") == "(prefers-color-scheme: dark)"]
+        assert media.index("(prefers-color-scheme: dark)") < media.index("")  # the first match wins
+        for group in (light, dark):
+            types = [s["type"] for s in group]
+            assert types in (["image/svg+xml"], ["image/avif", "image/webp"]), types
+            for source in group:
+                candidates = [c.split() for c in source["srcset"].split(", ")]
+                if source["type"] == "image/svg+xml":
+                    (url,), = candidates
+                    svg = (site / url.lstrip("/")).read_text(encoding="utf-8")
+                    assert svg.startswith("<svg") and "<text" not in svg and "font-family" not in svg
+                    continue
+                assert [int(w[:-1]) for _, w in candidates] == [480, 720, 960, int(img["width"])]
+                for url, width in candidates:
+                    variant = Image.open(site / url.lstrip("/"))
+                    assert variant.format == source["type"].split("/")[1].upper()
+                    assert variant.width == int(width[:-1])
+    inception = images[0].parent
+    assert inception.get("class") == ["wide"]
+    assert [s.get("media") for s in inception.find_all("source")][:2] == [
+        "(min-width: 40rem) and (prefers-color-scheme: dark)", "(min-width: 40rem)"]
     banner = page.select_one("picture img.post-background")
     widths = [c.split()[1] for c in banner.find_previous_sibling("source").get("srcset").split(", ")] \
         if banner.find_previous_sibling("source") else []
-    assert widths == ["480w", "960w", "1440w", "1920w"]
+    assert widths == ["480w", "720w", "960w", "1440w", "1920w"]
+
+
+TOY_LIBRARIES = '''
+OUTPUTS = {"/img/good.png": "a figure drawn with Pillow alone"}
+
+def make(ctx):
+    import sys
+    from PIL import Image
+    ctx.save(Image.new("RGB", (8, 8), "white"), "/img/good.png")
+    return {"loaded": sorted(m for m in ("torch", "matplotlib", "numpy") if m in sys.modules)}
+'''
+TOY_TORCH_INSIDE = '''
+OUTPUTS = {"/img/t.png": "a figure importing torch only inside make"}
+SEED = 7
+
+def make(ctx):
+    import torch
+    from PIL import Image
+    ctx.save(Image.new("RGB", (8, 8), "white"), "/img/t.png")
+    return {"first": torch.rand(1).item(), "deterministic": torch.are_deterministic_algorithms_enabled()}
+'''
+
+
+def test_a_script_that_needs_no_torch_runs_without_it(tmp_path: Path) -> None:
+    """The worker imports torch, numpy and matplotlib only for a script that imports them."""
+    project = toy_project(tmp_path, {"good.py": TOY_LIBRARIES})
+    assert run_blog("figures", "-s", str(project / "site_src")).exit_code == 0
+    (entry,) = json.loads((project / ".cache/figures/manifest.json").read_text())["figures"]
+    assert entry["metrics"] == {"loaded": []} and entry["device"].startswith("CPU ")
+
+
+def test_a_script_importing_torch_anywhere_gets_it_seeded_and_deterministic(tmp_path: Path) -> None:
+    from builder.figure_worker import imported_libraries, run_script
+
+    script = tmp_path / "t.py"
+    script.write_text(TOY_TORCH_INSIDE)
+    assert "torch" in imported_libraries(script)  # found inside make(), not only at the top
+    first = run_script(script, tmp_path / "a", device="cpu").metrics
+    again = run_script(script, tmp_path / "b", device="cpu").metrics
+    assert first == again and first["deterministic"] is True
+
+
+def test_each_drawing_is_published_as_the_lighter_of_svg_and_raster(tmp_path: Path) -> None:
+    """SVG wins when it reaches the reader (gzip) in fewer bytes than AVIF at 720 px, and loses
+    otherwise; only the winner's files are published."""
+    import os
+    import random
+
+    from builder.images import Rendition, responsive_images
+
+    folder = tmp_path / "out"
+    (folder / "img").mkdir(parents=True)
+    noisy = Image.frombytes("RGB", (1200, 800), os.urandom(1200 * 800 * 3))  # AVIF cannot shrink noise
+    noisy.save(folder / "img/a.jpg", quality=92)
+    Image.new("RGB", (1200, 800), "white").save(folder / "img/b.jpg", quality=92)  # AVIF: a few bytes
+    (folder / "img/a.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"/>\n')
+    rng = random.Random(0)
+    path = " ".join(f"L{rng.random():.6f} {rng.random():.6f}" for _ in range(20000))
+    (folder / "img/b.svg").write_text(f'<svg xmlns="http://www.w3.org/2000/svg"><path d="M0 0{path}"/></svg>')
+
+    def drawing(name: str, scheme: str) -> Rendition:
+        raster = folder / f"img/{name}.jpg"
+        return Rendition("body", scheme, 1200, 800, f"/img/{name}.jpg", raster,
+                         hashlib.sha256(raster.read_bytes()).hexdigest(), f"/img/{name}.svg",
+                         folder / f"img/{name}.svg")
+
+    jpegs = {"/img/a.jpg": (folder / "img/a.jpg", 1200, 800, "")}
+    result = responsive_images(jpegs, tmp_path / "cache", {"/img/a.jpg": [drawing("a", "light"),
+                                                                           drawing("b", "dark")]})
+    figure = result["/img/a.jpg"]
+    assert [(c.scheme, c.chosen) for c in figure.choices] == [("dark", "raster"), ("light", "svg")]
+    dark_avif, dark_webp, light_svg = figure.sources
+    assert (dark_avif.mime, dark_avif.media) == ("image/avif", "(prefers-color-scheme: dark)")
+    assert dark_webp.mime == "image/webp" and "/img/b-720.webp 720w" in dark_webp.srcset
+    assert (light_svg.mime, light_svg.srcset, light_svg.media) == ("image/svg+xml", "/img/a.svg", "")
+    assert "/img/a.svg" in figure.files and "/img/b.svg" not in figure.files
+    assert not any(path.startswith("/img/a-") for path in figure.files)  # no rasters for the SVG winner
+

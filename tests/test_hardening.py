@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import errno
-import hashlib
 import os
 import shutil
 import subprocess
@@ -12,14 +11,9 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from builder import outputs
-from tests.conftest import FIXTURES, ROOT, post, run_blog, write_files
+from tests.helpers import FIXTURES, ROOT, post, run_blog, tree, write_files
 
 HOSTILE = '<script>alert("x")</script> & \'q\' "dq"'
-
-
-def tree(folder: Path) -> dict[str, str]:
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def test_hostile_text_is_escaped_everywhere_it_appears(tmp_site, tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ import pytest
 
 from builder import strings
 from builder.config import SystemZone, load_config
-from tests.conftest import ROOT, post, run_blog, soup
+from tests.helpers import ROOT, post, run_blog, soup
 
 KRAMDOWN = "title: Blog\nmarkdown: kramdown\n"
 

@@ -9,7 +9,7 @@ from bs4 import BeautifulSoup
 
 from builder.kramdown.output import gfm_id
 from builder.markdown import make_markdown, render_markdown
-from tests.conftest import FIXTURES, run_blog, soup
+from tests.helpers import FIXTURES, copy_fixture, run_blog, soup
 
 JEKYLL = FIXTURES / "jekyll"
 TOAN = "machine learning/2017/03/04/toan.html"
@@ -18,8 +18,9 @@ KHOI = "ghi chép/2017/05/07/khoi.html"
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> tuple[Path, str]:
-    out = tmp_path_factory.mktemp("jekyll") / "_site"
-    result = run_blog("build", "-s", str(JEKYLL), "-d", str(out))
+    project = tmp_path_factory.mktemp("jekyll")
+    out = project / "_site"
+    result = run_blog("build", "-s", str(copy_fixture("jekyll", project / "site_src")), "-d", str(out))
     assert result.exit_code == 0, result.stderr
     return out, result.stderr
 
@@ -103,8 +104,8 @@ def test_heading_ids_as_kramdowns_gfm_parser_makes_them(built) -> None:
         ["hello-world", "c--python_3", "1-cnn-là-gì"]
 
 
-def test_same_page_anchors_and_every_link_resolve() -> None:
-    result = run_blog("check", "-s", str(JEKYLL))
+def test_same_page_anchors_and_every_link_resolve(tmp_path: Path) -> None:
+    result = run_blog("check", "-s", str(copy_fixture("jekyll", tmp_path / "site_src")))
     assert result.exit_code == 0, result.stderr
     assert "0 broken" in result.stdout
 

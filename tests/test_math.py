@@ -11,7 +11,7 @@ import pytest
 
 from builder import mathjax
 from builder.mathjax import Formula, formula_keys
-from tests.conftest import BASIC_CONFIG, FIXTURES, post, run_blog, soup
+from tests.helpers import BASIC_CONFIG, FIXTURES, post, run_blog, soup
 
 MATH = FIXTURES / "math"
 SOURCE = MATH / "_posts" / "2024-05-01-toi-uu-va-hoc-may.md"

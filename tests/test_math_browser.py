@@ -12,8 +12,10 @@ import pytest
 
 from builder import mathjax
 from tests import test_browser
-from tests.conftest import FIXTURES, ROOT, run_blog
+from tests.helpers import FIXTURES, ROOT, run_blog
 from tests.test_browser import SCREENSHOTS, VIEWPORTS, _serve, open_page
+
+pytestmark = pytest.mark.browser  # every test here drives Chromium
 
 PAGE = "/2024/05/01/toi-uu-va-hoc-may/"
 SOURCE_NAME = "2024-05-01-toi-uu-va-hoc-may.md"

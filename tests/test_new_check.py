@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.conftest import FIXTURES, post, run_blog, write_files
+from tests.helpers import FIXTURES, copy_fixture, post, run_blog, write_files
 
 
 def test_new_creates_a_post_with_front_matter_and_refuses_to_overwrite(tmp_path: Path) -> None:
@@ -35,7 +35,7 @@ def test_new_rejects_a_bad_date(tmp_path: Path) -> None:
 
 
 def test_check_passes_a_sound_site(tmp_path: Path) -> None:
-    result = run_blog("check", "-s", str(FIXTURES / "basic"))
+    result = run_blog("check", "-s", str(copy_fixture("basic", tmp_path / "site_src")))
     assert result.exit_code == 0, result.stderr
     assert "0 broken" in result.stdout
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from builder import pagination
-from tests.conftest import BASIC_CONFIG, post, run_blog, soup
+from tests.helpers import BASIC_CONFIG, post, run_blog, soup
 
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 

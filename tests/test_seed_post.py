@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import re
+import shutil
 from pathlib import Path
 
 import pytest
 
 from builder.figures import discover
-from tests.conftest import SEED, SITE_SRC, run_blog, soup
+from tests.helpers import SEED, SITE_SRC, run_blog, soup
 
 SEED_SHA256 = "0c62a516c30c9994447a5db484bbb254895129072bc36b359eac1fce4b3ae612"
 POST_SOURCE = SITE_SRC / "_posts" / "2018-06-28-cnn-co-gi-do-sai-sai.md"
@@ -152,3 +153,20 @@ def test_images_no_figure_provides_warn_and_strict_fails(seed_project: Path, tmp
                       "--strict", "--quick")
     assert strict.exit_code == (1 if missing else 0)
     assert (tmp_path / "o").exists() == (not missing)
+    # The seed lacks no image, so the same post without the script that makes one of them shows
+    # the warning, and --strict fails (the other figures come from the copied cache).
+    project = tmp_path / "without-max-pooling"
+    shutil.copytree(seed_project / "site_src", project / "site_src")
+    shutil.copytree(seed_project / "figures", project / "figures",
+                    ignore=shutil.ignore_patterns("__pycache__", "max_pooling.py"))
+    shutil.copytree(seed_project / ".cache", project / ".cache", ignore=shutil.ignore_patterns("outputs"))
+    copied = project / "site_src/_posts/2018-06-28-cnn-co-gi-do-sai-sai.md"
+    built = run_blog("build", "-s", str(project / "site_src"), "--quick")
+    count = len(discover(project / "figures"))
+    assert built.exit_code == 0 and f"figures: 0 run, {count} cached" in built.stdout, built.output
+    assert re.findall(r"(\S+): image (/images/post2/\S+): no file provides it", built.stderr) == \
+        [(str(copied), "/images/post2/4.jpg")]
+    strict = run_blog("build", "-s", str(project / "site_src"), "-d", str(project / "strict"), "--strict",
+                      "--quick")
+    assert strict.exit_code == 1 and "1 warning(s) and --strict is on" in strict.stderr
+    assert not (project / "strict").exists()

@@ -15,17 +15,10 @@ import pytest
 
 from builder.errors import BuildError
 from builder.serve import DevServer, _content_type
-from tests.conftest import FIXTURES, run_blog
+from tests.helpers import FIXTURES, run_blog, toy_figure
 
 POST = "_posts/2019-12-31-cu-nhat.md"
 POST_URL = "/hoc-may/2019/12/31/cu-nhat/"
-FIGURE = '''
-OUTPUTS = {"/images/%s.png": "%s"}
-
-def make(ctx):
-    from PIL import Image
-    ctx.save(Image.new("RGB", (4, 4), "white"), "/images/%s.png")
-'''
 
 
 def start(tmp_path: Path, figures: bool) -> DevServer:
@@ -33,7 +26,7 @@ def start(tmp_path: Path, figures: bool) -> DevServer:
     if figures:
         (tmp_path / "figures").mkdir()
         for name in ("mot", "hai"):
-            (tmp_path / "figures" / f"{name}.py").write_text(FIGURE % (name, name, name))
+            (tmp_path / "figures" / f"{name}.py").write_text(toy_figure(f"/images/{name}.png", name, size=4))
     dev = DevServer(tmp_path / "site_src", port=0, report=lambda line: None)
     dev.start()
     return dev
@@ -53,6 +46,15 @@ def figure_server(tmp_path: Path):
     dev.stop()
 
 
+@pytest.fixture(scope="module")
+def reading_server(tmp_path_factory):
+    """One server for the tests that only read from it (they change neither the site nor what
+    is served)."""
+    dev = start(tmp_path_factory.mktemp("serve"), figures=True)
+    yield dev
+    dev.stop()
+
+
 def request(dev: DevServer, path: str, method: str = "GET") -> tuple[int, dict, str]:
     host, port = dev.httpd.server_address[:2]
     connection = http.client.HTTPConnection(host, port, timeout=30)
@@ -63,32 +65,28 @@ def request(dev: DevServer, path: str, method: str = "GET") -> tuple[int, dict, 
     return response.status, dict(response.getheaders()), body
 
 
-def wait_for_change(dev: DevServer, seen: int, seconds: float = 15) -> float:
-    started = time.monotonic()
-    while dev.live.version == seen:
-        assert time.monotonic() - started < seconds, "no rebuild happened"
-        time.sleep(0.02)
-    return time.monotonic() - started
+def wait_for_change(dev: DevServer, seen: int, seconds: float = 60) -> None:
+    """Until the served version moves on from `seen` (woken by the server, not by polling)."""
+    version, _ = dev.live.wait(seen, seconds)
+    assert version != seen, "no rebuild happened"
 
 
-def test_an_edit_reaches_the_page_within_two_seconds(server: DevServer) -> None:
+def test_an_edit_reaches_the_open_page(server: DevServer) -> None:
+    """The page's long poll answers with the new version once the edit is built (how fast:
+    bench/serve.py)."""
     seen = server.live.version
     answer: dict = {}
 
     def long_poll() -> None:  # what the page's script does
         answer["state"] = json.loads(request(server, f"/__livereload?v={seen}")[2])
-        answer["at"] = time.monotonic()
 
     poller = threading.Thread(target=long_poll)
     poller.start()
-    time.sleep(0.1)
-    edited_at = time.monotonic()
     post = server.source / POST
     post.write_text(post.read_text(encoding="utf-8").replace("Bài cũ nhất, video:", "Nội dung mới toanh."),
                     encoding="utf-8")
-    poller.join(timeout=5)
+    poller.join(timeout=60)
     assert answer["state"]["version"] > seen and answer["state"]["error"] is None
-    assert answer["at"] - edited_at < 2.0
     status, _, body = request(server, POST_URL)
     assert status == 200 and "Nội dung mới toanh." in body
 
@@ -142,7 +140,8 @@ def test_saves_made_while_a_post_is_broken_are_served_once_it_is_fixed(server: D
     assert tree(server.live.root) == clean_build(server.source, tmp_path / "clean")
 
 
-def test_reload_script_is_served_but_never_written(server: DevServer) -> None:
+def test_reload_script_is_served_but_never_written(reading_server: DevServer) -> None:
+    server = reading_server
     status, headers, body = request(server, "/")
     assert status == 200 and headers["Content-Type"] == "text/html; charset=utf-8"
     assert "/__livereload?v=" in body
@@ -169,7 +168,8 @@ def test_a_figure_edit_remakes_that_figure_only(figure_server: DevServer) -> Non
     "/assets/..%2f..%2f..%2fetc%2fpasswd", "/assets/%2e%2e/%2e%2e/_config.yml", "/.%2e/.%2e/etc/passwd",
     "/images/..\\..\\etc\\passwd", "/%00/etc/passwd",
 ])
-def test_nothing_outside_the_output_is_served(server: DevServer, path: str) -> None:
+def test_nothing_outside_the_output_is_served(reading_server: DevServer, path: str) -> None:
+    server = reading_server
     status, _, body = request(server, path)
     assert status in (403, 404)
     assert "root:" not in body and "title:" not in body
@@ -201,7 +201,8 @@ def test_a_broken_edit_shows_an_overlay_and_keeps_the_old_site(server: DevServer
     assert 'id="blog-serve-error"' not in request(server, POST_URL)[2]
 
 
-def test_missing_pages_get_the_404_page_and_head_works(server: DevServer) -> None:
+def test_missing_pages_get_the_404_page_and_head_works(reading_server: DevServer) -> None:
+    server = reading_server
     status, headers, body = request(server, "/khong-co/")
     assert status == 404 and "Không tìm thấy trang" in body
     status, headers, body = request(server, "/", method="HEAD")
@@ -209,8 +210,8 @@ def test_missing_pages_get_the_404_page_and_head_works(server: DevServer) -> Non
     assert request(server, "/category/hoc-may")[0] == 302  # a folder without its slash
 
 
-def test_content_types(figure_server: DevServer) -> None:
-    server = figure_server
+def test_content_types(reading_server: DevServer) -> None:
+    server = reading_server
     expected = {"/feed.xml": "application/xml; charset=utf-8",
                 "/figures.json": "application/json; charset=utf-8",
                 "/assets/theme/favicon.svg": "image/svg+xml; charset=utf-8",
@@ -221,7 +222,8 @@ def test_content_types(figure_server: DevServer) -> None:
     assert _content_type(Path("a.webp")) == "image/webp" and _content_type(Path("a.avif")) == "image/avif"
 
 
-def test_a_reload_revalidates_files_and_refetches_pages(server: DevServer) -> None:
+def test_a_reload_revalidates_files_and_refetches_pages(reading_server: DevServer) -> None:
+    server = reading_server
     status, headers, _ = request(server, "/assets/theme/theme.css")
     assert status == 200 and headers["Cache-Control"] == "no-cache" and headers["ETag"]
     host, port = server.httpd.server_address[:2]
@@ -234,7 +236,8 @@ def test_a_reload_revalidates_files_and_refetches_pages(server: DevServer) -> No
     assert status == 200 and headers["Cache-Control"] == "no-store" and "ETag" not in headers
 
 
-def test_a_port_in_use_is_a_clear_message(server: DevServer) -> None:
+def test_a_port_in_use_is_a_clear_message(reading_server: DevServer) -> None:
+    server = reading_server
     port = server.httpd.server_address[1]
     with pytest.raises(BuildError, match=f"port {port} on 127.0.0.1 is already in use"):
         DevServer(server.source, port=port)
@@ -257,8 +260,8 @@ def test_baseurl_is_served_under_its_path(tmp_path: Path) -> None:
         dev.stop()
 
 
-def test_range_requests(figure_server: DevServer) -> None:
-    server = figure_server
+def test_range_requests(reading_server: DevServer) -> None:
+    server = reading_server
     whole = (server.live.root / "images/mot.png").read_bytes()
     host, port = server.httpd.server_address[:2]
     for header, status, expected in [("bytes=0-9", 206, whole[:10]), ("bytes=10-", 206, whole[10:]),
@@ -270,7 +273,8 @@ def test_range_requests(figure_server: DevServer) -> None:
         connection.close()
 
 
-def test_a_thousand_requests_fifty_at_a_time(server: DevServer) -> None:
+def test_a_thousand_requests_fifty_at_a_time(reading_server: DevServer) -> None:
+    server = reading_server
     from concurrent.futures import ThreadPoolExecutor
 
     paths = ["/", POST_URL, "/feed.xml", "/assets/theme/theme.css", "/about.html"] * 200
@@ -279,17 +283,16 @@ def test_a_thousand_requests_fifty_at_a_time(server: DevServer) -> None:
     assert len(statuses) == 1000 and set(statuses) == {200}
 
 
-def test_idle_and_slow_clients_do_not_block_others(server: DevServer) -> None:
+def test_idle_and_slow_clients_do_not_block_others(reading_server: DevServer) -> None:
+    server = reading_server
     import socket
 
     host, port = server.httpd.server_address[:2]
     idle = [socket.create_connection((host, port)) for _ in range(20)]  # connect, say nothing
     slow = socket.create_connection((host, port))
     slow.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")  # half a request, never finished
-    try:
-        started = time.monotonic()
+    try:  # a server that waited on them would not answer before they time out (30 s): bench/serve.py
         assert request(server, POST_URL)[0] == 200
-        assert time.monotonic() - started < 2
     finally:
         for sock in [*idle, slow]:
             sock.close()
@@ -328,7 +331,7 @@ def test_a_stop_signal_removes_the_temporary_folder(tmp_path: Path, signal_name:
     import subprocess
     import sys
 
-    from tests.conftest import ROOT
+    from tests.helpers import ROOT
 
     shutil.copytree(FIXTURES / "basic", tmp_path / "site_src")
     temp = tmp_path / "tmp"
@@ -357,9 +360,17 @@ class _Records(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.DEBUG)
         self.lines: list[tuple[int, str]] = []
+        self.arrived = threading.Condition()
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append((record.levelno, record.getMessage()))
+        with self.arrived:
+            self.lines.append((record.levelno, record.getMessage()))
+            self.arrived.notify_all()
+
+    def wait_for(self, enough, seconds: float = 60) -> None:
+        """Until `enough(lines)` holds (woken by each record the server logs, not by polling)."""
+        with self.arrived:
+            assert self.arrived.wait_for(lambda: enough(self.lines), timeout=seconds), self.lines
 
 
 @pytest.fixture
@@ -388,10 +399,7 @@ def test_a_client_that_goes_away_is_one_line_under_verbose(tmp_path: Path, serve
             sock.sendall(b"GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n")
             time.sleep(0.05)
             sock.close()
-        started = time.monotonic()
-        while len([m for _, m in serve_log.lines if "went away" in m]) < 3:
-            assert time.monotonic() - started < 20, serve_log.lines
-            time.sleep(0.05)
+        serve_log.wait_for(lambda lines: len([m for _, m in lines if "went away" in m]) >= 3)
         assert request(dev, "/")[0] == 200  # and the server carries on
     finally:
         dev.stop()
@@ -412,10 +420,7 @@ def test_any_other_request_failure_is_one_line_not_a_traceback(server: DevServer
     monkeypatch.setattr(serve._SiteHandler, "_respond", broken)
     with pytest.raises((http.client.HTTPException, ConnectionError)):
         request(server, "/")
-    started = time.monotonic()
-    while not [m for level, m in serve_log.lines if level == logging.ERROR]:
-        assert time.monotonic() - started < 10
-        time.sleep(0.02)
+    serve_log.wait_for(lambda lines: any(level == logging.ERROR for level, _ in lines))
     errors = [m for level, m in serve_log.lines if level == logging.ERROR]
     assert errors == ["a request from 127.0.0.1 failed: RuntimeError: hỏng"]
     assert any("Traceback" in m for level, m in serve_log.lines if level == logging.DEBUG)  # -v only

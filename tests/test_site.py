@@ -9,7 +9,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from tests.conftest import FIXTURES, run_blog, soup, write_files
+from tests.helpers import FIXTURES, copy_fixture, run_blog, soup, write_files
 
 BASIC = FIXTURES / "basic"
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -17,14 +17,17 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("basic") / "_site"
-    result = run_blog("build", "-s", str(BASIC), "-d", str(out), "--baseurl", "/blog", "--strict")
+    project = tmp_path_factory.mktemp("basic")
+    source = copy_fixture("basic", project / "site_src")
+    out = project / "_site"
+    result = run_blog("build", "-s", str(source), "-d", str(out), "--baseurl", "/blog", "--strict")
     assert result.exit_code == 0, result.output + result.stderr
     return out
 
 
 def test_summary_line_counts_posts_and_pages(tmp_path: Path) -> None:
-    result = run_blog("build", "-s", str(BASIC), "-d", str(tmp_path / "o"))
+    source = copy_fixture("basic", tmp_path / "site_src")
+    result = run_blog("build", "-s", str(source), "-d", str(tmp_path / "o"))
     assert result.exit_code == 0
     # 3 posts (draft and future post left out); about, home, 2 categories, the archive, 404.
     assert result.stdout.startswith(f"built {tmp_path / 'o'}: 3 posts, 6 pages, ")
@@ -67,7 +70,8 @@ def test_drafts_and_future_posts_are_left_out_unless_asked(site: Path, tmp_path:
     titles = [a.get_text() for a in home.select(".post-card-title a")]
     assert titles == ["Toán học: $x$ và bạn bè", "Bài đầu tiên", "Bài cũ nhất"]
     out = tmp_path / "all"
-    result = run_blog("build", "-s", str(BASIC), "-d", str(out), "--drafts", "--future")
+    source = copy_fixture("basic", tmp_path / "site_src")
+    result = run_blog("build", "-s", str(source), "-d", str(out), "--drafts", "--future")
     assert result.exit_code == 0
     titles = [a.get_text() for a in soup(out / "index.html").select(".post-card-title a")]
     assert titles[0] == "Bài tương lai" and "Bản nháp" in titles

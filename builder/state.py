@@ -1,0 +1,82 @@
+"""The incremental state: what the last build of a destination made, and whether anything it
+read has changed since (the fast path).
+
+One record per destination, `.cache/outputs/<hash of the destination>.json`: the fingerprint of
+every input, each output's sha256, size and mtime (the writer's record, which is also what
+makes a destination ours), the warnings, the counts, and when a future-dated post comes due.
+When the fingerprint matches, no post has come due and every output is as it was written, the
+build stops there: nothing heavy is imported, nothing is written.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from builder import outputs, store
+from builder.config import Config
+from builder.model import BuildState, FigureSet
+
+STATE_VERSION = 1
+
+
+def path_for(cache_dir: Path, destination: Path) -> Path:
+    key = hashlib.sha256(str(destination.resolve()).encode()).hexdigest()[:16]
+    return cache_dir / "outputs" / f"{key}.json"
+
+
+def load(cache_dir: Path, destination: Path) -> BuildState | None:
+    """The record of the last build into `destination`, or None (never built there, or a
+    record that cannot be read: the destination is then not known to be ours)."""
+    try:
+        data = store.read_record(path_for(cache_dir, destination), STATE_VERSION)
+    except ValueError:
+        return None
+    if not data or not isinstance(data.get("files"), dict):
+        return None
+    due = data.get("valid_until")
+    try:
+        return BuildState(fingerprint=str(data.get("fingerprint", "")), files=data["files"],
+                          warnings=tuple(data.get("warnings", [])), posts=int(data.get("posts", 0)),
+                          pages=int(data.get("pages", 0)), static=int(data.get("static", 0)),
+                          valid_until=datetime.fromisoformat(due) if due else None)
+    except (TypeError, ValueError):
+        return None
+
+
+def save(cache_dir: Path, destination: Path, state: BuildState) -> None:
+    store.write_record(path_for(cache_dir, destination), STATE_VERSION, {
+        "fingerprint": state.fingerprint, "files": state.files, "warnings": list(state.warnings),
+        "posts": state.posts, "pages": state.pages, "static": state.static,
+        "valid_until": state.valid_until.isoformat() if state.valid_until else None})
+
+
+def fingerprint(config: Config, figure_set: FigureSet, now: datetime) -> str:
+    """sha256 of everything a build reads: the source tree, the settings, the builder's own
+    code version, the figures' records, and the year (the footer shows it)."""
+    digest = hashlib.sha256()
+    real_source = config.source.resolve()  # the output and the cache, when inside the source, are not inputs
+    outside = (config.destination.resolve(), config.cache_dir.resolve())
+    skipped = [config.source / f.relative_to(real_source) for f in outside if f.is_relative_to(real_source)]
+    source = sorted(p for p in config.source.rglob("*") if p.is_file() and "__pycache__" not in p.parts
+                    and not any(p.is_relative_to(folder) for folder in skipped))
+    for path in source:
+        digest.update(f"{path.relative_to(config.source)}\0".encode() + path.read_bytes() + b"\0")
+    settings: dict[str, Any] = dataclasses.asdict(config)
+    records = {path: record.to_json() for path, record in figure_set.records.items()}
+    digest.update(json.dumps([settings, records, store.code_version(), now.year], sort_keys=True,
+                             default=str).encode())
+    return digest.hexdigest()
+
+
+def still_valid(state: BuildState, fingerprint: str, config: Config, now: datetime) -> bool:
+    """Nothing changed: same inputs, outputs untouched, and no future post has come due."""
+    if state.fingerprint != fingerprint:
+        return False
+    if state.valid_until is not None and now >= state.valid_until:
+        return False
+    return outputs.outputs_intact(config.destination.resolve(), state.files, config.keep_files)

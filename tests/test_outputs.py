@@ -1,0 +1,91 @@
+"""The writing stage and the incremental state: only what changed is written, never a file of
+someone else's removed, and a build where nothing changed stops at the record."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from builder import outputs, state, store
+from builder.config import load_config
+from builder.model import BuildState, FigureSet
+from tests.helpers import mtimes, post, write_files
+
+
+def write(destination: Path, texts: dict[str, str], previous: dict | None = None, **options):
+    return outputs.write_site(destination, texts, {}, previous, trash_root=destination.parent / "trash",
+                              **options)
+
+
+def test_a_fresh_folder_then_only_what_changed(tmp_path: Path) -> None:
+    out = tmp_path / "_site"
+    first = write(out, {"a.html": "A", "b/index.html": "B"})
+    assert first.fresh and first.written == 2 and set(first.state) == {"a.html", "b/index.html"}
+    before = mtimes(out)
+    second = write(out, {"a.html": "A", "b/index.html": "B mới", "c.txt": "C"}, first.state)
+    assert (second.written, second.unchanged) == (2, 1)
+    assert mtimes(out)["a.html"] == before["a.html"]  # unchanged: not touched
+    third = write(out, {"a.html": "A"}, second.state)
+    assert third.removed == 2 and sorted(p.name for p in out.rglob("*")) == ["a.html"]
+
+
+def test_a_file_of_someone_elses_is_refused_then_moved_aside_when_forced(tmp_path: Path) -> None:
+    out = write_files(tmp_path / "_site", {"cua-toi.txt": "của tôi", "CNAME": "x.org"})
+    with pytest.raises(outputs.ForeignFilesError, match="cua-toi.txt"):
+        write(out, {"index.html": "I"})
+    report = write(out, {"index.html": "I"}, keep=("CNAME",), force=True)
+    assert report.moved == ["cua-toi.txt"] and (report.trash / "cua-toi.txt").read_text() == "của tôi"
+    assert (out / "CNAME").read_text() == "x.org"
+
+
+def test_the_lock_lives_in_the_cache_and_is_seen(tmp_path: Path) -> None:
+    assert not outputs.build_running(tmp_path)
+    with outputs.exclusive(tmp_path):
+        assert outputs.lock_path(tmp_path).is_file()
+
+
+def test_the_state_record_round_trips_and_reads_older_records(tmp_path: Path) -> None:
+    record = BuildState("abc", {"a.html": ["00", 1, 2]}, ("một cảnh báo",), 3, 4, 5,
+                        datetime(2030, 1, 1, tzinfo=UTC))
+    state.save(tmp_path, tmp_path / "_site", record)
+    assert state.load(tmp_path, tmp_path / "_site") == record
+    path = state.path_for(tmp_path, tmp_path / "_site")
+    assert json.loads(path.read_text())["version"] == state.STATE_VERSION
+    legacy = {"fingerprint": "abc", "files": {"a.html": ["00", 1, 2]}, "warnings": [], "posts": 1, "pages": 0,
+              "static": 0, "valid_until": None}  # written before records had a version: still ours
+    path.write_text(json.dumps(legacy))
+    assert state.load(tmp_path, tmp_path / "_site").files == legacy["files"]
+    for damaged in ("{hỏng", '{"files": 3}', '{"version": 99, "files": {}}'):
+        path.write_text(damaged)
+        assert state.load(tmp_path, tmp_path / "_site") is None
+
+
+def test_the_fingerprint_covers_sources_settings_code_and_year(tmp_path: Path, monkeypatch) -> None:
+    source = write_files(tmp_path / "site_src", {"_posts/2020-01-01-a.md": post()})
+    config = load_config(source)
+    now = datetime(2024, 6, 1, tzinfo=UTC)
+    base = state.fingerprint(config, FigureSet(), now)
+    assert state.fingerprint(config, FigureSet(), now) == base
+    assert state.fingerprint(config, FigureSet(), now.replace(year=2025)) != base  # the footer's year
+    assert state.fingerprint(dataclasses.replace(config, baseurl="/b"), FigureSet(), now) != base
+    write_files(source, {"_posts/2020-01-01-a.md": post("Khác")})
+    edited = state.fingerprint(config, FigureSet(), now)
+    assert edited != base
+    monkeypatch.setattr(store, "code_version", lambda: "another builder")
+    assert state.fingerprint(config, FigureSet(), now) != edited
+
+
+def test_the_fast_path_ends_when_a_post_comes_due_or_an_output_changes(tmp_path: Path) -> None:
+    config = load_config(write_files(tmp_path / "site_src", {"_posts/2020-01-01-a.md": post()}))
+    report = write(config.destination, {"index.html": "I"})
+    due = datetime(2030, 1, 1, tzinfo=UTC)
+    record = BuildState("f", report.state, (), 1, 0, 0, due)
+    assert state.still_valid(record, "f", config, due - timedelta(seconds=1))
+    assert not state.still_valid(record, "other", config, due - timedelta(seconds=1))
+    assert not state.still_valid(record, "f", config, due)
+    (config.destination / "index.html").write_text("sửa tay")
+    assert not state.still_valid(record, "f", config, due - timedelta(seconds=1))

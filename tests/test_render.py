@@ -1,0 +1,98 @@
+"""The render stage: Jekyll's `site` and `page` variables, the link tables, Liquid then
+Markdown per document, cached by everything a body depends on."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime
+from pathlib import Path
+
+from builder import content, render, store
+from builder.config import load_config
+from builder.model import FigureSet
+from tests.helpers import post, write_files
+
+CONFIG = "title: Blog thử\nurl: https://x.io\nriêng: có\n"
+
+
+def gathered(source: Path):
+    config = load_config(source)
+    return config, content.gather(config, datetime(2024, 1, 1, tzinfo=UTC))
+
+
+def site(tmp_path: Path, files: dict[str, str]) -> Path:
+    return write_files(tmp_path / "site_src", {"_config.yml": CONFIG, **files})
+
+
+def test_site_variables_are_the_config_plus_what_jekyll_adds(tmp_path: Path) -> None:
+    config, found = gathered(site(tmp_path, {"_posts/2020-01-01-a.md": post("A", categories="[Học máy]")}))
+    variables = render.site_variables(config, found.posts)
+    assert variables["title"] == "Blog thử" and variables["riêng"] == "có"
+    assert [p["title"] for p in variables["posts"]] == ["A"]
+    assert [p["url"] for p in variables["categories"]["Học máy"]] == ["/2020/01/01/a/"]
+    assert datetime.strptime(variables["time"], "%Y-%m-%dT%H:%M:%S%z")
+
+
+def test_page_variables_and_link_tables(tmp_path: Path) -> None:
+    config, found = gathered(site(tmp_path, {"_posts/2020-01-01-a.md": post("A", tags="x y"),
+                                             "about.md": post("Giới thiệu"), "css/a.css": ""}))
+    (a,) = found.posts
+    variables = render.page_variables(a)
+    assert (variables["title"], variables["url"], variables["tags"], variables["slug"], variables["id"]) == \
+        ("A", "/2020/01/01/a/", ["x", "y"], "a", "/2020/01/01/a")
+    tables = render.link_tables(config, found)
+    assert tables.post_urls == {"2020-01-01-a": "/2020/01/01/a/"}
+    assert tables.file_urls["about.md"] == "/about.html" and tables.file_urls["css/a.css"] == "/css/a.css"
+
+
+def test_documents_come_back_with_their_bodies_attached(tmp_path: Path) -> None:
+    config, found = gathered(site(tmp_path, {
+        "_posts/2020-01-01-a.md": post("A", "## Tích chập\n\n{{ site.title }}"),
+        "about.md": post("Giới thiệu", "[A]({% post_url 2020-01-01-a %})")}))
+    posts, pages = render.render_site(config, found, FigureSet(), {})
+    assert posts[0].rendered.headings[0].id == "tich-chap" and "<p>Blog thử</p>" in posts[0].content
+    assert '<a href="/2020/01/01/a/">A</a>' in pages[0].content
+    assert found.posts[0].rendered is None  # the read documents are left as they were
+
+
+def test_a_cached_body_is_reused_until_something_it_depends_on_changes(tmp_path: Path, caplog,
+                                                                     monkeypatch) -> None:
+    caplog.set_level(logging.INFO, logger="builder.render")
+    source = site(tmp_path, {"_posts/2020-01-01-a.md": post("A", "{{ site.title }}"),
+                             "_posts/2020-01-02-b.md": post("B", "Không dùng biến nào.")})
+
+    def rendered_count() -> str:
+        caplog.clear()
+        config, found = gathered(source)
+        render.render_site(config, found, FigureSet(), {})
+        lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("rendered")]
+        return lines[0].split(" in ")[0] if lines else "none"
+
+    assert rendered_count() == "rendered 2 of 2 documents"
+    assert rendered_count() == "none"
+    write_files(source, {"_config.yml": CONFIG.replace("Blog thử", "Nhật ký")})
+    assert rendered_count() == "rendered 1 of 2 documents"  # only the post naming site.title
+    monkeypatch.setattr(store, "code_version", lambda: "another builder")
+    assert rendered_count() == "rendered 2 of 2 documents"
+
+
+def test_cache_entries_are_versioned_records(tmp_path: Path) -> None:
+    config, found = gathered(site(tmp_path, {"_posts/2020-01-01-a.md": post("A")}))
+    render.render_site(config, found, FigureSet(), {})
+    with store.KeyedCache(config.cache_dir / "render" / "documents.sqlite") as cache:
+        ((key, entry),) = cache.connection.execute("SELECT key, value FROM entry").fetchall()
+        data = json.loads(entry)
+        assert data["version"] == render.CACHE_FORMAT and data["rendered"]["html"] == "<p>Nội dung.</p>"
+        cache.put_many([(key, "{hỏng")])  # a damaged entry is a miss, not a failure
+    posts, _ = render.render_site(config, found, FigureSet(), {})
+    assert posts[0].content == "<p>Nội dung.</p>"
+
+
+def test_an_image_no_file_provides_is_a_warning(tmp_path: Path, caplog) -> None:
+    config, found = gathered(site(tmp_path, {"_posts/2020-01-01-a.md": post("A", "![x](/images/khong.png)",
+                                                                            background="/images/nen.jpg"),
+                                             "images/nen.jpg": "x"}))
+    render.render_site(config, found, FigureSet(), {})
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warnings == [f"{found.posts[0].source}: image /images/khong.png: no file provides it"]

@@ -1,0 +1,95 @@
+"""The theme stage: every string a reader sees comes from the templates and the language's
+strings table, so `_templates/` and `lang:` change it without touching Python."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from builder import templates
+from builder.config import load_config
+from builder.errors import BuildError
+from builder.model import Provenance
+from tests.helpers import post, run_blog, soup, write_files
+
+MADE = Provenance(script="figures/max_pooling.py", href="/blog/figures/max_pooling.py", device="CPU X & Y",
+                  seconds=12.34, alt="Max pooling")
+
+
+def test_the_figure_note_comes_from_the_theme_in_the_sites_language(tmp_site) -> None:
+    source = tmp_site({})
+    note = templates.provenance_notes(load_config(source), {"/blog/x.jpg": MADE})["/blog/x.jpg"].note
+    assert note == ('<details class="provenance"><summary>Hình này được tạo thế nào?</summary><p>Vẽ bằng mã '
+                    '<a href="/blog/figures/max_pooling.py"><code>figures/max_pooling.py</code></a> trên '
+                    'CPU X &amp; Y, trong 12,3 giây. Chạy lại: <code>blog figures max_pooling --force</code>'
+                    '</p></details>')
+    write_files(source, {"_config.yml": "lang: en\n"})
+    english = templates.provenance_notes(load_config(source), {"/x.jpg": MADE})["/x.jpg"].note
+    assert "How was this figure made?" in english and "in 12.3 s" in english
+
+
+def test_a_site_can_reword_the_figure_note(tmp_site) -> None:
+    source = tmp_site({"_templates/_provenance.html":
+                       '<details class="provenance"><summary>Nguồn: {{ made.name }}</summary></details>\n'})
+    note = templates.provenance_notes(load_config(source), {"/x.jpg": MADE})["/x.jpg"].note
+    assert note == '<details class="provenance"><summary>Nguồn: max_pooling</summary></details>'
+
+
+def test_a_figure_note_that_is_not_one_element_is_a_clear_error(tmp_site) -> None:
+    source = tmp_site({"_templates/_provenance.html": "<p>một</p><p>hai</p>"})
+    with pytest.raises(BuildError) as caught:
+        templates.provenance_notes(load_config(source), {"/x.jpg": MADE})
+    assert caught.value.path == source / "_templates/_provenance.html"
+    assert "well-formed" in str(caught.value)
+
+
+def test_titles_and_descriptions_are_set_by_the_layouts(tmp_site, tmp_path: Path) -> None:
+    source = tmp_site({"_posts/2020-01-01-a.md": post("Bài A", "Mở đầu của bài.", categories="[Học máy]")})
+    assert run_blog("build", "-s", str(source), "-d", str(tmp_path / "vi")).exit_code == 0
+    category = soup(tmp_path / "vi/category/hoc-may/index.html")
+    assert category.title.get_text() == "Chuyên mục Học máy · Blog thử"
+    description = category.find("meta", attrs={"name": "description"})["content"]
+    assert description == "Các bài viết trong chuyên mục Học máy"
+    assert soup(tmp_path / "vi/404.html").title.get_text() == "Không tìm thấy trang · Blog thử"
+    page = soup(tmp_path / "vi/2020/01/01/a/index.html")
+    assert page.title.get_text() == "Bài A · Blog thử"
+    assert page.find("meta", attrs={"name": "description"})["content"] == "Mở đầu của bài."
+    write_files(source, {"_config.yml": (source / "_config.yml").read_text() + "lang: en\n"})
+    assert run_blog("build", "-s", str(source), "-d", str(tmp_path / "en")).exit_code == 0
+    assert soup(tmp_path / "en/category/hoc-may/index.html").title.get_text() == "Category Học máy · Blog thử"
+    assert soup(tmp_path / "en/404.html").title.get_text() == "Page not found · Blog thử"
+
+
+def test_a_layout_override_sets_its_own_title_or_gets_the_default(tmp_site, tmp_path: Path) -> None:
+    source = tmp_site({
+        "_posts/2020-01-01-a.md": post("Bài A", categories="[Học máy]"),
+        "_templates/category.html": "{% extends 'base.html' %}"
+                                    "{% set page_title = 'Chủ đề ' ~ category.name %}"
+                                    "{% block content %}<h1>{{ category.name }}</h1>{% endblock %}",
+        "_templates/404.html": "{% extends 'base.html' %}{% block content %}<h1>Lạc</h1>{% endblock %}",
+    })
+    assert run_blog("build", "-s", str(source), "-d", str(tmp_path / "o")).exit_code == 0
+    assert soup(tmp_path / "o/category/hoc-may/index.html").title.get_text() == "Chủ đề Học máy · Blog thử"
+    assert soup(tmp_path / "o/404.html").title.get_text() == "Blog thử"  # set nothing: the site's title
+
+
+def test_the_serve_error_is_the_themes_and_speaks_the_sites_language(tmp_site) -> None:
+    vietnamese = templates.make_environment(load_config(tmp_site({})))
+    assert "bản dựng tốt gần nhất" in templates.serve_error(vietnamese, "x.md:1: <hỏng>", has_build=True)
+    assert "x.md:1: &lt;hỏng&gt;" in templates.serve_error(vietnamese, "x.md:1: <hỏng>", has_build=True)
+    assert templates.serve_no_build_page(vietnamese).startswith('<!doctype html><html lang="vi">')
+    english = templates.make_environment(load_config(tmp_site({}, config="lang: en\n")))
+    assert "no earlier build to show" in templates.serve_error(english, "e", has_build=False)
+    assert '<html lang="en">' in templates.serve_no_build_page(english)
+
+
+def test_no_interface_string_is_left_in_python() -> None:
+    """Every Vietnamese word a reader sees lives in the theme (Python keeps none)."""
+    package = Path(templates.__file__).parent
+    for word in ("Hình này", "giây", "Chuyên mục", "Không tìm thấy", "Lỗi khi dựng", "Quay lại", "Xuất bản",
+                 "Viết mở đầu"):
+        for module in package.glob("*.py"):
+            assert word not in module.read_text(encoding="utf-8"), (word, module.name)
+        assert any(word in p.read_text(encoding="utf-8") for p in (package / "theme").rglob("*.*")
+                   if p.suffix in (".yml", ".html")), word
