@@ -301,11 +301,20 @@ def _record(destination: Path, hashes: dict[str, str]) -> dict[str, list]:
 def _put_all(root: Path, contents: dict[str, str | bytes | Path]) -> None:
     """Every file under `root`, each folder made once (not once per file: a thousand posts
     are a thousand folders, and a `mkdir` that finds its folder is a wasted system call)."""
-    folders = {rel.rpartition("/")[0] for rel in contents} - {""}
-    for folder in sorted(folders):
-        os.makedirs(root / folder, exist_ok=True)
+    _make_folders(root, contents)
     for rel, data in contents.items():
         _put(root / rel, data)
+
+
+def _make_folders(root: Path, files: Iterable[str]) -> None:
+    """The folders `files` lie in, under `root` (which exists): each made by one `mkdir`,
+    parents first (`os.makedirs` per file tries every parent again)."""
+    folders = {prefix for rel in files for prefix in _prefixes(rel)[:-1]}
+    for folder in sorted(folders):  # a parent sorts before its children
+        try:
+            os.mkdir(root / folder)
+        except FileExistsError:
+            pass
 
 
 def _put(target: Path, data: str | bytes | Path) -> None:

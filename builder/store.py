@@ -20,7 +20,6 @@ import secrets
 import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -339,6 +338,8 @@ def library_versions(names: tuple[str, ...]) -> dict[str, str]:
                     versions[name] = match.group(2)
     for name in names:
         if name not in versions:  # an unusual install: ask the slow way
+            from importlib import metadata
+
             try:
                 versions[name] = metadata.version(name)
             except metadata.PackageNotFoundError:
