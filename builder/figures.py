@@ -91,7 +91,7 @@ def _declare(script: Path) -> Figure:
             raise BuildError(f'{name} must map metric names to minimum values, e.g. {{"accuracy": 0.97}}',
                              script)
     return Figure(name=script.stem, script=script, outputs=outputs, seed=seed,
-                  helpers=tuple(sorted(_local_imports(tree, script.parent, {script}))),
+                  helpers=tuple(sorted(_local_imports(script, script.parent, {script}))),
                   bars=values.get("BARS", {}), quick_bars=values.get("QUICK_BARS", {}),
                   reproducible=values.get("REPRODUCIBLE", True) is not False)
 
@@ -108,21 +108,15 @@ def _literal_assignments(tree: ast.Module, script: Path) -> dict[str, Any]:
     return values
 
 
-def _local_imports(tree: ast.Module, folder: Path, seen: set[Path]) -> set[Path]:
-    """Modules of `folder` imported by `tree`, followed transitively."""
+def _local_imports(script: Path, folder: Path, seen: set[Path]) -> set[Path]:
+    """Modules of `folder` imported by `script`, followed transitively."""
     found: set[Path] = set()
-    for node in ast.walk(tree):
-        names = []
-        if isinstance(node, ast.Import):
-            names = [alias.name.split(".")[0] for alias in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names = [node.module.split(".")[0]]
-        for name in names:
-            path = folder / f"{name}.py"
-            if path.is_file() and path not in seen:
-                seen.add(path)
-                found.add(path)
-                found |= _local_imports(ast.parse(path.read_text(encoding="utf-8")), folder, seen)
+    for name in sorted({name.split(".")[0] for name in store.imported_modules(script)}):
+        path = folder / f"{name}.py"
+        if path.is_file() and path not in seen:
+            seen.add(path)
+            found.add(path)
+            found |= _local_imports(path, folder, seen)
     return found
 
 
