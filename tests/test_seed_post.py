@@ -125,6 +125,11 @@ def test_the_feed_gives_every_srcset_candidate_absolute(built: Path) -> None:
     assert all(c.startswith("https://vietml.github.io/images/") for c in candidates), candidates
 
 
+def test_the_footer_spans_the_years_of_the_posts(built: Path) -> None:
+    footer = soup(built / "index.html").select_one(".site-footer p").get_text()
+    assert re.match(r"© 2018–20\d\d ", footer)
+
+
 def test_no_liquid_survives_anywhere(built: Path) -> None:
     for path in built.rglob("*"):
         if path.suffix in (".html", ".xml", ".txt", ".json"):
