@@ -343,6 +343,42 @@ class FigureSet:
 
 
 @dataclass(frozen=True)
+class MetricRow:
+    """One number a figure script reported, and the bar it must reach if it declares one."""
+
+    name: str
+    value: Any  # a number, a text, a list of numbers, or None
+    bar: float | None = None  # the minimum (for a list: of every element); None: only reported
+    met: bool | None = None  # None: no bar
+
+    @property
+    def lowest(self) -> Any:
+        """What is held against the bar: the value, or a list's smallest element."""
+        if isinstance(self.value, list):
+            return min(self.value, default=None)
+        return self.value
+
+
+@dataclass(frozen=True)
+class FigureEntry:
+    """One figure on the figures page: how it was made, what it measured, where it is shown."""
+
+    record: FigureRecord
+    href: str  # the published script, with baseurl
+    source_html: str  # the script highlighted by Pygments
+    source_lines: int
+    pictures: tuple[tuple[str, Provenance], ...]  # (image URL with baseurl, how it is offered)
+    bars: tuple[MetricRow, ...]  # the metrics the script declares bars for, in the bars' order
+    reported: tuple[MetricRow, ...]  # the other metrics short enough to show
+    more_metrics: bool  # some metrics (tables, network layouts) are only in figures.json
+    posts: tuple[Post, ...]  # the posts that show one of its images (body or background)
+
+    @property
+    def name(self) -> str:
+        return self.record.name
+
+
+@dataclass(frozen=True)
 class Verification:
     name: str
     mean_difference: float | None  # mean |Δ| per pixel and channel, 0-255; None: nothing cached

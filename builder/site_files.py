@@ -23,7 +23,11 @@ def _made(site: Site) -> dict[str, str]:
     env = templates.make_environment(site.config)
     made = templates.render_site(site, env)
     made["feed.xml"] = feeds.atom_feed(site)
-    made["sitemap.xml"] = feeds.sitemap(site, [c.url for c in site.categories])
+    extra = [c.url for c in site.categories]
+    figures_page = templates.figures_page_path(site)
+    if figures_page and all(page.url != figures_page for page in site.pages):
+        extra.append(figures_page)
+    made["sitemap.xml"] = feeds.sitemap(site, extra)
     made["robots.txt"] = feeds.robots(site)
     made[templates.THEME_ASSET_URL.lstrip("/") + "code.css"] = templates.code_css()
     if site.has_typeset_math:

@@ -17,7 +17,7 @@ from typing import Any
 import jinja2
 from pygments.formatters import HtmlFormatter
 
-from builder import mathjax, strings
+from builder import figure_page, mathjax, strings
 from builder.config import Config
 from builder.errors import BuildError
 from builder.model import Document, Post, Provenance, Rendered, Site
@@ -72,20 +72,24 @@ def make_environment(config: Config | None = None) -> jinja2.Environment:
     env.filters["slugify"] = slugify
     separator = strings.table(config.lang)["decimal_separator"]
     env.filters["decimal"] = lambda value, places=1: f"{value:.{places}f}".replace(".", separator)
+    env.filters["number"] = lambda value: _number(value, separator)
+    env.filters["from_iso"] = datetime.fromisoformat
     env.globals["t"] = strings.table(config.lang)
     env.globals["lang"] = config.lang
     return env
 
 
 def provenance_notes(config: Config, provenance: dict[str, Provenance]) -> dict[str, Provenance]:
-    """Each generated image's provenance with its note's HTML, from `_provenance.html`."""
+    """Each generated image's provenance with its note's HTML, from `_provenance.html` (which
+    links to the figure's entry on the figures page)."""
     if not provenance:
         return provenance
     env = make_environment(config)
     template = env.get_template(PROVENANCE_TEMPLATE)
+    figures_page = config.baseurl + figure_page.page_url(config)
     noted = {}
     for src, made in provenance.items():
-        note = _render(env, PROVENANCE_TEMPLATE, src, {"made": made}).strip()
+        note = _render(env, PROVENANCE_TEMPLATE, src, {"made": made, "figures_page": figures_page}).strip()
         try:  # the note goes into the post's element tree
             ET.fromstring(note)
         except ET.ParseError as err:
@@ -137,7 +141,26 @@ def render_site(site: Site, env: jinja2.Environment) -> dict[str, str]:
             "og_type": "website", "og_image": "", "has_math": False})
     out["404.html"] = _render(env, "404.html", "404.html", {
         **common, "canonical": "", "og_type": "website", "og_image": "", "has_math": False})
+    if common["figures_page"]:
+        _render_figures_page(site, env, common, out)
     return out
+
+
+def _render_figures_page(site: Site, env: jinja2.Environment, common: dict[str, Any],
+                         out: dict[str, str]) -> None:
+    """The figures page, unless a page of the site's own is at its URL (the site's wins)."""
+    url = figure_page.page_url(site.config)
+    path = url.lstrip("/") + "index.html" if url.endswith("/") else url.lstrip("/")
+    if path in out:
+        return
+    out[path] = _render(env, "figures.html", path, {
+        **common, "entries": figure_page.entries(site), "canonical": _canonical(site.config, url),
+        "og_type": "website", "og_image": "", "has_math": False, "has_code": True})
+
+
+def figures_page_path(site: Site) -> str | None:
+    """The figures page's site path when the site has one (for the sitemap)."""
+    return figure_page.page_url(site.config) if site.figures.records else None
 
 
 def theme_files() -> dict[str, Path]:
@@ -148,10 +171,13 @@ def theme_files() -> dict[str, Path]:
 
 
 def code_css() -> str:
-    """Pygments colours for highlighted code, light and dark."""
-    light = HtmlFormatter(style="friendly").get_style_defs(".highlight")
-    dark = HtmlFormatter(style="monokai").get_style_defs(".highlight")
-    return f"{light}\n@media (prefers-color-scheme: dark) {{\n{dark}\n}}\n"
+    """Pygments colours for highlighted code, light and dark: two styles whose every colour keeps
+    4.5:1 on the theme's code background (xcode on #f3f2ef, lightbulb on #1f2228), each in its
+    own scheme so that no light colour survives on the dark background."""
+    light = HtmlFormatter(style="xcode").get_style_defs(".highlight")
+    dark = HtmlFormatter(style="lightbulb").get_style_defs(".highlight")
+    return (f"@media not all and (prefers-color-scheme: dark) {{\n{light}\n}}\n"
+            f"@media (prefers-color-scheme: dark) {{\n{dark}\n}}\n")
 
 
 def _render(env: jinja2.Environment, name: str, output: str, context: dict[str, Any]) -> str:
@@ -182,8 +208,12 @@ def _common_context(site: Site) -> dict[str, Any]:
     def url(path: str) -> str:
         return config.baseurl + path
 
+    now = site.now or datetime.now(config.tz)
     return {
-        "config": config, "site": site, "url": url, "now": site.now or datetime.now(config.tz),
+        "config": config, "site": site, "url": url, "now": now,
+        # The footer's years: from the oldest post to the year of the build.
+        "first_year": min((post.date.year for post in site.posts), default=now.year),
+        "figures_page": figures_page_path(site),
         "rendered_of": lambda doc: doc.rendered,  # for _templates/ written before `post.rendered`
         "mathjax_src": config.mathjax_src, "has_code": False, "t": strings.table(config.lang),
         "math_render": config.math_render,
@@ -221,6 +251,13 @@ def _post_context(site: Site, post: Post, newer: Post | None, older: Post | None
         "og_image": _canonical(config, post.background) if local else background,
         "categories": categories, "newer": newer, "older": older,
     }
+
+
+def _number(value: Any, separator: str) -> str:
+    """A metric as a reader reads it: six significant digits, the language's decimal separator."""
+    if isinstance(value, float):
+        return f"{value:.6g}".replace(".", separator)
+    return str(value)
 
 
 def _canonical(config: Config, path: str) -> str:

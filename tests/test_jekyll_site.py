@@ -72,10 +72,10 @@ LONG_POST = "\n\n".join(f"## Phần {i}\n\nNội dung {i}. Xem [bài khác]({{% 
 
 @pytest.mark.parametrize("lang, expected, absent", [
     ("en", ["Contents", "min read", "Newer post", "June 2, 2020", "Latest posts", "Category: AI",
-            "Watch the video on YouTube", 'content="en_US"'],
-     ["Mục lục", "phút đọc", "Bài mới hơn", "tháng", "Chuyên mục", "Xem video"]),
+            "Watch on YouTube: The video of “B”", 'content="en_US"'],
+     ["Mục lục", "phút đọc", "Bài mới hơn", "tháng", "Chuyên mục", "Xem trên YouTube"]),
     ("vi", ["Mục lục", "phút đọc", "Bài mới hơn", "2 tháng 6, 2020", "Bài viết mới nhất", "Chuyên mục: AI",
-            "Xem video trên YouTube", 'content="vi_VN"'],
+            "Xem trên YouTube: Video của bài “B”", 'content="vi_VN"'],
      ["Contents", "min read", "Newer post", "Latest posts"]),
     ("en-GB", ["Contents", "June 2, 2020"], ["Mục lục"]),
     ("fr", ["Contents"], ["Mục lục"]),  # no French table: English, the most widely read
