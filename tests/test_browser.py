@@ -380,6 +380,10 @@ def test_the_figures_page_reads_without_sideways_scrolling(browser, site: str, v
                            ".map(p => [p.scrollWidth > p.clientWidth, getComputedStyle(p).overflowX])")
     assert len(blocks) == 10 and any(scrolls for scrolls, _ in blocks)
     assert all(overflow == "auto" for _, overflow in blocks)
+    # The metrics tables fit the column (long names break after an underscore, never mid-word).
+    tables = page.evaluate("Array.from(document.querySelectorAll('.figure-metrics'))"
+                           ".map(t => t.scrollWidth - t.clientWidth)")
+    assert tables and all(extra <= 1 for extra in tables), tables
     shown = page.evaluate("Array.from(document.querySelectorAll('.figure-entry picture img'))"
                           ".map(i => [i.currentSrc, i.naturalWidth])")
     assert len(shown) == 10 and all(width > 0 for _, width in shown)
