@@ -91,10 +91,12 @@ def build(source: Path, destination: Path | None, baseurl: str | None, drafts: b
     if result.figures.figures:
         click.echo(_figure_summary(result.figures))
     written = f"{_count(result.written, 'file')} written" if result.written else "nothing changed"
+    future_note = (f"{_count(result.future_skipped, 'future post')} skipped (use --future), "
+                   if result.future_skipped else "")
     click.echo(
         f"built {config.destination}: {_count(result.posts, 'post')}, {_count(result.pages, 'page')}, "
         f"{_count(result.static, 'static file')}, {_count(len(result.warnings), 'warning')}, "
-        f"{written} in {result.seconds:.2f} s")
+        f"{future_note}{written} in {result.seconds:.2f} s")
     if result.moved:
         click.echo(_moved_aside(result.moved, result.trash))
 
