@@ -16,7 +16,7 @@ from builder.config import JEKYLL_PERMALINK, PERMALINK_STYLES, Config
 from builder.entries import EntryFilter
 from builder.errors import NOTICE, BuildError, line_of, yaml_problem
 from builder.model import Category, Gathered, Page, Post
-from builder.text import category_slug, nfc, slugify
+from builder.text import category_slug, file_slug, nfc
 
 log = logging.getLogger(__name__)
 
@@ -386,18 +386,26 @@ def group_categories(posts: list[Post]) -> list[Category]:
     return [Category(names[s], s, tuple(by_slug[s])) for s in sorted(by_slug)]
 
 
-def new_post(source: Path, title: str, day: date, lang: str = "vi") -> Path:
-    """Create `_posts/<date>-<slug>.md` with front matter and the theme's example body (in
-    `lang`); never overwrites."""
-    slug = slugify(title)
-    if not slug:
-        raise BuildError(f"the title {title!r} has no letters or digits to make a file name from")
+def new_post(source: Path, title: str, day: date, lang: str = "vi", *, draft: bool = True,
+             slug: str | None = None) -> Path:
+    """Create a draft `_drafts/<slug>.md` (as Jekyll and jekyll-compose keep drafts: built
+    only with --drafts, dated when moved to `_posts/`), or with `draft=False` the post
+    `_posts/<date>-<slug>.md`, with front matter and the theme's example body (in `lang`);
+    never overwrites."""
+    made = file_slug(slug if slug is not None else title)
+    if not made:
+        what = f"--slug {slug!r}" if slug is not None else f"the title {title!r}"
+        raise BuildError(f"{what} has no letters or digits to make a file name from; give one with --slug")
     _require_site(source)
-    path = source / "_posts" / f"{day.isoformat()}-{slug}.md"
+    if draft:
+        path = source / "_drafts" / f"{made}.md"
+    else:
+        path = source / "_posts" / f"{day.isoformat()}-{made}.md"
     if path.exists():
-        raise BuildError("a post with this date and title already exists; nothing was changed", path)
+        kind = "a draft with this title" if draft else "a post with this date and title"
+        raise BuildError(f"{kind} already exists; nothing was changed", path)
     front = yaml.safe_dump({"layout": "post", "title": nfc(title), "categories": [],
-                            "mathjax": False, "published": True}, allow_unicode=True, sort_keys=False)
+                            "mathjax": False}, allow_unicode=True, sort_keys=False)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("x", encoding="utf-8") as f:  # "x": fail rather than overwrite, even in a race
         f.write(f"---\n{front}---\n\n{strings.table(lang)['new_post_body']}")
