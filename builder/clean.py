@@ -34,6 +34,9 @@ def clean(config: Config, figures: bool = False) -> Cleaned:
     if problem:
         raise BuildError(f"nothing was removed: {problem}")
     destination = config.destination.resolve()
+    if not config.cache_dir.is_dir():  # never built here: no record says what is ours
+        kept = outputs.foreign_files(destination, config.keep_files)
+        return Cleaned(0, tuple(kept), (), False)
     with outputs.exclusive(config.cache_dir):  # never while a build writes
         removed, kept = _remove_site(config)
         caches = [name for name in REBUILT_CACHES if _remove(config.cache_dir / name)]

@@ -238,6 +238,15 @@ def test_clean_refuses_a_destination_no_build_may_use(tmp_path: Path) -> None:
     assert (root / "site_src/_config.yml").is_file() and (root / "_site/index.html").is_file()
 
 
+def test_clean_leaves_a_folder_it_has_no_record_of(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    write_files(root / "_site", {"index.html": "viết tay"})
+    result = run_blog("clean", "-s", str(root / "site_src"))
+    assert result.exit_code == 0, result.stderr
+    assert (root / "_site/index.html").read_text() == "viết tay" and not (root / ".cache").exists()
+    assert "removed nothing in" in result.stdout and "kept 1 file in" in result.stdout
+
+
 def test_make_clean_keeps_the_trained_figures(tmp_path: Path) -> None:
     root = built_project(tmp_path)
     done = subprocess.run(["make", "-f", str(ROOT / "Makefile"), "clean", f"BIN={ROOT / '.venv/bin'}"],
