@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import click
@@ -249,7 +250,8 @@ def test_clean_leaves_a_folder_it_has_no_record_of(tmp_path: Path) -> None:
 
 def test_make_clean_keeps_the_trained_figures(tmp_path: Path) -> None:
     root = built_project(tmp_path)
-    done = subprocess.run(["make", "-f", str(ROOT / "Makefile"), "clean", f"BIN={ROOT / '.venv/bin'}"],
+    bin_folder = Path(sys.executable).parent  # the environment running the tests, with its `blog`
+    done = subprocess.run(["make", "-f", str(ROOT / "Makefile"), "clean", f"BIN={bin_folder}"],
                           cwd=root, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert not (root / "_site").exists() and not (root / ".cache/render").exists()
@@ -269,7 +271,7 @@ def test_serve_builds_into_dash_d_under_the_baseurl_on_dash_p(tmp_path: Path) ->
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     out = tmp_path / "out"
-    blog = ROOT / ".venv/bin/blog"
+    blog = Path(sys.executable).parent / "blog"
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     server = subprocess.Popen([str(blog), "serve", "-s", str(root / "site_src"), "-d", str(out),
                                "-p", str(port), "--baseurl", "/blog", "--future", "--device", "cpu"],
