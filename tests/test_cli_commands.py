@@ -61,7 +61,8 @@ def test_outside_any_site_it_says_where_it_looked_and_how_to_pass_dash_s(tmp_pat
     nowhere = tmp_path / "empty"
     nowhere.mkdir()
     monkeypatch.chdir(nowhere)
-    for command in (["build"], ["check"], ["new", "Bài"], ["clean"], ["figures", "--list"]):
+    for command in (["build"], ["check"], ["new", "Bài"], ["clean"], ["figures", "--list"], ["serve"],
+                    ["deploy", "--dry-run"]):
         result = run_blog(*command)
         assert result.exit_code == 1, command
         assert result.stderr == (f"error: no site here: neither site_src/ nor _config.yml in {nowhere} "

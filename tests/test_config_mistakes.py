@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 from builder import permalinks
 from builder.config import POST_PLACEHOLDERS, load_config
@@ -65,6 +66,20 @@ def test_jekylls_own_settings_and_a_new_jekyll_sites_config_give_no_warning(tmp_
     from builder.config import unknown_keys
 
     assert unknown_keys({key: None for key in keys}, "", source / "_config.yml", source) == ()
+
+
+def test_the_configs_jekyll_builds_in_the_oracle_cases_give_no_warning_but_a_misplaced_one() -> None:
+    from builder.config import unknown_keys
+    from tests.helpers import ROOT
+
+    warned = {}
+    for path in sorted((ROOT / "tests/oracle").glob("*/_config.yml")):
+        text = path.read_text(encoding="utf-8")
+        found = unknown_keys(yaml.safe_load(text) or {}, text, path, path.parent)
+        if found:
+            warned[path.parent.name] = " ".join(found)
+    assert len(list((ROOT / "tests/oracle").glob("*/_config.yml"))) > 10
+    assert set(warned) == {"k-ial-toc"} and "'toc_levels' is a kramdown setting" in warned["k-ial-toc"]
 
 
 def test_an_unknown_permalink_placeholder_is_an_error_naming_it(tmp_site, tmp_path: Path) -> None:
