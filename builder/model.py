@@ -112,6 +112,7 @@ class Gathered:
     pages: list[Page]
     static: list[str]  # paths relative to the source
     next_publication: datetime | None  # when the earliest future-dated post becomes due
+    future_skipped: int = 0  # future-dated posts left out (no --future)
 
 
 @dataclass(frozen=True)
@@ -427,6 +428,7 @@ class Site:
     images: dict[str, Responsive] = field(default_factory=dict)  # generated JPEGs and their variants
     next_publication: datetime | None = None  # a future-dated post becomes due then
     now: datetime | None = None  # when it was built (the footer's year)
+    future_skipped: int = 0  # future-dated posts left out (no --future)
 
     @property
     def documents(self) -> tuple[Document, ...]:
@@ -458,6 +460,7 @@ class BuildState:
     pages: int
     static: int
     valid_until: datetime | None  # a future-dated post comes due then
+    future_skipped: int = 0  # future-dated posts left out
 
 
 @dataclass
@@ -485,3 +488,4 @@ class BuildResult:
     site: Site | None = None  # None when nothing changed and nothing was rendered
     moved: tuple[str, ...] = ()  # files we did not write (or edited by hand), moved aside to `trash`
     trash: Path | None = None
+    future_skipped: int = 0  # future-dated posts left out (no --future)

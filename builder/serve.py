@@ -144,13 +144,15 @@ class DevServer:
     def rebuild(self, changes: str = "") -> None:
         """Build into a fresh folder; on success serve it, on failure keep the last good one."""
         self.builds += 1
-        destination = self.workdir / f"build-{self.builds}"
+        # `-d` given: every build goes there, as `blog build -d` would write it (and keeps it).
+        fixed = self.overrides.get("destination")
+        destination = Path(fixed) if fixed else self.workdir / f"build-{self.builds}"
         try:
             config = load_config(self.source, **self.overrides)
             config = dataclasses.replace(config, destination=destination)
             self.baseurl = config.baseurl
             self.theme = _theme(config)
-            result = build(config, progress=self.progress, incremental=False)
+            result = build(config, progress=self.progress, incremental=bool(fixed))
         except BuildError as err:
             self.live.fail(str(err))
             self.report(f"error: {err}")
@@ -169,7 +171,7 @@ class DevServer:
         figures = result.figures
         ran = f", {figures.ran} figure(s) made" if figures.ran else ""
         self.report(f"{'rebuilt' if changes else 'built'} in {result.seconds:.2f} s{ran}{changes}")
-        if previous is not None:  # requests still reading it finish first; then it goes
+        if previous is not None and previous != destination:  # requests reading it finish first
             timer = threading.Timer(10, shutil.rmtree, args=(previous,), kwargs={"ignore_errors": True})
             timer.daemon = True
             timer.start()
@@ -188,7 +190,7 @@ class DevServer:
     def _watch(self) -> None:
         import watchfiles
 
-        paths = [p for p in (self.source, self.source.parent / "figures") if p.exists()]
+        paths = [p for p in (self.source, self.source.resolve().parent / "figures") if p.exists()]
         # yield_on_timeout: the first (empty) yield says the watches are in place.
         for changes in watchfiles.watch(*paths, stop_event=self.stop_event, debounce=DEBOUNCE_MS, step=50,
                                         watch_filter=_relevant, raise_interrupt=False, yield_on_timeout=True,

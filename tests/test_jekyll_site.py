@@ -138,7 +138,8 @@ def test_an_unknown_permalink_placeholder_is_an_error(tmp_site, tmp_path: Path) 
     source = tmp_site({"_posts/2020-01-01-a.md": post("A")}, config=KRAMDOWN + "permalink: /:year/:titel/\n")
     result = build(source, tmp_path)
     assert result.exit_code == 1
-    assert "permalink '/:year/:titel/' has no placeholder :titel" in result.stderr
+    said = "permalink '/:year/:titel/' has an unknown placeholder :titel (did you mean :title?)"
+    assert said in result.stderr
 
 
 
