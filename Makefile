@@ -45,5 +45,7 @@ $(MATHJAX): builder/node/package-lock.json | $(STAMP)
 	$(BIN)/npm ci --prefix builder/node --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $@
 
+# The built site and the caches a build makes again; the trained figures stay (they take
+# minutes): `blog clean --figures` removes them too.
 clean:
-	rm -rf _site .cache
+	if [ -x $(BIN)/blog ]; then $(BIN)/blog clean; else rm -rf _site; fi

@@ -16,7 +16,7 @@ from datetime import datetime
 
 from builder import content, destinations, figures, images, outputs, render, site_files, state
 from builder.config import Config
-from builder.errors import BuildError
+from builder.errors import BuildError, StrictError
 from builder.model import (
     BuildResult,
     BuildState,
@@ -44,16 +44,20 @@ def build(config: Config, progress: figures.Progress | None = None, incremental:
     started = time.perf_counter()
     destinations.check_build(config, force)
     with outputs.exclusive(config.cache_dir), collect_warnings() as warnings:
+        for warning in config.warnings:  # _config.yml's, said on every build
+            log.warning("%s", warning)
         figure_set = make_figures(config, progress=progress)
         now = clock(config.tz)
         previous = state.load(config.cache_dir, config.destination)  # also when not incremental: ours?
         fingerprint = state.fingerprint(config, figure_set, now) if incremental else ""
         if incremental and previous and state.still_valid(previous, fingerprint, config, now):
             for warning in previous.warnings:  # said again, so --strict stays honest
-                log.warning("%s", warning)
+                if warning not in config.warnings:
+                    log.warning("%s", warning)
             _check_strict(config, warnings)
             return BuildResult(previous.posts, previous.pages, previous.static, 0, tuple(warnings),
-                               time.perf_counter() - started, figure_set)
+                               time.perf_counter() - started, figure_set,
+                               future_skipped=previous.future_skipped)
         site = gather_and_render(config, figure_set, clock, memory)
         files = site_files.collect(site)
         _check_strict(config, warnings)
@@ -62,10 +66,10 @@ def build(config: Config, progress: figures.Progress | None = None, incremental:
         if incremental or not report.fresh:  # a throwaway folder made afresh needs no record
             state.save(config.cache_dir, config.destination, BuildState(
                 fingerprint, report.state, tuple(warnings), len(site.posts), pages, len(files.copies),
-                site.next_publication))
+                site.next_publication, site.future_skipped))
     return BuildResult(len(site.posts), pages, len(files.copies), report.written, tuple(warnings),
                        time.perf_counter() - started, figure_set, site, tuple(report.moved), report.trash,
-                       report.state)
+                       site.future_skipped, report.state)
 
 
 def make_figures(config: Config, names: list[str] | None = None, force: bool = False,
@@ -90,7 +94,8 @@ def render_gathered(config: Config, gathered: Gathered, figure_set: FigureSet, n
     posts, pages = render.render_site(config, gathered, figure_set, variants, memory)
     return Site(config=config, posts=tuple(posts), pages=tuple(pages), static_files=tuple(gathered.static),
                 categories=tuple(content.group_categories(posts)), figures=figure_set, images=variants,
-                next_publication=gathered.next_publication, now=now)
+                next_publication=gathered.next_publication, now=now,
+                future_skipped=gathered.future_skipped)
 
 
 def _write(config: Config, files: SiteFiles, previous: BuildState | None, force: bool) -> WriteReport:
@@ -106,7 +111,8 @@ def _write(config: Config, files: SiteFiles, previous: BuildState | None, force:
 
 def _check_strict(config: Config, warnings: list[str]) -> None:
     if config.strict and warnings:
-        raise BuildError(f"{len(warnings)} warning(s) and --strict is on; nothing written")
+        raise StrictError(f"{len(warnings)} warning(s) and --strict is on; nothing written",
+                          warnings=tuple(warnings))
 
 
 @contextmanager

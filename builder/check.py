@@ -1,7 +1,8 @@
 """`blog check`: every internal link, #anchor and image of the built site must resolve.
 
-Problems are reported against the source file that produced the page (`post file: problem`);
-images whose alt text is a placeholder or empty are warnings.
+Problems are reported against the source file that produced the page, at the line where the
+link is written when it can be found there (`post file:line: problem`); images whose alt text
+is a placeholder or empty are warnings.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from builder.errors import line_of
 from builder.model import Site
 
 LINK_ATTRIBUTES = {"a": "href", "link": "href", "img": "src", "script": "src", "source": "src",
@@ -22,9 +24,11 @@ class Problem:
     where: str  # the source file, or the generated page
     message: str
     warning: bool = False
+    line: int | None = None  # in the source file, where the link is written
 
     def __str__(self) -> str:
-        return f"{self.where}: {self.message}"
+        line = f":{self.line}" if self.line else ""
+        return f"{self.where}{line}: {self.message}"
 
 
 class _Links(HTMLParser):
@@ -50,7 +54,15 @@ class _Links(HTMLParser):
 def check_site(site: Site, root: Path) -> list[Problem]:
     """Links and anchors in every HTML file under `root`, and placeholder alt texts."""
     baseurl = site.config.baseurl
-    sources = {doc.output_path: str(doc.source) for doc in [*site.posts, *site.pages]}
+    documents = {doc.output_path: doc for doc in [*site.posts, *site.pages]}
+    texts: dict[Path, str] = {}
+
+    def line(doc, *written: str) -> int | None:
+        if doc is None:
+            return None
+        if doc.source not in texts:
+            texts[doc.source] = _source_text(doc.source)
+        return _line_written(texts[doc.source], written, baseurl)
     parsed: dict[Path, _Links] = {}
 
     def parse(page: Path) -> _Links:
@@ -63,16 +75,49 @@ def check_site(site: Site, root: Path) -> list[Problem]:
     problems = []
     for page in sorted(root.rglob("*.html")):
         rel = page.relative_to(root).as_posix()
-        where = sources.get(rel, f"{rel} (built-in page)")
+        doc = documents.get(rel)
+        where = str(doc.source) if doc else f"{rel} (built-in page)"
         for url in dict.fromkeys(parse(page).links):
             problem = _check_link(url, page, root, baseurl, parse)
             if problem:
-                problems.append(Problem(where, problem))
+                problems.append(Problem(where, problem, line=line(doc, url)))
     for doc in [*site.posts, *site.pages]:
         for src, alt in doc.rendered.placeholder_alts:
             text = f"placeholder alt text {alt!r}" if alt.strip() else "no alt text"
-            problems.append(Problem(str(doc.source), f"image {src} has {text}", warning=True))
+            problems.append(Problem(str(doc.source), f"image {src} has {text}", warning=True,
+                                    line=line(doc, src, f"[{alt}]" if alt.strip() else "![](")))
     return problems
+
+
+def _source_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace").replace("\r\n", "\n")
+    except OSError:
+        return ""
+
+
+def _line_written(text: str, written: tuple[str, ...], baseurl: str) -> int | None:
+    """The 1-based line of the source where a link is written: as it is built, without the
+    baseurl (`{{ site.baseurl }}/x` in the source), its fragment (`(#x)`), or its last part
+    (a `{% post_url %}` followed by `#x`)."""
+    candidates: list[str] = []
+    for url in written:
+        parts = urlsplit(url)
+        path = parts.path
+        if baseurl and path.startswith(baseurl + "/"):
+            path = path[len(baseurl):]
+        candidates += [url, unquote(url), path + (f"#{parts.fragment}" if parts.fragment else ""), path]
+        if parts.fragment:
+            candidates.append(f"#{parts.fragment}")
+        last = path.rstrip("/").rsplit("/", 1)[-1]
+        if len(last) >= 3:  # a name long enough not to be found by chance
+            candidates.append(last)
+    for candidate in candidates:
+        if candidate:
+            index = text.find(candidate)
+            if index >= 0:
+                return line_of(text, index)
+    return None
 
 
 def _has_id(ids, fragment: str) -> bool:

@@ -58,60 +58,84 @@ class _Blog(click.Group):
 @click.group(cls=_Blog, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="blog")
 def cli() -> None:
-    """Build, preview and publish the blog."""
+    """Build, preview and publish the blog.
+
+    Every command finds the site from the current folder upwards (the folder holding
+    site_src/, or a Jekyll site's folder with _config.yml); -s names it instead.
+    """
 
 
-@cli.command()
-@click.option("-s", "--source", type=click.Path(path_type=Path), default=Path("site_src"),
-              show_default=True, help="Folder holding _config.yml, _posts/ and the rest.")
+def _source_option(function):
+    return click.option(
+        "-s", "--source", type=click.Path(path_type=Path), default=None,
+        help="Site folder (with _config.yml, _posts/)  [default: site_src/ or the folder with "
+             "_config.yml, looked for here and in the folders above]")(function)
+
+
+def _site(source: Path | None) -> Path:
+    """The -s folder as given, or the site found from the current folder upwards."""
+    from builder.locate import find_source
+
+    return source if source is not None else find_source()
+
+
+_DRAFTS_HELP = "Include _drafts/ and posts with published: false."
+_FUTURE_HELP = "Include posts dated in the future."
+_DEVICE_HELP = "Run figure scripts on cuda, mps or cpu  [default: the best there is]"
+_QUICK_HELP = "Make stale figures with small settings (tests, drafts)."
+_VERBOSE_HELP = "Say more about what happens (and show tracebacks)."
+
+
+@cli.command(short_help="Build the site into _site/, making stale figures first.")
+@_source_option
 @click.option("-d", "--destination", type=click.Path(path_type=Path), default=None,
-              help="Output folder  [default: _site beside the source]")
+              help="Output folder  [default: _site beside the site folder]")
 @click.option("--baseurl", default=None, help="Serve the site under this path, e.g. /blog.")
-@click.option("--drafts", is_flag=True, default=None, help="Include unpublished posts and _drafts/.")
-@click.option("--future", is_flag=True, default=None, help="Include posts dated in the future.")
+@click.option("--drafts", is_flag=True, default=None, help=_DRAFTS_HELP)
+@click.option("--future", is_flag=True, default=None, help=_FUTURE_HELP)
 @click.option("--strict", is_flag=True, default=None, help="Treat warnings as errors (for CI).")
-@click.option("--quick", is_flag=True, default=None,
-              help="Make stale figures with small settings (tests, drafts).")
-@click.option("--device", default=None, help="Run figures on cuda, mps or cpu  [default: the best]")
+@click.option("--quick", is_flag=True, default=None, help=_QUICK_HELP)
+@click.option("--device", default=None, help=_DEVICE_HELP)
 @click.option("--force", is_flag=True,
               help="Build into a folder holding files this tool did not write: keep_files stay, "
                    "the rest is moved to .cache/trash/.")
-@click.option("-v", "--verbose", is_flag=True, help="Say more about what happens.")
-def build(source: Path, destination: Path | None, baseurl: str | None, drafts: bool | None,
+@click.option("-v", "--verbose", is_flag=True, help=_VERBOSE_HELP)
+def build(source: Path | None, destination: Path | None, baseurl: str | None, drafts: bool | None,
           future: bool | None, strict: bool | None, quick: bool | None, device: str | None,
           force: bool, verbose: bool) -> None:
-    """Build the site from SOURCE into DESTINATION, making stale figures first."""
+    """Build the site from the site folder into DESTINATION, making stale figures first."""
     from builder.build import build as run_build
     from builder.config import load_config
 
     _setup_logging(verbose)
-    config = load_config(source, destination=destination, baseurl=baseurl, drafts=drafts,
+    config = load_config(_site(source), destination=destination, baseurl=baseurl, drafts=drafts,
                          future=future, strict=strict, quick=quick, device=device)
     result = run_build(config, progress=_FigureProgress(), force=force)
     if result.figures.figures:
         click.echo(_figure_summary(result.figures))
     written = f"{_count(result.written, 'file')} written" if result.written else "nothing changed"
+    future_note = (f"{_count(result.future_skipped, 'future post')} skipped (use --future), "
+                   if result.future_skipped else "")
     click.echo(
         f"built {config.destination}: {_count(result.posts, 'post')}, {_count(result.pages, 'page')}, "
         f"{_count(result.static, 'static file')}, {_count(len(result.warnings), 'warning')}, "
-        f"{written} in {result.seconds:.2f} s")
+        f"{future_note}{written} in {result.seconds:.2f} s")
     if result.moved:
         click.echo(_moved_aside(result.moved, result.trash))
 
 
-@cli.command()
+@cli.command(short_help="Make the figures whose inputs changed.")
 @click.argument("names", nargs=-1)
-@click.option("-s", "--source", type=click.Path(path_type=Path), default=Path("site_src"),
-              show_default=True, help="Site folder (figures/ and .cache/ live beside it).")
+@_source_option
 @click.option("--force", is_flag=True, help="Make the figures again even if cached.")
-@click.option("--device", default=None, help="cuda, mps or cpu  [default: the best available]")
+@click.option("--device", default=None, help=_DEVICE_HELP)
 @click.option("--list", "list_only", is_flag=True, help="List the figures and their state; run nothing.")
 @click.option("--quick", is_flag=True, default=None, help="Small settings (for tests).")
 @click.option("--verify", is_flag=True,
               help="Make the figures again in a temporary folder; compare with the cache and the bars.")
-@click.option("-v", "--verbose", is_flag=True, help="Say more about what happens.")
-def figures(names: tuple[str, ...], source: Path, force: bool, device: str | None, list_only: bool,
-            quick: bool | None, verify: bool, verbose: bool) -> None:
+@click.option("-v", "--verbose", is_flag=True, help=_VERBOSE_HELP)
+def figures(names: tuple[str, ...], source: Path | None, force: bool, device: str | None,
+            list_only: bool, quick: bool | None, verify: bool, verbose: bool) -> None:
     """Make the figures (all, or the NAMES given) whose inputs changed."""
     from builder import figures as figure_module
     from builder.build import make_figures
@@ -119,7 +143,7 @@ def figures(names: tuple[str, ...], source: Path, force: bool, device: str | Non
     from builder.destinations import check_cache
 
     _setup_logging(verbose)
-    config = load_config(source, quick=quick, device=device)
+    config = load_config(_site(source), quick=quick, device=device)
     check_cache(config)
     if list_only:
         _list_figures(figure_module, config)
@@ -131,34 +155,42 @@ def figures(names: tuple[str, ...], source: Path, force: bool, device: str | Non
     click.echo(_figure_summary(figure_set))
 
 
-@cli.command()
-@click.option("-s", "--source", type=click.Path(path_type=Path), default=Path("site_src"),
-              show_default=True, help="Site folder to build and watch.")
+@cli.command(short_help="Preview the site; rebuild and reload on every change.")
+@_source_option
+@click.option("-d", "--destination", type=click.Path(path_type=Path), default=None,
+              help="Build into this folder and serve it  [default: a temporary folder, removed on exit]")
+@click.option("--baseurl", default=None, help="Serve the site under this path, e.g. /blog.")
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on (0.0.0.0 shows the site to your network).")
-@click.option("--port", default=4000, show_default=True, type=int)
+@click.option("-p", "--port", default=4000, show_default=True, type=int,
+              help="Port to listen on (0 picks a free one).")
 @click.option("--open", "open_browser", is_flag=True, help="Open the site in a browser.")
-@click.option("--drafts", is_flag=True, default=None, help="Include unpublished posts and _drafts/.")
-@click.option("--future", is_flag=True, default=None, help="Include posts dated in the future.")
-@click.option("--quick", is_flag=True, default=None, help="Make stale figures with small settings.")
+@click.option("--drafts", is_flag=True, default=None, help=_DRAFTS_HELP)
+@click.option("--future", is_flag=True, default=None, help=_FUTURE_HELP)
+@click.option("--quick", is_flag=True, default=None, help=_QUICK_HELP)
+@click.option("--device", default=None, help=_DEVICE_HELP)
 @click.option("-v", "--verbose", is_flag=True, help="Log every request.")
-def serve(source: Path, host: str, port: int, open_browser: bool, drafts: bool | None, future: bool | None,
-          quick: bool | None, verbose: bool) -> None:
+def serve(source: Path | None, destination: Path | None, baseurl: str | None, host: str, port: int,
+          open_browser: bool, drafts: bool | None, future: bool | None, quick: bool | None,
+          device: str | None, verbose: bool) -> None:
     """Preview the site: rebuild on every change and reload open pages."""
     from builder.serve import DevServer
 
     _setup_logging(verbose)
     if verbose:
         logging.getLogger("builder.serve").setLevel(logging.DEBUG)
+    overrides = {"drafts": drafts, "future": future, "quick": quick, "device": device,
+                 "baseurl": baseurl, "destination": destination}
     # A closed terminal (SIGHUP) or a service manager (SIGTERM) stops it as Ctrl-C does, so
     # the temporary folder is removed in every case.
     with _signals_interrupt(signal_names=("SIGTERM", "SIGHUP")):
-        server = DevServer(source, host, port, {"drafts": drafts, "future": future, "quick": quick},
+        server = DevServer(_site(source), host, port, overrides,
                            report=lambda line: click.echo(line, err=line.startswith("error")),
                            progress=_FigureProgress())
         try:
             server.start()
-            click.echo(f"serving {server.address}  (Ctrl-C stops; the output lives in a temporary folder)")
+            output = destination or "a temporary folder"
+            click.echo(f"serving {server.address}  (Ctrl-C stops; the output lives in {output})")
             if open_browser:
                 import webbrowser
 
@@ -174,27 +206,41 @@ def serve(source: Path, host: str, port: int, open_browser: bool, drafts: bool |
             server.stop()
 
 
-@cli.command()
+@cli.command(short_help="Start a new draft (or with --publish, a post).")
 @click.argument("title")
-@click.option("-s", "--source", type=click.Path(path_type=Path), default=Path("site_src"), show_default=True)
-@click.option("--date", "day", default=None, help="YYYY-MM-DD  [default: today]")
-def new(title: str, source: Path, day: str | None) -> None:
-    """Start a new post called TITLE in _posts/."""
+@_source_option
+@click.option("--publish", is_flag=True,
+              help="Write a post in _posts/ (dated) instead of a draft in _drafts/.")
+@click.option("--date", "day", default=None,
+              help="The post's date, YYYY-MM-DD (with --publish)  [default: today]")
+@click.option("--slug", default=None,
+              help="The file name's slug  [default: made from TITLE, transliterated to ASCII]")
+def new(title: str, source: Path | None, publish: bool, day: str | None, slug: str | None) -> None:
+    """Start a draft called TITLE in _drafts/ (built with --drafts), or with --publish a post in
+    _posts/; prints the file's path."""
     from datetime import date
 
     from builder.content import new_post
 
+    if day and not publish:
+        raise BuildError("--date goes with --publish: a draft takes its date when it moves to _posts/")
     try:
         when = date.fromisoformat(day) if day else date.today()
     except ValueError:
         raise BuildError(f"--date must look like 2026-11-29, not {day!r}") from None
-    click.echo(new_post(source, title, when, _language_of(source)))
+    site = _site(source)
+    click.echo(new_post(site, title, when, _language_of(site), draft=not publish, slug=slug))
 
 
-@cli.command()
-@click.option("-s", "--source", type=click.Path(path_type=Path), default=Path("site_src"), show_default=True)
-@click.option("--quick", is_flag=True, default=None, help="Make stale figures with small settings.")
-def check(source: Path, quick: bool | None) -> None:
+@cli.command(short_help="Check every internal link, anchor and image.")
+@_source_option
+@click.option("--drafts", is_flag=True, default=None, help=_DRAFTS_HELP)
+@click.option("--future", is_flag=True, default=None, help=_FUTURE_HELP)
+@click.option("--strict", is_flag=True, default=None, help="Fail on warnings too (for CI).")
+@click.option("--quick", is_flag=True, default=None, help=_QUICK_HELP)
+@click.option("-v", "--verbose", is_flag=True, help=_VERBOSE_HELP)
+def check(source: Path | None, drafts: bool | None, future: bool | None, strict: bool | None,
+          quick: bool | None, verbose: bool) -> None:
     """Build into a temporary folder, then check every internal link, anchor and image."""
     import dataclasses
     import tempfile
@@ -203,42 +249,104 @@ def check(source: Path, quick: bool | None) -> None:
     from builder.check import check_site
     from builder.config import load_config
 
-    _setup_logging(False)
+    _setup_logging(verbose)
+    config = load_config(_site(source), quick=quick, drafts=drafts, future=future, strict=strict)
     with tempfile.TemporaryDirectory(prefix="blog-check-") as tmp:
-        config = dataclasses.replace(load_config(source, quick=quick), destination=Path(tmp) / "site")
-        result = run_build(config, progress=_FigureProgress(), incremental=False)
-        problems = check_site(result.site, config.destination)
+        # Built without --strict so that every problem is found and listed, then judged here.
+        built = dataclasses.replace(config, destination=Path(tmp) / "site", strict=False)
+        result = run_build(built, progress=_FigureProgress(), incremental=False)
+        problems = check_site(result.site, built.destination)
     errors = [p for p in problems if not p.warning]
     for problem in problems:
         click.echo(f"{'warning' if problem.warning else 'error'}: {problem}", err=True)
-    click.echo(f"checked {result.posts + result.pages} pages: {len(errors)} broken, "
-               f"{len(problems) - len(errors)} warning(s)")
-    if errors:
+    warnings = len(result.warnings) + len(problems) - len(errors)
+    summary = (f"checked {_count(result.posts + result.pages, 'page')}: {len(errors)} broken, "
+               f"{_count(warnings, 'warning')}")
+    failed = bool(errors) or (config.strict and warnings > 0)
+    if config.strict and warnings:
+        summary += " (--strict: warnings fail the check)"
+    click.echo(summary)
+    if failed:
         sys.exit(1)
 
 
-@cli.command()
-@click.option("-s", "--source", type=click.Path(path_type=Path), default=Path("site_src"), show_default=True)
-@click.option("--remote", default="origin", show_default=True)
-@click.option("--branch", default="gh-pages", show_default=True)
+@cli.command(short_help="Build strictly and publish the site to GitHub Pages.")
+@_source_option
+@click.option("--remote", default="origin", show_default=True, help="The git remote to push to.")
+@click.option("--branch", default="gh-pages", show_default=True, help="The branch GitHub Pages serves.")
 @click.option("-m", "--message", default=None, help="Commit message  [default: the source commit]")
+@click.option("--dry-run", is_flag=True,
+              help="Build and show what would be committed and pushed; commit nothing.")
 @click.option("--force", is_flag=True,
               help="Publish over a branch holding files this tool did not write: keep_files are "
                    "carried over, the rest stays only in the branch's history.")
-def deploy(source: Path, remote: str, branch: str, message: str | None, force: bool) -> None:
+@click.option("-v", "--verbose", is_flag=True, help=_VERBOSE_HELP)
+def deploy(source: Path | None, remote: str, branch: str, message: str | None, dry_run: bool,
+           force: bool, verbose: bool) -> None:
     """Build strictly and publish the site to a branch for GitHub Pages."""
     from builder.deploy import deploy as run_deploy
 
-    _setup_logging(False)
-    done = run_deploy(source, remote, branch, message, progress=_FigureProgress(), force=force)
+    _setup_logging(verbose)
+    done = run_deploy(_site(source), remote, branch, message, progress=_FigureProgress(), force=force,
+                      dry_run=dry_run, report=lambda line: click.echo(line, err=True))
     if done.carried:
-        click.echo(f"kept {_count(len(done.carried), 'file')} of {done.remote}/{done.branch} that match "
-                   f"keep_files: {_names(done.carried)}")
+        click.echo(f"{'would keep' if dry_run else 'kept'} {_count(len(done.carried), 'file')} of "
+                   f"{done.remote}/{done.branch} that match keep_files: {_names(done.carried)}")
     if done.left_out:
-        click.echo(f"left out {_count(len(done.left_out), 'file')} of {done.remote}/{done.branch} this "
-                   f"tool did not write; they stay in its history (commit {done.previous}): "
-                   f"{_names(done.left_out)}")
-    click.echo(f"published {done.commit} to {done.remote}/{done.branch}: {done.url}")
+        click.echo(f"{'would leave' if dry_run else 'left'} out {_count(len(done.left_out), 'file')} of "
+                   f"{done.remote}/{done.branch} this tool did not write; they stay in its history "
+                   f"(commit {done.previous}): {_names(done.left_out)}")
+    if dry_run:
+        click.echo(_dry_run_summary(done))
+    elif not done.commit:
+        click.echo(f"nothing changed since {done.remote}/{done.branch} ({done.previous}): no commit "
+                   f"made, nothing pushed; the site is at {done.url}")
+    else:
+        click.echo(f"published {done.commit} to {done.remote}/{done.branch}: {done.url}")
+
+
+@cli.command(short_help="Remove the built site and the caches it was made from.")
+@_source_option
+@click.option("-d", "--destination", type=click.Path(path_type=Path), default=None,
+              help="The output folder to empty  [default: _site beside the site folder]")
+@click.option("--figures", "with_figures", is_flag=True,
+              help="Remove the made figures too (.cache/figures: they take minutes to make again).")
+@click.option("-v", "--verbose", is_flag=True, help=_VERBOSE_HELP)
+def clean(source: Path | None, destination: Path | None, with_figures: bool, verbose: bool) -> None:
+    """Remove what `blog build` wrote: the site's files and the render, image, math and output
+    caches; the figures only with --figures. Nothing this tool did not write is touched."""
+    from builder.clean import clean as run_clean
+    from builder.config import load_config
+
+    _setup_logging(verbose)
+    config = load_config(_site(source), destination=destination)
+    done = run_clean(config, figures=with_figures)
+    site = (f"{_count(done.site_files, 'file')} of {config.destination}" if done.site_files
+            else f"nothing in {config.destination}")
+    caches = ", ".join(done.caches) or "none"
+    click.echo(f"removed {site}; caches: {caches}")
+    if done.site_kept:
+        click.echo(f"kept {_count(len(done.site_kept), 'file')} in {config.destination} this tool did not "
+                   f"write (or that was edited by hand): {_names(done.site_kept)}")
+    if not with_figures and done.figures_kept:
+        click.echo(f"kept the figures in {config.cache_dir / 'figures'} (--figures removes them)")
+
+
+def _dry_run_summary(done) -> str:
+    where = f"{done.remote}/{done.branch}"
+    if not done.changes:
+        return f"dry run: nothing would change on {where}; no commit would be made"
+    added, changed, removed = (sorted(p for p, kind in done.changes.items() if kind == k) for k in "+~-")
+    parts = [f"{len(added)} added", f"{len(changed)} changed", f"{len(removed)} removed"]
+    lines = [f"dry run: would commit to {where} and push to {done.remote_url}: {', '.join(parts)}"]
+    for sign, names in (("+", added), ("~", changed), ("-", removed)):
+        lines += [f"  {sign} {name}" for name in names[:20]]
+        if len(names) > 20:
+            lines.append(f"  {sign} ... and {len(names) - 20} more")
+    lines += [("message: " if i == 0 else "         ") + text if text else ""
+              for i, text in enumerate(done.message.splitlines())]
+    lines.append("nothing was committed or pushed")
+    return "\n".join(lines)
 
 
 def _language_of(source: Path) -> str:

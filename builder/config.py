@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import calendar
+import difflib
+import os
 import re
 import time
 from dataclasses import dataclass, field
@@ -13,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-from builder.errors import ConfigError
+from builder.errors import ConfigError, yaml_problem
 
 CONFIG_NAME = "_config.yml"
 
@@ -32,6 +34,45 @@ KEEP_FILES = (".git", ".svn", "CNAME")  # Jekyll keeps .git and .svn; CNAME is G
 LIQUID_ERROR_MODES = ("lax", "warn", "strict")
 PAGINATE = 10  # posts per list page when _config.yml says nothing
 PAGINATE_PATH = "/page:num/"  # Jekyll's default (`/page:num`): page 2 is /page2/
+# What a post's permalink template may name (builder/permalinks.py fills them).
+POST_PLACEHOLDERS = (
+    "year", "month", "day", "hour", "minute", "second", "i_day", "i_month", "short_year",
+    "short_month", "long_month", "w_year", "week", "w_day", "short_day", "long_day", "y_day",
+    "title", "slug", "name", "categories", "slugified_categories", "collection", "output_ext",
+)
+# Top-level keys that mean something, so that an unknown one can be questioned. Jekyll 4.3's
+# own settings (its Configuration::DEFAULTS and the options of `jekyll build`/`serve`):
+JEKYLL_KEYS = (
+    "source", "destination", "collections_dir", "cache_dir", "plugins_dir", "layouts_dir", "data_dir",
+    "includes_dir", "collections", "safe", "include", "exclude", "keep_files", "encoding",
+    "markdown_ext", "strict_front_matter", "show_drafts", "limit_posts", "future", "unpublished",
+    "whitelist", "plugins", "markdown", "highlighter", "lsi", "excerpt_separator", "incremental",
+    "detach", "port", "host", "baseurl", "show_dir_listing", "permalink", "paginate_path", "timezone",
+    "quiet", "verbose", "defaults", "liquid", "kramdown", "watch", "drafts", "profile", "livereload",
+    "livereload_port", "livereload_ignore", "livereload_min_delay", "livereload_max_delay", "open_url",
+    "ssl_cert", "ssl_key", "skip_initial_build", "disable_disk_cache", "config", "trace", "gems",
+    "sass", "paginate", "theme", "webrick",
+    "redcarpet", "rdiscount", "maruku", "commonmark", "coderay", "pygments", "relative_permalinks",
+    "excerpt", "serving", "url",
+)
+# What themes and the plugins GitHub Pages runs read (minima, jekyll-seo-tag, jekyll-feed,
+# jekyll-sitemap, github-metadata, jekyll-remote-theme), and this builder's own settings.
+THEME_KEYS = (
+    "title", "description", "author", "email", "lang", "locale", "name", "tagline", "logo", "image",
+    "social", "twitter", "twitter_username", "github_username", "facebook", "linkedin_username",
+    "rss", "feed", "header_pages", "show_excerpts", "minima", "google_analytics", "disqus",
+    "webmaster_verifications", "remote_theme", "github", "repository", "repository_url", "tag_page",
+    "category_page", "date_format", "defaults", "titles_from_headings", "readme_index", "cname",
+    "jekyll-archives", "jekyll_compose", "timezone", "show_downloads", "exclude_from_search",
+)
+OWN_KEYS = ("mathjax_src", "math_render", "figures_dir", "quick", "device", "strict")
+# Settings that belong one level down: `toc_levels:` at the top does nothing.
+NESTED_KEYS = {
+    "kramdown": ("auto_ids", "toc_levels", "entity_output", "smart_quotes", "input", "hard_wrap",
+                 "guess_lang", "footnote_nr", "show_warnings", "syntax_highlighter",
+                 "syntax_highlighter_opts", "math_engine", "parse_block_html", "auto_id_prefix"),
+    "liquid": ("error_mode", "strict_filters", "strict_variables"),
+}
 
 
 class SystemZone(tzinfo):
@@ -101,6 +142,8 @@ class Config:
     future: bool = False
     strict: bool = False
     site: dict[str, Any] = field(default_factory=dict, compare=False)
+    warnings: tuple[str, ...] = field(default=(), compare=False)  # logged by the build (so counted)
+    options: tuple[str, ...] = field(default=(), compare=False)  # settings given on the command line
 
     @property
     def tz(self) -> tzinfo:
@@ -117,27 +160,33 @@ class Config:
 
 
 def load_config(source: Path, **overrides: Any) -> Config:
-    """Read `source/_config.yml`, apply non-None `overrides`, and validate.
+    """Read `source/_config.yml`, apply non-None `overrides` (the command line's options), and
+    validate.
 
-    All problems are collected and raised together as one `ConfigError`.
+    All problems are collected and raised together as one `ConfigError`; a problem with an
+    option from the command line is blamed on the command line, not on the file.
     """
-    path = source / CONFIG_NAME
-    raw = _read_yaml(path) if path.exists() else {}
-    for key, value in overrides.items():
-        if value is not None:
-            raw[key] = value
-    problems: list[str] = []
     if not source.is_dir():
-        problems.append(f"source folder {source} does not exist")
-    values = {name: check(raw, problems) for name, check in _FIELDS.items()}
+        raise ConfigError(f"source folder {source} does not exist")
+    path = source / CONFIG_NAME
+    text, raw = _read_yaml(path) if path.exists() else ("", {})
+    from_file = dict(raw)
+    given = {key for key, value in overrides.items() if value is not None}
+    for key in given:
+        raw[key] = overrides[key]
+    problems: list[tuple[str, str]] = []  # (setting, what is wrong with it)
+    values = {}
+    for name, check in _FIELDS.items():
+        found: list[str] = []
+        values[name] = check(raw, found)
+        problems += [(name, problem) for problem in found]
     device = raw.get("device")
     if device and not re.fullmatch(r"cpu|mps|cuda(:\d+)?", str(device)):
-        problems.append(f"device must be cpu, mps or cuda, not {device!r}")
-    if problems:
-        raise ConfigError("; ".join(problems), path)
+        problems.append(("device", f"device must be cpu, mps or cuda, not {device!r}"))
+    _raise_problems(problems, given, path, text)
     # `{{ site.X }}` sees what _config.yml says (cleaned), as in Jekyll: no built-in defaults.
     site = {**raw, **{k: v for k, v in values.items() if k in raw and k not in ("liquid", "permalink")}}
-    project = source.parent
+    project = source.resolve().parent  # `-s .` means the current folder: its parent is the project
     return Config(
         source=source,
         destination=Path(raw.get("destination") or project / "_site"),
@@ -146,11 +195,108 @@ def load_config(source: Path, **overrides: Any) -> Config:
         quick=bool(raw.get("quick", False)),
         device=raw.get("device") or None,
         site=site,
+        warnings=unknown_keys(from_file, text, path, source),
+        options=tuple(sorted(given)),
         **values,
     )
 
 
-def _read_yaml(path: Path) -> dict[str, Any]:
+# How the command line spells a setting it can change (the rest are `--NAME`).
+CLI_OPTIONS = {"destination": "-d/--destination", "source": "-s/--source"}
+
+
+def _raise_problems(problems: list[tuple[str, str]], given: set[str], path: Path, text: str) -> None:
+    """One error for all problems: those of options given on the command line are blamed on
+    it (`command line: --baseurl must be ...`), the others on the file, at the setting's line
+    when there is one setting to blame."""
+    if not problems:
+        return
+    on_command_line, in_file = [], []
+    for name, problem in problems:
+        if name in given:
+            option = CLI_OPTIONS.get(name, f"--{name}")
+            words = problem[len(name) + 1:] if problem.startswith(name + " ") else problem
+            on_command_line.append(f"{option} {words}")
+        else:
+            in_file.append((name, problem))
+    names = {name for name, _ in in_file}
+    line = _key_lines(text).get(names.pop()) if len(names) == 1 else None
+    file_part = "; ".join(problem for _, problem in in_file)
+    if not on_command_line:
+        raise ConfigError(file_part, path, line)
+    message = "command line: " + "; ".join(on_command_line)
+    if file_part:
+        message += f"; and {ConfigError(file_part, path, line)}"
+    raise ConfigError(message)
+
+
+def unknown_keys(raw: dict[str, Any], text: str, path: Path, source: Path) -> tuple[str, ...]:
+    """A warning per top-level key that neither Jekyll, the theme nor this builder knows and no
+    file of the site reads as `site.KEY`, with the nearest known key when one is close."""
+    known = set(JEKYLL_KEYS) | set(THEME_KEYS) | set(OWN_KEYS) | set(_FIELDS)
+    unknown = [str(key) for key in raw if str(key) not in known]
+    if not unknown:
+        return ()
+    used = _keys_read_by_the_site(source, unknown)
+    lines = _key_lines(text)
+    warnings = []
+    for key in unknown:
+        if key in used:
+            continue
+        where = f"{path}:{lines[key]}" if key in lines else str(path)
+        parent = next((name for name, keys in NESTED_KEYS.items() if key in keys), None)
+        near = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.7)
+        if parent:
+            warnings.append(f"{where}: {key!r} is a {parent} setting: put it under {parent}:")
+        elif near:
+            warnings.append(f"{where}: unknown setting {key!r}; did you mean {near[0]!r}?")
+        else:
+            warnings.append(f"{where}: unknown setting {key!r}: neither Jekyll nor this builder uses it, "
+                            f"and no file of the site reads site.{key}")
+    return tuple(warnings)
+
+
+def _keys_read_by_the_site(source: Path, keys: list[str]) -> set[str]:
+    """Which of `keys` some text file of the site reads (`site.KEY`, `site['KEY']`): a setting
+    made for the site's own pages or templates."""
+    pattern = re.compile(r"\bsite(?:\.config)?(?:\.site)?(?:\.|\[\s*[\"'])(" +
+                         "|".join(re.escape(k) for k in keys) + r")\b")
+    used: set[str] = set()
+    for folder, subfolders, names in os.walk(source):
+        # Not the output, dependencies or hidden folders (.git): only what the site is made of.
+        subfolders[:] = sorted(d for d in subfolders if not d.startswith(".") and d not in _NOT_READ)
+        for name in sorted(names):
+            path = Path(folder, name)
+            if path.suffix.lower() in _BINARY or name == CONFIG_NAME:
+                continue
+            try:
+                used.update(pattern.findall(path.read_text(encoding="utf-8", errors="ignore")))
+            except OSError:
+                continue
+            if len(used) == len(keys):
+                return used
+    return used
+
+
+_NOT_READ = ("_site", "node_modules", "vendor", "__pycache__")
+
+
+_BINARY = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif", ".ico", ".pdf", ".zip", ".woff",
+           ".woff2", ".ttf", ".otf", ".mp4", ".webm", ".mp3")
+
+
+def _key_lines(text: str) -> dict[str, int]:
+    """The 1-based line of each top-level key of a YAML mapping."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return {}
+    if not isinstance(node, yaml.MappingNode):
+        return {}
+    return {str(key.value): key.start_mark.line + 1 for key, _ in node.value}
+
+
+def _read_yaml(path: Path) -> tuple[str, dict[str, Any]]:
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as err:
@@ -158,15 +304,13 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        line = mark.line + 1 if mark else None
-        problem = getattr(err, "problem", None) or str(err)
-        raise ConfigError(f"invalid YAML: {problem}", path, line) from None
+        problem, line = yaml_problem(err, text)
+        raise ConfigError(f"invalid YAML: {problem}", path, None if line is None else line + 1) from None
     if data is None:
-        return {}
+        return text, {}
     if not isinstance(data, dict):
         raise ConfigError("must be a mapping of settings", path)
-    return data
+    return text, data
 
 
 def _text(name: str, default: str):
@@ -223,7 +367,18 @@ def _permalink(raw: dict[str, Any], problems: list[str]) -> str:
     jekyll = _markdown(raw, []) == "kramdown"
     value = _permalink_style(raw, []) or (JEKYLL_PERMALINK if jekyll else DEFAULT_PERMALINK)
     value = PERMALINK_STYLES.get(value, value)
+    for name in unknown_placeholders(value):
+        near = difflib.get_close_matches(name, POST_PLACEHOLDERS, n=1, cutoff=0.6)
+        hint = f"did you mean :{near[0]}?" if near else f"known: :{', :'.join(POST_PLACEHOLDERS)}"
+        problems.append(f"permalink {value!r} has an unknown placeholder :{name} ({hint})")
     return value if value.startswith("/") else "/" + value  # Jekyll adds the slash too
+
+
+def unknown_placeholders(template: str) -> list[str]:
+    """The `:names` of a post permalink that are not placeholders (`:year_` is `:year` and a `_`)."""
+    names = re.findall(r":([a-z_]+)", template)
+    return [name for name in names if name not in POST_PLACEHOLDERS
+            and not (name.endswith("_") and name[:-1] in POST_PLACEHOLDERS)]
 
 
 def _timezone(raw: dict[str, Any], problems: list[str]) -> str:

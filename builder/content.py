@@ -14,9 +14,9 @@ import yaml
 from builder import permalinks, strings
 from builder.config import JEKYLL_PERMALINK, PERMALINK_STYLES, Config
 from builder.entries import EntryFilter
-from builder.errors import NOTICE, BuildError, line_of
+from builder.errors import NOTICE, BuildError, line_of, yaml_problem
 from builder.model import Category, Gathered, Page, Post
-from builder.text import category_slug, nfc, slugify
+from builder.text import category_slug, file_slug, nfc
 
 log = logging.getLogger(__name__)
 
@@ -61,10 +61,9 @@ def split_front_matter(text: str, path: Path) -> tuple[dict[str, Any], str, int]
     try:
         data = yaml.load(raw, Loader=_YAML_LOADER)
     except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        line = mark.line + 2 if mark else 1
-        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
-        raise BuildError(f"invalid front matter: {problem}", path, line) from None
+        problem, line = yaml_problem(err, raw)
+        # The front matter's first line is the file's second: the opening --- comes before it.
+        raise BuildError(f"invalid front matter: {problem}", path, 1 if line is None else line + 2) from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -85,7 +84,7 @@ def gather(config: Config, now: datetime | None = None) -> Gathered:
     entries = EntryFilter.of(source, config.include, config.exclude)
     files, post_roots = _walk(config, entries)
     files += _included_directly(config, files)
-    posts, published_as_is, next_publication = _read_posts(config, entries, post_roots, now)
+    posts, published_as_is, future = _read_posts(config, entries, post_roots, now)
     pages: list[Page] = list(published_as_is)
     static: list[str] = []
     for path in files:
@@ -99,7 +98,7 @@ def gather(config: Config, now: datetime | None = None) -> Gathered:
         else:
             static.append(rel)
     posts, pages, static = _resolve_conflicts(posts, pages, static)
-    return Gathered(posts, pages, static, next_publication)
+    return Gathered(posts, pages, static, min(future, default=None), len(future))
 
 
 def _walk(config: Config, entries: EntryFilter) -> tuple[list[Path], list[str]]:
@@ -137,7 +136,8 @@ def _included_directly(config: Config, found: list[Path]) -> list[Path]:
 
 
 def _read_posts(config: Config, entries: EntryFilter, post_roots: list[str],
-                now: datetime) -> tuple[list[Post], list[Page], datetime | None]:
+                now: datetime) -> tuple[list[Post], list[Page], list[datetime]]:
+    """Posts kept, dated files published as they are, and the dates of future posts left out."""
     posts: list[Post] = []
     as_is: list[Page] = []
     left_out: list[str] = []
@@ -161,7 +161,7 @@ def _read_posts(config: Config, entries: EntryFilter, post_roots: list[str],
         for rel in left_out:
             log.info("%s: not a post; left out", rel)
     kept, future = _published(config, posts, now)
-    return kept, as_is, min(future, default=None)
+    return kept, as_is, future
 
 
 def _published(config: Config, posts: list[Post], now: datetime) -> tuple[list[Post], list[datetime]]:
@@ -418,15 +418,16 @@ def update_posts(config: Config, gathered: Gathered, changed: list[Path],
         if isinstance(read, Post):
             reread.append(read)
     posts, future = _published(config, [*by_rel.values(), *reread], now)
-    # Never later than the true next date (a future post edited or removed may leave it early:
-    # then a whole gathering happens at that time, which is only slower).
-    due = min([*future, *([due] if due else [])], default=None)
+    if future:
+        return None  # how many future posts are skipped is counted by a whole gathering
+    # (A future post edited or removed may leave the next date early: then a whole gathering
+    # happens at that time, which is only slower.)
     writers = [p.output_path for p in gathered.pages] + [unquote(rel) for rel in gathered.static]
     taken = set(writers)
     outputs = [post.output_path for post in posts]
     if len(set(outputs)) != len(outputs) or taken.intersection(outputs):
         return None  # two files writing one URL: the whole site decides which one wins
-    return Gathered(posts, list(gathered.pages), list(gathered.static), due)
+    return Gathered(posts, list(gathered.pages), list(gathered.static), due, gathered.future_skipped)
 
 
 def _posts_folder(rel: str) -> str | None:
@@ -451,18 +452,26 @@ def group_categories(posts: list[Post]) -> list[Category]:
     return [Category(names[s], s, tuple(by_slug[s])) for s in sorted(by_slug)]
 
 
-def new_post(source: Path, title: str, day: date, lang: str = "vi") -> Path:
-    """Create `_posts/<date>-<slug>.md` with front matter and the theme's example body (in
-    `lang`); never overwrites."""
-    slug = slugify(title)
-    if not slug:
-        raise BuildError(f"the title {title!r} has no letters or digits to make a file name from")
+def new_post(source: Path, title: str, day: date, lang: str = "vi", *, draft: bool = True,
+             slug: str | None = None) -> Path:
+    """Create a draft `_drafts/<slug>.md` (as Jekyll and jekyll-compose keep drafts: built
+    only with --drafts, dated when moved to `_posts/`), or with `draft=False` the post
+    `_posts/<date>-<slug>.md`, with front matter and the theme's example body (in `lang`);
+    never overwrites."""
+    made = file_slug(slug if slug is not None else title)
+    if not made:
+        what = f"--slug {slug!r}" if slug is not None else f"the title {title!r}"
+        raise BuildError(f"{what} has no letters or digits to make a file name from; give one with --slug")
     _require_site(source)
-    path = source / "_posts" / f"{day.isoformat()}-{slug}.md"
+    if draft:
+        path = source / "_drafts" / f"{made}.md"
+    else:
+        path = source / "_posts" / f"{day.isoformat()}-{made}.md"
     if path.exists():
-        raise BuildError("a post with this date and title already exists; nothing was changed", path)
+        kind = "a draft with this title" if draft else "a post with this date and title"
+        raise BuildError(f"{kind} already exists; nothing was changed", path)
     front = yaml.safe_dump({"layout": "post", "title": nfc(title), "categories": [],
-                            "mathjax": False, "published": True}, allow_unicode=True, sort_keys=False)
+                            "mathjax": False}, allow_unicode=True, sort_keys=False)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("x", encoding="utf-8") as f:  # "x": fail rather than overwrite, even in a race
         f.write(f"---\n{front}---\n\n{strings.table(lang)['new_post_body']}")

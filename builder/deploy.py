@@ -15,16 +15,20 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
+import logging
 import re
 import subprocess
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from builder import strings
 from builder.build import build
 from builder.config import load_config
-from builder.errors import BuildError
+from builder.errors import BuildError, StrictError
 from builder.outputs import kept
+
+log = logging.getLogger(__name__)
 
 PUBLISHED_BY = "Published-by: blog deploy"  # the trailer that marks our commits on the branch
 
@@ -34,10 +38,14 @@ class Deployment:
     url: str
     branch: str
     remote: str
-    commit: str
+    commit: str  # "" when no commit was made (a dry run, or nothing changed)
     carried: tuple[str, ...] = ()  # files on the branch matching keep_files, carried over
     left_out: tuple[str, ...] = ()  # files of someone else's not in the new commit (forced)
     previous: str = ""  # the branch's commit before this one
+    changes: dict[str, str] = dataclasses.field(default_factory=dict)  # path -> "+", "~" or "-"
+    message: str = ""  # the commit's message
+    remote_url: str = ""
+    uncommitted: tuple[str, ...] = ()  # source files with changes git has not committed
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,18 +55,27 @@ class _TheirFile:
 
 
 def deploy(source: Path, remote: str = "origin", branch: str = "gh-pages", message: str | None = None,
-           progress=None, force: bool = False) -> Deployment:
+           progress=None, force: bool = False, dry_run: bool = False,
+           report: Callable[[str], None] = log.warning) -> Deployment:
+    """Build strictly and commit the site to `branch` (pushed to `remote`). No commit when the
+    site is what the branch already holds; `dry_run` says what would be committed instead.
+    Uncommitted changes to the sources are reported and named in the commit message."""
     repo = _repository(source)
     remote_url = _git(repo, "remote", "get-url", remote, error=(
         f"there is no git remote named {remote!r} in {repo}; add one with "
         f"`git remote add {remote} URL` or choose another with --remote"))
     head = _git(repo, "rev-parse", "--short", "HEAD", error="", check=False) or "no commit"
+    settings = load_config(source, strict=True)
+    uncommitted = _uncommitted(repo, (settings.source, settings.figures_dir))
+    if uncommitted:
+        report(f"warning: uncommitted changes in the sources ({_names(uncommitted)}); the site is built "
+               "from them as they are, and the deploy's commit message says so")
     _git(repo, "fetch", "--quiet", remote, branch, error="", check=False)  # see what it holds now
     base = _base_commit(repo, remote, branch)
     files, theirs = _branch_files(repo, base) if base else ({}, set())
     with tempfile.TemporaryDirectory(prefix="blog-deploy-") as tmp:
-        config = dataclasses.replace(load_config(source, strict=True), destination=Path(tmp) / "site")
-        build(config, progress=progress, incremental=False)
+        config = dataclasses.replace(settings, destination=Path(tmp) / "site")
+        _strict_build(config, progress)
         carried, at_risk = _sort_theirs(files, theirs, config.destination, config.keep_files)
         if at_risk and not force:
             raise BuildError(
@@ -68,12 +85,66 @@ def deploy(source: Path, remote: str = "origin", branch: str = "gh-pages", messa
                 f"history (commit {base[:12]})")
         for rel in carried:
             _restore(repo, files[rel], config.destination / rel)
-        default = strings.table(config.lang)["deploy_message"].format(commit=head)
-        text = (message or default).rstrip("\n") + f"\n\n{PUBLISHED_BY}"
+        words = strings.table(config.lang)
+        text = (message or words["deploy_message"].format(commit=head)).rstrip("\n")
+        if uncommitted:
+            text += "\n\n" + words["deploy_uncommitted"].format(files=_names(uncommitted))
+        text += f"\n\n{PUBLISHED_BY}"
+        changes = _changes(files, config.destination)
+        done = Deployment(site_url(config.url, config.baseurl, remote_url), branch, remote, "",
+                          tuple(carried), tuple(at_risk), (base or "")[:12], changes, text, remote_url,
+                          tuple(uncommitted))
+        if dry_run or not changes:
+            return done
         _publish(repo, config.destination, remote, branch, text)
     commit = _git(repo, "rev-parse", "--short", branch, error="the branch was not written")
-    return Deployment(site_url(config.url, config.baseurl, remote_url), branch, remote, commit,
-                      tuple(carried), tuple(at_risk), (base or "")[:12])
+    return dataclasses.replace(done, commit=commit)
+
+
+def _strict_build(config, progress) -> None:
+    """The build a deploy publishes: always strict, so a warning stops it, naming them all."""
+    try:
+        build(config, progress=progress, incremental=False)
+    except StrictError as err:
+        shown = "; ".join(err.warnings[:3]) + (f"; and {len(err.warnings) - 3} more"
+                                                if len(err.warnings) > 3 else "")
+        raise BuildError(f"nothing was published: a deploy is always strict, and the build gave "
+                         f"{len(err.warnings)} warning(s): {shown}. Fix them and deploy again") from None
+
+
+def _uncommitted(repo: Path, folders: tuple[Path, ...]) -> list[str]:
+    """Files under `folders` (inside `repo`) that git shows as changed or new, relative to `repo`."""
+    inside = [str(f.resolve()) for f in folders if f.exists() and f.resolve().is_relative_to(repo)]
+    if not inside:
+        return []
+    listing = _git(repo, "status", "--porcelain=v1", "-z", "--untracked-files=all", "--", *inside,
+                   error="", check=False, strip=False)
+    names, entries = [], iter(listing.split("\0"))
+    for entry in entries:
+        if len(entry) > 3:
+            names.append(entry[3:])
+            if entry[0] in "RC":  # a rename is followed by the name it had
+                next(entries, None)
+    return sorted(names)
+
+
+def _changes(files: dict[str, _TheirFile], site: Path) -> dict[str, str]:
+    """What the new commit changes on the branch: `+` added, `~` changed, `-` removed."""
+    built = {p.relative_to(site).as_posix(): p for p in sorted(site.rglob("*")) if p.is_file()}
+    changes = {}
+    for rel, path in built.items():
+        if rel not in files:
+            changes[rel] = "+"
+        elif _blob_id(path.read_bytes()) != files[rel].blob:
+            changes[rel] = "~"
+    for rel in files:
+        if rel not in built:
+            changes[rel] = "-"
+    return dict(sorted(changes.items()))
+
+
+def _names(paths: list[str]) -> str:
+    return ", ".join(paths[:5]) + (f" and {len(paths) - 5} more" if len(paths) > 5 else "")
 
 
 def _base_commit(repo: Path, remote: str, branch: str) -> str | None:

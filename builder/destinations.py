@@ -54,7 +54,13 @@ def check_cache(config: Config) -> None:
 
 
 def destination_problem(config: Config) -> str | None:
-    """Why the site must not be built into `config.destination`, or None."""
+    """Why the site must not be built into `config.destination`, or None; it says where that
+    destination was chosen (-d on the command line, or _config.yml) when not by default."""
+    problem = _destination_problem(config)
+    return problem + _origin(config) if problem else None
+
+
+def _destination_problem(config: Config) -> str | None:
     where = _shown(config.destination)
     destination = config.destination.resolve()
     source = config.source.resolve()
@@ -125,6 +131,15 @@ def _ignored_inside(path: Path, config: Config) -> bool:
         return False
     entries = EntryFilter.of(source, config.include, config.exclude)
     return any(not entries.keeps(name, "/".join(parts[:i + 1])) for i, name in enumerate(parts))
+
+
+def _origin(config: Config) -> str:
+    """Where a destination that is not the default was chosen, so the user knows what to change."""
+    if "destination" in config.options:
+        return "; the destination was given with -d on the command line"
+    if config.site.get("destination"):
+        return f"; the destination was set in {config.source / '_config.yml'}"
+    return ""
 
 
 def _shown(path: Path) -> str:

@@ -31,6 +31,15 @@ class BuildError(Exception):
         return f"{where}: {self.message}"
 
 
+class StrictError(BuildError):
+    """Warnings stopped a build made with --strict; `warnings` says which."""
+
+    def __init__(self, message: str, path: Path | str | None = None, line: int | None = None,
+                 warnings: tuple[str, ...] = ()):
+        super().__init__(message, path, line)
+        self.warnings = warnings
+
+
 class ConfigError(BuildError):
     """One or more invalid settings in `_config.yml` or on the command line."""
 
@@ -38,3 +47,36 @@ class ConfigError(BuildError):
 def line_of(text: str, index: int) -> int:
     """1-based line number of a character offset in `text`."""
     return text.count("\n", 0, max(index, 0)) + 1
+
+
+def yaml_problem(err: Exception, text: str) -> tuple[str, int | None]:
+    """What a YAML parser's error means in words a writer knows, and its 0-based line in
+    `text`: an unclosed quote or bracket is blamed on the line that opened it, a tab is named
+    as a tab, and a value holding `: ` is shown quoted."""
+    mark = getattr(err, "problem_mark", None)
+    context_mark = getattr(err, "context_mark", None)
+    context = getattr(err, "context", None) or ""
+    problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+    if mark is None:
+        return problem, None
+    lines = text.splitlines()
+    line = mark.line
+    source_line = lines[line] if line < len(lines) else ""
+    if context_mark is not None and context.startswith(("while scanning a quoted", "while parsing a flow")):
+        opened = "a quoted value" if "quoted" in context else "a [ or {"
+        return f"{opened} opened on this line is never closed", context_mark.line
+    if "tab" in problem or "\\t" in problem or source_line[:mark.column + 1].endswith("\t"):
+        return ("a tab character; YAML indents with spaces only (replace the tab with spaces)", line)
+    if problem.startswith("mapping values are not allowed"):
+        key, sep, value = source_line.partition(": ")
+        if sep and ": " in value and not key.strip().startswith(("-", "#")):
+            quoted = value.strip().replace('"', '\\"')
+            return (f"the value of {key.strip()} holds ': '; put it in quotes: "
+                    f'{key.strip()}: "{quoted}"', line)
+        return "a key where none may be (is this line indented too far?)", line
+    if problem.startswith("found undefined alias"):
+        return "a value starting with * is read as a YAML alias; put it in quotes", line
+    if "cannot start any token" in problem:
+        char = source_line[mark.column:mark.column + 1] if mark.column < len(source_line) else ""
+        return f"a value cannot start with {char or 'this character'}; put it in quotes", line
+    return problem, line

@@ -13,6 +13,7 @@ ATOM = "http://www.w3.org/2005/Atom"
 SITEMAP = "http://www.sitemaps.org/schemas/sitemap/0.9"
 FEED_SIZE = 20
 _LOCAL_LINK = re.compile(r'(\s(?:href|src)=")(/[^"]*)"')
+_SRCSET = re.compile(r'(\ssrcset=")([^"]*)"')
 
 
 def atom_feed(site: Site) -> str:
@@ -53,10 +54,17 @@ def atom_feed(site: Site) -> str:
 
 
 def absolute_links(html: str, url: str) -> str:
-    """Feed readers have no base URL: make site-absolute links absolute."""
+    """Feed readers have no base URL: make site-absolute links absolute, in `href`, `src` and
+    each candidate of a `srcset`."""
     if not url:
         return html
-    return _LOCAL_LINK.sub(lambda m: f'{m.group(1)}{url}{m.group(2)}"', html)
+    html = _LOCAL_LINK.sub(lambda m: f'{m.group(1)}{url}{m.group(2)}"', html)
+    return _SRCSET.sub(lambda m: f'{m.group(1)}{_absolute_candidates(m.group(2), url)}"', html)
+
+
+def _absolute_candidates(srcset: str, url: str) -> str:
+    candidates = (c.strip() for c in srcset.split(","))
+    return ", ".join(url + c if c.startswith("/") and not c.startswith("//") else c for c in candidates if c)
 
 
 def sitemap(site: Site, extra_paths: list[str]) -> str:

@@ -11,7 +11,6 @@ through a local helper): a script drawing with Pillow alone starts in a fraction
 from __future__ import annotations
 
 import argparse
-import ast
 import importlib.util
 import json
 import os
@@ -294,19 +293,12 @@ def imported_libraries(script: Path) -> set[str]:
     found: set[str] = set()
     pending, seen = [script], {script}
     while pending:
-        tree = ast.parse(pending.pop().read_text(encoding="utf-8"))
-        for node in ast.walk(tree):
-            names = []
-            if isinstance(node, ast.Import):
-                names = [alias.name.split(".")[0] for alias in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                names = [node.module.split(".")[0]]
-            for name in names:
-                found.add(name)
-                helper = script.parent / f"{name}.py"
-                if helper.is_file() and helper not in seen:
-                    seen.add(helper)
-                    pending.append(helper)
+        for name in {name.split(".")[0] for name in store.imported_modules(pending.pop())}:
+            found.add(name)
+            helper = script.parent / f"{name}.py"
+            if helper.is_file() and helper not in seen:
+                seen.add(helper)
+                pending.append(helper)
     return found
 
 

@@ -20,7 +20,6 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -55,7 +54,7 @@ def discover(figures_dir: Path, quick: bool = False) -> list[Figure]:
         return []
     versions = library_versions()
     found = []
-    helpers: dict[Path, list[Path]] = {}  # each helper module read once, not once per script using it
+    helpers: dict[Path, list[str]] = {}  # each helper module read once, not once per script using it
     for script in sorted(figures_dir.glob("*.py")):
         if script.name.startswith("_"):
             continue
@@ -70,7 +69,7 @@ def library_versions() -> dict[str, str]:
     return store.library_versions(LIBRARIES)
 
 
-def _declare(script: Path, helpers: dict[Path, list[Path]] | None = None) -> Figure:
+def _declare(script: Path, helpers: dict[Path, list[str]] | None = None) -> Figure:
     text = script.read_text(encoding="utf-8")
     try:
         tree = ast.parse(text, filename=str(script))
@@ -93,7 +92,7 @@ def _declare(script: Path, helpers: dict[Path, list[Path]] | None = None) -> Fig
             raise BuildError(f'{name} must map metric names to minimum values, e.g. {{"accuracy": 0.97}}',
                              script)
     return Figure(name=script.stem, script=script, outputs=outputs, seed=seed,
-                  helpers=tuple(sorted(_local_imports(tree, script.parent, {script}, helpers))),
+                  helpers=tuple(sorted(_local_imports(script, script.parent, {script}, helpers))),
                   bars=values.get("BARS", {}), quick_bars=values.get("QUICK_BARS", {}),
                   reproducible=values.get("REPRODUCIBLE", True) is not False)
 
@@ -110,48 +109,22 @@ def _literal_assignments(tree: ast.Module, script: Path) -> dict[str, Any]:
     return values
 
 
-def _local_imports(tree: ast.Module, folder: Path, seen: set[Path],
-                   known: dict[Path, list[Path]] | None = None) -> set[Path]:
-    """Modules of `folder` imported by `tree`, followed transitively. `known` remembers the
-    imports of each helper module read so far (a discovery reads each helper once, not once
-    per script that uses it)."""
-    return _follow(_imported_here(tree, folder), folder, seen, {} if known is None else known)
-
-
-def _follow(paths: list[Path], folder: Path, seen: set[Path], known: dict[Path, list[Path]]) -> set[Path]:
+def _local_imports(script: Path, folder: Path, seen: set[Path],
+                   known: dict[Path, list[str]] | None = None) -> set[Path]:
+    """Modules of `folder` imported by `script`, followed transitively. `known` remembers what
+    each file read so far imports (a discovery reads each helper once, not once per script
+    that uses it)."""
+    known = {} if known is None else known
+    if script not in known:
+        known[script] = sorted({name.split(".")[0] for name in store.imported_modules(script)})
     found: set[Path] = set()
-    for path in paths:
-        if path not in seen:
+    for name in known[script]:
+        path = folder / f"{name}.py"
+        if path.is_file() and path not in seen:
             seen.add(path)
             found.add(path)
-            if path not in known:
-                known[path] = _imported_here(ast.parse(path.read_text(encoding="utf-8")), folder)
-            found |= _follow(known[path], folder, seen, known)
+            found |= _local_imports(path, folder, seen, known)
     return found
-
-
-def _imported_here(tree: ast.Module, folder: Path) -> list[Path]:
-    """The modules of `folder` that `tree` imports itself."""
-    found = []
-    for node in _statements(tree.body):
-        names = []
-        if isinstance(node, ast.Import):
-            names = [alias.name.split(".")[0] for alias in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names = [node.module.split(".")[0]]
-        found += [folder / f"{name}.py" for name in names if (folder / f"{name}.py").is_file()]
-    return found
-
-
-def _statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
-    """Every statement, also inside functions, classes, loops, `if`, `try`, `with`, `match`:
-    where an import can be (expressions, the bulk of a script, need not be visited)."""
-    for node in body:
-        yield node
-        for name in ("body", "orelse", "finalbody", "handlers", "cases"):
-            inner = getattr(node, name, None)
-            if isinstance(inner, list):
-                yield from _statements(inner)
 
 
 def _with_key(figure: Figure, versions: dict[str, str], quick: bool) -> Figure:

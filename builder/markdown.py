@@ -32,6 +32,7 @@ def _heading_id(value: str, separator: str) -> str:
 
 
 PLACEHOLDER_ALTS = {"", "an image alt text", "image", "alt text"}
+PLACEHOLDER_TITLES = {"", "an image title", "image title", "title"}
 
 
 class _FigureCaptions(Treeprocessor):
@@ -75,6 +76,8 @@ class _FigureCaptions(Treeprocessor):
                 continue
             if img.get("alt", "").strip().lower() in PLACEHOLDER_ALTS:
                 img.set("alt", made.alt)
+            if made.alt and img.get("title", "").strip().lower() in PLACEHOLDER_TITLES:
+                img.attrib.pop("title", None)  # a template's leftover would show as a tooltip over the figure
             if made.sources:
                 parent = parents[img]
                 picture = ET.Element("picture", {"class": "wide"} if made.wide else {})
@@ -375,9 +378,23 @@ def plain_text(html: str) -> str:
     return unescape(_TAG.sub(" ", html))
 
 
+_LINKED_URL = re.compile(r"<a\b[^>]*>\s*(?:[a-z][a-z0-9+.-]*://|www\.)[^<]*</a>", re.I)
+_BARE_URL = re.compile(r"(?:\b[a-z][a-z0-9+.-]*://|\bwww\.)[^\s<>()]*[^\s<>().,;:!?'\"]", re.I)
+# Markdown's marks left as text (an emphasis never closed, `*Bài`): at a word's edge only, so
+# `max_pooling` and `C++` keep theirs.
+_STRAY_MARKS = re.compile(r"(?<![\w*_~`])[*_~`]+(?=\w)"  # before a word
+                          r"|(?<=\w)[*_~`]+(?![\w*_~`])"  # after one
+                          r"|(?<!\S)(?:#{1,6}|[*_~`]+)(?!\S)")  # alone
+
+
 def excerpt_of(html: str) -> str:
-    """The first paragraph as plain text, cut at a word boundary."""
+    """The first paragraph as plain text for lists, descriptions and feeds, cut at a word
+    boundary: without raw URLs (a link whose text is its address, or an address as text) and
+    without Markdown marks left over as text."""
     match = re.search(r"<p>(.*?)</p>", html, re.S)
-    words = unescape(_TAG.sub("", match.group(1) if match else html)).split()
+    text = unescape(_TAG.sub("", _LINKED_URL.sub("", match.group(1) if match else html)))
+    text = _STRAY_MARKS.sub("", _BARE_URL.sub("", text))
+    text = re.sub(r"\(\s*\)", "", re.sub(r"\s+\)", ")", text))  # what held only a URL, or ended with one
+    words = text.split()
     text = " ".join(words[:EXCERPT_WORDS])
     return text + " …" if len(words) > EXCERPT_WORDS else text

@@ -112,6 +112,7 @@ class Gathered:
     pages: list[Page]
     static: list[str]  # paths relative to the source
     next_publication: datetime | None  # when the earliest future-dated post becomes due
+    future_skipped: int = 0  # future-dated posts left out (no --future)
 
 
 @dataclass(frozen=True)
@@ -343,6 +344,42 @@ class FigureSet:
 
 
 @dataclass(frozen=True)
+class MetricRow:
+    """One number a figure script reported, and the bar it must reach if it declares one."""
+
+    name: str
+    value: Any  # a number, a text, a list of numbers, or None
+    bar: float | None = None  # the minimum (for a list: of every element); None: only reported
+    met: bool | None = None  # None: no bar
+
+    @property
+    def lowest(self) -> Any:
+        """What is held against the bar: the value, or a list's smallest element."""
+        if isinstance(self.value, list):
+            return min(self.value, default=None)
+        return self.value
+
+
+@dataclass(frozen=True)
+class FigureEntry:
+    """One figure on the figures page: how it was made, what it measured, where it is shown."""
+
+    record: FigureRecord
+    href: str  # the published script, with baseurl
+    source_html: str  # the script highlighted by Pygments
+    source_lines: int
+    pictures: tuple[tuple[str, Provenance], ...]  # (image URL with baseurl, how it is offered)
+    bars: tuple[MetricRow, ...]  # the metrics the script declares bars for, in the bars' order
+    reported: tuple[MetricRow, ...]  # the other metrics short enough to show
+    more_metrics: bool  # some metrics (tables, network layouts) are only in figures.json
+    posts: tuple[Post, ...]  # the posts that show one of its images (body or background)
+
+    @property
+    def name(self) -> str:
+        return self.record.name
+
+
+@dataclass(frozen=True)
 class Verification:
     name: str
     mean_difference: float | None  # mean |Δ| per pixel and channel, 0-255; None: nothing cached
@@ -391,6 +428,7 @@ class Site:
     images: dict[str, Responsive] = field(default_factory=dict)  # generated JPEGs and their variants
     next_publication: datetime | None = None  # a future-dated post becomes due then
     now: datetime | None = None  # when it was built (the footer's year)
+    future_skipped: int = 0  # future-dated posts left out (no --future)
 
     @property
     def documents(self) -> tuple[Document, ...]:
@@ -422,6 +460,7 @@ class BuildState:
     pages: int
     static: int
     valid_until: datetime | None  # a future-dated post comes due then
+    future_skipped: int = 0  # future-dated posts left out
 
 
 @dataclass
@@ -449,4 +488,5 @@ class BuildResult:
     site: Site | None = None  # None when nothing changed and nothing was rendered
     moved: tuple[str, ...] = ()  # files we did not write (or edited by hand), moved aside to `trash`
     trash: Path | None = None
+    future_skipped: int = 0  # future-dated posts left out (no --future)
     files: dict[str, list] | None = None  # what was written: output path -> [sha256, size, mtime_ns]

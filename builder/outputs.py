@@ -150,6 +150,19 @@ def update_in_place(destination: Path, changed: dict[str, bytes], removed: Itera
         shutil.rmtree(staging, ignore_errors=True)
 
 
+def remove_ours(destination: Path, record: dict[str, list]) -> int:
+    """Remove the files of `record` that still hold what we wrote (`blog clean`), then the
+    folders that left empty, and `destination` itself when nothing else is in it. Returns how
+    many files went; anything else stays."""
+    ours = [rel for rel in sorted(record) if _ours(destination, rel, record)]
+    for rel in ours:
+        (destination / rel).unlink()
+    _remove_emptied_folders(destination, ours)
+    if destination.is_dir() and not any(destination.iterdir()):
+        destination.rmdir()
+    return len(ours)
+
+
 class _CannotSwap(Exception):
     pass
 

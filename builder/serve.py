@@ -153,13 +153,15 @@ class DevServer:
         if paths and self.preview is not None and self._update(paths, changes):
             return
         self.builds += 1
-        destination = self.workdir / f"build-{self.builds}"
+        # `-d` given: every build goes there, as `blog build -d` would write it (and keeps it).
+        fixed = self.overrides.get("destination")
+        destination = Path(fixed) if fixed else self.workdir / f"build-{self.builds}"
         try:
             config = load_config(self.source, **self.overrides)
             config = dataclasses.replace(config, destination=destination)
             self.baseurl = config.baseurl
             self.theme = _theme(config)
-            result = build(config, progress=self.progress, incremental=False, memory=self.memory)
+            result = build(config, progress=self.progress, incremental=bool(fixed), memory=self.memory)
         except BuildError as err:
             self.preview = None  # what changed is not in it: the next save builds the whole site
             self.live.fail(str(err))
@@ -179,8 +181,10 @@ class DevServer:
         figures = result.figures
         ran = f", {figures.ran} figure(s) made" if figures.ran else ""
         self.report(f"{'rebuilt' if changes else 'built'} in {result.seconds:.2f} s{ran}{changes}")
-        self.preview = Preview(config, result, self.memory)
-        if previous is not None:  # requests still reading it finish first; then it goes
+        # A folder of the user's (`-d`) is written by whole builds only, which keep its record of
+        # what is ours; the fast path is for the throwaway folder this server made itself.
+        self.preview = Preview(config, result, self.memory) if not fixed else None
+        if previous is not None and previous != destination:  # requests reading it finish first
             timer = threading.Timer(10, shutil.rmtree, args=(previous,), kwargs={"ignore_errors": True})
             timer.daemon = True
             timer.start()
@@ -213,7 +217,7 @@ class DevServer:
     def _watch(self) -> None:
         import watchfiles
 
-        paths = [p for p in (self.source, self.source.parent / "figures") if p.exists()]
+        paths = [p for p in (self.source, self.source.resolve().parent / "figures") if p.exists()]
         # yield_on_timeout: the first (empty) yield says the watches are in place.
         for changes in watchfiles.watch(*paths, stop_event=self.stop_event, debounce=DEBOUNCE_MS,
                                         step=STEP_MS, watch_filter=_relevant, raise_interrupt=False,

@@ -43,7 +43,8 @@ def load(cache_dir: Path, destination: Path) -> BuildState | None:
         return BuildState(fingerprint=str(data.get("fingerprint", "")), files=data["files"],
                           warnings=tuple(data.get("warnings", [])), posts=int(data.get("posts", 0)),
                           pages=int(data.get("pages", 0)), static=int(data.get("static", 0)),
-                          valid_until=datetime.fromisoformat(due) if due else None)
+                          valid_until=datetime.fromisoformat(due) if due else None,
+                          future_skipped=int(data.get("future_skipped", 0)))
     except (TypeError, ValueError):
         return None
 
@@ -52,7 +53,8 @@ def save(cache_dir: Path, destination: Path, state: BuildState) -> None:
     store.write_record(path_for(cache_dir, destination), STATE_VERSION, {
         "fingerprint": state.fingerprint, "files": state.files, "warnings": list(state.warnings),
         "posts": state.posts, "pages": state.pages, "static": state.static,
-        "valid_until": state.valid_until.isoformat() if state.valid_until else None})
+        "valid_until": state.valid_until.isoformat() if state.valid_until else None,
+        "future_skipped": state.future_skipped})
 
 
 def fingerprint(config: Config, figure_set: FigureSet, now: datetime) -> str:

@@ -289,8 +289,6 @@ def _code_version_of(package: Path, module: str) -> str:
 
 def _module_closure(package: Path, module: str) -> list[Path]:
     """The files of `module` and of the builder modules it imports, transitively, sorted."""
-    import ast
-
     pending, found = [module], {}
     while pending:
         name = pending.pop()
@@ -300,15 +298,25 @@ def _module_closure(package: Path, module: str) -> list[Path]:
         found[name] = path
         if path.name == "__init__.py":  # a subpackage: all of its modules
             pending += [f"{name}.{p.stem}" for p in path.parent.glob("*.py") if p.stem != "__init__"]
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Import):
-                pending += [alias.name.removeprefix("builder.") for alias in node.names
-                            if alias.name.startswith("builder.")]
-            elif isinstance(node, ast.ImportFrom) and node.module == "builder":
-                pending += [alias.name for alias in node.names]
-            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("builder."):
-                pending.append(node.module.removeprefix("builder."))
+        # `from builder.x import NAME` also yields "x.NAME": no such file, so it is passed over.
+        pending += [n.removeprefix("builder.") for n in imported_modules(path) if n.startswith("builder.")]
     return sorted(found.values())
+
+
+def imported_modules(path: Path) -> set[str]:
+    """The dotted names a Python file imports, anywhere in it (inside functions too); for
+    `from a import b` both `a` and `a.b`, since `b` may be a module. Relative imports are
+    not followed (neither the builder nor the figure scripts use them)."""
+    import ast
+
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found |= {f"{node.module}.{alias.name}" for alias in node.names}
+    return found
 
 
 def _module_file(package: Path, name: str) -> Path | None:

@@ -19,7 +19,7 @@ from typing import Any
 import jinja2
 from pygments.formatters import HtmlFormatter
 
-from builder import mathjax, pagination, strings
+from builder import figure_page, mathjax, pagination, strings
 from builder.config import Config
 from builder.errors import BuildError
 from builder.model import Category, Document, Post, Provenance, Rendered, Site
@@ -75,20 +75,24 @@ def make_environment(config: Config | None = None) -> jinja2.Environment:
     env.filters["slugify"] = slugify
     separator = strings.table(config.lang)["decimal_separator"]
     env.filters["decimal"] = lambda value, places=1: f"{value:.{places}f}".replace(".", separator)
+    env.filters["number"] = lambda value: _number(value, separator)
+    env.filters["from_iso"] = datetime.fromisoformat
     env.globals["t"] = strings.table(config.lang)
     env.globals["lang"] = config.lang
     return env
 
 
 def provenance_notes(config: Config, provenance: dict[str, Provenance]) -> dict[str, Provenance]:
-    """Each generated image's provenance with its note's HTML, from `_provenance.html`."""
+    """Each generated image's provenance with its note's HTML, from `_provenance.html` (which
+    links to the figure's entry on the figures page)."""
     if not provenance:
         return provenance
     env = make_environment(config)
     template = env.get_template(PROVENANCE_TEMPLATE)
+    figures_page = config.baseurl + figure_page.page_url(config)
     noted = {}
     for src, made in provenance.items():
-        note = _render(env, PROVENANCE_TEMPLATE, src, {"made": made}).strip()
+        note = _render(env, PROVENANCE_TEMPLATE, src, {"made": made, "figures_page": figures_page}).strip()
         try:  # the note goes into the post's element tree
             ET.fromstring(note)
         except ET.ParseError as err:
@@ -178,7 +182,26 @@ def page_jobs(site: Site, env: jinja2.Environment) -> list[PageJob]:
                             sitemap=ARCHIVE_PATH))
     jobs.append(PageJob("404.html", "404.html", partial(_not_found_context, common),
                         key("404", tuple((p.url, p.title) for p in site.posts[:5]))))
+    if common["figures_page"]:
+        jobs += _figures_page_job(site, common, {job.output for job in jobs}, key)
     return jobs
+
+
+def _figures_page_job(site: Site, common: dict[str, Any], taken: set[str], key) -> list[PageJob]:
+    """The figures page, unless a page of the site's own is at its URL (the site's wins). Its
+    key: the posts that show each figure (the figures themselves change only with a whole build)."""
+    url = figure_page.page_url(site.config)
+    path = url.lstrip("/") + "index.html" if url.endswith("/") else url.lstrip("/")
+    if path in taken:
+        return []
+    shown = tuple((image, tuple((p.url, p.title, p.date) for p in posts))
+                  for image, posts in sorted(figure_page.posts_by_image(site).items()))
+
+    def context() -> dict[str, Any]:
+        return {**common, "entries": figure_page.entries(site), "canonical": _canonical(site.config, url),
+                "og_type": "website", "og_image": "", "has_math": False, "has_code": True}
+
+    return [PageJob(path, "figures.html", context, key("figures", shown), sitemap=url)]
 
 
 def _home_jobs(site: Site, common: dict[str, Any], home_page: Document | None, key) -> list[PageJob]:
@@ -240,8 +263,9 @@ def _archive_is_ours(site: Site) -> bool:
 
 def _common_key(site: Site, common: dict[str, Any]) -> tuple:
     """What every page of the theme shows from the site: the header's categories (all of them:
-    how many the header names is the theme's choice), the footer's year and archive link."""
-    return (common["now"].year, tuple((c.name, c.url) for c in site.categories), common["archive"])
+    how many the header names is the theme's choice), the footer's years and links."""
+    return (common["now"].year, common["first_year"], tuple((c.name, c.url) for c in site.categories),
+            common["archive"], common["figures_page"])
 
 
 def _neighbour(post: Post | None) -> tuple[str, str] | None:
@@ -253,6 +277,23 @@ def _cards(paginator: pagination.Paginator) -> tuple:
     return tuple((post.rendered.reading_minutes, post.rendered.excerpt) for post in paginator.posts)
 
 
+def _render_figures_page(site: Site, env: jinja2.Environment, common: dict[str, Any],
+                         out: dict[str, str]) -> None:
+    """The figures page, unless a page of the site's own is at its URL (the site's wins)."""
+    url = figure_page.page_url(site.config)
+    path = url.lstrip("/") + "index.html" if url.endswith("/") else url.lstrip("/")
+    if path in out:
+        return
+    out[path] = _render(env, "figures.html", path, {
+        **common, "entries": figure_page.entries(site), "canonical": _canonical(site.config, url),
+        "og_type": "website", "og_image": "", "has_math": False, "has_code": True})
+
+
+def figures_page_path(site: Site) -> str | None:
+    """The figures page's site path when the site has one (for the sitemap)."""
+    return figure_page.page_url(site.config) if site.figures.records else None
+
+
 def theme_files() -> dict[str, Path]:
     """Theme assets to copy: output path -> file."""
     files = {THEME_ASSET_URL.lstrip("/") + p.name: p for p in sorted(THEME_ASSETS.iterdir())}
@@ -261,10 +302,13 @@ def theme_files() -> dict[str, Path]:
 
 
 def code_css() -> str:
-    """Pygments colours for highlighted code, light and dark."""
-    light = HtmlFormatter(style="friendly").get_style_defs(".highlight")
-    dark = HtmlFormatter(style="monokai").get_style_defs(".highlight")
-    return f"{light}\n@media (prefers-color-scheme: dark) {{\n{dark}\n}}\n"
+    """Pygments colours for highlighted code, light and dark: two styles whose every colour keeps
+    4.5:1 on the theme's code background (xcode on #f3f2ef, lightbulb on #1f2228), each in its
+    own scheme so that no light colour survives on the dark background."""
+    light = HtmlFormatter(style="xcode").get_style_defs(".highlight")
+    dark = HtmlFormatter(style="lightbulb").get_style_defs(".highlight")
+    return (f"@media not all and (prefers-color-scheme: dark) {{\n{light}\n}}\n"
+            f"@media (prefers-color-scheme: dark) {{\n{dark}\n}}\n")
 
 
 def _render(env: jinja2.Environment, name: str, output: str, context: dict[str, Any]) -> str:
@@ -295,9 +339,12 @@ def _common_context(site: Site) -> dict[str, Any]:
     def url(path: str) -> str:
         return config.baseurl + path
 
+    now = site.now or datetime.now(config.tz)
     return {
-        "config": config, "site": site, "url": url, "now": site.now or datetime.now(config.tz),
-        "archive": archive_path(site),
+        "config": config, "site": site, "url": url, "now": now,
+        # The footer's years: from the oldest post to the year of the build.
+        "first_year": min((post.date.year for post in site.posts), default=now.year),
+        "figures_page": figures_page_path(site), "archive": archive_path(site),
         "rendered_of": lambda doc: doc.rendered,  # for _templates/ written before `post.rendered`
         "mathjax_src": config.mathjax_src, "has_code": False, "t": strings.table(config.lang),
         "math_render": config.math_render,
@@ -333,6 +380,13 @@ def _post_context(site: Site, post: Post, newer: Post | None, older: Post | None
         "og_image": _canonical(config, post.background) if local else background,
         "categories": categories, "newer": newer, "older": older,
     }
+
+
+def _number(value: Any, separator: str) -> str:
+    """A metric as a reader reads it: six significant digits, the language's decimal separator."""
+    if isinstance(value, float):
+        return f"{value:.6g}".replace(".", separator)
+    return str(value)
 
 
 def _canonical(config: Config, path: str) -> str:

@@ -32,6 +32,25 @@ def slugify(text: str) -> str:
     return text.strip("-")
 
 
+def file_slug(title: str) -> str:
+    """The slug of a new post's file: Latin letters as `slugify` makes them (Vietnamese keeps
+    its letters without their marks), every other script transliterated to ASCII, a Chinese
+    character as one syllable ("卷积网络" -> "juan-ji-wang-luo"), an emoji by its name ("🎉" ->
+    "tada"). "" only for a title of punctuation alone."""
+    from anyascii import anyascii
+
+    parts = []
+    for char in nfc(title):
+        name = unicodedata.name(char, "")
+        if char.isascii() or name.startswith("LATIN") or unicodedata.combining(char):
+            parts.append(char)
+        elif name.startswith("CJK UNIFIED IDEOGRAPH"):
+            parts.append(f" {anyascii(char)} ")
+        else:
+            parts.append(anyascii(char))
+    return slugify("".join(parts))
+
+
 def category_slug(name: str) -> str:
     """The slug of a category page; a name with no Latin letters gets a stable fallback."""
     return slugify(name) or CATEGORY_FALLBACK

@@ -28,6 +28,7 @@ from tests.helpers import FIXTURES, ROOT
 pytestmark = pytest.mark.browser  # every test here drives Chromium
 
 POST = "/2018/06/28/cnn-co-gi-do-sai-sai/"
+FIGURES_PAGE = "/hinh/"
 VIEWPORTS = {"phone": {"width": 360, "height": 740}, "desktop": {"width": 1280, "height": 800}}
 PAGE_WEIGHT_BUDGET = 400 * 1024
 SCREENSHOTS = ROOT / ".cache" / "screenshots"
@@ -145,10 +146,16 @@ def test_youtube_loads_only_after_a_click(browser, site: str) -> None:
     page.route("**/*youtube*/**", lambda route: route.abort())  # never actually load YouTube
     assert page.locator(".video iframe").count() == 0
     assert not any("youtube" in u for u in watch.requests)
-    page.click(".video .video-link")
+    name = "Video của bài “Convolutional neural networks có gì đó sai sai :3”"
+    link = page.get_by_role("link", name=f"Xem trên YouTube: {name}", exact=True)  # a clean accessible name
+    assert link.count() == 1
+    link.focus()
+    page.keyboard.press("Enter")  # as a keyboard reader starts it
     frame = page.locator(".video iframe")
     frame.wait_for(state="attached")
     assert frame.get_attribute("src") == "https://www.youtube-nocookie.com/embed/rTawFwUvnLE?autoplay=1"
+    assert frame.get_attribute("title") == name
+    assert page.evaluate("document.activeElement.tagName") == "IFRAME"  # focus stays in the player
     page.context.close()
 
 
@@ -208,8 +215,9 @@ def test_page_weight_on_a_phone(browser, site: str) -> None:
 
 def test_accessibility_with_axe(browser, site: str) -> None:
     axe = (npm_package("axe-core") / "axe.min.js").read_text(encoding="utf-8")
-    for path in ("/", POST):
+    for path in ("/", POST, FIGURES_PAGE):
         page, _ = open_page(browser, site + path, VIEWPORTS["desktop"])
+        page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
         page.add_script_tag(content=axe)
         result = page.evaluate("axe.run().then(r => r.violations.map(v => [v.id, v.impact, v.nodes.length]))")
         serious = [v for v in result if v[1] in ("serious", "critical")]
@@ -356,3 +364,92 @@ def test_svg_figures_look_like_their_raster_drawings(browser, seed_project: Path
         assert difference.mean() < 5, (svg.name, difference.mean())
         assert (difference.max(axis=2) > 64).mean() < 0.01, svg.name
     page.close()
+
+
+@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+def test_the_figures_page_reads_without_sideways_scrolling(browser, site: str, viewport: str,
+                                                          dark: bool) -> None:
+    """Every source opened: the page never scrolls sideways; a long line scrolls inside its block."""
+    page, watch = open_page(browser, site + FIGURES_PAGE, VIEWPORTS[viewport], dark=dark)
+    page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+    scroll_to_the_end(page)
+    assert watch.console_errors == [] and watch.failed == []
+    assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORTS[viewport]["width"]
+    blocks = page.evaluate("Array.from(document.querySelectorAll('.figure-source pre'))"
+                           ".map(p => [p.scrollWidth > p.clientWidth, getComputedStyle(p).overflowX])")
+    assert len(blocks) == 10 and any(scrolls for scrolls, _ in blocks)
+    assert all(overflow == "auto" for _, overflow in blocks)
+    # The metrics tables fit the column (long names break after an underscore, never mid-word).
+    tables = page.evaluate("Array.from(document.querySelectorAll('.figure-metrics'))"
+                           ".map(t => t.scrollWidth - t.clientWidth)")
+    assert tables and all(extra <= 1 for extra in tables), tables
+    shown = page.evaluate("Array.from(document.querySelectorAll('.figure-entry picture img'))"
+                          ".map(i => [i.currentSrc, i.naturalWidth])")
+    assert len(shown) == 10 and all(width > 0 for _, width in shown)
+    drawn = [src for src, _ in shown if "background" not in src]  # the photo has no dark drawing
+    assert all(("-dark" in src) == dark for src in drawn), drawn
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.evaluate("window.scrollTo(0, 0)")
+    name = f"figures-{VIEWPORTS[viewport]['width']}{'-dark' if dark else ''}.png"
+    page.screenshot(path=str(SCREENSHOTS / name))
+    page.context.close()
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+def test_page_headings_have_room_below_the_header(browser, site: str, viewport: str) -> None:
+    for path in ("/category/computer-vision/", "/404.html", FIGURES_PAGE):
+        page, _ = open_page(browser, site + path, VIEWPORTS[viewport])
+        gap = page.evaluate("document.querySelector('main h1').getBoundingClientRect().top"
+                            " - document.querySelector('.site-header').getBoundingClientRect().bottom")
+        page.context.close()
+        assert gap >= 24, (path, gap)
+
+
+def test_category_links_in_the_post_header_are_apart(browser, site: str) -> None:
+    page, _ = open_page(browser, site + POST, VIEWPORTS["desktop"])
+    first, second = page.evaluate("Array.from(document.querySelectorAll('.post-header a.tag'))"
+                                  ".map(a => a.getBoundingClientRect().toJSON())")
+    between = page.evaluate("document.querySelector('.post-header .tag-separator').innerText")
+    page.context.close()
+    assert second["left"] - first["right"] >= 8 and between.strip() == ","
+
+
+UNDERSCORE = """(link) => {
+  const text = link.querySelector('code').firstChild, at = text.data.indexOf('_');
+  const range = document.createRange(); range.setStart(text, at); range.setEnd(text, at + 1);
+  const box = range.getBoundingClientRect();
+  return {x: box.left - 2, y: box.top, width: box.width + 4, height: box.height + 12};
+}"""
+
+
+def test_underscores_stay_visible_in_a_linked_file_name(browser, site: str) -> None:
+    """`figures/max_pooling.py` in a figure note: the link's underline runs below the underscore,
+    with clear space between, so it never reads as `max pooling.py`. Measured in pixels: the rows
+    the underline paints and the rows the underscore paints, apart."""
+    import numpy as np
+    from PIL import Image
+
+    page, _ = open_page(browser, site + POST, VIEWPORTS["phone"], scale=2)
+    page.evaluate("document.querySelectorAll('details.provenance').forEach(d => d.open = true)")
+    # No image loading above it may move the text between the screenshots (a fraction of a pixel
+    # changes every row).
+    page.add_style_tag(content="img, picture, .video { display: none !important; }")
+    link = page.locator("details.provenance a.script-link[href$='/max_pooling.py']")
+    link.scroll_into_view_if_needed()
+    clip = link.evaluate(UNDERSCORE)
+
+    def rows() -> np.ndarray:
+        return np.asarray(Image.open(io.BytesIO(page.screenshot(clip=clip))).convert("L"), dtype=int)
+
+    underlined = rows()
+    link.evaluate("a => a.style.textDecoration = 'none'")
+    plain = rows()
+    link.evaluate("a => a.querySelector('code').firstChild.data = a.querySelector('code').firstChild.data"
+                  ".replace('_', ' ')")
+    without = rows()
+    page.context.close()
+    underline = np.flatnonzero((np.abs(underlined - plain) > 24).any(axis=1))
+    underscore = np.flatnonzero((np.abs(plain - without) > 24).any(axis=1))
+    assert underline.size and underscore.size
+    assert underline.min() - underscore.max() >= 2, (underscore, underline)  # a clear gap below it

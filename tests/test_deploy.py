@@ -52,10 +52,72 @@ def test_deploy_publishes_the_site_to_gh_pages_and_keeps_history(repo: Path, tmp
     assert git(repo, "rev-parse", "HEAD") == head_before
     assert git(repo, "status", "--porcelain") == status_before
     assert not (repo / "_site").exists()
+    edit_and_commit(repo)
     again = run_blog("deploy", "-s", str(repo / "site_src"), "-m", "lần hai")
     assert again.exit_code == 0, again.stderr
     assert git(remote, "rev-list", "--count", "gh-pages") == "2"
     assert git(remote, "log", "-1", "--format=%s", "gh-pages") == "lần hai"
+
+
+def edit_and_commit(repo: Path, text: str = "\nThêm một dòng.\n") -> None:
+    post = repo / "site_src/_posts/2019-12-31-cu-nhat.md"
+    post.write_text(post.read_text(encoding="utf-8") + text, encoding="utf-8")
+    git(repo, "commit", "-qam", "sửa bài")
+
+
+def test_deploy_makes_no_commit_when_nothing_changed(repo: Path, tmp_path: Path) -> None:
+    assert run_blog("deploy", "-s", str(repo / "site_src")).exit_code == 0
+    remote = tmp_path / "remote.git"
+    tip = git(remote, "rev-parse", "gh-pages")
+    again = run_blog("deploy", "-s", str(repo / "site_src"))
+    assert again.exit_code == 0, again.stderr
+    said = f"nothing changed since origin/gh-pages ({tip[:12]}): no commit made, nothing pushed"
+    assert said in again.stdout
+    assert git(remote, "rev-parse", "gh-pages") == tip
+
+
+def test_deploy_dry_run_shows_what_would_be_committed_and_commits_nothing(repo: Path, tmp_path: Path) -> None:
+    first = run_blog("deploy", "--dry-run", "-s", str(repo / "site_src"))
+    assert first.exit_code == 0, first.stderr
+    assert "dry run: would commit to origin/gh-pages and push to " in first.stdout
+    assert "  + .nojekyll\n  + 404.html\n" in first.stdout and "  + ... and " in first.stdout
+    assert "\nmessage: Xuất bản trang từ " in first.stdout
+    assert "\n         Published-by: blog deploy\n" in first.stdout
+    assert first.stdout.endswith("nothing was committed or pushed\n")
+    assert subprocess.run(["git", "rev-parse", "--verify", "gh-pages"], cwd=tmp_path / "remote.git",
+                          capture_output=True).returncode != 0
+    assert subprocess.run(["git", "rev-parse", "--verify", "gh-pages"], cwd=repo,
+                          capture_output=True).returncode != 0
+    assert run_blog("deploy", "-s", str(repo / "site_src")).exit_code == 0
+    tip = git(tmp_path / "remote.git", "rev-parse", "gh-pages")
+    edit_and_commit(repo)
+    second = run_blog("deploy", "--dry-run", "-s", str(repo / "site_src"))
+    assert "0 added, " in second.stdout and "  ~ hoc-may/2019/12/31/cu-nhat/index.html" in second.stdout
+    assert git(tmp_path / "remote.git", "rev-parse", "gh-pages") == tip
+    unchanged = run_blog("deploy", "--dry-run", "-s", str(repo / "site_src"))
+    assert "nothing would change" not in unchanged.stdout  # the edit is still not published
+    assert run_blog("deploy", "-s", str(repo / "site_src")).exit_code == 0
+    done = run_blog("deploy", "--dry-run", "-s", str(repo / "site_src"))
+    assert "dry run: nothing would change on origin/gh-pages; no commit would be made" in done.stdout
+
+
+def test_deploy_warns_about_uncommitted_sources_and_says_so_in_the_commit(repo: Path, tmp_path: Path) -> None:
+    post = repo / "site_src/_posts/2019-12-31-cu-nhat.md"
+    post.write_text(post.read_text(encoding="utf-8") + "\nChưa commit.\n", encoding="utf-8")
+    (repo / "site_src/_posts/2020-07-07-moi.md").write_text("---\ntitle: Mới\n---\nMới.\n", encoding="utf-8")
+    result = run_blog("deploy", "-s", str(repo / "site_src"))
+    assert result.exit_code == 0, result.stderr
+    assert ("warning: uncommitted changes in the sources (site_src/_posts/2019-12-31-cu-nhat.md, "
+            "site_src/_posts/2020-07-07-moi.md)") in result.stderr
+    body = git(tmp_path / "remote.git", "log", "-1", "--format=%B", "gh-pages")
+    assert ("Dựng từ các thay đổi chưa commit trong: site_src/_posts/2019-12-31-cu-nhat.md, "
+            "site_src/_posts/2020-07-07-moi.md") in body
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "bài mới")
+    edit_and_commit(repo)
+    clean = run_blog("deploy", "-s", str(repo / "site_src"))
+    assert clean.exit_code == 0 and "uncommitted" not in clean.stderr
+    assert "chưa commit" not in git(tmp_path / "remote.git", "log", "-1", "--format=%B", "gh-pages")
 
 
 def test_deploy_refuses_outside_a_repository_or_without_the_remote(repo: Path, tmp_path: Path) -> None:
@@ -69,8 +131,15 @@ def test_deploy_refuses_outside_a_repository_or_without_the_remote(repo: Path, t
 
 def test_deploy_builds_strictly(repo: Path, tmp_path: Path) -> None:
     (repo / "site_src/_posts/2020-06-06-anh.md").write_text("---\ntitle: Ảnh\n---\n![x](/images/khong.png)\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "ảnh thiếu")
     result = run_blog("deploy", "-s", str(repo / "site_src"))
-    assert result.exit_code == 1 and "--strict" in result.stderr
+    assert result.exit_code == 1
+    post = repo / "site_src/_posts/2020-06-06-anh.md"
+    assert result.stderr.splitlines()[-2:] == [
+        f"warning: {post}: image /images/khong.png: no file provides it",
+        f"error: nothing was published: a deploy is always strict, and the build gave 1 warning(s): "
+        f"{post}: image /images/khong.png: no file provides it. Fix them and deploy again"]
     assert subprocess.run(["git", "rev-parse", "--verify", "gh-pages"], cwd=tmp_path / "remote.git",
                           capture_output=True).returncode != 0
 
@@ -144,6 +213,7 @@ def test_deploy_carries_over_keep_files_made_by_someone_else(repo: Path, tmp_pat
     config.write_text(config.read_text() + "keep_files: [.well-known]\n")
     assert run_blog("deploy", "-s", str(repo / "site_src")).exit_code == 0
     commit_on_gh_pages(tmp_path, {".well-known/security.txt": "Contact: a@e.org\n"}, "security.txt")
+    edit_and_commit(repo)
     result = run_blog("deploy", "-s", str(repo / "site_src"), "-m", "lần hai")
     assert result.exit_code == 0, result.stderr
     assert "kept 1 file of origin/gh-pages that match keep_files: .well-known/security.txt" in result.stdout

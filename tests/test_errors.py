@@ -13,7 +13,9 @@ GOOD = {"_posts/2020-01-01-tot.md": post("Bài tốt")}
 
 CASES = [
     pytest.param({"_posts/2020-02-02-x.md": "---\ntitle: [không đóng\nx: 1\n---\nBody\n"},
-                 "_posts/2020-02-02-x.md:3: invalid front matter", id="malformed-yaml"),
+                 "_posts/2020-02-02-x.md:2: invalid front matter: a [ or { opened on this line is never "
+                 "closed",
+                 id="malformed-yaml"),
     pytest.param({"_posts/2020-02-02-x.md": "---\ntitle: Thiếu dấu đóng\nBody\n"},
                  "_posts/2020-02-02-x.md:1: front matter opened with --- is never closed",
                  id="unclosed-front-matter"),
@@ -65,7 +67,7 @@ def test_malformed_config_names_the_file_and_line(tmp_site, tmp_path: Path) -> N
     source = tmp_site(GOOD, config="title: ok\nurl: [x\n")
     result = run_blog("build", "-s", str(source), "-d", str(tmp_path / "o"))
     assert result.exit_code == 1
-    assert f"{source / '_config.yml'}:3: invalid YAML" in result.stderr
+    assert f"{source / '_config.yml'}:2: invalid YAML" in result.stderr
 
 
 def test_all_config_problems_are_reported_at_once(tmp_site, tmp_path: Path) -> None:

@@ -46,6 +46,15 @@ def test_the_atom_feed_has_absolute_links_and_escaped_text(tmp_path: Path) -> No
     assert 'href="https://x.io/b/x/"' in content and 'src="https://x.io/b/i.png"' in content
 
 
+def test_srcset_candidates_in_the_feed_are_absolute_like_src() -> None:
+    html = ('<picture><source type="image/avif" srcset="/b/x-480.avif 480w, /b/x-960.avif 960w">'
+            '<source srcset="https://cdn.io/y.webp 1x,//cdn.io/z.webp 2x"><img src="/b/x.jpg"></picture>')
+    assert feeds.absolute_links(html, "https://x.io") == (
+        '<picture><source type="image/avif" srcset="https://x.io/b/x-480.avif 480w, '
+        'https://x.io/b/x-960.avif 960w"><source srcset="https://cdn.io/y.webp 1x, //cdn.io/z.webp 2x">'
+        '<img src="https://x.io/b/x.jpg"></picture>')
+
+
 def test_the_sitemap_lists_html_pages_not_left_out(tmp_path: Path) -> None:
     urlset = ET.fromstring(feeds.sitemap(a_site(tmp_path), ["/category/hoc-may/"]))
     locations = [u.findtext(f"{SITEMAP}loc") for u in urlset]

@@ -72,10 +72,10 @@ LONG_POST = "\n\n".join(f"## Phần {i}\n\nNội dung {i}. Xem [bài khác]({{% 
 
 @pytest.mark.parametrize("lang, expected, absent", [
     ("en", ["Contents", "min read", "Newer post", "June 2, 2020", "Latest posts", "Category: AI",
-            "Watch the video on YouTube", 'content="en_US"'],
-     ["Mục lục", "phút đọc", "Bài mới hơn", "tháng", "Chuyên mục", "Xem video"]),
+            "Watch on YouTube: The video of “B”", 'content="en_US"'],
+     ["Mục lục", "phút đọc", "Bài mới hơn", "tháng", "Chuyên mục", "Xem trên YouTube"]),
     ("vi", ["Mục lục", "phút đọc", "Bài mới hơn", "2 tháng 6, 2020", "Bài viết mới nhất", "Chuyên mục: AI",
-            "Xem video trên YouTube", 'content="vi_VN"'],
+            "Xem trên YouTube: Video của bài “B”", 'content="vi_VN"'],
      ["Contents", "min read", "Newer post", "Latest posts"]),
     ("en-GB", ["Contents", "June 2, 2020"], ["Mục lục"]),
     ("fr", ["Contents"], ["Mục lục"]),  # no French table: English, the most widely read
@@ -138,7 +138,8 @@ def test_an_unknown_permalink_placeholder_is_an_error(tmp_site, tmp_path: Path) 
     source = tmp_site({"_posts/2020-01-01-a.md": post("A")}, config=KRAMDOWN + "permalink: /:year/:titel/\n")
     result = build(source, tmp_path)
     assert result.exit_code == 1
-    assert "permalink '/:year/:titel/' has no placeholder :titel" in result.stderr
+    said = "permalink '/:year/:titel/' has an unknown placeholder :titel (did you mean :title?)"
+    assert said in result.stderr
 
 
 

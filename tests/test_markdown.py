@@ -55,6 +55,28 @@ def test_rendered_facts(md) -> None:
     assert rendered.excerpt.startswith("Một hai ba")
 
 
+def test_the_excerpt_is_plain_text_without_urls_or_markdown_marks(md) -> None:
+    text = ("Mở đầu :3 với max_pooling và C++\n*Bài tham khảo (dịch từ https://example.com/a-b_c) "
+            "và www.example.org/x, **đậm** _nghiêng_ # không phải tiêu đề")
+    excerpt = render_markdown(md, text + "\n\nĐoạn hai.\n").excerpt
+    assert excerpt == ("Mở đầu :3 với max_pooling và C++ Bài tham khảo (dịch từ) và , đậm nghiêng "
+                       "không phải tiêu đề")
+
+
+def test_a_placeholder_title_gives_way_to_the_figures_declared_text() -> None:
+    from builder.model import Provenance
+
+    made = Provenance(script="figures/f.py", href="/figures/f.py", device="CPU", seconds=1.0, alt="Hình thật",
+                      note='<details class="provenance"><summary>n</summary></details>')
+    figures = make_markdown({"/f.jpg": made, "/g.jpg": made})
+    doc = html(figures, '![an image alt text](/f.jpg "an image title")\n\n![x](/g.jpg "Tên thật")\n\n'
+                        '![y](/other.jpg "an image title")\n')
+    f, g, other = doc.find_all("img")
+    assert (f["alt"], f.get("title")) == ("Hình thật", None)
+    assert g.get("title") == "Tên thật"  # a real title stays
+    assert other.get("title") == "an image title"  # not a generated figure: the post's own business
+
+
 # --- math never inside an attribute, never across blocks -------------------------------------
 
 def test_math_markup_never_lands_in_an_attribute(md) -> None:

@@ -89,6 +89,45 @@ def test_youtube_include_is_privacy_friendly(body) -> None:
     link = video.find("a")
     assert link["href"] == "https://www.youtube.com/watch?v=rTawFwUvnLE"
     assert video.find("iframe") is None  # nothing from YouTube until a click
+    # No title given: named after the post, one clean name for the link and the player to come.
+    name = "Video của bài “Convolutional neural networks có gì đó sai sai :3”"
+    assert video["data-title"] == name
+    assert link.get_text() == f"Xem trên YouTube: {name}"  # the link's name, from its text alone
+    note = video.select_one(".video-note")
+    assert link["aria-describedby"] == note["id"]
+    assert note.get_text() == "Video chỉ tải từ YouTube khi bạn bấm vào."
+
+
+def test_a_placeholder_title_is_no_tooltip_on_a_generated_figure(body) -> None:
+    assert POST_SOURCE.read_text(encoding="utf-8").count('"an image title"') == 3  # the post keeps them
+    titles = {img["src"]: img.get("title") for img in body.find_all("img")}
+    assert [titles[f"/images/post2/{n}.jpg"] for n in (2, 8, 9)] == [None, None, None]
+    assert titles["/images/post2/1.jpg"] == "Inception V3"  # a real title stays
+
+
+def test_the_home_excerpt_is_plain_text(built: Path) -> None:
+    excerpt = soup(built / "index.html").select_one(".post-excerpt").get_text()
+    assert excerpt.startswith("Nay được nghỉ Mác") and "Bài được tham khảo" in excerpt
+    assert "http" not in excerpt and "towardsdatascience" not in excerpt and "*" not in excerpt
+    description = soup(built / POST_OUT).find("meta", attrs={"name": "description"})["content"]
+    assert description == excerpt
+
+
+def test_the_feed_gives_every_srcset_candidate_absolute(built: Path) -> None:
+    import xml.etree.ElementTree as ET
+
+    from bs4 import BeautifulSoup
+
+    content = ET.parse(built / "feed.xml").getroot().find(".//{http://www.w3.org/2005/Atom}content").text
+    sources = BeautifulSoup(content, "html.parser").find_all("source")
+    assert len(sources) >= 9
+    candidates = [c.strip().split(" ")[0] for s in sources for c in s["srcset"].split(",")]
+    assert all(c.startswith("https://vietml.github.io/images/") for c in candidates), candidates
+
+
+def test_the_footer_spans_the_years_of_the_posts(built: Path) -> None:
+    footer = soup(built / "index.html").select_one(".site-footer p").get_text()
+    assert re.match(r"© 2018–20\d\d ", footer)
 
 
 def test_no_liquid_survives_anywhere(built: Path) -> None:
@@ -116,6 +155,8 @@ def test_header_has_title_date_reading_time_categories_and_background(page) -> N
     assert header.time.get_text() == "28 tháng 6, 2018"
     assert re.fullmatch(r"\d+ phút đọc", header.select_one(".reading-time").get_text())
     assert [a.get_text() for a in header.select("a.tag")] == ["Computer Vision", "deep learning"]
+    # Separated for the eye and for a screen reader, which hears "Chuyên mục: Computer Vision, deep learning".
+    assert header.select_one(".post-categories").get_text() == "Chuyên mục: Computer Vision, deep learning"
     assert [a["href"] for a in header.select("a.tag")] == ["/category/computer-vision/",
                                                            "/category/deep-learning/"]
     assert header.select_one("img.post-background")["src"] == "/images/post2/background.jpg"

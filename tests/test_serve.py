@@ -190,7 +190,7 @@ def test_a_broken_edit_shows_an_overlay_and_keeps_the_old_site(server: DevServer
     seen = server.live.version
     post.write_text(good.replace("title: Bài cũ nhất", "title: [hỏng"), encoding="utf-8")
     wait_for_change(server, seen)
-    assert f"{post}:3: invalid front matter" in server.live.error
+    assert f"{post}:2: invalid front matter: a [ or {{ opened on this line" in server.live.error
     status, _, body = request(server, POST_URL)
     assert status == 200 and "Bài cũ nhất, video:" in body  # the last good page
     assert 'id="blog-serve-error"' in body and "invalid front matter" in body

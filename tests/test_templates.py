@@ -21,9 +21,9 @@ def test_the_figure_note_comes_from_the_theme_in_the_sites_language(tmp_site) ->
     source = tmp_site({})
     note = templates.provenance_notes(load_config(source), {"/blog/x.jpg": MADE})["/blog/x.jpg"].note
     assert note == ('<details class="provenance"><summary>Hình này được tạo thế nào?</summary><p>Vẽ bằng mã '
-                    '<a href="/blog/figures/max_pooling.py"><code>figures/max_pooling.py</code></a> trên '
-                    'CPU X &amp; Y, trong 12,3 giây. Chạy lại: <code>blog figures max_pooling --force</code>'
-                    '</p></details>')
+                    '<a class="script-link" href="/blog/figures/max_pooling.py">'
+                    '<code>figures/max_pooling.py</code></a> trên CPU X &amp; Y, trong 12,3 giây. '
+                    '<a href="/hinh/#max_pooling">Mã, số đo và cách vẽ lại</a></p></details>')
     write_files(source, {"_config.yml": "lang: en\n"})
     english = templates.provenance_notes(load_config(source), {"/x.jpg": MADE})["/x.jpg"].note
     assert "How was this figure made?" in english and "in 12.3 s" in english
@@ -93,3 +93,29 @@ def test_no_interface_string_is_left_in_python() -> None:
             assert word not in module.read_text(encoding="utf-8"), (word, module.name)
         assert any(word in p.read_text(encoding="utf-8") for p in (package / "theme").rglob("*.*")
                    if p.suffix in (".yml", ".html")), word
+
+
+def test_the_footer_spans_the_years_from_the_oldest_post_to_the_build(tmp_site, tmp_path: Path) -> None:
+    from datetime import datetime
+
+    from builder.build import build
+
+    source = tmp_site({"_posts/2018-06-28-a.md": post("A"), "_posts/2021-01-01-b.md": post("B")})
+    build(load_config(source, destination=tmp_path / "o"), clock=lambda tz: datetime(2026, 3, 1, tzinfo=tz))
+    for page in ("index.html", "404.html", "2018/06/28/a/index.html"):
+        assert soup(tmp_path / "o" / page).select_one(".site-footer p").get_text().startswith("© 2018–2026 ")
+    for old in ("2018-06-28-a.md", "2021-01-01-b.md"):
+        (source / "_posts" / old).unlink()
+    alone = tmp_site({"_posts/2026-01-02-a.md": post("A")})
+    build(load_config(alone, destination=tmp_path / "p"), clock=lambda tz: datetime(2026, 3, 1, tzinfo=tz))
+    assert soup(tmp_path / "p/index.html").select_one(".site-footer p").get_text().startswith("© 2026 ")
+
+
+def test_a_videos_name_is_its_title_when_given(tmp_site, tmp_path: Path) -> None:
+    source = tmp_site({"_posts/2020-01-01-a.md": post("Bài <A>", '{% include youtube.html id="abcDEF12345" '
+                                                      'title="Capsule & Hinton" %}')})
+    assert run_blog("build", "-s", str(source), "-d", str(tmp_path / "o")).exit_code == 0
+    video = soup(tmp_path / "o/2020/01/01/a/index.html").select_one(".video")
+    assert video["data-title"] == "Capsule & Hinton"
+    assert video.a.get_text() == "Xem trên YouTube: Capsule & Hinton"
+    assert video.select_one(".video-label").get_text() == "Xem trên YouTube: Capsule & Hinton"

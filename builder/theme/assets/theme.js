@@ -8,11 +8,14 @@ document.addEventListener("click", function (event) {
   event.preventDefault();
   var frame = document.createElement("iframe");
   frame.src = "https://www.youtube-nocookie.com/embed/" + id + "?autoplay=1";
-  frame.title = link.textContent.trim();
+  // The player is named after the video (the include's title, else the post's), not after the
+  // placeholder's words, and takes the focus the placeholder had, so a keyboard reader stays there.
+  frame.title = box.getAttribute("data-title") || link.textContent.trim();
   frame.allow = "accelerometer; autoplay; clipboard-write; encrypted-media; gyroscope; picture-in-picture";
   frame.allowFullscreen = true;
   frame.referrerPolicy = "strict-origin-when-cross-origin";
-  box.replaceChild(frame, link);
+  box.replaceChildren(frame);  // the note about loading goes too
+  frame.focus();
 });
 
 // A table wider than the column scrolls sideways (theme.css): let the keyboard reach it then.
