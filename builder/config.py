@@ -134,8 +134,8 @@ class Config:
     keep_files: tuple[str, ...] = KEEP_FILES  # kept in the destination although we did not write them
     paginate: int = PAGINATE  # posts per page of the home and category lists (0: all on one page)
     paginate_path: str = PAGINATE_PATH  # where page N of the home list lives (`:num` is N)
-    figures_dir: Path | None = None  # default: figures/ beside the source folder
-    cache_dir: Path | None = None  # default: .cache/ beside the source folder
+    figures_dir: Path | None = None  # default: figures/ in the project folder (see project_folder)
+    cache_dir: Path | None = None  # default: .cache/ in the project folder
     quick: bool = False  # figures with small settings (tests, drafts)
     device: str | None = None  # figures on this torch device (default: cuda, mps, cpu)
     drafts: bool = False
@@ -186,7 +186,7 @@ def load_config(source: Path, **overrides: Any) -> Config:
     _raise_problems(problems, given, path, text)
     # `{{ site.X }}` sees what _config.yml says (cleaned), as in Jekyll: no built-in defaults.
     site = {**raw, **{k: v for k, v in values.items() if k in raw and k not in ("liquid", "permalink")}}
-    project = source.resolve().parent  # `-s .` means the current folder: its parent is the project
+    project = project_folder(source)
     return Config(
         source=source,
         destination=Path(raw.get("destination") or project / "_site"),
@@ -199,6 +199,19 @@ def load_config(source: Path, **overrides: Any) -> Config:
         options=tuple(sorted(given)),
         **values,
     )
+
+
+PROJECT_SOURCE = "site_src"
+
+
+def project_folder(source: Path) -> Path:
+    """The folder that holds `_site/`, `.cache/` and `figures/` by default. This project's
+    layout keeps the site in `site_src/` with those beside it; any other site folder is a
+    Jekyll site, which keeps its `_site/` inside itself (`.cache/` too: both are names a build
+    never reads), so building a Jekyll blog writes nothing outside its folder. Resolved, so
+    that `-s .` run inside `site_src/` finds the project above it."""
+    folder = source.resolve()
+    return folder.parent if folder.name == PROJECT_SOURCE else folder
 
 
 # How the command line spells a setting it can change (the rest are `--NAME`).

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from builder import outputs, state
-from builder.config import Config
+from builder.config import Config, project_folder
 from builder.entries import EntryFilter
 from builder.errors import BuildError
 
@@ -65,7 +65,7 @@ def _destination_problem(config: Config) -> str | None:
     destination = config.destination.resolve()
     source = config.source.resolve()
     project = source.parent
-    default = project / "_site"
+    default = project_folder(source) / "_site"
     instead = f"choose a folder of its own, such as {default} (the default)"
     relation = _relation(destination, source, project, config)
     if relation:

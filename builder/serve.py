@@ -29,7 +29,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from builder.build import BuildResult, build
-from builder.config import load_config
+from builder.config import load_config, project_folder
 from builder.errors import BuildError
 from builder.preview import Preview
 from builder.render import RenderMemory
@@ -217,7 +217,9 @@ class DevServer:
     def _watch(self) -> None:
         import watchfiles
 
-        paths = [p for p in (self.source, self.source.resolve().parent / "figures") if p.exists()]
+        figures = project_folder(self.source) / "figures"  # inside a Jekyll site: watched with it
+        paths = [p for p in (self.source, figures) if p.exists()
+                 and (p == self.source or not p.resolve().is_relative_to(self.source.resolve()))]
         # yield_on_timeout: the first (empty) yield says the watches are in place.
         for changes in watchfiles.watch(*paths, stop_event=self.stop_event, debounce=DEBOUNCE_MS,
                                         step=STEP_MS, watch_filter=_relevant, raise_interrupt=False,

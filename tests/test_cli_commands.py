@@ -57,6 +57,26 @@ def test_a_plain_jekyll_site_is_found_by_its_config(tmp_path: Path, monkeypatch)
     assert (tmp_path / "out/2020/01/01/a/index.html").is_file()
 
 
+def test_a_jekyll_blog_built_in_place_keeps_everything_inside_its_folder(tmp_path: Path, monkeypatch) -> None:
+    """As Jekyll does: `_site/` (and our `.cache/`) inside the blog's folder, nothing beside it,
+    and neither is read back as content by the next build."""
+    site = tmp_path / "parent" / "my-blog"
+    write_files(site, {"_config.yml": "title: Jekyll\nmarkdown: kramdown\n",
+                       "_posts/2020-01-01-a.md": post("A"), "about.md": "---\ntitle: About\n---\nHi\n"})
+    monkeypatch.chdir(site)
+    first = run_blog("build")
+    assert first.exit_code == 0, first.stderr
+    assert first.stdout.startswith(f"built {site / '_site'}:")
+    assert sorted(p.name for p in (tmp_path / "parent").iterdir()) == ["my-blog"]
+    assert (site / "_site/2020/01/01/a.html").is_file() and (site / ".cache").is_dir()
+    (site / "about.md").write_text("---\ntitle: About\n---\nHi again\n", encoding="utf-8")
+    again = run_blog("build")
+    assert again.exit_code == 0, again.stderr
+    assert again.stdout.split(":")[1].split(",")[:2] == first.stdout.split(":")[1].split(",")[:2]
+    assert not (site / "_site/_site").exists() and not (site / "_site/.cache").exists()
+    assert "Hi again" in (site / "_site/about.html").read_text(encoding="utf-8")
+
+
 def test_outside_any_site_it_says_where_it_looked_and_how_to_pass_dash_s(tmp_path: Path, monkeypatch) -> None:
     nowhere = tmp_path / "empty"
     nowhere.mkdir()
