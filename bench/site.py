@@ -1,4 +1,4 @@
-"""Build speed at 1, 100 and 1000 posts: ours against Pelican, in one run on one machine.
+"""Build speed at 1, 100 and 1000 posts: ours against Jekyll, Hugo and Pelican, in one run.
 
     python bench/site.py                 # all sizes, 3 runs each (medians)
     python bench/site.py --sizes 1000 --runs 5
@@ -6,17 +6,30 @@
 
 Sites come from bench/corpus.py (the seed article, varied; every tenth post with math), with
 figures already made (the project's .cache/ is copied in). For each size it times whole
-processes: a build from scratch (empty destination, no render cache), a rebuild with nothing
-changed, and a rebuild after one post's text changed; and the peak memory of the scratch build
-(the process and its workers). Pelican (installed with pip into .cache/bench-venv) builds the
-same posts, converted to its own metadata format, in the same run. `--markdown kramdown` reads the
-corpus as a Jekyll site (`markdown: kramdown`); `--baseline DIR` also times the builder of another
-checkout (say, the main branch) on the same sites, in the same run.
+processes: a build from scratch, a rebuild with nothing changed, and a rebuild after one post's
+text changed; and the peak memory of the build from scratch (the process and its workers).
+"From scratch" clears every cache on every side first: our `_site/`, `.cache/render` and
+`.cache/outputs` (kept: the figures, their image variants and the typeset formulas, which are
+computed results, not build caches; an untimed build typesets the formulas first); Jekyll's `_site/`
+and `.jekyll-cache`; Hugo's `public/`, `resources/` and its cache folder; Pelican's `output/`
+and `__pycache__`.
+
+The peers build the same posts, each tool with what it needs and nothing more:
+- Jekyll (Debian's `jekyll`, when installed): the same `site_src/` with a minimal layout that
+  prints `{{ content }}` (no theme, no plugins) and the theme's `youtube.html` include;
+- Hugo (Debian's `hugo`, when installed): the posts converted to its content folder (front
+  matter kept, Liquid resolved as our build resolves it), a minimal layout, raw HTML allowed;
+- Pelican (installed with pip into .cache/bench-venv): the posts in its own metadata format.
+Each run times every tool in turn (ours, the baseline, Jekyll, Hugo, Pelican), so all of them see
+the same machine load; the table gives medians and, per tool, our time divided by theirs.
+`--markdown kramdown` reads the corpus as a Jekyll site (`markdown: kramdown`); `--baseline DIR`
+also times the builder of another checkout (say, the main branch) on the same sites.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import platform
 import re
 import shutil
@@ -32,6 +45,7 @@ from corpus import make_site  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_VENV = ROOT / ".cache" / "bench-venv"
+TIME = Path("/usr/bin/time")  # GNU time: the peak memory of a process that is not ours
 RUNNER = """
 import resource, sys
 from builder.cli import main
@@ -52,6 +66,21 @@ RELATIVE_URLS = True
 FEED_ALL_ATOM = "feeds/all.atom.xml"
 ARTICLE_URL = ARTICLE_SAVE_AS = "{date:%Y}/{date:%m}/{date:%d}/{slug}/index.html"
 """
+JEKYLL_LAYOUT = "{{ content }}\n"
+HUGO_CONFIG = """baseURL = "https://example.org/"
+title = "Bench"
+languageCode = "vi"
+timeZone = "Asia/Ho_Chi_Minh"
+[permalinks]
+posts = "/:year/:month/:day/:slug/"
+[markup.goldmark.renderer]
+unsafe = true
+"""
+HUGO_LINK = '<a href="{{ .RelPermalink }}">{{ .Title }}</a>\n'
+HUGO_LAYOUTS = {"_default/single.html": "{{ .Content }}\n",
+                "_default/list.html": "{{ range .Pages }}" + HUGO_LINK + "{{ end }}",
+                "index.html": "{{ range .Site.RegularPages }}" + HUGO_LINK + "{{ end }}"}
+EDIT = re.compile(r"Nay(?: \(sửa[^)]*\))? được")
 
 
 def timed(command: list[str], cwd: Path) -> tuple[float, str]:
@@ -59,34 +88,187 @@ def timed(command: list[str], cwd: Path) -> tuple[float, str]:
     done = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
     elapsed = time.perf_counter() - started
     if done.returncode != 0:
-        raise SystemExit(f"{' '.join(command)} failed:\n{done.stderr[-2000:]}")
+        raise SystemExit(f"{' '.join(command)} failed:\n{done.stdout[-1000:]}\n{done.stderr[-2000:]}")
     return elapsed, done.stderr
 
 
-def ours(project: Path, runs: int, checkout: Path | None = None) -> dict[str, float]:
-    source = project / "site_src"
-    build = [sys.executable, "-c", RUNNER, str(source)]
-    if checkout is not None:  # that checkout's `builder` package first on the path
-        build = [sys.executable, "-c", f"import sys; sys.path.insert(0, {str(checkout)!r})\n" + RUNNER,
-                 str(source)]
-    posts = sorted((source / "_posts").glob("*.md"))
-    scratch, unchanged, edited, peaks = [], [], [], []
-    for run in range(runs):
-        for stale in (project / "_site", project / ".cache" / "render", project / ".cache" / "outputs"):
+def with_peak(command: list[str]) -> list[str]:
+    return [str(TIME), "-f", "PEAK_KB %M 0", *command] if TIME.exists() else command
+
+
+def peak_mb(log: str) -> float:
+    lines = [line.split() for line in log.splitlines() if line.startswith("PEAK_KB")]
+    return (int(lines[-1][1]) + int(lines[-1][2])) / 1024 if lines else float("nan")
+
+
+def edit(path: Path, label: str) -> None:
+    """A new edit of the post's first paragraph, also where an earlier run edited it."""
+    text = path.read_text(encoding="utf-8")
+    changed = EDIT.sub(f"Nay (sửa {label}) được", text, count=1)
+    path.write_text(changed if changed != text else text + f"\nsửa {label}\n", encoding="utf-8")
+
+
+class Tool:
+    """One builder on its copy of the corpus: `scratch`, `unchanged`, `edited` are whole-process
+    wall times; `peaks` the memory of the builds from scratch."""
+
+    name = ""
+
+    def __init__(self, project: Path):
+        self.project = project
+        self.times: dict[str, list[float]] = {"scratch": [], "unchanged": [], "one edited": []}
+        self.peaks: list[float] = []
+
+    def command(self) -> list[str]:
+        raise NotImplementedError
+
+    def cwd(self) -> Path:
+        raise NotImplementedError
+
+    def caches(self) -> list[Path]:
+        raise NotImplementedError
+
+    def posts(self) -> list[Path]:
+        raise NotImplementedError
+
+    def run(self, number: int) -> None:
+        for stale in self.caches():
             shutil.rmtree(stale, ignore_errors=True)
-        seconds, log = timed(build, project)
-        scratch.append(seconds)
-        peak = [line.split() for line in log.splitlines() if line.startswith("PEAK_KB")][-1]
-        peaks.append((int(peak[1]) + int(peak[2])) / 1024)
-        unchanged.append(timed(build, project)[0])
-        post = posts[(run * 7919) % len(posts)]
-        # A new edit even where an earlier run (or the baseline's) already edited this post.
-        edit = f"Nay (sửa {run} {'baseline' if checkout else 'blog'}) được"
-        text = re.sub(r"Nay(?: \(sửa[^)]*\))? được", edit, post.read_text(encoding="utf-8"), count=1)
-        post.write_text(text, encoding="utf-8")
-        edited.append(timed(build, project)[0])
-    return {"scratch": statistics.median(scratch), "unchanged": statistics.median(unchanged),
-            "one edited": statistics.median(edited), "peak MB": max(peaks)}
+        ours = isinstance(self, Blog)  # our runner reports its own peak, workers included
+        seconds, log = timed(self.command() if ours else with_peak(self.command()), self.cwd())
+        self.times["scratch"].append(seconds)
+        self.peaks.append(peak_mb(log))
+        self.times["unchanged"].append(timed(self.command(), self.cwd())[0])
+        posts = self.posts()
+        edit(posts[(number * 7919) % len(posts)], f"{number} {self.name}")
+        self.times["one edited"].append(timed(self.command(), self.cwd())[0])
+
+    def medians(self) -> dict[str, float]:
+        return {key: statistics.median(values) for key, values in self.times.items()}
+
+
+class Blog(Tool):
+    name = "blog"
+
+    def __init__(self, project: Path, checkout: Path | None = None):
+        super().__init__(project)
+        self.checkout = checkout
+        if checkout is not None:
+            self.name = "blog (baseline)"
+
+    def command(self) -> list[str]:
+        runner = RUNNER
+        if self.checkout is not None:  # that checkout's `builder` package first on the path
+            runner = f"import sys; sys.path.insert(0, {str(self.checkout)!r})\n" + RUNNER
+        return [sys.executable, "-c", runner, str(self.project / "site_src")]
+
+    def cwd(self) -> Path:
+        return self.project
+
+    def caches(self) -> list[Path]:
+        cache = self.project / ".cache"
+        return [self.project / "_site", cache / "render", cache / "outputs"]
+
+    def posts(self) -> list[Path]:
+        return sorted((self.project / "site_src" / "_posts").glob("*.md"))
+
+
+
+class Jekyll(Tool):
+    name = "Jekyll"
+
+    def __init__(self, project: Path):
+        super().__init__(project)
+        self.site = project / "jekyll"
+        shutil.copytree(project / "site_src", self.site)
+        shutil.copytree(ROOT / "builder" / "theme" / "_includes", self.site / "_includes", dirs_exist_ok=True)
+        (self.site / "_layouts").mkdir()
+        for name in ("default", "post", "page", "home"):
+            (self.site / "_layouts" / f"{name}.html").write_text(JEKYLL_LAYOUT, encoding="utf-8")
+
+    def command(self) -> list[str]:
+        return ["jekyll", "build", "-q"]
+
+    def cwd(self) -> Path:
+        return self.site
+
+    def caches(self) -> list[Path]:
+        return [self.site / "_site", self.site / ".jekyll-cache"]
+
+    def posts(self) -> list[Path]:
+        return sorted((self.site / "_posts").glob("*.md"))
+
+
+def converted_posts(project: Path) -> list[tuple[str, dict[str, str], str]]:
+    """(file name, title/date/category, body with Liquid resolved as our build resolves it)."""
+    posts = []
+    for path in sorted((project / "site_src" / "_posts").glob("*.md")):
+        front, body = path.read_text(encoding="utf-8").split("---\n", 2)[1:]
+        title = next(line for line in front.splitlines() if line.startswith("title:"))[6:].strip().strip('"')
+        categories = front.split("categories: [", 1)[1].split("]")[0]
+        body = body.replace("{{ site.baseurl }}", "").replace(
+            '{% include youtube.html id="rTawFwUvnLE" %}', '<a href="https://youtu.be/rTawFwUvnLE">video</a>')
+        posts.append((path.name, {"title": title, "date": path.name[:10], "categories": categories}, body))
+    return posts
+
+
+class Hugo(Tool):
+    name = "Hugo"
+
+    def __init__(self, project: Path):
+        super().__init__(project)
+        self.site = project / "hugo"
+        (self.site / "content" / "posts").mkdir(parents=True)
+        (self.site / "config.toml").write_text(HUGO_CONFIG, encoding="utf-8")
+        for rel, text in HUGO_LAYOUTS.items():
+            (self.site / "layouts" / rel).parent.mkdir(parents=True, exist_ok=True)
+            (self.site / "layouts" / rel).write_text(text, encoding="utf-8")
+        for name, front, body in converted_posts(project):
+            title = front["title"].replace('"', '\\"')
+            (self.site / "content" / "posts" / name).write_text(
+                f'---\ntitle: "{title}"\ndate: {front["date"]}\nslug: {name[11:-3]}\n'
+                f'categories: [{front["categories"]}]\n---\n{body}', encoding="utf-8")
+
+    def command(self) -> list[str]:
+        return ["hugo", "--quiet", "--cacheDir", str(self.site / "cache")]
+
+    def cwd(self) -> Path:
+        return self.site
+
+    def caches(self) -> list[Path]:
+        return [self.site / "public", self.site / "resources", self.site / "cache"]
+
+    def posts(self) -> list[Path]:
+        return sorted((self.site / "content" / "posts").glob("*.md"))
+
+
+class Pelican(Tool):
+    name = "Pelican"
+
+    def __init__(self, project: Path):
+        super().__init__(project)
+        self.site = project / "pelican"
+        content = self.site / "content"
+        content.mkdir(parents=True)
+        (self.site / "pelicanconf.py").write_text(PELICAN_CONF, encoding="utf-8")
+        for name, front, body in converted_posts(project):
+            category = front["categories"].split(",")[0].strip()
+            head = f"Title: {front['title']}\nDate: {front['date']}\nCategory: {category}\n"
+            head += f"Slug: {name[11:-3]}\n"
+            (content / name).write_text(f"{head}\n{body}", encoding="utf-8")
+        self.pelican = str(pelican_python().parent / "pelican")
+
+    def command(self) -> list[str]:
+        return [self.pelican, "content", "-o", "output", "-s", "pelicanconf.py", "-q"]
+
+    def cwd(self) -> Path:
+        return self.site
+
+    def caches(self) -> list[Path]:
+        return [self.site / "output", self.site / "__pycache__"]
+
+    def posts(self) -> list[Path]:
+        return sorted((self.site / "content").glob("*.md"))
 
 
 def pelican_python() -> Path:
@@ -97,40 +279,32 @@ def pelican_python() -> Path:
     return python
 
 
-def pelican_site(project: Path) -> Path:
-    """The same posts in Pelican's format (metadata lines; Liquid resolved as our build does)."""
-    site = project / "pelican"
-    content = site / "content"
-    content.mkdir(parents=True)
-    (site / "pelicanconf.py").write_text(PELICAN_CONF, encoding="utf-8")
-    for path in sorted((project / "site_src" / "_posts").glob("*.md")):
-        front, body = path.read_text(encoding="utf-8").split("---\n", 2)[1:]
-        title = next(line for line in front.splitlines() if line.startswith("title:"))
-        title = title[6:].strip().strip('"')
-        category = front.split("categories: [", 1)[1].split("]")[0].split(",")[0].strip()
-        body = body.replace("{{ site.baseurl }}", "").replace(
-            '{% include youtube.html id="rTawFwUvnLE" %}', '<a href="https://youtu.be/rTawFwUvnLE">video</a>')
-        (content / path.name).write_text(
-            f"Title: {title}\nDate: {path.name[:10]}\nCategory: {category}\nSlug: {path.stem[11:]}\n\n{body}",
-            encoding="utf-8")
-    return site
+def tools_for(project: Path, args: argparse.Namespace) -> list[Tool]:
+    tools: list[Tool] = [Blog(project)]
+    if args.baseline is not None:
+        tools.append(Blog(project, args.baseline.resolve()))
+    if not args.no_jekyll and shutil.which("jekyll"):
+        tools.append(Jekyll(project))
+    if not args.no_hugo and shutil.which("hugo"):
+        tools.append(Hugo(project))
+    if not args.no_pelican:
+        tools.append(Pelican(project))
+    return tools
 
 
-def pelican(project: Path, runs: int) -> dict[str, float]:
-    site = pelican_site(project)
-    pelican_bin = str(pelican_python().parent / "pelican")
-    command = [pelican_bin, "content", "-o", "output", "-s", "pelicanconf.py", "-q"]
-    posts = sorted((site / "content").glob("*.md"))
-    scratch, unchanged, edited = [], [], []
-    for run in range(runs):
-        shutil.rmtree(site / "output", ignore_errors=True)
-        scratch.append(timed(command, site)[0])
-        unchanged.append(timed(command, site)[0])
-        post = posts[(run * 7919) % len(posts)]
-        post.write_text(post.read_text(encoding="utf-8") + f"\nsửa {run}\n", encoding="utf-8")
-        edited.append(timed(command, site)[0])
-    return {"scratch": statistics.median(scratch), "unchanged": statistics.median(unchanged),
-            "one edited": statistics.median(edited), "peak MB": float("nan")}
+def report(size: int, tools: list[Tool]) -> None:
+    ours = tools[0].medians()
+    for tool in tools:
+        row = tool.medians()
+        peak = max(tool.peaks)
+        peak_text = "" if math.isnan(peak) else f"{peak:.0f}"
+        print(f"| {size} | {tool.name} | {row['scratch']:.2f} | {row['unchanged']:.2f} | "
+              f"{row['one edited']:.2f} | {peak_text} |")
+    for tool in tools[1:]:
+        row = tool.medians()
+        ratio = {key: ours[key] / row[key] for key in ours}
+        print(f"| {size} | blog ÷ {tool.name} | {ratio['scratch']:.2f}× | {ratio['unchanged']:.2f}× | "
+              f"{ratio['one edited']:.2f}× | |")
 
 
 def main() -> None:
@@ -138,6 +312,8 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="*", default=[1, 100, 1000])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--no-pelican", action="store_true")
+    parser.add_argument("--no-jekyll", action="store_true")
+    parser.add_argument("--no-hugo", action="store_true")
     parser.add_argument("--markdown", choices=["python-markdown", "kramdown"], default="python-markdown")
     parser.add_argument("--baseline", type=Path, help="another checkout whose builder is timed too")
     args = parser.parse_args()
@@ -156,28 +332,15 @@ def main() -> None:
             if args.markdown == "kramdown":
                 with (source / "_config.yml").open("a", encoding="utf-8") as config:
                     config.write("\nmarkdown: kramdown\n")
-            shutil.copytree(ROOT / ".cache" / "figures", project / ".cache" / "figures")
-            if (ROOT / ".cache" / "images").exists():
-                shutil.copytree(ROOT / ".cache" / "images", project / ".cache" / "images")
-            rows = {"blog": ours(project, args.runs)}
-            if args.baseline is not None:
-                rows["blog (baseline)"] = ours(project, args.runs, args.baseline.resolve())
-            if not args.no_pelican:
-                rows["Pelican"] = pelican(project, args.runs)
-            for tool, row in rows.items():
-                peak = "" if row["peak MB"] != row["peak MB"] else f"{row['peak MB']:.0f}"
-                print(f"| {size} | {tool} | {row['scratch']:.2f} | {row['unchanged']:.2f} | "
-                      f"{row['one edited']:.2f} | {peak} |")
-            if "blog (baseline)" in rows:
-                ratio = {k: rows["blog (baseline)"][k] / rows["blog"][k]
-                         for k in ("scratch", "unchanged", "one edited")}
-                print(f"| {size} | baseline ÷ blog | {ratio['scratch']:.2f}× | {ratio['unchanged']:.2f}× | "
-                      f"{ratio['one edited']:.2f}× | |")
-            if "Pelican" in rows:
-                ratio = {k: rows["Pelican"][k] / rows["blog"][k]
-                         for k in ("scratch", "unchanged", "one edited")}
-                print(f"| {size} | Pelican ÷ blog | {ratio['scratch']:.1f}× | {ratio['unchanged']:.1f}× | "
-                      f"{ratio['one edited']:.1f}× | |")
+            for cache in ("figures", "images"):
+                if (ROOT / ".cache" / cache).exists():
+                    shutil.copytree(ROOT / ".cache" / cache, project / ".cache" / cache)
+            tools = tools_for(project, args)
+            timed(tools[0].command(), tools[0].cwd())  # typesets the formulas once, untimed
+            for number in range(args.runs):
+                for tool in tools:
+                    tool.run(number)
+            report(size, tools)
 
 
 if __name__ == "__main__":

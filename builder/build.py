@@ -12,6 +12,7 @@ import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 
 from builder import content, destinations, figures, images, outputs, render, site_files, state
 from builder.config import Config
@@ -21,6 +22,7 @@ from builder.model import (
     BuildState,
     Clock,
     FigureSet,
+    Gathered,
     Site,
     SiteFiles,
     WriteReport,
@@ -31,16 +33,17 @@ log = logging.getLogger(__name__)
 
 
 def build(config: Config, progress: figures.Progress | None = None, incremental: bool = True,
-          force: bool = False, clock: Clock = system_clock) -> BuildResult:
+          force: bool = False, clock: Clock = system_clock,
+          memory: render.RenderMemory | None = None) -> BuildResult:
     """Build the site into `config.destination`, writing only what changed; on any error
     the previous output stays as it was. A dangerous destination, or one holding files this
     tool did not write (unless `force`), is refused before anything is written.
     `incremental=False` (a fresh folder, as `serve`, `check` and `deploy` use) never skips
     the work and keeps no record of a folder it made afresh. `clock` says what "now" is
-    (future posts, the footer's year)."""
+    (future posts, the footer's year). `memory`: see `render.render_documents`."""
     started = time.perf_counter()
     destinations.check_build(config, force)
-    with outputs.exclusive(config.cache_dir), _collect_warnings() as warnings:
+    with outputs.exclusive(config.cache_dir), collect_warnings() as warnings:
         for warning in config.warnings:  # _config.yml's, said on every build
             log.warning("%s", warning)
         figure_set = make_figures(config, progress=progress)
@@ -55,7 +58,7 @@ def build(config: Config, progress: figures.Progress | None = None, incremental:
             return BuildResult(previous.posts, previous.pages, previous.static, 0, tuple(warnings),
                                time.perf_counter() - started, figure_set,
                                future_skipped=previous.future_skipped)
-        site = gather_and_render(config, figure_set, clock)
+        site = gather_and_render(config, figure_set, clock, memory)
         files = site_files.collect(site)
         _check_strict(config, warnings)
         report = _write(config, files, previous, force)
@@ -66,7 +69,7 @@ def build(config: Config, progress: figures.Progress | None = None, incremental:
                 site.next_publication, site.future_skipped))
     return BuildResult(len(site.posts), pages, len(files.copies), report.written, tuple(warnings),
                        time.perf_counter() - started, figure_set, site, tuple(report.moved), report.trash,
-                       site.future_skipped)
+                       site.future_skipped, report.state)
 
 
 def make_figures(config: Config, names: list[str] | None = None, force: bool = False,
@@ -77,14 +80,18 @@ def make_figures(config: Config, names: list[str] | None = None, force: bool = F
 
 
 def gather_and_render(config: Config, figure_set: FigureSet | None = None,
-                      clock: Clock = system_clock) -> Site:
+                      clock: Clock = system_clock, memory: render.RenderMemory | None = None) -> Site:
     """Read the site, make the image variants, render every document: the whole `Site`."""
-    figure_set = figure_set or FigureSet()
     now = clock(config.tz)
-    gathered = content.gather(config, now)
+    return render_gathered(config, content.gather(config, now), figure_set or FigureSet(), now, memory)
+
+
+def render_gathered(config: Config, gathered: Gathered, figure_set: FigureSet, now: datetime,
+                    memory: render.RenderMemory | None = None) -> Site:
+    """The site made of what `content` gathered: every document rendered (or recalled)."""
     variants = images.responsive_images(figure_set.responsive_inputs(), config.cache_dir,
                                         figure_set.renditions())
-    posts, pages = render.render_site(config, gathered, figure_set, variants)
+    posts, pages = render.render_site(config, gathered, figure_set, variants, memory)
     return Site(config=config, posts=tuple(posts), pages=tuple(pages), static_files=tuple(gathered.static),
                 categories=tuple(content.group_categories(posts)), figures=figure_set, images=variants,
                 next_publication=gathered.next_publication, now=now,
@@ -109,7 +116,7 @@ def _check_strict(config: Config, warnings: list[str]) -> None:
 
 
 @contextmanager
-def _collect_warnings() -> Iterator[list[str]]:
+def collect_warnings() -> Iterator[list[str]]:
     """Warnings logged by any stage during the build, for the summary and --strict."""
     collected: list[str] = []
 

@@ -32,6 +32,8 @@ JEKYLL_PERMALINK = "date"  # Jekyll's default, for `markdown: kramdown` sites
 MATHJAX_CDN = "https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-chtml.js"
 KEEP_FILES = (".git", ".svn", "CNAME")  # Jekyll keeps .git and .svn; CNAME is GitHub Pages' domain
 LIQUID_ERROR_MODES = ("lax", "warn", "strict")
+PAGINATE = 10  # posts per list page when _config.yml says nothing
+PAGINATE_PATH = "/page:num/"  # Jekyll's default (`/page:num`): page 2 is /page2/
 # What a post's permalink template may name (builder/permalinks.py fills them).
 POST_PLACEHOLDERS = (
     "year", "month", "day", "hour", "minute", "second", "i_day", "i_month", "short_year",
@@ -130,6 +132,8 @@ class Config:
     include: tuple[str, ...] = (".htaccess",)
     liquid: LiquidOptions = field(default_factory=LiquidOptions)
     keep_files: tuple[str, ...] = KEEP_FILES  # kept in the destination although we did not write them
+    paginate: int = PAGINATE  # posts per page of the home and category lists (0: all on one page)
+    paginate_path: str = PAGINATE_PATH  # where page N of the home list lives (`:num` is N)
     figures_dir: Path | None = None  # default: figures/ in the project folder (see project_folder)
     cache_dir: Path | None = None  # default: .cache/ in the project folder
     quick: bool = False  # figures with small settings (tests, drafts)
@@ -464,6 +468,31 @@ def _math_render(raw: dict[str, Any], problems: list[str]) -> str:
     return value
 
 
+def _paginate(raw: dict[str, Any], problems: list[str]) -> int:
+    """Jekyll's `paginate`: posts per page; `false` puts every post on one page."""
+    value = raw.get("paginate", PAGINATE)
+    if value is None:
+        return PAGINATE
+    if value is False:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        problems.append(f"paginate must be a number of posts per page (or false), not {value!r}")
+        return PAGINATE
+    return value
+
+
+def _paginate_path(raw: dict[str, Any], problems: list[str]) -> str:
+    """Jekyll's `paginate_path`: `/page:num` makes page 2 `/page2/` (every page is a folder)."""
+    value = _text("paginate_path", PAGINATE_PATH)(raw, problems) or PAGINATE_PATH
+    if ":num" not in value:
+        problems.append(f"paginate_path must contain :num (as in /page:num/), not {value!r}")
+        return PAGINATE_PATH
+    if re.search(r"\s|//|[?#]|(^|/)\.\.?(/|$)", value):
+        problems.append(f"paginate_path must be a path such as /page:num/, not {value!r}")
+        return PAGINATE_PATH
+    return "/" + value.strip("/") + "/"
+
+
 def _markdown(raw: dict[str, Any], problems: list[str]) -> str:
     return _text("markdown", "python-markdown")(raw, problems).lower()
 
@@ -486,6 +515,8 @@ _FIELDS = {
     "include": _paths("include", (".htaccess",)),
     "liquid": _liquid,
     "keep_files": _keep_files,
+    "paginate": _paginate,
+    "paginate_path": _paginate_path,
     "drafts": _flag("drafts"),
     "future": _flag("future"),
     "strict": _flag("strict"),

@@ -160,6 +160,12 @@ def _read_posts(config: Config, entries: EntryFilter, post_roots: list[str],
                 "as Jekyll leaves them out: %s", len(left_out), "" if len(left_out) == 1 else "s", shown)
         for rel in left_out:
             log.info("%s: not a post; left out", rel)
+    kept, future = _published(config, posts, now)
+    return kept, as_is, future
+
+
+def _published(config: Config, posts: list[Post], now: datetime) -> tuple[list[Post], list[datetime]]:
+    """The posts that are published and due, newest first; and the dates of those not due yet."""
     kept, future = [], []
     for post in posts:
         if post.front.get("published", True) is False and not config.drafts:
@@ -169,7 +175,7 @@ def _read_posts(config: Config, entries: EntryFilter, post_roots: list[str],
             future.append(post.date)
             continue
         kept.append(post)
-    return sorted(kept, key=lambda p: (p.date, p.rel), reverse=True), as_is, future
+    return sorted(kept, key=lambda p: (p.date, p.rel), reverse=True), future
 
 
 def _post_entries(folder: Path, entries: EntryFilter, config: Config) -> list[tuple[str, Path]]:
@@ -372,6 +378,66 @@ def _resolve_conflicts(posts: list[Post], pages: list[Page],
             losers.update(names[:-1])
     return ([p for p in posts if p.rel not in losers], [p for p in pages if p.rel not in losers],
             [rel for rel in static if rel not in losers])
+
+
+def update_posts(config: Config, gathered: Gathered, changed: list[Path],
+                 now: datetime | None = None) -> Gathered | None:
+    """`gathered` after the files `changed` were edited, added or removed, when every one of
+    them is a Markdown or HTML post beside other posts of a `_posts/` folder (what `blog
+    serve` sees on most saves): only those files are read again. None when the change is more
+    than that (a page, a static file, a new posts folder, a post that conflicts with another
+    file) or a future post has come due: then the site must be gathered again."""
+    now = now or datetime.now(config.tz)
+    due = gathered.next_publication
+    if due is not None and now >= due:
+        return None  # which future post came due is known only to a whole gathering
+    entries = EntryFilter.of(config.source, config.include, config.exclude)
+    by_rel = {post.rel: post for post in gathered.posts}
+    folders = {_posts_folder(post.rel) for post in gathered.posts}
+    reread: list[Post] = []
+    source = config.source.absolute()
+    for changed_path in changed:
+        try:
+            rel = changed_path.absolute().relative_to(source).as_posix()
+        except ValueError:
+            return None
+        path = config.source / rel  # as a whole gathering names it
+        folder = _posts_folder(rel)
+        if folder is None or folder not in folders or path.suffix.lower() not in RENDERED_SUFFIXES:
+            return None
+        by_rel.pop(rel, None)
+        inner = rel[len(folder) + 1:]
+        if not path.is_file() or any(part.startswith(".") for part in inner.split("/")):
+            continue  # removed (or renamed away), or never a post
+        if not entries.keeps(inner, rel) or _leaves_source(path, config.source):
+            continue
+        root = folder.rpartition("/")[0]
+        read = _read_post(path, rel, config.source / folder, root, config, now)
+        if isinstance(read, Page):
+            return None
+        if isinstance(read, Post):
+            reread.append(read)
+    posts, future = _published(config, [*by_rel.values(), *reread], now)
+    if future:
+        return None  # how many future posts are skipped is counted by a whole gathering
+    # (A future post edited or removed may leave the next date early: then a whole gathering
+    # happens at that time, which is only slower.)
+    writers = [p.output_path for p in gathered.pages] + [unquote(rel) for rel in gathered.static]
+    taken = set(writers)
+    outputs = [post.output_path for post in posts]
+    if len(set(outputs)) != len(outputs) or taken.intersection(outputs):
+        return None  # two files writing one URL: the whole site decides which one wins
+    return Gathered(posts, list(gathered.pages), list(gathered.static), due, gathered.future_skipped)
+
+
+def _posts_folder(rel: str) -> str | None:
+    """The `_posts` (or `_drafts`) folder, relative to the source, that holds the file `rel`
+    (at any depth below it): "a/_posts/x/b.md" -> "a/_posts"."""
+    parts = rel.split("/")[:-1]
+    for index in range(len(parts) - 1, -1, -1):
+        if parts[index] in ("_posts", "_drafts"):
+            return "/".join(parts[:index + 1])
+    return None
 
 
 def group_categories(posts: list[Post]) -> list[Category]:

@@ -30,7 +30,7 @@ def entries(site: Site) -> list[FigureEntry]:
     config = site.config
     declared = {figure.name: figure for figure in site.figures.figures}
     provenance = site.figures.provenance(config.baseurl, site.images)
-    shown_in = _posts_by_image(site)
+    shown_in = posts_by_image(site)
     found = []
     for record in site.figures.published():
         figure = declared.get(record.name)
@@ -59,7 +59,7 @@ def highlighted(script: Path) -> tuple[str, int]:
     return html, text.count("\n")
 
 
-def _posts_by_image(site: Site) -> dict[str, list[Post]]:
+def posts_by_image(site: Site) -> dict[str, list[Post]]:
     """Site path -> the posts whose body or background shows it, newest first."""
     shown: dict[str, list[Post]] = {}
     for post in site.posts:

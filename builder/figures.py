@@ -54,10 +54,11 @@ def discover(figures_dir: Path, quick: bool = False) -> list[Figure]:
         return []
     versions = library_versions()
     found = []
+    helpers: dict[Path, list[str]] = {}  # each helper module read once, not once per script using it
     for script in sorted(figures_dir.glob("*.py")):
         if script.name.startswith("_"):
             continue
-        figure = _declare(script)
+        figure = _declare(script, helpers)
         found.append(_with_key(figure, versions, quick))
     _check_unique_outputs(found)
     return found
@@ -68,7 +69,7 @@ def library_versions() -> dict[str, str]:
     return store.library_versions(LIBRARIES)
 
 
-def _declare(script: Path) -> Figure:
+def _declare(script: Path, helpers: dict[Path, list[str]] | None = None) -> Figure:
     text = script.read_text(encoding="utf-8")
     try:
         tree = ast.parse(text, filename=str(script))
@@ -91,7 +92,7 @@ def _declare(script: Path) -> Figure:
             raise BuildError(f'{name} must map metric names to minimum values, e.g. {{"accuracy": 0.97}}',
                              script)
     return Figure(name=script.stem, script=script, outputs=outputs, seed=seed,
-                  helpers=tuple(sorted(_local_imports(script, script.parent, {script}))),
+                  helpers=tuple(sorted(_local_imports(script, script.parent, {script}, helpers))),
                   bars=values.get("BARS", {}), quick_bars=values.get("QUICK_BARS", {}),
                   reproducible=values.get("REPRODUCIBLE", True) is not False)
 
@@ -108,15 +109,21 @@ def _literal_assignments(tree: ast.Module, script: Path) -> dict[str, Any]:
     return values
 
 
-def _local_imports(script: Path, folder: Path, seen: set[Path]) -> set[Path]:
-    """Modules of `folder` imported by `script`, followed transitively."""
+def _local_imports(script: Path, folder: Path, seen: set[Path],
+                   known: dict[Path, list[str]] | None = None) -> set[Path]:
+    """Modules of `folder` imported by `script`, followed transitively. `known` remembers what
+    each file read so far imports (a discovery reads each helper once, not once per script
+    that uses it)."""
+    known = {} if known is None else known
+    if script not in known:
+        known[script] = sorted({name.split(".")[0] for name in store.imported_modules(script)})
     found: set[Path] = set()
-    for name in sorted({name.split(".")[0] for name in store.imported_modules(script)}):
+    for name in known[script]:
         path = folder / f"{name}.py"
         if path.is_file() and path not in seen:
             seen.add(path)
             found.add(path)
-            found |= _local_imports(path, folder, seen)
+            found |= _local_imports(path, folder, seen, known)
     return found
 
 

@@ -17,6 +17,7 @@ only when a variant is missing.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import logging
 import os
@@ -103,15 +104,28 @@ def _figure(drawings: list[Rendition], plans) -> Responsive:
 def _choose(drawing: Rendition, plan) -> Choice:
     compared = next(c for c, w, mime, _ in plan.values()
                     if w == min(COMPARED_WIDTH, drawing.width) and mime == "image/avif")
-    svg = drawing.svg_file.read_bytes() if drawing.svg_file and drawing.svg_file.is_file() else b""
-    compressed = len(gzip.compress(svg, compresslevel=6, mtime=0)) if svg else 0
+    svg_size, compressed = _svg_sizes(drawing.svg_file)
     webp = next((c for c, w, mime, _ in plan.values()
                  if w == min(COMPARED_WIDTH, drawing.width) and mime == "image/webp"), None)
     avif_bytes = compared.stat().st_size
-    chosen = "svg" if svg and compressed <= avif_bytes else "raster"
-    return Choice(drawing.layout, drawing.scheme, len(svg), compressed, avif_bytes,
+    chosen = "svg" if svg_size and compressed <= avif_bytes else "raster"
+    return Choice(drawing.layout, drawing.scheme, svg_size, compressed, avif_bytes,
                   webp.stat().st_size if webp and webp.is_file() else 0, drawing.raster_file.stat().st_size,
                   chosen)
+
+
+def _svg_sizes(svg_file: Path | None) -> tuple[int, int]:
+    """(bytes, gzipped bytes) of a drawing's SVG; (0, 0) without one."""
+    if svg_file is None or not svg_file.is_file():
+        return 0, 0
+    stat = svg_file.stat()
+    return _gzip_sizes(svg_file, stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=256)  # `blog serve` builds again and again: the same files
+def _gzip_sizes(svg_file: Path, size: int, mtime_ns: int) -> tuple[int, int]:
+    svg = svg_file.read_bytes()
+    return len(svg), len(gzip.compress(svg, compresslevel=6, mtime=0)) if svg else 0
 
 
 def _raster_sources(plan, media: str, sizes: str, width: int, height: int) -> list[Source]:

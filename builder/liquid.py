@@ -45,6 +45,7 @@ class _JekyllEnvironment(Environment):
         super().__init__(undefined=StrictUndefined if options.strict_variables else Undefined)
         self.options = options
         self.notes: list[tuple[int | None, str]] = []  # (offset in the text, message)
+        self.includes: dict[str, tuple[Any, list]] = {}  # include name -> (its template, parse notes)
         guarded = {name: _GuardedFilter(name, func) for name, func in self.filters.items()}
         self.filters = guarded if options.strict_filters else _SkipUnknownFilters(guarded, self.notes)
 
@@ -278,15 +279,21 @@ class _IncludeTag(_RawExpressionTag):
         file_name, _, arg_text = node.expression.partition(" ")
         if not file_name:
             raise _fail(node, "include needs a file name", context)
-        path = _find_include(file_name, tables.site_includes)
-        if path is None:
-            if _leaves_includes(file_name):
-                raise _fail(node, f"include path {file_name!r} leaves _includes/", context)
-            raise _fail(node, f"include {file_name!r} not found in _includes/", context)
+        env = context.env
+        if file_name in env.includes:  # found, read and parsed once per build, not once per use
+            template, notes = env.includes[file_name]
+            env.notes.extend(notes)  # what its parsing tolerated is said for every use
+        else:
+            path = _find_include(file_name, tables.site_includes)
+            if path is None:
+                if _leaves_includes(file_name):
+                    raise _fail(node, f"include path {file_name!r} leaves _includes/", context)
+                raise _fail(node, f"include {file_name!r} not found in _includes/", context)
+            before = len(env.notes)
+            template = env.from_string(path.read_text(encoding="utf-8"), path=str(path))
+            env.includes[file_name] = (template, env.notes[before:])
         params = {key: _argument_value(value, context) for key, value in
                   _INCLUDE_ARG.findall(arg_text)}
-        source = path.read_text(encoding="utf-8")
-        template = context.env.from_string(source, path=str(path))
         with context.extend({"include": params}, template=template):
             template.render_with_context(context, buffer, partial=True)
         return 1

@@ -11,6 +11,7 @@ from typing import Any
 
 import markdown
 from markdown.extensions import Extension
+from markdown.extensions.toc import TocExtension, TocTreeprocessor
 from markdown.inlinepatterns import InlineProcessor
 from markdown.treeprocessors import Treeprocessor
 from markdown.util import AtomicString
@@ -224,13 +225,12 @@ def make_markdown(provenance: dict[str, Provenance] | None = None, kramdown: boo
     """
     if kramdown:
         return KramdownMarkdown(provenance or {}, image_size, kramdown_settings)
-    extensions = ["tables", "footnotes", "toc", "pymdownx.magiclink", "pymdownx.superfences",
+    extensions = ["tables", "footnotes", _TocExtension(), "pymdownx.magiclink", "pymdownx.superfences",
                   "pymdownx.highlight", _FigureExtension(provenance or {}, image_size), "pymdownx.arithmatex",
                   _MathInTextExtension()]
-    return markdown.Markdown(
+    md = markdown.Markdown(
         extensions=extensions,
         extension_configs={
-            "toc": {"slugify": _heading_id, "toc_depth": f"1-{TOC_DEPTH}"},
             "pymdownx.arithmatex": {"generic": True},
             "pymdownx.magiclink": {"hide_protocol": False},
             "pymdownx.highlight": {"use_pygments": True, "guess_lang": False},
@@ -239,6 +239,71 @@ def make_markdown(provenance: dict[str, Provenance] | None = None, kramdown: boo
         },
         output_format="html",
     )
+    for name, needed in _NEEDED.items():
+        pattern = md.inlinePatterns[name]
+        pattern.compiled_re = _Guarded(pattern.compiled_re, needed)
+    # The inline processor asks its registry for pattern N, for every pattern and every piece
+    # of text (the registry checks its order on each call): a plain list in the same order
+    # answers the same, several times faster. Nothing registers patterns after this.
+    md.treeprocessors["inline"].inlinePatterns = list(md.inlinePatterns)
+    return md
+
+
+class _Toc(TocTreeprocessor):
+    """Python-Markdown's `toc` (heading ids, `toc_tokens`), without the work for a `[TOC]`
+    marker in a document that has none: looking for it in every element, and building and
+    serialising the table of contents that would replace it (this site shows its own)."""
+
+    def run(self, doc: ET.Element) -> None:
+        self.marked = bool(self.marker) and self.marker in "".join(doc.itertext())
+        super().run(doc)
+
+    def build_toc_div(self, toc_list: list) -> ET.Element:
+        return super().build_toc_div(toc_list) if self.marked else ET.Element("div")
+
+    def replace_marker(self, root: ET.Element, elem: ET.Element) -> None:
+        if self.marked:
+            super().replace_marker(root, elem)
+
+
+class _TocExtension(TocExtension):
+    TreeProcessorClass = _Toc
+
+    def __init__(self) -> None:
+        super().__init__(slugify=_heading_id, toc_depth=f"1-{TOC_DEPTH}")
+
+
+class _Guarded:
+    """An inline pattern's regular expression, searched only in text that holds what every
+    match of it must hold. Python-Markdown tries each of its ~20 inline patterns on every
+    piece of text; those that begin with a look-behind (math, bare URLs and e-mail
+    addresses, code spans, links) cannot skip ahead to a first character and cost more to
+    search than the rest of the inline work together."""
+
+    def __init__(self, regex: re.Pattern, needed: Callable[[str], bool]):
+        self.regex = regex
+        self.needed = needed
+        self.pattern = regex.pattern
+
+    def finditer(self, data: str, pos: int = 0):
+        return self.regex.finditer(data, pos) if self.needed(data) else iter(())
+
+    def __getattr__(self, name: str) -> Any:  # match, search, flags...: the expression's own
+        return getattr(self.regex, name)
+
+
+# What a match of each costly pattern must contain (checked on the whole text, so never
+# stricter than the pattern).
+_NEEDED: dict[str, Callable[[str], bool]] = {
+    "backtick": lambda text: "`" in text,
+    "math-inline-display": lambda text: "$$" in text,
+    "arithmatex-inline": lambda text: "$" in text or "\\(" in text,
+    "reference": lambda text: "[" in text,
+    "link": lambda text: "[" in text,
+    "short_reference": lambda text: "[" in text,
+    "magic-link": lambda text: "://" in text or "www." in text.lower(),
+    "magic-mail": lambda text: "@" in text,
+}
 
 
 _BACKSLASH_URL = re.compile(r'(\s(?:src|href)=")(\\[^"]*)"')

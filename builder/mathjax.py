@@ -22,7 +22,6 @@ import logging
 import os
 import re
 import shutil
-import sqlite3
 import subprocess
 import tempfile
 import threading
@@ -333,47 +332,26 @@ class _Cache:
     def __init__(self, folder: Path, version: str):
         self.folder = folder
         self.version = version
-        self.db: sqlite3.Connection | None = None
+        self.entries = store.KeyedCache(folder / "formulas.sqlite")
 
     def __enter__(self) -> _Cache:
         self.folder.mkdir(parents=True, exist_ok=True)
-        path = self.folder / "formulas.sqlite"
-        try:
-            self.db = self._open(path)
-        except sqlite3.DatabaseError:  # damaged: it is only a cache
-            path.unlink(missing_ok=True)
-            self.db = self._open(path)
         return self
 
-    @staticmethod
-    def _open(path: Path) -> sqlite3.Connection:
-        db = sqlite3.connect(path, timeout=60)
-        db.execute("PRAGMA journal_mode=WAL")  # commits without waiting for the disk: it is a cache
-        db.execute("PRAGMA synchronous=NORMAL")
-        db.execute("CREATE TABLE IF NOT EXISTS formula (key TEXT PRIMARY KEY, result TEXT NOT NULL)")
-        db.commit()
-        return db
-
     def __exit__(self, *exc: object) -> None:
-        if self.db is not None:
-            self.db.close()
+        self.entries.close()
 
     def get_many(self, keys: set[str]) -> dict[str, _Result]:
-        found, wanted = {}, sorted(keys)
-        for start in range(0, len(wanted), 500):  # below SQLite's limit on query parameters
-            chunk = wanted[start:start + 500]
-            marks = ",".join("?" * len(chunk))
-            rows = self.db.execute(f"SELECT key, result FROM formula WHERE key IN ({marks})", chunk)
-            for key, text in rows:
-                data = json.loads(text)
-                found[key] = _Result(data["html"], tuple(data["chars"]), data["error"], data["width"])
+        found = {}
+        for key, text in self.entries.get_many(keys).items():
+            data = json.loads(text)
+            found[key] = _Result(data["html"], tuple(data["chars"]), data["error"], data["width"])
         return found
 
     def put_many(self, results: dict[str, _Result]) -> None:
-        rows = [(key, json.dumps({"html": r.html, "chars": r.chars, "error": r.error, "width": r.width},
-                                 ensure_ascii=False)) for key, r in results.items()]
-        with self.db:  # one transaction
-            self.db.executemany("INSERT OR REPLACE INTO formula (key, result) VALUES (?, ?)", rows)
+        self.entries.put_many((key, json.dumps({"html": r.html, "chars": r.chars, "error": r.error,
+                                                "width": r.width}, ensure_ascii=False))
+                              for key, r in results.items())
 
     def stylebook(self) -> dict | None:
         try:

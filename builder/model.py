@@ -489,3 +489,4 @@ class BuildResult:
     moved: tuple[str, ...] = ()  # files we did not write (or edited by hand), moved aside to `trash`
     trash: Path | None = None
     future_skipped: int = 0  # future-dated posts left out (no --future)
+    files: dict[str, list] | None = None  # what was written: output path -> [sha256, size, mtime_ns]

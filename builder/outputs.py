@@ -21,6 +21,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterable
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -105,7 +106,9 @@ def write_site(destination: Path, outputs: dict[str, str], copies: dict[str, Pat
 
     `previous` is our record of the destination (None: not ours). `trash_root` is where a
     dated folder is made for anything moved aside."""
-    contents: dict[str, bytes | Path] = {rel: text.encode("utf-8") for rel, text in outputs.items()}
+    # Text is encoded when it is hashed and again when it is written, never all of it at once:
+    # a thousand pages held as bytes beside their text were the build's largest allocation.
+    contents: dict[str, str | bytes | Path] = dict(outputs)
     contents.update({rel: path for rel, path in copies.items() if rel not in contents})
     hashes = {rel: _sha256(data) for rel, data in contents.items()}
     keep = tuple(keep)
@@ -125,6 +128,28 @@ def write_site(destination: Path, outputs: dict[str, str], copies: dict[str, Pat
     return _update(destination, contents, hashes, previous or {}, keep, trash_root)
 
 
+def update_in_place(destination: Path, changed: dict[str, bytes], removed: Iterable[str],
+                    moment: AbstractContextManager | None = None) -> None:
+    """For a folder that one process made and alone writes (the dev server's): `changed`
+    files are written beside their places first, then renamed into them inside `moment` (a lock
+    that readers hold too, so a reader sees every file as it was before or after, never
+    between); `removed` files (ours, gone from the site) are deleted with the folders they
+    leave empty."""
+    removed = list(removed)
+    staging = _stage(destination, changed)
+    try:
+        with moment or nullcontext():
+            for folder in sorted({rel.rpartition("/")[0] for rel in changed} - {""}):
+                os.makedirs(destination / folder, exist_ok=True)
+            for rel in changed:
+                os.replace(staging / rel, destination / rel)
+            for rel in removed:
+                (destination / rel).unlink(missing_ok=True)
+            _remove_emptied_folders(destination, removed)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
 def remove_ours(destination: Path, record: dict[str, list]) -> int:
     """Remove the files of `record` that still hold what we wrote (`blog clean`), then the
     folders that left empty, and `destination` itself when nothing else is in it. Returns how
@@ -142,7 +167,7 @@ class _CannotSwap(Exception):
     pass
 
 
-def _update(destination: Path, contents: dict[str, bytes | Path], hashes: dict[str, str],
+def _update(destination: Path, contents: dict[str, str | bytes | Path], hashes: dict[str, str],
             previous: dict[str, list], keep: tuple[str, ...], trash_root: Path) -> WriteReport:
     """Write what changed in place; remove what we wrote and no longer need; move the rest aside."""
     needed_dirs = {prefix for rel in contents for prefix in _prefixes(rel)[:-1]}
@@ -185,10 +210,10 @@ def _update(destination: Path, contents: dict[str, bytes | Path], hashes: dict[s
             if (destination / rel).exists():
                 _move(destination / rel, trash_folder() / rel)
                 aside.append(rel)
+        for folder in sorted({rel.rpartition("/")[0] for rel in changed} - {""}):
+            os.makedirs(destination / folder, exist_ok=True)
         for rel in changed:  # renames, which need no space
-            target = destination / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(staging / rel, target)
+            os.replace(staging / rel, destination / rel)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     state = {rel: previous[rel] for rel in hashes if rel not in changed and rel not in adopted}
@@ -262,7 +287,9 @@ def _scan(destination: Path, keep: tuple[str, ...], ours: set[str]) -> tuple[set
     return files, dirs
 
 
-def _sha256(data: bytes | Path) -> str:
+def _sha256(data: str | bytes | Path) -> str:
+    if isinstance(data, str):
+        data = data.encode("utf-8")
     return store.sha256_bytes(data) if isinstance(data, bytes) else store.sha256_file(data)
 
 
@@ -284,24 +311,44 @@ def _record(destination: Path, hashes: dict[str, str]) -> dict[str, list]:
     return records
 
 
-def _put(target: Path, data: bytes | Path) -> None:
-    """One file into the staging folder. No fsync per file (a site has thousands): a file torn
-    by a power cut differs from the output record (saved durably, after the renames) in size
-    or hash, so the next build writes it again."""
-    target.parent.mkdir(parents=True, exist_ok=True)
+def _put_all(root: Path, contents: dict[str, str | bytes | Path]) -> None:
+    """Every file under `root`, each folder made once (not once per file: a thousand posts
+    are a thousand folders, and a `mkdir` that finds its folder is a wasted system call)."""
+    _make_folders(root, contents)
+    for rel, data in contents.items():
+        _put(root / rel, data)
+
+
+def _make_folders(root: Path, files: Iterable[str]) -> None:
+    """The folders `files` lie in, under `root` (which exists): each made by one `mkdir`,
+    parents first (`os.makedirs` per file tries every parent again)."""
+    folders = {prefix for rel in files for prefix in _prefixes(rel)[:-1]}
+    for folder in sorted(folders):  # a parent sorts before its children
+        try:
+            os.mkdir(root / folder)
+        except FileExistsError:
+            pass
+
+
+def _put(target: Path, data: str | bytes | Path) -> None:
+    """One file into a staging folder that exists. No fsync per file (a site has thousands): a
+    file torn by a power cut differs from the output record (saved durably, after the renames)
+    in size or hash, so the next build writes it again."""
+    if isinstance(data, str):
+        data = data.encode("utf-8")
     if isinstance(data, bytes):
-        target.write_bytes(data)
+        with open(target, "wb") as handle:
+            handle.write(data)
     else:
         shutil.copyfile(data, target)
 
 
-def _stage(destination: Path, changed: dict[str, bytes | Path]) -> Path:
+def _stage(destination: Path, changed: dict[str, str | bytes | Path]) -> Path:
     """Every changed file written under a staging folder inside the destination (same
     filesystem, so moving them into place is a rename); on any failure nothing else changed."""
     staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=destination))
     try:
-        for rel, data in changed.items():
-            _put(staging / rel, data)
+        _put_all(staging, changed)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -343,14 +390,13 @@ def _remove_emptied_folders(destination: Path, emptied: list[str]) -> None:
             continue
 
 
-def _write_fresh(destination: Path, contents: dict[str, bytes | Path]) -> None:
+def _write_fresh(destination: Path, contents: dict[str, str | bytes | Path]) -> None:
     """Everything into a new folder beside `destination`, then renamed into place (over an
     empty folder, in one step)."""
     destination.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}.new-", dir=destination.parent))
     try:
-        for rel, data in contents.items():
-            _put(staging / rel, data)
+        _put_all(staging, contents)
         os.chmod(staging, 0o755)
         try:
             os.rename(staging, destination)  # fails on a non-empty folder: nothing is replaced

@@ -11,13 +11,11 @@ mode, and the code and library versions that render it. A hit skips Liquid and M
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
-import multiprocessing
-import os
 import re
 import time
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, field
 from typing import Any
 
 from builder import store, strings
@@ -39,8 +37,11 @@ log = logging.getLogger(__name__)
 
 PARALLEL_MIN = 48  # below this, starting processes costs more than it saves
 CACHE_FORMAT = 2  # the version of a cache entry's record
+_WORD = re.compile(r"\w")
 _LINK_TAG = re.compile(r"\{%-?\s*(post_url|link)\b")
-_SITE_REFERENCE = re.compile(r"\bsite\b(?:\s*\.\s*(\w+)|\s*\[\s*['\"](\w+)['\"])?")
+# `site`, `site.X` or `site["X"]`; starts with its letters so that it is searched fast (a
+# leading \b makes the search try every position): the word boundary before is checked after.
+_SITE_REFERENCE = re.compile(r"site\b(?:\s*\.\s*(\w+)|\s*\[\s*['\"](\w+)['\"])?")
 
 
 @dataclass(frozen=True)
@@ -54,9 +55,10 @@ class RenderJob:
     static: frozenset[str]
 
 
-def render_site(config: Config, gathered: Gathered, figure_set: FigureSet,
-                images: dict[str, Responsive]) -> tuple[list[Post], list[Page]]:
-    """Every post and page with its rendered body attached; warns about images no file provides."""
+def render_site(config: Config, gathered: Gathered, figure_set: FigureSet, images: dict[str, Responsive],
+                memory: RenderMemory | None = None) -> tuple[list[Post], list[Page]]:
+    """Every post and page with its rendered body attached; warns about images no file provides.
+    `memory`: see `render_documents`."""
     from builder import templates  # the figure notes are the theme's
 
     job = RenderJob(config=config, tables=link_tables(config, gathered),
@@ -64,7 +66,7 @@ def render_site(config: Config, gathered: Gathered, figure_set: FigureSet,
                     provenance=templates.provenance_notes(config,
                                                           figure_set.provenance(config.baseurl, images)),
                     static=frozenset(gathered.static))
-    rendered = render_documents(job, [*gathered.posts, *gathered.pages])
+    rendered = render_documents(job, [*gathered.posts, *gathered.pages], memory)
     posts = [dataclasses.replace(post, rendered=rendered[post.rel]) for post in gathered.posts]
     pages = [dataclasses.replace(page, rendered=rendered[page.rel]) for page in gathered.pages]
     available = {"/" + rel for rel in gathered.static} | set(figure_set.files)
@@ -104,36 +106,75 @@ def _warn_missing_images(config: Config, documents: list[Document], available: s
                 log.warning("%s: image %s: no file provides it", doc.source, src)
 
 
-def render_documents(job: RenderJob, documents: list[Document]) -> dict[str, Rendered]:
-    """Every document's Rendered, by rel path; warnings are logged here, in this process."""
-    shared = _shared_key(job)
-    includes = _include_texts(job.config)
-    keys = {doc.rel: _document_key(doc, job, shared, includes) for doc in documents}
-    cache = job.config.cache_dir / "render"
-    results: dict[str, Rendered] = {}
-    missing = []
-    for doc in documents:
-        entry = _load(cache, keys[doc.rel], job)
-        if entry is None:
-            missing.append(doc)
-            continue
-        results[doc.rel], warnings = entry
-        for warning in warnings:  # a cached document still says what is wrong with it
-            log.warning("%s", warning)
-    started = time.perf_counter()
-    processes = _processes(len(missing))
-    fresh = list(zip(missing, _render_all(job, missing, processes), strict=True))
-    if job.config.math_render == "build":
-        fresh = _typeset_math(job.config, fresh)
-    for doc, (rendered, warnings, sizes) in fresh:
-        for warning in warnings:
-            log.warning("%s", warning)
-        results[doc.rel] = rendered
-        _store(cache, keys[doc.rel], rendered, warnings, sizes)
+def render_documents(job: RenderJob, documents: list[Document],
+                     memory: RenderMemory | None = None) -> dict[str, Rendered]:
+    """Every document's Rendered, by rel path; warnings are logged here, in this process.
+
+    `memory` (kept by a caller that builds again and again in one process, `blog serve`)
+    remembers each document's key and result: a document that is the same object as last
+    time is not hashed again, and a result whose key is unchanged is not read from disk."""
+    memory = memory if memory is not None else RenderMemory()
+    keys = _keys(job, documents, memory)
+    with store.KeyedCache(job.config.cache_dir / "render" / "documents.sqlite") as cache:
+        results, missing = _recall(job, documents, keys, memory, cache)
+        processes = _processes(len(missing))
+        if processes > 1:
+            cache.close()  # a connection must not cross a fork; opened again to store
+        started = time.perf_counter()
+        fresh = list(zip(missing, _render_all(job, missing, processes), strict=True))
+        if job.config.math_render == "build":
+            fresh = _typeset_math(job.config, fresh)
+        for doc, (rendered, warnings, sizes) in fresh:
+            for warning in warnings:
+                log.warning("%s", warning)
+            results[doc.rel] = rendered
+            memory.results[doc.rel] = (keys[doc.rel], rendered, warnings, sizes)
+        if fresh:
+            # One entry encoded at a time: never all of the site's HTML as JSON at once.
+            cache.put_many(_encode(keys[doc.rel], *result) for doc, result in fresh)
     if missing:
         log.info("rendered %d of %d documents in %.2f s (%d process%s)", len(missing), len(documents),
                  time.perf_counter() - started, processes, "" if processes == 1 else "es")
-    return results
+    memory.forget_all_but(keys)
+    return {doc.rel: results[doc.rel] for doc in documents}
+
+
+def _recall(job: RenderJob, documents: list[Document], keys: dict[str, str], memory: RenderMemory,
+            cache: store.KeyedCache) -> tuple[dict[str, Rendered], list[Document]]:
+    """What is remembered or cached, and the documents that must be rendered."""
+    results: dict[str, Rendered] = {}
+    entries = {}
+    for doc in documents:
+        remembered = memory.results.get(doc.rel)
+        if remembered and remembered[0] == keys[doc.rel] and _sizes_hold(remembered[3], job):
+            entries[doc.rel] = remembered[1:]
+    stored = cache.get_many([keys[doc.rel] for doc in documents if doc.rel not in entries])
+    missing = []
+    for doc in documents:
+        entry = entries.get(doc.rel) or _entry(stored.get(keys[doc.rel]), job)
+        if entry is None:
+            missing.append(doc)
+            continue
+        results[doc.rel], warnings, _ = entry
+        memory.results[doc.rel] = (keys[doc.rel], *entry)
+        for warning in warnings:  # a cached document still says what is wrong with it
+            log.warning("%s", warning)
+    return results, missing
+
+
+@dataclass
+class RenderMemory:
+    """What one process remembers between builds: per document (by rel path) the document
+    object and the part of its key that depends on it alone, and its last key and result."""
+
+    parts: dict[str, tuple[Document, str, _Part]] = field(default_factory=dict)
+    results: dict[str, tuple[str, Rendered, list[str], dict]] = field(default_factory=dict)
+    shared: dict[str, str] = field(default_factory=dict)  # the settings' key, by what it hashes
+
+    def forget_all_but(self, rels: Any) -> None:
+        """Documents gone since (deleted, renamed) are forgotten."""
+        self.parts = {rel: self.parts[rel] for rel in rels if rel in self.parts}
+        self.results = {rel: self.results[rel] for rel in rels if rel in self.results}
 
 
 def _typeset_math(config: Config, fresh: list[tuple[Document, tuple[Rendered, list[str], dict]]]):
@@ -159,36 +200,28 @@ def _typeset_math(config: Config, fresh: list[tuple[Document, tuple[Rendered, li
 
 # --- rendering, in this process or in workers --------------------------------------------------
 
-_JOB: RenderJob | None = None
-_DOCS: list[Document] = []
-_RENDERER: Any = None
-
-
 def _processes(count: int) -> int:
-    workers = min(os.cpu_count() or 1, 8)
-    can_fork = "fork" in multiprocessing.get_all_start_methods()
-    return workers if count >= PARALLEL_MIN and workers > 1 and can_fork else 1
+    from builder import workers
+
+    return workers.available(count, PARALLEL_MIN)
 
 
 def _render_all(job: RenderJob, documents: list[Document],
                 processes: int) -> list[tuple[Rendered, list[str], dict]]:
-    global _JOB, _DOCS, _RENDERER
-    _JOB, _DOCS, _RENDERER = job, documents, None
-    try:
-        if processes > 1:
-            # fork: the workers inherit the job instead of unpickling it; only indices travel.
-            with multiprocessing.get_context("fork").Pool(processes) as pool:
-                return pool.map(_render_index, range(len(documents)), chunksize=16)
-        return [_render_index(i) for i in range(len(documents))]
-    finally:
-        _JOB, _DOCS, _RENDERER = None, [], None
+    if not documents:
+        return []
+    # Made here, before any fork: the workers inherit the imported libraries and the set-up
+    # Liquid and Markdown instead of each importing and building them.
+    renderer = _Renderer(job)
+    if processes > 1:
+        from builder import workers
+
+        return workers.map_forked(_render_with, documents, processes, renderer)
+    return [renderer.render(doc) for doc in documents]
 
 
-def _render_index(index: int) -> tuple[Rendered, list[str], dict]:
-    global _RENDERER
-    if _RENDERER is None:
-        _RENDERER = _Renderer(_JOB)
-    return _RENDERER.render(_DOCS[index])
+def _render_with(doc: Document, renderer: _Renderer) -> tuple[Rendered, list[str], dict]:
+    return renderer.render(doc)
 
 
 class _Renderer:
@@ -268,7 +301,7 @@ def _include_texts(config: Config) -> str:
     return "\0".join(texts)
 
 
-def _shared_key(job: RenderJob) -> str:
+def _shared_key(job: RenderJob, memory: RenderMemory) -> str:
     config = job.config
     provenance = {src: dataclasses.asdict(p) for src, p in job.provenance.items()}
     math = config.math_render
@@ -276,49 +309,112 @@ def _shared_key(job: RenderJob) -> str:
         from builder import mathjax
 
         math += mathjax.cache_version()
-    return store.digest([CACHE_FORMAT, store.code_version(), config.markdown, config.site.get("kramdown"),
-                         config.baseurl, config.url, config.timezone, config.liquid,
-                         strings.table(config.lang), str(config.source), provenance, math])
+    settings = [CACHE_FORMAT, config.markdown, config.site.get("kramdown"), config.baseurl, config.url,
+                config.timezone, config.liquid, strings.table(config.lang), str(config.source), provenance,
+                math]
+    remembered = json.dumps(settings, sort_keys=True, default=str, ensure_ascii=False)
+    if remembered not in memory.shared:  # hashed once per process and settings
+        memory.shared = {remembered: store.digest([store.code_version(), remembered])}
+    return memory.shared[remembered]
 
 
-def _document_key(doc: Document, job: RenderJob, shared: str, includes: str) -> str:
+@dataclass(frozen=True)
+class _Part:
+    """What a document's key needs from the document alone (and the include files it may use)."""
+
+    digest: str
+    site_names: frozenset[str]  # the `site.X` it names; "" for `site` as a whole
+    uses_links: bool  # post_url or link: the link tables are part of the key
+
+
+def _part(doc: Document, includes: str) -> _Part:
     text = doc.body + ("\0" + includes if "include" in doc.body else "")
-    names = {a or b for a, b in _SITE_REFERENCE.findall(text)}
-    site = job.site_vars if "" in names else {n: job.site_vars.get(n) for n in sorted(names)}
-    tables = [job.tables.post_urls, job.tables.file_urls] if _LINK_TAG.search(text) else None
-    return store.digest([shared, doc.rel, str(doc.source), doc.body_line, text, page_variables(doc), site,
-                         tables])
+    names = _site_names(text)
+    return _Part(store.digest([doc.rel, str(doc.source), doc.body_line, text, page_variables(doc)]), names,
+                 bool(_LINK_TAG.search(text)))
 
 
-def _entry_path(cache: Path, key: str) -> Path:
-    return cache / key[:2] / f"{key}.json"
+def _site_names(text: str) -> frozenset[str]:
+    """What `site.X` (or `site["X"]`, "" for `site` itself) the text names."""
+    names, position = set(), 0
+    while match := _SITE_REFERENCE.search(text, position):
+        if match.start() and _WORD.match(text, match.start() - 1):  # part of a longer word
+            position = match.start() + 1
+            continue
+        names.add(match.group(1) or match.group(2) or "")
+        position = match.end()
+    return frozenset(names)
 
 
-def _load(cache: Path, key: str, job: RenderJob) -> tuple[Rendered, list[str]] | None:
+def _keys(job: RenderJob, documents: list[Document], memory: RenderMemory) -> dict[str, str]:
+    """Each document's cache key: the settings, the document, the `site` variables it names
+    (each hashed once, not once per document) and the link tables if it uses them."""
+    shared = _shared_key(job, memory)
+    includes = _include_texts(job.config)
+    site_digests: dict[str, str] = {}
+    tables: list[str] = []
+    keys = {}
+    for doc in documents:
+        remembered = memory.parts.get(doc.rel)
+        # The same document (a rendered copy of it compares equal, field by field, and its
+        # fields are the very same objects: the comparison is cheap).
+        if remembered and remembered[1] == includes and (remembered[0] is doc or remembered[0] == doc):
+            part = remembered[2]
+        else:
+            part = _part(doc, includes)
+            memory.parts[doc.rel] = (doc, includes, part)
+        for name in part.site_names - site_digests.keys():
+            site_digests[name] = store.digest(job.site_vars if name == "" else job.site_vars.get(name))
+        if part.uses_links and not tables:
+            tables.append(store.digest([job.tables.post_urls, job.tables.file_urls]))
+        names = {n: site_digests[n] for n in sorted(part.site_names)}
+        keys[doc.rel] = store.digest([shared, part.digest, names, tables[0] if part.uses_links else None])
+    return keys
+
+
+def _encode(key: str, rendered: Rendered, warnings: list[str], sizes: dict) -> tuple[str, str]:
+    return key, json.dumps({"version": CACHE_FORMAT, "rendered": _fields(rendered), "warnings": warnings,
+                            "image_sizes": sizes}, ensure_ascii=False)
+
+
+def _fields(rendered: Rendered) -> dict[str, Any]:
+    """`Rendered` as JSON values (what `dataclasses.asdict` gives, without its deep copies)."""
+    fields = {f.name: getattr(rendered, f.name) for f in dataclasses.fields(rendered)}
+    fields["headings"] = [{"level": h.level, "id": h.id, "text": h.text} for h in rendered.headings]
+    return fields
+
+
+def _entry(text: str | None, job: RenderJob) -> tuple[Rendered, list[str], dict] | None:
+    """A cached document read back; None when missing, written by another format, or when an
+    image it sized has changed."""
+    if text is None:
+        return None
     try:
-        data = store.read_record(_entry_path(cache, key), CACHE_FORMAT)
+        data = json.loads(text)
     except ValueError:
         return None
-    if data is None:
+    if not isinstance(data, dict) or data.get("version") != CACHE_FORMAT:
         return None
-    if data.get("image_sizes"):  # the site's own images may have been replaced since
-        from builder.images import image_size
-
-        for src, size in data["image_sizes"].items():
-            path = site_path(src, job.config.baseurl)
-            now = image_size(job.config.source / path.lstrip("/")) if path else None
-            if (list(now) if now else None) != size:
-                return None
+    if not _sizes_hold(data.get("image_sizes"), job):
+        return None
     fields = data["rendered"]
     fields["headings"] = tuple(Heading(**h) for h in fields["headings"])
     fields["images"] = tuple(fields["images"])
     fields["placeholder_alts"] = tuple(tuple(p) for p in fields["placeholder_alts"])
     fields["math_css"] = tuple(fields.get("math_css", ()))
-    return Rendered(**fields), data.get("warnings", [])
+    return Rendered(**fields), data.get("warnings", []), data.get("image_sizes") or {}
 
 
-def _store(cache: Path, key: str, rendered: Rendered, warnings: list[str], sizes: dict) -> None:
-    data = {"rendered": dataclasses.asdict(rendered), "warnings": warnings, "image_sizes": sizes}
-    # Thousands of entries on a big site, each checked when read (one that no longer parses is
-    # a miss): no fsync each.
-    store.write_record(_entry_path(cache, key), CACHE_FORMAT, data, durable=False)
+def _sizes_hold(sizes: dict | None, job: RenderJob) -> bool:
+    """The site's own images a document gave sizes to still have them (they may have been
+    replaced since)."""
+    if not sizes:
+        return True
+    from builder.images import image_size
+
+    for src, size in sizes.items():
+        path = site_path(src, job.config.baseurl)
+        now = image_size(job.config.source / path.lstrip("/")) if path else None
+        if (list(now) if now else None) != size:
+            return False
+    return True

@@ -31,12 +31,15 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from builder.build import BuildResult, build
 from builder.config import load_config, project_folder
 from builder.errors import BuildError
+from builder.preview import Preview
+from builder.render import RenderMemory
 
 log = logging.getLogger(__name__)
 
 LIVERELOAD_PATH = "/__livereload"
 POLL_SECONDS = 25
 DEBOUNCE_MS = 150
+STEP_MS = 30  # a save is taken as done when nothing else changed for this long
 IGNORED_PARTS = {".cache", "__pycache__", ".git", "_site", ".venv"}
 MIME_TYPES = {  # what mimetypes does not know everywhere
     ".xml": "application/xml", ".json": "application/json", ".webp": "image/webp",
@@ -62,6 +65,7 @@ class LiveSite:
 
     def __init__(self) -> None:
         self.changed = threading.Condition()
+        self.files = threading.Lock()  # held while files are read, and while a rebuild renames them
         self.root: Path | None = None
         self.version = 0
         self.error: str | None = None
@@ -113,6 +117,8 @@ class DevServer:
             raise BuildError(f"cannot listen on {host}:{port}: {err.strerror}") from None
         self.threads: list[threading.Thread] = []
         self.timers: list[threading.Timer] = []
+        self.memory = RenderMemory()  # documents and results, kept from build to build
+        self.preview: Preview | None = None  # what the last whole build made, to update it in place
 
     @property
     def address(self) -> str:
@@ -141,8 +147,11 @@ class DevServer:
             thread.join(timeout=5)
         shutil.rmtree(self.workdir, ignore_errors=True)
 
-    def rebuild(self, changes: str = "") -> None:
-        """Build into a fresh folder; on success serve it, on failure keep the last good one."""
+    def rebuild(self, changes: str = "", paths: list[Path] | None = None) -> None:
+        """After a save of posts only (`paths`), update the served folder in place; otherwise
+        build into a fresh folder. On success serve it, on failure keep the last good one."""
+        if paths and self.preview is not None and self._update(paths, changes):
+            return
         self.builds += 1
         # `-d` given: every build goes there, as `blog build -d` would write it (and keeps it).
         fixed = self.overrides.get("destination")
@@ -152,8 +161,9 @@ class DevServer:
             config = dataclasses.replace(config, destination=destination)
             self.baseurl = config.baseurl
             self.theme = _theme(config)
-            result = build(config, progress=self.progress, incremental=bool(fixed))
+            result = build(config, progress=self.progress, incremental=bool(fixed), memory=self.memory)
         except BuildError as err:
+            self.preview = None  # what changed is not in it: the next save builds the whole site
             self.live.fail(str(err))
             self.report(f"error: {err}")
             return
@@ -171,11 +181,28 @@ class DevServer:
         figures = result.figures
         ran = f", {figures.ran} figure(s) made" if figures.ran else ""
         self.report(f"{'rebuilt' if changes else 'built'} in {result.seconds:.2f} s{ran}{changes}")
+        # A folder of the user's (`-d`) is written by whole builds only, which keep its record of
+        # what is ours; the fast path is for the throwaway folder this server made itself.
+        self.preview = Preview(config, result, self.memory) if not fixed else None
         if previous is not None and previous != destination:  # requests reading it finish first
             timer = threading.Timer(10, shutil.rmtree, args=(previous,), kwargs={"ignore_errors": True})
             timer.daemon = True
             timer.start()
             self.timers = [t for t in self.timers if t.is_alive()] + [timer]
+
+    def _update(self, paths: list[Path], changes: str) -> bool:
+        """The fast path (see builder.preview); False when the change needs a whole build."""
+        try:
+            result = self.preview.update(paths, self.live.files)
+        except BuildError as err:
+            self.live.fail(str(err))
+            self.report(f"error: {err}")
+            return True
+        if result is None:
+            return False
+        self.live.publish(self.live.root, result)
+        self.report(f"rebuilt in {result.seconds:.2f} s, {result.written} file(s) written{changes}")
+        return True
 
     def theme_error(self, error: str, has_build: bool) -> str:
         from builder import templates
@@ -194,14 +221,15 @@ class DevServer:
         paths = [p for p in (self.source, figures) if p.exists()
                  and (p == self.source or not p.resolve().is_relative_to(self.source.resolve()))]
         # yield_on_timeout: the first (empty) yield says the watches are in place.
-        for changes in watchfiles.watch(*paths, stop_event=self.stop_event, debounce=DEBOUNCE_MS, step=50,
-                                        watch_filter=_relevant, raise_interrupt=False, yield_on_timeout=True,
-                                        rust_timeout=200):
+        for changes in watchfiles.watch(*paths, stop_event=self.stop_event, debounce=DEBOUNCE_MS,
+                                        step=STEP_MS, watch_filter=_relevant, raise_interrupt=False,
+                                        yield_on_timeout=True, rust_timeout=200):
             self.watching.set()
             if not changes:
                 continue
             names = sorted({Path(path).name for _, path in changes})
-            self.rebuild(f" ({', '.join(names[:3])}{'…' if len(names) > 3 else ''} changed)")
+            self.rebuild(f" ({', '.join(names[:3])}{'…' if len(names) > 3 else ''} changed)",
+                         sorted({Path(path) for _, path in changes}))
 
 
 def _theme(config):
@@ -271,22 +299,25 @@ class _SiteHandler(BaseHTTPRequestHandler):
             if not path.startswith(baseurl + "/"):
                 return self._not_found(root, head)
             path = path[len(baseurl):]
-        target = _safe_target(root, path)
-        if target is None:
+        with live.files:  # a rebuild renames files into place only between two reads
+            found = _find(root, path)
+        if found is None:
             return self._send(HTTPStatus.FORBIDDEN, b"403 Forbidden\n", "text/plain", head)
-        if target.is_dir():
-            if not path.endswith("/"):
-                return self._redirect(baseurl + path + "/")
-            target = target / "index.html"
-        if not target.is_file() and target.with_name(target.name + ".html").is_file():
-            target = target.with_name(target.name + ".html")  # /x serves x.html, as on GitHub Pages
-        if not target.is_file():
-            return self._not_found(root, head)
-        content_type = _content_type(target)
+        if isinstance(found, str):
+            return self._redirect(baseurl + found)
+        status, body, content_type, tag = found
+        if tag and self.headers.get("If-None-Match") == tag:  # the browser's copy is this one
+            return self._not_modified(tag)
         wanted = self.headers.get("Range")
-        if wanted and content_type != "text/html":
-            return self._send_range(target.read_bytes(), content_type, wanted, head)
-        self._send(HTTPStatus.OK, target.read_bytes(), content_type, head)
+        if status == HTTPStatus.OK and wanted and content_type != "text/html":
+            return self._send_range(body, content_type, wanted, head)
+        self._send(status, body, content_type, head, tag=tag)
+
+    def _not_modified(self, tag: str) -> None:
+        self.send_response(HTTPStatus.NOT_MODIFIED)
+        self.send_header("ETag", tag)
+        self.send_header("Cache-Control", "no-cache")
+        self.end_headers()
 
     def _send_range(self, body: bytes, content_type: str, wanted: str, head: bool) -> None:
         """One `bytes=a-b` range (what browsers ask for media); anything else gets the whole file."""
@@ -315,9 +346,9 @@ class _SiteHandler(BaseHTTPRequestHandler):
             self.wfile.write(part)
 
     def _not_found(self, root: Path, head: bool) -> None:
-        page = root / "404.html"
-        body = page.read_bytes() if page.is_file() else b"404 Not Found\n"
-        self._send(HTTPStatus.NOT_FOUND, body, "text/html" if page.is_file() else "text/plain", head)
+        with self.dev.live.files:
+            status, body, content_type, _ = _not_found_page(root)
+        self._send(status, body, content_type, head)
 
     def _redirect(self, location: str) -> None:
         self.send_response(HTTPStatus.FOUND)
@@ -335,7 +366,7 @@ class _SiteHandler(BaseHTTPRequestHandler):
         self._send(HTTPStatus.OK, body, "application/json", head=False)
 
     def _send(self, status: HTTPStatus, body: bytes, content_type: str, head: bool,
-              overlay: bool = False) -> None:
+              overlay: bool = False, tag: str = "") -> None:
         if content_type == "text/html":
             body = self._decorate(body, overlay)
         if content_type.startswith(TEXT_TYPES):
@@ -343,7 +374,11 @@ class _SiteHandler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
-        self.send_header("Cache-Control", "no-store")
+        if tag:  # kept, but asked about on every use: a reload gets "not modified", not the bytes
+            self.send_header("Cache-Control", "no-cache")
+            self.send_header("ETag", tag)
+        else:
+            self.send_header("Cache-Control", "no-store")
         self.end_headers()
         if not head:
             self.wfile.write(body)
@@ -358,6 +393,33 @@ class _SiteHandler(BaseHTTPRequestHandler):
         index = text.lower().rfind("</body>")
         text = text[:index] + extra + text[index:] if index >= 0 else text + extra
         return text.encode("utf-8")
+
+
+def _find(root: Path, path: str) -> tuple[HTTPStatus, bytes, str, str] | str | None:
+    """(status, body, type, ETag) for `path` (no ETag for pages, which get the reload script,
+    nor for a missing file); a path to redirect to; None when it is forbidden."""
+    target = _safe_target(root, path)
+    if target is None:
+        return None
+    if target.is_dir():
+        if not path.endswith("/"):
+            return path + "/"
+        target = target / "index.html"
+    if not target.is_file() and target.with_name(target.name + ".html").is_file():
+        target = target.with_name(target.name + ".html")  # /x serves x.html, as on GitHub Pages
+    if not target.is_file():
+        return _not_found_page(root)
+    content_type = _content_type(target)
+    stat = target.stat()
+    tag = "" if content_type == "text/html" else f'"{stat.st_mtime_ns:x}-{stat.st_size:x}"'
+    return HTTPStatus.OK, target.read_bytes(), content_type, tag
+
+
+def _not_found_page(root: Path) -> tuple[HTTPStatus, bytes, str, str]:
+    page = root / "404.html"
+    if page.is_file():
+        return HTTPStatus.NOT_FOUND, page.read_bytes(), "text/html", ""
+    return HTTPStatus.NOT_FOUND, b"404 Not Found\n", "text/plain", ""
 
 
 def _safe_target(root: Path, path: str) -> Path | None:

@@ -6,7 +6,9 @@ exactly this in the destination.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from builder import figures
 from builder.model import Site, SiteFiles
@@ -14,20 +16,20 @@ from builder.model import Site, SiteFiles
 
 def collect(site: Site) -> SiteFiles:
     """Made files (text) and copied files (paths), by output path relative to the destination."""
-    return SiteFiles(texts=_made(site), copies=_copied(site))
+    return SiteFiles(texts=made(site), copies=copied(site))
 
 
-def _made(site: Site) -> dict[str, str]:
+def made(site: Site, env: Any = None, render_pages: Callable | None = None) -> dict[str, str | None]:
+    """Every file the build makes (pages, feed, sitemap, stylesheets...), by output path.
+    `env`: a Jinja2 environment to reuse; `render_pages(env, jobs)`: how pages are rendered
+    (`blog serve`'s renders only the pages whose key changed, None for the others)."""
     from builder import feeds, templates  # Jinja2 and Pygments: only when pages are made
 
-    env = templates.make_environment(site.config)
-    made = templates.render_site(site, env)
+    env = env or templates.make_environment(site.config)
+    jobs = templates.page_jobs(site, env)
+    made: dict[str, str | None] = (render_pages or templates.render_pages)(env, jobs)
     made["feed.xml"] = feeds.atom_feed(site)
-    extra = [c.url for c in site.categories]
-    figures_page = templates.figures_page_path(site)
-    if figures_page and all(page.url != figures_page for page in site.pages):
-        extra.append(figures_page)
-    made["sitemap.xml"] = feeds.sitemap(site, extra)
+    made["sitemap.xml"] = feeds.sitemap(site, [job.sitemap for job in jobs if job.sitemap])
     made["robots.txt"] = feeds.robots(site)
     made[templates.THEME_ASSET_URL.lstrip("/") + "code.css"] = templates.code_css()
     if site.has_typeset_math:
@@ -44,7 +46,8 @@ def _made(site: Site) -> dict[str, str]:
     return made
 
 
-def _copied(site: Site) -> dict[str, Path]:
+def copied(site: Site) -> dict[str, Path]:
+    """Every file copied as it is: output path -> source file."""
     from builder import templates
 
     copies = templates.theme_files()

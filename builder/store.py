@@ -18,9 +18,8 @@ import os
 import re
 import secrets
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -127,6 +126,70 @@ def write_record(path: Path, version: int, data: dict[str, Any], *, durable: boo
                  indent: int | None = None) -> None:
     text = json.dumps({"version": version, **data}, ensure_ascii=False, indent=indent)
     atomic_write(path, text + ("\n" if indent else ""), durable=durable)
+
+
+# --- keyed caches ----------------------------------------------------------------------------
+
+
+class KeyedCache:
+    """Text entries by key in one SQLite file (a table `entry`): thousands of small cache
+    entries written in one transaction instead of a file each, written and renamed. It is only
+    a cache: a damaged file is removed and started afresh, and commits do not wait for the disk
+    (WAL, synchronous=NORMAL; a torn last transaction is lost, never half-read). The connection
+    opens on first use and must be closed before a fork (`close`); it opens again when used."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.db: Any = None
+
+    def __enter__(self) -> KeyedCache:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self.db is not None:
+            self.db.close()
+            self.db = None
+
+    @property
+    def connection(self) -> Any:
+        import sqlite3
+
+        if self.db is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                self.db = self._open()
+            except sqlite3.DatabaseError:  # damaged: it is only a cache
+                self.path.unlink(missing_ok=True)
+                self.db = self._open()
+        return self.db
+
+    def _open(self) -> Any:
+        import sqlite3
+
+        db = sqlite3.connect(self.path, timeout=60)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("CREATE TABLE IF NOT EXISTS entry (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        db.commit()
+        return db
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        wanted = sorted(set(keys))
+        for start in range(0, len(wanted), 500):  # below SQLite's limit on query parameters
+            chunk = wanted[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            query = f"SELECT key, value FROM entry WHERE key IN ({marks})"
+            found.update(self.connection.execute(query, chunk))
+        return found
+
+    def put_many(self, rows: Iterable[tuple[str, str]]) -> None:
+        """(key, value) rows in one transaction; `rows` may be a generator (encoded one at a time)."""
+        with self.connection as db:
+            db.executemany("INSERT OR REPLACE INTO entry (key, value) VALUES (?, ?)", rows)
 
 
 # --- hashing ---------------------------------------------------------------------------------
@@ -283,6 +346,8 @@ def library_versions(names: tuple[str, ...]) -> dict[str, str]:
                     versions[name] = match.group(2)
     for name in names:
         if name not in versions:  # an unusual install: ask the slow way
+            from importlib import metadata
+
             try:
                 versions[name] = metadata.version(name)
             except metadata.PackageNotFoundError:

@@ -10,17 +10,19 @@ from __future__ import annotations
 import dataclasses
 import traceback
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import jinja2
 from pygments.formatters import HtmlFormatter
 
-from builder import figure_page, mathjax, strings
+from builder import figure_page, mathjax, pagination, strings
 from builder.config import Config
 from builder.errors import BuildError
-from builder.model import Document, Post, Provenance, Rendered, Site
+from builder.model import Category, Document, Post, Provenance, Rendered, Site
 from builder.permalinks import HTML_EXTENSIONS
 from builder.text import category_slug, slugify, vi_date
 
@@ -29,6 +31,7 @@ THEME_ASSETS = THEME / "assets"
 THEME_ASSET_URL = "/assets/theme/"
 TOC_MIN_HEADINGS = 4
 PROVENANCE_TEMPLATE = "_provenance.html"
+ARCHIVE_PATH = "/archive/"  # every post by year, linked from every page's footer
 
 
 class _CompiledTemplates(jinja2.BytecodeCache):
@@ -109,41 +112,169 @@ def serve_no_build_page(env: jinja2.Environment) -> str:
     return env.get_template("_serve_no_build.html").render().strip()
 
 
+@dataclasses.dataclass(frozen=True)
+class PageJob:
+    """One page to render: its template, how to make its context, and its key."""
+
+    output: str  # path relative to the destination
+    template: str
+    context: Callable[[], dict[str, Any]]
+    # Everything the theme's templates show on this page, compared by value between builds
+    # (`blog serve` renders again only the pages whose key changed); None: always render.
+    key: tuple | None = None
+    html: str | None = None  # a page written as it is (hand-written HTML, JSON, CSV)
+    sitemap: str | None = None  # a list page's site path, for the sitemap (posts and pages are the site's)
+
+
 def render_site(site: Site, env: jinja2.Environment) -> dict[str, str]:
     """Every HTML page of the site, keyed by its output path."""
+    return render_pages(env, page_jobs(site, env))
+
+
+def render_pages(env: jinja2.Environment, jobs: list[PageJob]) -> dict[str, str]:
+    """The jobs' pages by output path. (Rendered here, in this process: forked workers cost
+    more in start-up and in sending a thousand pages back than Jinja2 takes to render them.)"""
+    return {job.output: render_job(job, env) for job in jobs}
+
+
+def render_job(job: PageJob, env: jinja2.Environment) -> str:
+    return job.html if job.html is not None else _render(env, job.template, job.output, job.context())
+
+
+def page_jobs(site: Site, env: jinja2.Environment) -> list[PageJob]:
+    """Every HTML page of the site: posts, pages, the home and category lists page by page,
+    the archive and the 404 page. Keys are None when `_templates/` overrides the theme (an
+    override may show anything)."""
     config = site.config
     common = _common_context(site)
-    out: dict[str, str] = {}
+    shared = None if (config.source / "_templates").is_dir() else _common_key(site, common)
+
+    def key(*parts: Any) -> tuple | None:
+        return None if shared is None else (shared, *parts)
+
+    jobs: list[PageJob] = []
     home_page = next((p for p in site.pages if p.url == "/"), None)
+    by_slug = {c.slug: c for c in site.categories}
     for index, post in enumerate(site.posts):
         newer = site.posts[index - 1] if index > 0 else None
         older = site.posts[index + 1] if index + 1 < len(site.posts) else None
-        out[post.output_path] = _render(env, "post.html", post.output_path, _post_context(
-            site, post, newer, older, common))
+        categories = [by_slug[s] for s in dict.fromkeys(map(category_slug, post.categories))]
+        jobs.append(PageJob(post.output_path, "post.html",
+                            partial(_post_context, site, post, newer, older, categories, common),
+                            key("post", post, post.rendered, _neighbour(newer), _neighbour(older),
+                                tuple(c.name for c in categories), site.images.get(post.background))))
     for page in site.pages:
         if page is home_page:
             continue
         rendered = page.rendered
         if not page.is_markdown and (_is_full_document(rendered.html)
                                      or not page.output_path.endswith(HTML_EXTENSIONS)):
-            out[page.output_path] = rendered.html  # a hand-written HTML page, JSON, CSV: as it is
+            jobs.append(PageJob(page.output_path, "", dict, html=rendered.html))  # as it is
             continue
-        out[page.output_path] = _render(env, "page.html", page.output_path, {
-            **common, **_document_context(site, page, rendered), "og_type": "website"})
-    out["index.html"] = _render(env, "home.html", "index.html", {
-        **common, "page": home_page, "canonical": _canonical(config, "/"), "og_type": "website",
-        "og_image": "", "rendered": home_page.rendered if home_page else None,
-        "has_math": bool(home_page and home_page.rendered.has_math)})
-    for category in site.categories:
-        path = category.url.lstrip("/") + "index.html"
-        out[path] = _render(env, "category.html", path, {
-            **common, "category": category, "canonical": _canonical(config, category.url),
-            "og_type": "website", "og_image": "", "has_math": False})
-    out["404.html"] = _render(env, "404.html", "404.html", {
-        **common, "canonical": "", "og_type": "website", "og_image": "", "has_math": False})
+        context = partial(_page_context, site, page, rendered, common)
+        jobs.append(PageJob(page.output_path, "page.html", context, key("page", page, rendered)))
+    jobs += _home_jobs(site, common, home_page, key)
+    jobs += _category_jobs(site, common, key)
+    if _archive_is_ours(site):
+        jobs.append(PageJob(ARCHIVE_PATH.lstrip("/") + "index.html", "archive.html",
+                            partial(_archive_context, site, common),
+                            key("archive", tuple((p.url, p.title, p.date) for p in site.posts)),
+                            sitemap=ARCHIVE_PATH))
+    jobs.append(PageJob("404.html", "404.html", partial(_not_found_context, common),
+                        key("404", tuple((p.url, p.title) for p in site.posts[:5]))))
     if common["figures_page"]:
-        _render_figures_page(site, env, common, out)
-    return out
+        jobs += _figures_page_job(site, common, {job.output for job in jobs}, key)
+    return jobs
+
+
+def _figures_page_job(site: Site, common: dict[str, Any], taken: set[str], key) -> list[PageJob]:
+    """The figures page, unless a page of the site's own is at its URL (the site's wins). Its
+    key: the posts that show each figure (the figures themselves change only with a whole build)."""
+    url = figure_page.page_url(site.config)
+    path = url.lstrip("/") + "index.html" if url.endswith("/") else url.lstrip("/")
+    if path in taken:
+        return []
+    shown = tuple((image, tuple((p.url, p.title, p.date) for p in posts))
+                  for image, posts in sorted(figure_page.posts_by_image(site).items()))
+
+    def context() -> dict[str, Any]:
+        return {**common, "entries": figure_page.entries(site), "canonical": _canonical(site.config, url),
+                "og_type": "website", "og_image": "", "has_math": False, "has_code": True}
+
+    return [PageJob(path, "figures.html", context, key("figures", shown), sitemap=url)]
+
+
+def _home_jobs(site: Site, common: dict[str, Any], home_page: Document | None, key) -> list[PageJob]:
+    config = site.config
+    rendered = home_page.rendered if home_page else None
+    jobs = []
+    for paginator in pagination.paginate(pagination.home_posts(site.posts), config.paginate, "/",
+                                         config.paginate_path):
+        first = paginator.page == 1
+        context = {
+            **common, "page": home_page, "canonical": _canonical(config, paginator.path),
+            "og_type": "website", "og_image": "", "rendered": rendered if first else None,
+            "paginator": paginator, "has_math": bool(first and rendered and rendered.has_math)}
+        jobs.append(PageJob(paginator.output_path, "home.html", partial(dict, context),
+                            key("home", paginator, _cards(paginator), home_page, rendered),
+                            sitemap=None if first else paginator.path))
+    return jobs
+
+
+def _category_jobs(site: Site, common: dict[str, Any], key) -> list[PageJob]:
+    config = site.config
+    jobs = []
+    for category in site.categories:
+        for paginator in pagination.paginate(category.posts, config.paginate, category.url,
+                                             config.paginate_path):
+            context = {
+                **common, "category": category, "paginator": paginator,
+                "canonical": _canonical(config, paginator.path), "og_type": "website", "og_image": "",
+                "has_math": False}
+            jobs.append(PageJob(paginator.output_path, "category.html", partial(dict, context),
+                                key("category", category.name, len(category.posts), paginator,
+                                    _cards(paginator)), sitemap=paginator.path))
+    return jobs
+
+
+def _archive_context(site: Site, common: dict[str, Any]) -> dict[str, Any]:
+    return {**common, "years": pagination.by_year(site.posts),
+            "canonical": _canonical(site.config, ARCHIVE_PATH), "og_type": "website", "og_image": "",
+            "has_math": False}
+
+
+def _not_found_context(common: dict[str, Any]) -> dict[str, Any]:
+    return {**common, "canonical": "", "og_type": "website", "og_image": "", "has_math": False}
+
+
+def _page_context(site: Site, page: Document, rendered: Rendered, common: dict[str, Any]) -> dict[str, Any]:
+    return {**common, **_document_context(site, page, rendered), "og_type": "website"}
+
+
+def archive_path(site: Site) -> str | None:
+    """The archive's site path, or None where a page of the site's own is written there."""
+    return ARCHIVE_PATH if _archive_is_ours(site) else None
+
+
+def _archive_is_ours(site: Site) -> bool:
+    taken = ARCHIVE_PATH.lstrip("/") + "index.html"
+    return not any(page.output_path == taken for page in site.pages) and taken not in site.static_files
+
+
+def _common_key(site: Site, common: dict[str, Any]) -> tuple:
+    """What every page of the theme shows from the site: the header's categories (all of them:
+    how many the header names is the theme's choice), the footer's years and links."""
+    return (common["now"].year, common["first_year"], tuple((c.name, c.url) for c in site.categories),
+            common["archive"], common["figures_page"])
+
+
+def _neighbour(post: Post | None) -> tuple[str, str] | None:
+    return (post.url, post.title) if post else None
+
+
+def _cards(paginator: pagination.Paginator) -> tuple:
+    """What a list shows of each post besides the post itself: its reading time and excerpt."""
+    return tuple((post.rendered.reading_minutes, post.rendered.excerpt) for post in paginator.posts)
 
 
 def _render_figures_page(site: Site, env: jinja2.Environment, common: dict[str, Any],
@@ -213,7 +344,7 @@ def _common_context(site: Site) -> dict[str, Any]:
         "config": config, "site": site, "url": url, "now": now,
         # The footer's years: from the oldest post to the year of the build.
         "first_year": min((post.date.year for post in site.posts), default=now.year),
-        "figures_page": figures_page_path(site),
+        "figures_page": figures_page_path(site), "archive": archive_path(site),
         "rendered_of": lambda doc: doc.rendered,  # for _templates/ written before `post.rendered`
         "mathjax_src": config.mathjax_src, "has_code": False, "t": strings.table(config.lang),
         "math_render": config.math_render,
@@ -234,13 +365,11 @@ def _document_context(site: Site, doc: Document, rendered: Rendered) -> dict[str
 
 
 def _post_context(site: Site, post: Post, newer: Post | None, older: Post | None,
-                  common: dict[str, Any]) -> dict[str, Any]:
+                  categories: list[Category], common: dict[str, Any]) -> dict[str, Any]:
     config = site.config
     rendered = post.rendered
     local = post.background.startswith("/")
     background = config.baseurl + post.background if local else post.background
-    by_slug = {c.slug: c for c in site.categories}
-    categories = [by_slug[s] for s in dict.fromkeys(map(category_slug, post.categories))]
     variants = site.images.get(post.background)
     return {
         **common, **_document_context(site, post, rendered),

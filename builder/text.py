@@ -6,6 +6,7 @@ category link in the theme always agree.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from datetime import date
@@ -21,6 +22,7 @@ def nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
+@functools.lru_cache(maxsize=8192)  # the same category names, thousands of times per build
 def slugify(text: str) -> str:
     """ASCII slug: "Tích chập" -> "tich-chap", "Đức" -> "duc"."""
     text = text.replace("đ", "d").replace("Đ", "D")

@@ -60,7 +60,8 @@ FILE_FIELDS = ("content",)  # per file that both write, by its output path
 SITE = "site"
 # What our builder writes besides the site's own documents and files.
 THEME_OUTPUTS = re.compile(r"^(index\.html|404\.html|feed\.xml|sitemap\.xml|robots\.txt|\.nojekyll|CNAME"
-                           r"|favicon\.ico|figures\.json|assets/theme/.*|category/.*|figures/[^/]+\.py)$")
+                           r"|favicon\.ico|figures\.json|assets/theme/.*|category/.*|archive/index\.html|page\d+/index\.html"
+                           r"|figures/[^/]+\.py)$")
 
 INLINE_MATH, DISPLAY_MATH = "\ue000", "\ue001"
 MATH_TEXT = "⟦math⟧"

@@ -12,7 +12,7 @@ def test_python_dash_m_builder_builds(tmp_site, tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-m", "builder", "build", "-s", str(source), "-d",
                            str(tmp_path / "out")], capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0, done.stderr
-    assert "1 post, 2 pages" in done.stdout
+    assert "1 post, 3 pages" in done.stdout  # the home page, the archive, 404
     assert (tmp_path / "out/2020/01/01/a/index.html").is_file()
 
 

@@ -198,17 +198,17 @@ def test_check_gives_lines_and_counts_every_warning(tmp_site) -> None:
     assert f"error: {a}:8: broken link /img/khong.png: nothing is built there" in lines
     assert f"warning: {a}:8: image /img/khong.png has placeholder alt text 'an image alt text'" in lines
     assert f"warning: {a}: image /img/khong.png: no file provides it" in lines  # the build's own
-    assert result.stdout == "checked 3 pages: 2 broken, 2 warnings\n"
+    assert result.stdout == "checked 4 pages: 2 broken, 2 warnings\n"  # the post, home, archive, 404
     assert result.exit_code == 1
 
 
 def test_check_strict_fails_on_warnings_alone(tmp_site) -> None:
     source = tmp_site({"_posts/2020-01-01-a.md": post("A", "![](/img/a.png)"), "img/a.png": b"\x89PNG"})
     plain = run_blog("check", "-s", str(source))
-    assert plain.exit_code == 0 and plain.stdout == "checked 3 pages: 0 broken, 1 warning\n"
+    assert plain.exit_code == 0 and plain.stdout == "checked 4 pages: 0 broken, 1 warning\n"
     strict = run_blog("check", "--strict", "-s", str(source))
     assert strict.exit_code == 1
-    assert strict.stdout == "checked 3 pages: 0 broken, 1 warning (--strict: warnings fail the check)\n"
+    assert strict.stdout == "checked 4 pages: 0 broken, 1 warning (--strict: warnings fail the check)\n"
 
 
 def test_check_drafts_and_future_take_those_posts_in(tmp_site) -> None:

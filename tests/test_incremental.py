@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import time
 from datetime import UTC
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import pytest
 from builder import render
 from builder.build import build
 from builder.config import load_config
+from builder.serve import DevServer
 from tests.helpers import FIXTURES, ROOT, post, run_blog, tree
 
 
@@ -48,6 +50,13 @@ EDITS = [
     ("rename a post", lambda s: (s / "_posts/2019-12-31-cu-nhat.md").rename(
         s / "_posts/2019-12-30-cu-hon.md")),
     ("add a post", lambda s: (s / "_posts/2021-06-01-moi.md").write_text(post("Mới", categories="[Mới]"))),
+    ("add an older post", lambda s: (s / "_posts/2019-01-01-cu-hon-nua.md").write_text(
+        post("Cũ hơn nữa", categories="[Học máy]"))),
+    ("date a post newer", lambda s: (s / "_posts/2019-01-01-cu-hon-nua.md").write_text(
+        post("Cũ hơn nữa", categories="[Học máy]", date="2021-07-01"))),
+    ("one post a page", lambda s: (s / "_config.yml").write_text(
+        (s / "_config.yml").read_text(encoding="utf-8").replace("paginate: 2", "paginate: 1"),
+        encoding="utf-8")),
     ("delete a post", lambda s: (s / "_posts/2021-06-01-moi.md").unlink()),
     ("change the config", lambda s: (s / "_config.yml").write_text(
         (s / "_config.yml").read_text(encoding="utf-8").replace("title: \"Blog thử", "title: \"Nhật ký"),
@@ -61,9 +70,17 @@ EDITS = [
 ]
 
 
+def paginated(source: Path) -> None:
+    """Two posts a page: a new post, or a new date, moves posts from page to page."""
+    with (source / "_config.yml").open("a", encoding="utf-8") as config:
+        config.write("paginate: 2\n")
+
+
 def test_incremental_builds_equal_clean_builds_after_every_kind_of_change(project: Path,
                                                                          tmp_path: Path) -> None:
+    paginated(project)
     first, _ = incremental(project)
+    assert "page2/index.html" in first and "category/hoc-may/index.html" in first
     assert first == clean_build(project, tmp_path / "clean")
     for name, change in EDITS:
         if name == "delete a page":  # the post linking to it would now be a broken link: unlink it
@@ -73,6 +90,50 @@ def test_incremental_builds_equal_clean_builds_after_every_kind_of_change(projec
         change(project)
         result, _ = incremental(project)
         assert result == clean_build(project, tmp_path / "clean"), name
+
+
+# Saves of posts alone, which `blog serve` applies in place (see builder/preview.py).
+POSTS_ONLY = {"edit a body", "edit a title", "rename a post", "add a post", "add an older post",
+              "date a post newer", "delete a post"}
+
+
+def settle(dev: DevServer, seen: int) -> None:
+    """Wait for the rebuild a save causes, then until no other follows (an edit can be saved
+    in several steps)."""
+    started = time.monotonic()
+    while dev.live.version == seen:
+        assert time.monotonic() - started < 60, "no rebuild happened"
+        time.sleep(0.02)
+    while True:
+        seen = dev.live.version
+        time.sleep(0.8)
+        if dev.live.version == seen:
+            return
+
+
+def test_serve_equals_clean_builds_after_every_kind_of_change(project: Path, tmp_path: Path) -> None:
+    """What `blog serve` shows after each save (posts updated in place, anything else built
+    afresh) is byte for byte what a clean build makes."""
+    paginated(project)
+    reports: list[str] = []
+    dev = DevServer(project, port=0, report=reports.append)
+    dev.start()
+    try:
+        assert tree(dev.live.root) == clean_build(project, tmp_path / "clean")
+        for name, change in EDITS:
+            if name == "delete a page":  # as above
+                target = project / "_posts/2020-01-15-bai-dau-tien.md"
+                target.write_text(target.read_text(encoding="utf-8").replace(
+                    " và [trang giới thiệu]({{ site.baseurl }}{% link about.md %})", ""), encoding="utf-8")
+            seen, count = dev.live.version, len(reports)
+            change(project)
+            settle(dev, seen)
+            assert dev.live.error is None, (name, dev.live.error)
+            assert tree(dev.live.root) == clean_build(project, tmp_path / "clean"), name
+            in_place = all("file(s) written" in line for line in reports[count:])
+            assert in_place == (name in POSTS_ONLY), (name, reports[count:])
+    finally:
+        dev.stop()
 
 
 def test_nothing_changed_writes_nothing_and_imports_little(project: Path) -> None:

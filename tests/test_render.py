@@ -80,10 +80,11 @@ def test_a_cached_body_is_reused_until_something_it_depends_on_changes(tmp_path:
 def test_cache_entries_are_versioned_records(tmp_path: Path) -> None:
     config, found = gathered(site(tmp_path, {"_posts/2020-01-01-a.md": post("A")}))
     render.render_site(config, found, FigureSet(), {})
-    (entry,) = (config.cache_dir / "render").rglob("*.json")
-    data = json.loads(entry.read_text(encoding="utf-8"))
-    assert data["version"] == render.CACHE_FORMAT and data["rendered"]["html"] == "<p>Nội dung.</p>"
-    entry.write_text("{hỏng")  # a damaged entry is a miss, not a failure
+    with store.KeyedCache(config.cache_dir / "render" / "documents.sqlite") as cache:
+        ((key, entry),) = cache.connection.execute("SELECT key, value FROM entry").fetchall()
+        data = json.loads(entry)
+        assert data["version"] == render.CACHE_FORMAT and data["rendered"]["html"] == "<p>Nội dung.</p>"
+        cache.put_many([(key, "{hỏng")])  # a damaged entry is a miss, not a failure
     posts, _ = render.render_site(config, found, FigureSet(), {})
     assert posts[0].content == "<p>Nội dung.</p>"
 

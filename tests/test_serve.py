@@ -91,6 +91,55 @@ def test_an_edit_reaches_the_open_page(server: DevServer) -> None:
     assert status == 200 and "Nội dung mới toanh." in body
 
 
+def test_a_post_edit_rewrites_only_the_pages_that_show_it_in_place(server: DevServer) -> None:
+    root = server.live.root
+    before = {p.relative_to(root).as_posix(): p.stat().st_mtime_ns for p in root.rglob("*") if p.is_file()}
+    seen = server.live.version
+    post = server.source / POST
+    edited = post.read_text(encoding="utf-8").replace("Bài cũ nhất, video:", "Đã sửa:")
+    post.with_name("luu.tmp").write_text(edited, encoding="utf-8")
+    os.replace(post.with_name("luu.tmp"), post)  # saved in one step, as many editors save
+    wait_for_change(server, seen)
+    assert server.live.root == root  # the same folder, updated in place
+    after = {p.relative_to(root).as_posix(): p.stat().st_mtime_ns for p in root.rglob("*") if p.is_file()}
+    assert set(after) == set(before)
+    changed = {rel for rel in after if after[rel] != before[rel]}
+    assert "hoc-may/2019/12/31/cu-nhat/index.html" in changed
+    assert changed <= {"hoc-may/2019/12/31/cu-nhat/index.html", "index.html", "category/hoc-may/index.html",
+                       "feed.xml"}, changed
+    assert server.live.result.written == len(changed)
+    assert "Đã sửa:" in request(server, POST_URL)[2]
+
+
+def test_saves_made_while_a_post_is_broken_are_served_once_it_is_fixed(server: DevServer,
+                                                                        tmp_path: Path) -> None:
+    """A good save that arrives together with a broken one is not lost: fixing the broken
+    post (the only file saved then) brings both in."""
+    from tests.test_incremental import clean_build, tree
+
+    broken = server.source / POST
+    good = broken.read_text(encoding="utf-8")
+    other = server.source / "_posts/2020-01-15-bai-dau-tien.md"
+    renamed = other.read_text(encoding="utf-8").replace("title: Bài đầu tiên",
+                                                        "title: Bài đầu tiên, sửa trong lúc hỏng")
+    seen = server.live.version
+    other.write_text(renamed, encoding="utf-8")  # both within one save window
+    broken.write_text(good.replace("title: Bài cũ nhất", "title: [hỏng"), encoding="utf-8")
+    wait_for_change(server, seen)
+    started = time.monotonic()
+    while server.live.error is None:  # the batch (or its second half) fails
+        assert time.monotonic() - started < 15, "the broken post was not reported"
+        time.sleep(0.05)
+    seen = server.live.version
+    broken.write_text(good, encoding="utf-8")
+    wait_for_change(server, seen)
+    started = time.monotonic()
+    while server.live.error is not None or "sửa trong lúc hỏng" not in request(server, "/")[2]:
+        assert time.monotonic() - started < 15, server.live.error
+        time.sleep(0.05)
+    assert tree(server.live.root) == clean_build(server.source, tmp_path / "clean")
+
+
 def test_reload_script_is_served_but_never_written(reading_server: DevServer) -> None:
     server = reading_server
     status, headers, body = request(server, "/")
@@ -171,6 +220,20 @@ def test_content_types(reading_server: DevServer) -> None:
         status, headers, _ = request(server, path)
         assert (status, headers["Content-Type"]) == (200, content_type), path
     assert _content_type(Path("a.webp")) == "image/webp" and _content_type(Path("a.avif")) == "image/avif"
+
+
+def test_a_reload_revalidates_files_and_refetches_pages(reading_server: DevServer) -> None:
+    server = reading_server
+    status, headers, _ = request(server, "/assets/theme/theme.css")
+    assert status == 200 and headers["Cache-Control"] == "no-cache" and headers["ETag"]
+    host, port = server.httpd.server_address[:2]
+    connection = http.client.HTTPConnection(host, port, timeout=10)
+    connection.request("GET", "/assets/theme/theme.css", headers={"If-None-Match": headers["ETag"]})
+    response = connection.getresponse()
+    assert (response.status, response.read()) == (304, b"")
+    connection.close()
+    status, headers, _ = request(server, POST_URL)  # a page carries the reload script: never kept
+    assert status == 200 and headers["Cache-Control"] == "no-store" and "ETag" not in headers
 
 
 def test_a_port_in_use_is_a_clear_message(reading_server: DevServer) -> None:

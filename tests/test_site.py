@@ -29,8 +29,8 @@ def test_summary_line_counts_posts_and_pages(tmp_path: Path) -> None:
     source = copy_fixture("basic", tmp_path / "site_src")
     result = run_blog("build", "-s", str(source), "-d", str(tmp_path / "o"))
     assert result.exit_code == 0
-    # 3 posts (draft and future post left out); about, home, 2 categories, 404.
-    assert result.stdout.startswith(f"built {tmp_path / 'o'}: 3 posts, 5 pages, ")
+    # 3 posts (draft and future post left out); about, home, 2 categories, the archive, 404.
+    assert result.stdout.startswith(f"built {tmp_path / 'o'}: 3 posts, 6 pages, ")
     assert result.stdout.rstrip().endswith(" s")
 
 
@@ -111,7 +111,8 @@ def test_sitemap_robots_404_nojekyll_cname(site: Path) -> None:
     assert "https://example.github.io/blog/" in locs
     assert "https://example.github.io/blog/hoc-may/2021/03/02/toan-hoc/" in locs
     assert "https://example.github.io/blog/category/hoc-may/" in locs
-    assert len(locs) == len(set(locs)) == 7
+    assert "https://example.github.io/blog/archive/" in locs
+    assert len(locs) == len(set(locs)) == 8
     assert "Sitemap: https://example.github.io/blog/sitemap.xml" in (site / "robots.txt").read_text()
     assert soup(site / "404.html").h1.get_text().startswith("Không tìm thấy trang")
     assert (site / ".nojekyll").read_text() == ""

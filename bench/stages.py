@@ -1,0 +1,109 @@
+"""Where a build from scratch spends its time, stage by stage, at 1,000 posts (or --posts N).
+
+    python bench/stages.py                       # this checkout, 3 interleaved runs
+    python bench/stages.py --baseline ../main    # and another checkout, in the same run
+
+The corpus comes from bench/corpus.py with the figures already made. Each checkout gets its own
+copy of the corpus and of its own .cache/ (figures are keyed by the code that makes them; this
+checkout's cache is used where the other has none). Each run is a fresh process that clears
+`_site/`, `.cache/render` and `.cache/outputs`, then calls the stages one after the other as
+`build.py` orders them, timing each (wall seconds); runs of the checkouts alternate so both see
+the same machine load. The table gives the median of each stage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from corpus import make_site  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Run inside the measured checkout (its `builder` first on the path); prints one JSON line.
+STAGES = r"""
+import json, shutil, sys, time
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+project = Path(sys.argv[2])
+for stale in ("_site", ".cache/render", ".cache/outputs"):
+    shutil.rmtree(project / stale, ignore_errors=True)
+started = time.perf_counter()
+from builder import build, content, images, render, site_files, state
+from builder.config import load_config
+from builder.model import Site
+marks = {"imports": time.perf_counter() - started}
+def timed(name, work):
+    begun = time.perf_counter()
+    value = work()
+    marks[name] = time.perf_counter() - begun
+    return value
+config = timed("settings", lambda: load_config(project / "site_src"))
+figure_set = timed("figures (all cached)", lambda: build.make_figures(config))
+now = build.system_clock(config.tz)
+timed("fingerprint", lambda: state.fingerprint(config, figure_set, now))
+gathered = timed("reading posts", lambda: content.gather(config, now))
+variants = timed("image variants", lambda: images.responsive_images(
+    figure_set.responsive_inputs(), config.cache_dir, figure_set.renditions()))
+posts, pages = timed("Liquid + Markdown", lambda: render.render_site(config, gathered, figure_set, variants))
+site = Site(config=config, posts=tuple(posts), pages=tuple(pages), static_files=tuple(gathered.static),
+            categories=tuple(content.group_categories(posts)), figures=figure_set, images=variants,
+            next_publication=gathered.next_publication, now=now)
+files = timed("pages, feed, sitemap (Jinja2)", lambda: site_files.collect(site))
+timed("writing", lambda: build._write(config, files, None, False))
+marks["total"] = time.perf_counter() - started
+print(json.dumps(marks))
+"""
+
+
+def run(checkout: Path, project: Path) -> dict[str, float]:
+    done = subprocess.run([sys.executable, "-c", STAGES, str(checkout), str(project)], capture_output=True,
+                          text=True, cwd=project)
+    if done.returncode:
+        raise SystemExit(f"{checkout}: {done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--posts", type=int, default=1000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--baseline", type=Path, help="another checkout, timed in the same run")
+    args = parser.parse_args()
+    checkouts = {"this checkout": ROOT}
+    if args.baseline:
+        checkouts = {"baseline": args.baseline.resolve(), **checkouts}
+    with tempfile.TemporaryDirectory(prefix="bench-stages-") as tmp:
+        make_site(Path(tmp) / "corpus", args.posts)
+        projects = {}
+        for number, (name, checkout) in enumerate(checkouts.items()):
+            project = projects[name] = Path(tmp) / str(number)
+            shutil.copytree(Path(tmp) / "corpus", project)
+            caches = checkout / ".cache" if (checkout / ".cache" / "figures").exists() else ROOT / ".cache"
+            for cache in ("figures", "images", "math"):
+                if (caches / cache).exists():
+                    shutil.copytree(caches / cache, project / ".cache" / cache)
+            run(checkout, project)  # untimed: typesets the formulas, warms the disk cache
+        times: dict[str, list[dict[str, float]]] = {name: [] for name in checkouts}
+        for _ in range(args.runs):
+            for name, checkout in checkouts.items():
+                times[name].append(run(checkout, projects[name]))
+    stages = list(times["this checkout"][0])
+    print(f"{args.posts} posts from scratch, wall seconds, median of {args.runs} interleaved runs\n")
+    print("| stage | " + " | ".join(checkouts) + " |")
+    print("|---|" + "---:|" * len(checkouts))
+    for stage in stages:
+        cells = [f"{statistics.median(r[stage] for r in times[name]):.2f}" for name in checkouts]
+        print(f"| {stage} | " + " | ".join(cells) + " |")
+
+
+if __name__ == "__main__":
+    main()

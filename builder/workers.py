@@ -1,0 +1,37 @@
+"""Work spread over forked processes: the workers inherit everything (the site, the
+compiled templates, the imported libraries) instead of unpickling it; only indices go out
+and results come back."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from typing import Any
+
+_TASK: tuple[Callable[..., Any], Sequence[Any], tuple[Any, ...]] | None = None
+
+
+def available(count: int, minimum: int) -> int:
+    """How many processes `count` items deserve: all cores (at most 8) from `minimum` items
+    on, where the platform can fork; else 1 (this process)."""
+    workers = min(os.cpu_count() or 1, 8)
+    can_fork = "fork" in multiprocessing.get_all_start_methods()
+    return workers if count >= minimum and workers > 1 and can_fork else 1
+
+
+def map_forked(function: Callable[..., Any], items: Sequence[Any], processes: int, *shared: Any) -> list[Any]:
+    """`[function(item, *shared) for item in items]`, in `processes` forked workers, in order."""
+    global _TASK
+    _TASK = (function, items, shared)
+    try:
+        with multiprocessing.get_context("fork").Pool(processes) as pool:
+            chunk = max(1, min(16, len(items) // (processes * 4)))
+            return pool.map(_run, range(len(items)), chunksize=chunk)
+    finally:
+        _TASK = None
+
+
+def _run(index: int) -> Any:
+    function, items, shared = _TASK
+    return function(items[index], *shared)
