@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-from builder.errors import ConfigError, yaml_problem
+from builder.errors import ConfigError, yaml_problem, yaml_value_problem
 
 CONFIG_NAME = "_config.yml"
 
@@ -316,8 +316,8 @@ def _read_yaml(path: Path) -> tuple[str, dict[str, Any]]:
         raise ConfigError(f"not valid UTF-8 (byte {err.start})", path) from None
     try:
         data = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        problem, line = yaml_problem(err, text)
+    except (yaml.YAMLError, ValueError, TypeError) as err:
+        problem, line = (yaml_problem if isinstance(err, yaml.YAMLError) else yaml_value_problem)(err, text)
         raise ConfigError(f"invalid YAML: {problem}", path, None if line is None else line + 1) from None
     if data is None:
         return text, {}

@@ -14,7 +14,7 @@ import yaml
 from builder import permalinks, strings
 from builder.config import JEKYLL_PERMALINK, PERMALINK_STYLES, Config
 from builder.entries import EntryFilter
-from builder.errors import NOTICE, BuildError, line_of, yaml_problem
+from builder.errors import NOTICE, BuildError, line_of, yaml_problem, yaml_value_problem
 from builder.model import Category, Gathered, Page, Post
 from builder.text import category_slug, file_slug, nfc
 
@@ -60,8 +60,8 @@ def split_front_matter(text: str, path: Path) -> tuple[dict[str, Any], str, int]
     raw = text[start:end.start()]
     try:
         data = yaml.load(raw, Loader=_YAML_LOADER)
-    except yaml.YAMLError as err:
-        problem, line = yaml_problem(err, raw)
+    except (yaml.YAMLError, ValueError, TypeError) as err:
+        problem, line = (yaml_problem if isinstance(err, yaml.YAMLError) else yaml_value_problem)(err, raw)
         # The front matter's first line is the file's second: the opening --- comes before it.
         raise BuildError(f"invalid front matter: {problem}", path, 1 if line is None else line + 2) from None
     if data is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 
 # Above INFO, below WARNING: shown by default, never counted as a warning (nor by --strict).
@@ -47,6 +48,25 @@ class ConfigError(BuildError):
 def line_of(text: str, index: int) -> int:
     """1-based line number of a character offset in `text`."""
     return text.count("\n", 0, max(index, 0)) + 1
+
+
+_DATE_VALUE = re.compile(r"(?:^|:|-)\s+(\d{4})-(\d{1,2})-(\d{1,2})(?=[\sTt]|$)")
+
+
+def yaml_value_problem(err: Exception, text: str) -> tuple[str, int | None]:
+    """A value the YAML parser read but could not make into a Python value (PyYAML raises a
+    plain ValueError for a date that does not exist, such as 2024-02-30), and its 0-based line."""
+    import datetime
+
+    for number, line in enumerate(text.splitlines()):
+        for match in _DATE_VALUE.finditer(line.split(" #", 1)[0]):
+            year, month, day = (int(part) for part in match.groups())
+            try:
+                datetime.date(year, month, day)
+            except ValueError:
+                written = "-".join(match.groups())
+                return f"{written} is not a date that exists ({err})", number
+    return f"a value that cannot be read ({type(err).__name__}: {err})", None
 
 
 def yaml_problem(err: Exception, text: str) -> tuple[str, int | None]:

@@ -168,6 +168,7 @@ class DevServer:
             self.report(f"error: {err}")
             return
         except Exception as err:  # noqa: BLE001 (a fault of the builder: the server carries on)
+            self.preview = None
             message = f"the builder failed: {type(err).__name__}: {err}"
             self.live.fail(message)
             self.report(f"error: {message}")
@@ -197,6 +198,13 @@ class DevServer:
         except BuildError as err:
             self.live.fail(str(err))
             self.report(f"error: {err}")
+            return True
+        except Exception as err:  # noqa: BLE001 (a fault of the builder: the server carries on)
+            self.preview = None  # what it holds may be half updated: the next save builds it whole
+            message = f"the builder failed: {type(err).__name__}: {err}"
+            self.live.fail(message)
+            self.report(f"error: {message}")
+            log.debug("%s", traceback.format_exc().rstrip())  # shown with -v
             return True
         if result is None:
             return False

@@ -105,6 +105,7 @@ def test_the_placeholders_the_config_knows_are_those_permalinks_fill() -> None:
     ("title: Blog\nexclude: [a, b\nlang: vi\n", 2,
      "invalid YAML: a [ or { opened on this line is never closed"),
     ("title: 'Blog\nlang: vi\n", 1, "invalid YAML: a quoted value opened on this line is never closed"),
+    ("title: Blog\nstarted: 2024-02-30 # a typo\n", 2, "invalid YAML: 2024-02-30 is not a date that exists"),
 ])
 def test_yaml_errors_in_the_config_point_at_the_line(tmp_site, tmp_path: Path, config: str, line: int,
                                                      message: str) -> None:
@@ -120,6 +121,7 @@ def test_yaml_errors_in_the_config_point_at_the_line(tmp_site, tmp_path: Path, c
      'invalid front matter: the value of title holds \': \'; put it in quotes: title: "CNN: có gì sai"'),
     ("title: A\n\tcategories: x\n", 3, "invalid front matter: a tab character"),
     ("title: A\ncategories: [a, b\nlayout: post\n", 3, "invalid front matter: a [ or { opened on this line"),
+    ("title: A\ndate: 2024-02-30\n", 3, "invalid front matter: 2024-02-30 is not a date that exists"),
 ])
 def test_yaml_errors_in_front_matter_count_the_opening_dashes(tmp_site, tmp_path: Path, front: str, line: int,
                                                               message: str) -> None:

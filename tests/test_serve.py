@@ -201,6 +201,34 @@ def test_a_broken_edit_shows_an_overlay_and_keeps_the_old_site(server: DevServer
     assert 'id="blog-serve-error"' not in request(server, POST_URL)[2]
 
 
+def test_a_fault_of_the_builder_on_a_save_keeps_the_server_watching(server: DevServer, monkeypatch) -> None:
+    """A date that does not exist is one line with file and line; an unexpected exception in
+    the builder is an overlay too, and the next save is still seen and built."""
+    from builder.preview import Preview
+
+    post = server.source / POST
+    good = post.read_text(encoding="utf-8")
+    seen = server.live.version
+    impossible = good.replace("title: Bài cũ nhất", "title: Bài cũ nhất\ndate: 2024-02-30")
+    post.write_text(impossible, encoding="utf-8")
+    wait_for_change(server, seen)
+    assert f"{post}:3: invalid front matter: 2024-02-30 is not a date that exists" in server.live.error
+
+    def broken(self, *args, **kwargs):
+        raise RuntimeError("a fault of the builder")
+
+    monkeypatch.setattr(Preview, "update", broken)
+    seen = server.live.version
+    post.write_text(good.replace("Bài cũ nhất", "Bài cũ nhất, lần hai"), encoding="utf-8")
+    wait_for_change(server, seen)
+    assert "the builder failed: RuntimeError: a fault of the builder" in (server.live.error or "")
+    monkeypatch.undo()
+    seen = server.live.version
+    post.write_text(good.replace("Bài cũ nhất", "Bài cũ nhất, đã sửa"), encoding="utf-8")
+    wait_for_change(server, seen)
+    assert server.live.error is None and "Bài cũ nhất, đã sửa" in request(server, POST_URL)[2]
+
+
 def test_missing_pages_get_the_404_page_and_head_works(reading_server: DevServer) -> None:
     server = reading_server
     status, headers, body = request(server, "/khong-co/")
