@@ -58,8 +58,9 @@ def save(cache_dir: Path, destination: Path, state: BuildState) -> None:
 
 
 def fingerprint(config: Config, figure_set: FigureSet, now: datetime) -> str:
-    """sha256 of everything a build reads: the source tree, the settings, the builder's own
-    code version, the figures' records, and the year (the footer shows it)."""
+    """sha256 of everything a build reads: the source tree, the published figure scripts, the
+    settings, the builder's own code version, the figures' records, and the year (the footer
+    shows it)."""
     digest = hashlib.sha256()
     real_source = config.source.resolve()  # the output and the cache, when inside the source, are not inputs
     outside = (config.destination.resolve(), config.cache_dir.resolve())
@@ -68,6 +69,12 @@ def fingerprint(config: Config, figure_set: FigureSet, now: datetime) -> str:
                     and not any(p.is_relative_to(folder) for folder in skipped))
     for path in source:
         digest.update(f"{path.relative_to(config.source)}\0".encode() + path.read_bytes() + b"\0")
+    # The figure scripts are published beside the site (helpers no figure imports too), so each
+    # is an input even when no figure's key covers it.
+    figures = config.figures_dir.resolve()
+    if figures.is_dir() and not figures.is_relative_to(real_source):
+        for path in sorted(figures.glob("*.py")):
+            digest.update(f"figures/{path.name}\0".encode() + path.read_bytes() + b"\0")
     settings: dict[str, Any] = dataclasses.asdict(config)
     records = {path: record.to_json() for path, record in figure_set.records.items()}
     digest.update(json.dumps([settings, records, store.code_version(), now.year], sort_keys=True,

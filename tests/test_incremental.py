@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import shutil
 import subprocess
 import sys
@@ -17,7 +18,7 @@ from builder import render
 from builder.build import build
 from builder.config import load_config
 from builder.serve import DevServer
-from tests.helpers import FIXTURES, ROOT, post, run_blog, tree
+from tests.helpers import FIXTURES, ROOT, post, run_blog, toy_figure, tree
 
 
 def clean_build(source: Path, tmp: Path) -> dict[str, str]:
@@ -90,6 +91,20 @@ def test_incremental_builds_equal_clean_builds_after_every_kind_of_change(projec
         change(project)
         result, _ = incremental(project)
         assert result == clean_build(project, tmp_path / "clean"), name
+
+
+def test_a_published_figure_helper_that_no_figure_imports_is_an_input_too(project: Path) -> None:
+    """Every figures/*.py is published beside the site: a helper no figure imports (so no
+    figure's key covers it) still makes the next build write its new text."""
+    figures = project.parent / "figures"
+    figures.mkdir()
+    (figures / "mot.py").write_text(toy_figure("/images/mot.png", "mot"), encoding="utf-8")
+    (figures / "_extra.py").write_text("X = 1\n", encoding="utf-8")
+    first, _ = incremental(project)
+    assert first["figures/_extra.py"] == hashlib.sha256(b"X = 1\n").hexdigest()
+    (figures / "_extra.py").write_text("X = 2\n", encoding="utf-8")
+    again, _ = incremental(project)
+    assert again["figures/_extra.py"] == hashlib.sha256(b"X = 2\n").hexdigest()
 
 
 # Saves of posts alone, which `blog serve` applies in place (see builder/preview.py).
