@@ -8,6 +8,7 @@ serve`'s error are templates too, so `_templates/` can change any of it.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import traceback
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
@@ -25,6 +26,8 @@ from builder.errors import BuildError
 from builder.model import Category, Document, Post, Provenance, Rendered, Site
 from builder.permalinks import HTML_EXTENSIONS
 from builder.text import category_slug, slugify, vi_date
+
+log = logging.getLogger(__name__)
 
 THEME = Path(__file__).parent / "theme"
 THEME_ASSETS = THEME / "assets"
@@ -184,7 +187,29 @@ def page_jobs(site: Site, env: jinja2.Environment) -> list[PageJob]:
                         key("404", tuple((p.url, p.title) for p in site.posts[:5]))))
     if common["figures_page"]:
         jobs += _figures_page_job(site, common, {job.output for job in jobs}, key)
-    return jobs
+    return _site_files_first(site, jobs)
+
+
+def _site_files_first(site: Site, jobs: list[PageJob]) -> list[PageJob]:
+    """The site's own files keep their output paths: a theme page with the same path (404.html,
+    the archive, a list page, the figures page) is left out. A page or a static file there is
+    taken as meant, as jekyll-feed and jekyll-sitemap step aside for a site's own file; a post
+    there is a `Conflict:` warning (an error under --strict), since a post rarely means to
+    replace a list of posts, and without it the post's text would silently vanish."""
+    posts = {post.output_path: post for post in site.posts}
+    own = {*(doc.output_path for doc in site.documents), *site.static_files}
+    kept, seen = [], set()
+    for job in jobs:
+        if job.output in seen:
+            if job.output in posts:
+                log.warning("Conflict: %s is written by %s and by the theme's %s; the post is kept",
+                            job.output, posts[job.output].source, job.template)
+            continue
+        if job.output in own and job.template not in ("post.html", "page.html", ""):
+            continue  # a static file of the site's own: the writer copies it
+        seen.add(job.output)
+        kept.append(job)
+    return kept
 
 
 def _figures_page_job(site: Site, common: dict[str, Any], taken: set[str], key) -> list[PageJob]:

@@ -147,6 +147,31 @@ def test_two_files_writing_one_url_warn_and_the_last_wins(tmp_site, tmp_path: Pa
     assert strict.exit_code == 1 and "--strict" in strict.stderr
 
 
+@pytest.mark.parametrize("permalink, output", [("/archive/", "archive/index.html"),
+                                               ("/category/hoc-may/", "category/hoc-may/index.html"),
+                                               ("/404.html", "404.html")])
+def test_a_post_at_a_list_pages_url_is_kept_with_a_conflict_warning(tmp_site, tmp_path: Path,
+                                                                    permalink: str, output: str) -> None:
+    """The theme's page steps aside: the post's text never silently vanishes."""
+    clash = post("Trùng", "Chữ của bài trùng.", categories="[Học máy]", permalink=permalink)
+    source = tmp_site({**GOOD, "_posts/2020-03-03-trung.md": clash})
+    result = run_blog("build", "-s", str(source), "-d", str(tmp_path / "o"))
+    assert result.exit_code == 0, result.stderr
+    written_by = f"warning: Conflict: {output} is written by {source / '_posts/2020-03-03-trung.md'}"
+    assert written_by in result.stderr
+    assert "Chữ của bài trùng." in (tmp_path / "o" / output).read_text(encoding="utf-8")
+    strict = run_blog("build", "-s", str(source), "-d", str(tmp_path / "o2"), "--strict")
+    assert strict.exit_code == 1
+
+
+def test_the_sites_own_404_page_is_kept_as_written(tmp_site, tmp_path: Path) -> None:
+    """A Jekyll site's own 404 page replaces the theme's (a page there is meant; no warning)."""
+    page = "---\ntitle: Lạc đường\npermalink: /404.html\n---\nTrang riêng 404.\n"
+    result = run_blog("build", "-s", str(tmp_site({**GOOD, "404.md": page})), "-d", str(tmp_path / "o"))
+    assert result.exit_code == 0 and "warning" not in result.stderr, result.stderr
+    assert "Trang riêng 404." in (tmp_path / "o/404.html").read_text(encoding="utf-8")
+
+
 def test_an_image_no_file_provides_warns_and_strict_keeps_the_old_site(tmp_site, tmp_path: Path) -> None:
     source = tmp_site(GOOD)
     out = tmp_path / "_site"
