@@ -48,4 +48,4 @@ $(MATHJAX): builder/node/package-lock.json | $(STAMP)
 # The built site and the caches a build makes again; the trained figures stay (they take
 # minutes): `blog clean --figures` removes them too.
 clean:
-	if [ -x $(BIN)/blog ]; then $(BIN)/blog clean; else rm -rf _site; fi
+	@if [ -x $(BIN)/blog ]; then $(BIN)/blog clean; else echo "make clean: .venv has no blog yet (run make site first); nothing removed"; fi

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import sys
 import traceback
 from pathlib import Path
@@ -162,7 +163,7 @@ def figures(names: tuple[str, ...], source: Path | None, force: bool, device: st
 @click.option("--baseurl", default=None, help="Serve the site under this path, e.g. /blog.")
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on (0.0.0.0 shows the site to your network).")
-@click.option("-p", "--port", default=4000, show_default=True, type=int,
+@click.option("-p", "--port", default=4000, show_default=True, type=click.IntRange(0, 65535),
               help="Port to listen on (0 picks a free one).")
 @click.option("--open", "open_browser", is_flag=True, help="Open the site in a browser.")
 @click.option("--drafts", is_flag=True, default=None, help=_DRAFTS_HELP)
@@ -227,6 +228,8 @@ def new(title: str, source: Path | None, publish: bool, day: str | None, slug: s
     try:
         when = date.fromisoformat(day) if day else date.today()
     except ValueError:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", day or ""):
+            raise BuildError(f"--date {day} is not a date that exists") from None
         raise BuildError(f"--date must look like 2026-11-29, not {day!r}") from None
     site = _site(source)
     click.echo(new_post(site, title, when, _language_of(site), draft=not publish, slug=slug))

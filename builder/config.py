@@ -183,6 +183,10 @@ def load_config(source: Path, **overrides: Any) -> Config:
     device = raw.get("device")
     if device and not re.fullmatch(r"cpu|mps|cuda(:\d+)?", str(device)):
         problems.append(("device", f"device must be cpu, mps or cuda, not {device!r}"))
+    for name in ("destination", "figures_dir", "cache_dir"):
+        value = raw.get(name)
+        if value is not None and not isinstance(value, (str, Path)):
+            problems.append((name, f"{name} must be a folder path, not {type(value).__name__} {value!r}"))
     _raise_problems(problems, given, path, text)
     # `{{ site.X }}` sees what _config.yml says (cleaned), as in Jekyll: no built-in defaults.
     site = {**raw, **{k: v for k, v in values.items() if k in raw and k not in ("liquid", "permalink")}}

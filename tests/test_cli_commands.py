@@ -158,9 +158,20 @@ def test_new_publish_writes_a_dated_post_that_builds_strictly(tmp_path: Path) ->
 
 
 def test_new_date_goes_with_publish(tmp_path: Path) -> None:
-    result = run_blog("new", "Bài", "--date", "2026-11-29", "-s", str(project(tmp_path) / "site_src"))
+    site = str(project(tmp_path) / "site_src")
+    result = run_blog("new", "Bài", "--date", "2026-11-29", "-s", site)
     assert result.exit_code == 1
     assert "--date goes with --publish" in result.stderr
+    impossible = run_blog("new", "Bài", "--publish", "--date", "2026-02-30", "-s", site)
+    assert impossible.exit_code == 1
+    assert impossible.stderr == "error: --date 2026-02-30 is not a date that exists\n"
+    garbled = run_blog("new", "Bài", "--publish", "--date", "29/11/2026", "-s", site)
+    assert garbled.stderr == "error: --date must look like 2026-11-29, not '29/11/2026'\n"
+
+
+def test_serve_refuses_a_port_that_cannot_be(tmp_path: Path) -> None:
+    result = run_blog("serve", "-s", str(project(tmp_path) / "site_src"), "-p", "99999")
+    assert result.exit_code == 2 and "99999 is not in the range 0<=x<=65535" in result.stderr
 
 
 @pytest.mark.parametrize("title, slug", [
@@ -277,6 +288,17 @@ def test_make_clean_keeps_the_trained_figures(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert not (root / "_site").exists() and not (root / ".cache/render").exists()
     assert (root / ".cache/figures/manifest.json").is_file()
+
+
+def test_make_clean_without_blog_removes_nothing(tmp_path: Path) -> None:
+    """Without the tool there is no record of what it wrote: nothing is deleted by hand."""
+    (tmp_path / "_site").mkdir()
+    (tmp_path / "_site/ghi-chu.txt").write_text("viết tay\n", encoding="utf-8")
+    done = subprocess.run(["make", "-f", str(ROOT / "Makefile"), "clean", f"BIN={tmp_path / 'none'}"],
+                          cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "nothing removed" in done.stdout
+    assert (tmp_path / "_site/ghi-chu.txt").read_text(encoding="utf-8") == "viết tay\n"
 
 
 # --- serve's options ------------------------------------------------------------------------------

@@ -131,6 +131,21 @@ def test_yaml_errors_in_front_matter_count_the_opening_dashes(tmp_site, tmp_path
     assert result.stderr.startswith(f"error: {source / '_posts/2020-01-01-a.md'}:{line}: {message}")
 
 
+@pytest.mark.parametrize("setting, shown", [("cache_dir: [a]", "list ['a']"),
+                                             ("figures_dir: {a: 1}", "dict {'a': 1}"),
+                                             ("destination: 3", "int 3")])
+def test_a_folder_setting_that_is_no_path_is_an_error_at_its_line(tmp_site, tmp_path: Path, setting: str,
+                                                                  shown: str) -> None:
+    source = tmp_site(GOOD, config=BASIC_CONFIG + setting + "\n")
+    result = run_blog("build", "-s", str(source))
+    name = setting.split(":")[0]
+    line = BASIC_CONFIG.count("\n") + 1
+    assert result.exit_code == 1
+    where = f"{source / '_config.yml'}:{line}"
+    assert result.stderr == f"error: {where}: {name} must be a folder path, not {shown}\n"
+    assert not (tmp_path / "['a']").exists() and sorted(p.name for p in tmp_path.iterdir()) == ["src"]
+
+
 def test_an_option_from_the_command_line_is_blamed_on_it(tmp_site, tmp_path: Path) -> None:
     source = tmp_site(GOOD)
     result = build(source, tmp_path, "--baseurl", "blog")
