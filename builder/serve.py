@@ -119,6 +119,10 @@ class DevServer:
         self.timers: list[threading.Timer] = []
         self.memory = RenderMemory()  # documents and results, kept from build to build
         self.preview: Preview | None = None  # what the last whole build made, to update it in place
+        # Where the last settings put the figures, and folders the builds themselves write into
+        # (a -d folder or a cache_dir inside the source): their changes are no edits.
+        self.figures_dir = project_folder(source) / "figures"
+        self.written_folders: tuple[Path, ...] = ()
 
     @property
     def address(self) -> str:
@@ -159,6 +163,8 @@ class DevServer:
         try:
             config = load_config(self.source, **self.overrides)
             config = dataclasses.replace(config, destination=destination)
+            self.figures_dir = config.figures_dir
+            self.written_folders = (config.destination.resolve(), config.cache_dir.resolve())
             self.baseurl = config.baseurl
             self.theme = _theme(config)
             result = build(config, progress=self.progress, incremental=bool(fixed), memory=self.memory)
@@ -225,12 +231,17 @@ class DevServer:
     def _watch(self) -> None:
         import watchfiles
 
-        figures = project_folder(self.source) / "figures"  # inside a Jekyll site: watched with it
+        figures = self.figures_dir  # inside a Jekyll site: watched with it
         paths = [p for p in (self.source, figures) if p.exists()
                  and (p == self.source or not p.resolve().is_relative_to(self.source.resolve()))]
+
+        def relevant(change, path: str) -> bool:
+            return _relevant(change, path) and not any(
+                Path(path).resolve().is_relative_to(folder) for folder in self.written_folders)
+
         # yield_on_timeout: the first (empty) yield says the watches are in place.
         for changes in watchfiles.watch(*paths, stop_event=self.stop_event, debounce=DEBOUNCE_MS,
-                                        step=STEP_MS, watch_filter=_relevant, raise_interrupt=False,
+                                        step=STEP_MS, watch_filter=relevant, raise_interrupt=False,
                                         yield_on_timeout=True, rust_timeout=200):
             self.watching.set()
             if not changes:

@@ -229,6 +229,27 @@ def test_a_fault_of_the_builder_on_a_save_keeps_the_server_watching(server: DevS
     assert server.live.error is None and "Bài cũ nhất, đã sửa" in request(server, POST_URL)[2]
 
 
+def test_a_destination_inside_the_source_is_not_taken_for_an_edit(tmp_path: Path) -> None:
+    """`-d site_src/_preview` (a folder the build ignores): one save, one rebuild, not a
+    second one set off by the build's own writes."""
+    shutil.copytree(FIXTURES / "basic", tmp_path / "site_src")
+    source = tmp_path / "site_src"
+    dev = DevServer(source, port=0, overrides={"destination": source / "_preview"}, report=lambda line: None)
+    dev.start()
+    try:
+        post = source / POST
+        seen = dev.live.version
+        post.write_text(post.read_text(encoding="utf-8").replace("Bài cũ nhất", "Bài cũ nhất, sửa"),
+                        encoding="utf-8")
+        wait_for_change(dev, seen)
+        assert "Bài cũ nhất, sửa" in (source / "_preview" / POST_URL.strip("/") / "index.html").read_text()
+        settled = dev.live.version
+        version, _ = dev.live.wait(settled, 3)  # nothing more should come
+        assert version == settled and dev.builds == 2
+    finally:
+        dev.stop()
+
+
 def test_missing_pages_get_the_404_page_and_head_works(reading_server: DevServer) -> None:
     server = reading_server
     status, headers, body = request(server, "/khong-co/")
