@@ -302,18 +302,6 @@ def _cards(paginator: pagination.Paginator) -> tuple:
     return tuple((post.rendered.reading_minutes, post.rendered.excerpt) for post in paginator.posts)
 
 
-def _render_figures_page(site: Site, env: jinja2.Environment, common: dict[str, Any],
-                         out: dict[str, str]) -> None:
-    """The figures page, unless a page of the site's own is at its URL (the site's wins)."""
-    url = figure_page.page_url(site.config)
-    path = url.lstrip("/") + "index.html" if url.endswith("/") else url.lstrip("/")
-    if path in out:
-        return
-    out[path] = _render(env, "figures.html", path, {
-        **common, "entries": figure_page.entries(site), "canonical": _canonical(site.config, url),
-        "og_type": "website", "og_image": "", "has_math": False, "has_code": True})
-
-
 def figures_page_path(site: Site) -> str | None:
     """The figures page's site path when the site has one (for the sitemap)."""
     return figure_page.page_url(site.config) if site.figures.records else None
