@@ -103,7 +103,21 @@ def _warn_missing_images(config: Config, documents: list[Document], available: s
         for src in dict.fromkeys(sources):
             path = site_path(src, config.baseurl)
             if path is not None and path not in available:
-                log.warning("%s: image %s: no file provides it", doc.source, src)
+                log.warning("%s:%d: image %s: no file provides it", doc.source, _line_showing(doc, path), src)
+
+
+def _line_showing(doc: Document, path: str) -> int:
+    """The 1-based line of `doc`'s file that names the image `path` (a site path, written with
+    or without `{{ site.baseurl }}` before it), else the line where the body starts."""
+    try:
+        lines = doc.source.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return doc.body_line
+    for wanted in (path, path.lstrip("/")):
+        for number, line in enumerate(lines, 1):
+            if wanted in line:
+                return number
+    return doc.body_line
 
 
 def render_documents(job: RenderJob, documents: list[Document],

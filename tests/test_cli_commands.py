@@ -208,7 +208,7 @@ def test_check_gives_lines_and_counts_every_warning(tmp_site) -> None:
     assert f"error: {a}:6: broken link /khong-co/: nothing is built there" in lines
     assert f"error: {a}:8: broken link /img/khong.png: nothing is built there" in lines
     assert f"warning: {a}:8: image /img/khong.png has placeholder alt text 'an image alt text'" in lines
-    assert f"warning: {a}: image /img/khong.png: no file provides it" in lines  # the build's own
+    assert f"warning: {a}:8: image /img/khong.png: no file provides it" in lines  # the build's own
     assert result.stdout == "checked 4 pages: 2 broken, 2 warnings\n"  # the post, home, archive, 404
     assert result.exit_code == 1
 

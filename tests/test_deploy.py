@@ -137,9 +137,9 @@ def test_deploy_builds_strictly(repo: Path, tmp_path: Path) -> None:
     assert result.exit_code == 1
     post = repo / "site_src/_posts/2020-06-06-anh.md"
     assert result.stderr.splitlines()[-2:] == [
-        f"warning: {post}: image /images/khong.png: no file provides it",
+        f"warning: {post}:4: image /images/khong.png: no file provides it",
         f"error: nothing was published: a deploy is always strict, and the build gave 1 warning(s): "
-        f"{post}: image /images/khong.png: no file provides it. Fix them and deploy again"]
+        f"{post}:4: image /images/khong.png: no file provides it. Fix them and deploy again"]
     assert subprocess.run(["git", "rev-parse", "--verify", "gh-pages"], cwd=tmp_path / "remote.git",
                           capture_output=True).returncode != 0
 

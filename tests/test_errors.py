@@ -180,7 +180,7 @@ def test_an_image_no_file_provides_warns_and_strict_keeps_the_old_site(tmp_site,
     write_files(source, {"_posts/2020-03-03-anh.md": post(body="![x]({{ site.baseurl }}/images/khong.png)")})
     result = run_blog("build", "-s", str(source), "-d", str(tmp_path / "other"))
     assert result.exit_code == 0
-    assert f"warning: {source / '_posts/2020-03-03-anh.md'}: image /images/khong.png: no file provides it" \
+    assert f"warning: {source / '_posts/2020-03-03-anh.md'}:4: image /images/khong.png: no file provides it" \
         in result.stderr
     strict = run_blog("build", "-s", str(source), "-d", str(out), "--strict")
     assert strict.exit_code == 1 and "1 warning(s) and --strict is on" in strict.stderr

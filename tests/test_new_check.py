@@ -60,7 +60,7 @@ def test_check_reports_broken_links_anchors_and_images_by_post(tmp_site, tmp_pat
     assert f"error: {a}:4: broken link /img/x.png: nothing is built there" in lines
     assert f"warning: {a}:4: image /img/x.png has no alt text" in lines
     assert f"warning: {b}:6: image /img/y.png has placeholder alt text 'an image alt text'" in lines
-    assert f"warning: {a}: image /img/x.png: no file provides it" in lines  # the build's, counted too
+    assert f"warning: {a}:4: image /img/x.png: no file provides it" in lines  # the build's, counted too
     assert not any(str(b) in line and line.startswith("error") for line in lines)
     assert "4 broken, 3 warnings" in result.stdout
 

@@ -95,4 +95,4 @@ def test_an_image_no_file_provides_is_a_warning(tmp_path: Path, caplog) -> None:
                                              "images/nen.jpg": "x"}))
     render.render_site(config, found, FigureSet(), {})
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
-    assert warnings == [f"{found.posts[0].source}: image /images/khong.png: no file provides it"]
+    assert warnings == [f"{found.posts[0].source}:5: image /images/khong.png: no file provides it"]

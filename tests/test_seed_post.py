@@ -184,7 +184,7 @@ def test_long_post_gets_a_table_of_contents(page, body) -> None:
 
 def test_images_no_figure_provides_warn_and_strict_fails(seed_project: Path, tmp_path: Path) -> None:
     log = (seed_project / "build-log.txt").read_text(encoding="utf-8")
-    warned = re.findall(r"(\S+): image (/images/post2/\S+): no file provides it", log)
+    warned = re.findall(r"(\S+?):\d+: image (/images/post2/\S+): no file provides it", log)
     declared = {path for figure in discover(seed_project / "figures") for path in figure.outputs}
     referenced = [f"/images/post2/{n}.jpg" for n in range(1, 10)] + ["/images/post2/background.jpg"]
     missing = [path for path in referenced if path not in declared]
@@ -205,7 +205,7 @@ def test_images_no_figure_provides_warn_and_strict_fails(seed_project: Path, tmp
     built = run_blog("build", "-s", str(project / "site_src"), "--quick")
     count = len(discover(project / "figures"))
     assert built.exit_code == 0 and f"figures: 0 run, {count} cached" in built.stdout, built.output
-    assert re.findall(r"(\S+): image (/images/post2/\S+): no file provides it", built.stderr) == \
+    assert re.findall(r"(\S+?):\d+: image (/images/post2/\S+): no file provides it", built.stderr) == \
         [(str(copied), "/images/post2/4.jpg")]
     strict = run_blog("build", "-s", str(project / "site_src"), "-d", str(project / "strict"), "--strict",
                       "--quick")
