@@ -335,8 +335,19 @@ def _post_date(value: Any, day: date, config: Config, path: Path) -> datetime:
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError:
-        raise BuildError(f"front matter date {value!r} is not a date", path) from None
+        raise BuildError(f"front matter date {value!r} is not a date (write it as 2018-06-28 or "
+                         f"2018-06-28 10:00:00 +0700)", path, _key_line(path, "date")) from None
     return parsed.astimezone(tz) if parsed.tzinfo else parsed.replace(tzinfo=tz).astimezone(tz)
+
+
+def _key_line(path: Path, key: str) -> int | None:
+    """The 1-based line of the front matter where `key:` is set, for an error about its value."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    pattern = re.compile(rf"^{re.escape(key)}\s*:")
+    return next((number for number, line in enumerate(lines, 1) if pattern.match(line)), None)
 
 
 def _local_midnight(day: date, tz) -> datetime:

@@ -122,6 +122,8 @@ def test_yaml_errors_in_the_config_point_at_the_line(tmp_site, tmp_path: Path, c
     ("title: A\n\tcategories: x\n", 3, "invalid front matter: a tab character"),
     ("title: A\ncategories: [a, b\nlayout: post\n", 3, "invalid front matter: a [ or { opened on this line"),
     ("title: A\ndate: 2024-02-30\n", 3, "invalid front matter: 2024-02-30 is not a date that exists"),
+    ("title: A\ndate: 2024-02-30 10:00\n", 3,
+     "front matter date '2024-02-30 10:00' is not a date (write it as"),
 ])
 def test_yaml_errors_in_front_matter_count_the_opening_dashes(tmp_site, tmp_path: Path, front: str, line: int,
                                                               message: str) -> None:
