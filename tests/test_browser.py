@@ -259,6 +259,27 @@ def test_math_render_client_typesets_with_a_local_mathjax(browser, tmp_path: Pat
     page.context.close()
 
 
+def test_a_code_block_that_scrolls_can_be_reached_by_keyboard(browser, tmp_path: Path) -> None:
+    """axe's scrollable-region-focusable: a code line wider than a phone scrolls inside its block,
+    which then takes focus; a short block adds no tab stop."""
+    from tests.helpers import post, run_blog, write_files
+
+    long_line = "x = torch.nn.functional.conv2d(" + ", ".join(f"tham_so_{i}" for i in range(12)) + ")"
+    body = f"Mã dài:\n\n```python\n{long_line}\n```\n\nMã ngắn:\n\n```python\ny = 1\n```\n"
+    source = write_files(tmp_path / "site_src", {"_config.yml": "title: Mã\n",
+                                                 "_posts/2020-01-01-ma.md": post("Mã", body)})
+    assert run_blog("build", "-s", str(source), "-d", str(tmp_path / "out")).exit_code == 0
+    page, watch = open_page(browser, _serve(str(tmp_path / "out")) + "/2020/01/01/ma/", VIEWPORTS["phone"])
+    blocks = page.evaluate("Array.from(document.querySelectorAll('.post-body pre'))"
+                           ".map(p => [p.scrollWidth > p.clientWidth, p.getAttribute('tabindex')])")
+    assert blocks == [[True, "0"], [False, None]]
+    axe = (npm_package("axe-core") / "axe.min.js").read_text(encoding="utf-8")
+    page.add_script_tag(content=axe)
+    found = page.evaluate("axe.run().then(r => r.violations.map(v => v.id))")
+    assert "scrollable-region-focusable" not in found and watch.console_errors == []
+    page.context.close()
+
+
 def test_live_reload_in_the_browser(browser, tmp_path: Path) -> None:
     from builder.serve import DevServer
 

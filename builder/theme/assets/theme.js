@@ -18,17 +18,17 @@ document.addEventListener("click", function (event) {
   frame.focus();
 });
 
-// A table wider than the column scrolls sideways (theme.css): let the keyboard reach it then.
-// (Display math that may scroll is made focusable when the site is built.)
-function focusScrollingTables() {
-  var tables = document.querySelectorAll(".post-body table");
-  for (var i = 0; i < tables.length; i++) {
-    if (tables[i].scrollWidth > tables[i].clientWidth) tables[i].setAttribute("tabindex", "0");
-    else tables[i].removeAttribute("tabindex");
+// A table or a code block wider than the column scrolls sideways (theme.css): let the keyboard
+// reach it then. (Display math that may scroll is made focusable when the site is built.)
+function focusScrollingBlocks() {
+  var blocks = document.querySelectorAll(".post-body table, .post-body pre");
+  for (var i = 0; i < blocks.length; i++) {
+    if (blocks[i].scrollWidth > blocks[i].clientWidth) blocks[i].setAttribute("tabindex", "0");
+    else blocks[i].removeAttribute("tabindex");
   }
 }
-focusScrollingTables();
-window.addEventListener("resize", focusScrollingTables);
+focusScrollingBlocks();
+window.addEventListener("resize", focusScrollingBlocks);
 
 // Copying a selection that holds typeset math copies each formula as its TeX ($…$, or $$…$$ for
 // display math), read from the annotation in its MathML; the rest is copied as the page shows it.
