@@ -134,3 +134,31 @@ def test_an_unused_figure_says_so(tmp_path: Path) -> None:
     page = soup(project / "_site/hinh/index.html")
     assert page.select("#spare dd")[-1].get_text() == "chưa bài nào"
     assert [a.get_text() for a in page.select(".figure-index a")] == ["good", "spare"]
+
+
+def test_highlighted_sources_are_made_once_per_script_text(tmp_path: Path, monkeypatch) -> None:
+    """Pygments runs for a script only when its text (or Pygments) changed; a second build reads
+    the kept HTML, and an edit replaces it."""
+    import pygments
+
+    project = toy_project(tmp_path, {"good.py": TOY_GOOD})
+    assert run_blog("build", "-s", str(project / "site_src")).exit_code == 0
+    kept = sorted((project / ".cache/figures/sources").glob("*.html"))
+    first = soup(project / "_site/hinh/index.html").select_one("#good .highlight")
+    assert len(kept) == 1 and first is not None and "make" in first.get_text()
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("highlighted again")
+
+    monkeypatch.setattr(pygments, "highlight", refuse)
+    (project / "site_src/about.md").write_text("---\ntitle: Giới thiệu\n---\nMới.\n", encoding="utf-8")
+    assert run_blog("build", "-s", str(project / "site_src")).exit_code == 0  # pages made again
+    again = soup(project / "_site/hinh/index.html").select_one("#good .highlight")
+    assert str(again) == str(first)
+    monkeypatch.undo()
+    script = project / "figures/good.py"
+    script.write_text(script.read_text(encoding="utf-8") + "\n# một dòng mới\n", encoding="utf-8")
+    assert run_blog("build", "-s", str(project / "site_src")).exit_code == 0
+    now = sorted((project / ".cache/figures/sources").glob("*.html"))
+    assert len(now) == 1 and now != kept
+    assert "một dòng mới" in soup(project / "_site/hinh/index.html").select_one("#good .highlight").get_text()
