@@ -197,7 +197,8 @@ def _site_files_first(site: Site, jobs: list[PageJob]) -> list[PageJob]:
     there is a `Conflict:` warning (an error under --strict), since a post rarely means to
     replace a list of posts, and without it the post's text would silently vanish."""
     posts = {post.output_path: post for post in site.posts}
-    own = {*(doc.output_path for doc in site.documents), *site.static_files}
+    # The home page's own file is shown by the theme's home list (its text above the posts).
+    own = {*(doc.output_path for doc in site.documents if doc.url != "/"), *site.static_files}
     kept, seen = [], set()
     for job in jobs:
         if job.output in seen:
