@@ -193,9 +193,10 @@ def page_jobs(site: Site, env: jinja2.Environment) -> list[PageJob]:
 def _site_files_first(site: Site, jobs: list[PageJob]) -> list[PageJob]:
     """The site's own files keep their output paths: a theme page with the same path (404.html,
     the archive, a list page, the figures page) is left out. A page or a static file there is
-    taken as meant, as jekyll-feed and jekyll-sitemap step aside for a site's own file; a post
-    there is a `Conflict:` warning (an error under --strict), since a post rarely means to
-    replace a list of posts, and without it the post's text would silently vanish."""
+    taken as meant (a Jekyll site's own 404 page, say); a post there is a `Conflict:` warning
+    (an error under --strict), since a post rarely means to replace a list of posts, and
+    without it the post's text would silently vanish. (feed.xml, sitemap.xml and robots.txt are
+    the builder's own whatever the site holds: see content.GENERATED.)"""
     posts = {post.output_path: post for post in site.posts}
     # The home page's own file is shown by the theme's home list (its text above the posts).
     own = {*(doc.output_path for doc in site.documents if doc.url != "/"), *site.static_files}
