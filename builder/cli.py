@@ -331,6 +331,8 @@ def clean(source: Path | None, destination: Path | None, with_figures: bool, ver
     if done.site_kept:
         click.echo(f"kept {_count(len(done.site_kept), 'file')} in {config.destination} this tool did not "
                    f"write (or that was edited by hand): {_names(done.site_kept)}")
+    if done.caches_kept:
+        click.echo(f"kept in the caches what no build makes (someone else's): {_names(done.caches_kept)}")
     if not with_figures and done.figures_kept:
         click.echo(f"kept the figures in {config.cache_dir / 'figures'} (--figures removes them)")
 

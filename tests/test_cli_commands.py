@@ -262,6 +262,26 @@ def test_clean_removes_the_site_and_caches_but_keeps_figures_and_others_files(tm
     assert not (root / ".cache/figures").exists()
 
 
+def test_clean_leaves_what_no_build_makes_in_the_cache_folders(tmp_path: Path) -> None:
+    """A cache folder shared with other programs (a ~/.cache) keeps their entries: only what a
+    build names as its own goes."""
+    root = built_project(tmp_path)
+    assert (root / ".cache/render/documents.sqlite").is_file()
+    write_files(root / ".cache", {"images/0123456789abcdef01234567-drawing/480.avif": "a variant",
+                                  "math/formulas.sqlite": "formulas",
+                                  "images/thumbnails/a.png": "png",  # another program's
+                                  "math/notes.txt": "của người khác"})
+    result = run_blog("clean", "-s", str(root / "site_src"))
+    assert result.exit_code == 0, result.stderr
+    assert sorted(p.name for p in (root / ".cache/images").iterdir()) == ["thumbnails"]
+    assert (root / ".cache/images/thumbnails/a.png").read_text() == "png"
+    assert sorted(p.name for p in (root / ".cache/math").iterdir()) == ["notes.txt"]
+    assert (root / ".cache/math/notes.txt").read_text(encoding="utf-8") == "của người khác"
+    assert not (root / ".cache/render").exists()
+    assert "kept in the caches what no build makes (someone else's):" in result.stdout
+    assert "thumbnails" in result.stdout and "notes.txt" in result.stdout
+
+
 def test_clean_refuses_a_destination_no_build_may_use(tmp_path: Path) -> None:
     root = built_project(tmp_path)
     result = run_blog("clean", "-s", str(root / "site_src"), "-d", str(root / "site_src"))
