@@ -186,7 +186,7 @@ def page_jobs(site: Site, env: jinja2.Environment) -> list[PageJob]:
     jobs.append(PageJob("404.html", "404.html", partial(_not_found_context, common),
                         key("404", tuple((p.url, p.title) for p in site.posts[:5]))))
     if common["figures_page"]:
-        jobs += _figures_page_job(site, common, {job.output for job in jobs}, key)
+        jobs += _figures_page_job(site, common, key)
     return _site_files_first(site, jobs)
 
 
@@ -214,13 +214,11 @@ def _site_files_first(site: Site, jobs: list[PageJob]) -> list[PageJob]:
     return kept
 
 
-def _figures_page_job(site: Site, common: dict[str, Any], taken: set[str], key) -> list[PageJob]:
-    """The figures page, unless a page of the site's own is at its URL (the site's wins). Its
+def _figures_page_job(site: Site, common: dict[str, Any], key) -> list[PageJob]:
+    """The figures page (a page of the site's own at its URL wins: see _site_files_first). Its
     key: the posts that show each figure (the figures themselves change only with a whole build)."""
     url = figure_page.page_url(site.config)
     path = url.lstrip("/") + "index.html" if url.endswith("/") else url.lstrip("/")
-    if path in taken:
-        return []
     shown = tuple((image, tuple((p.url, p.title, p.date) for p in posts))
                   for image, posts in sorted(figure_page.posts_by_image(site).items()))
 
