@@ -445,7 +445,8 @@ class Site:
 class SiteFiles:
     """Everything the destination will hold that the build made or copies, by output path."""
 
-    texts: dict[str, str]  # made: pages, feeds, stylesheets, records
+    # made: pages, feeds, stylesheets, records; a page may be text made when it is written
+    texts: dict[str, str | Callable[[], str]]
     copies: dict[str, Path]  # copied as they are: static files, theme assets, figures, variants
 
 

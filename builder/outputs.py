@@ -18,20 +18,28 @@ from __future__ import annotations
 
 import errno
 import os
+import secrets
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from builder import store
+from builder import store, workers
 from builder.errors import BuildError
 from builder.model import WriteReport
 
 STAGING_PREFIX = ".blog-tmp-"  # our staging folder inside a destination; a killed build may leave one
 LOCK_NAME = "build.lock"
+# Below this many files, forked workers cost more to start than writing takes in this process.
+PARALLEL_MIN_FILES = 200
+
+# What an output holds: text, bytes, a file to copy, or text made when it is written (a page
+# rendered by the writer's worker, so that the site's HTML is never all held at once and the
+# rendering is spread over the cores with the writing).
+Content = str | bytes | Path | Callable[[], str]
 
 
 class ForeignFilesError(BuildError):
@@ -99,25 +107,25 @@ def outputs_intact(destination: Path, files: dict[str, list], keep: Iterable[str
     return all(rel in files or kept(rel, keep) for rel in found)
 
 
-def write_site(destination: Path, outputs: dict[str, str], copies: dict[str, Path],
+def write_site(destination: Path, outputs: dict[str, Content], copies: dict[str, Path],
                previous: dict[str, list] | None, *, trash_root: Path, keep: Iterable[str] = (),
                force: bool = False) -> WriteReport:
-    """Make `destination` hold `outputs` (text) and `copies` (files), plus what it must keep.
+    """Make `destination` hold `outputs` (text, or text made on demand) and `copies` (files),
+    plus what it must keep.
 
     `previous` is our record of the destination (None: not ours). `trash_root` is where a
     dated folder is made for anything moved aside."""
-    # Text is encoded when it is hashed and again when it is written, never all of it at once:
-    # a thousand pages held as bytes beside their text were the build's largest allocation.
-    contents: dict[str, str | bytes | Path] = dict(outputs)
+    # Each output is made, encoded, hashed and (when it changed) written in one go, one at a
+    # time, in forked workers for a large site: never all of the site's text at once.
+    contents: dict[str, Content] = dict(outputs)
     contents.update({rel: path for rel, path in copies.items() if rel not in contents})
-    hashes = {rel: _sha256(data) for rel, data in contents.items()}
     keep = tuple(keep)
     destination = destination.resolve()
     if destination.exists() and not destination.is_dir():
         raise BuildError(not_a_folder_message(destination))
     if not destination.exists() or (destination.is_dir() and not any(destination.iterdir())):
         try:
-            _write_fresh(destination, contents)
+            hashes = _write_fresh(destination, contents)
             return WriteReport(written=len(contents), fresh=True, state=_record(destination, hashes))
         except _CannotSwap:
             pass  # an empty mount point, say: fill it in place instead
@@ -125,7 +133,7 @@ def write_site(destination: Path, outputs: dict[str, str], copies: dict[str, Pat
         strangers = foreign_files(destination, keep)
         if strangers and not force:
             raise ForeignFilesError(foreign_message(destination, strangers, keep, trash_root))
-    return _update(destination, contents, hashes, previous or {}, keep, trash_root)
+    return _update(destination, contents, previous or {}, keep, trash_root)
 
 
 def update_in_place(destination: Path, changed: dict[str, bytes], removed: Iterable[str],
@@ -167,15 +175,37 @@ class _CannotSwap(Exception):
     pass
 
 
-def _update(destination: Path, contents: dict[str, str | bytes | Path], hashes: dict[str, str],
-            previous: dict[str, list], keep: tuple[str, ...], trash_root: Path) -> WriteReport:
+def _update(destination: Path, contents: dict[str, Content], previous: dict[str, list],
+            keep: tuple[str, ...], trash_root: Path) -> WriteReport:
     """Write what changed in place; remove what we wrote and no longer need; move the rest aside."""
-    needed_dirs = {prefix for rel in contents for prefix in _prefixes(rel)[:-1]}
     files, dirs = _scan(destination, keep, set(contents) | set(previous))
-    changed = [rel for rel, digest in hashes.items()
-               if not _same(destination / rel, digest, previous.get(rel))]
-    adopted = {rel for rel in changed if rel in files and _holds(destination / rel, hashes[rel])}
-    changed = [rel for rel in changed if rel not in adopted]  # already what we would write: left as is
+    # Made only if something changed (by the first file written into it): a build that changes
+    # nothing touches nothing, not even the destination folder's own modification time.
+    staging = destination / f"{STAGING_PREFIX}{secrets.token_hex(6)}"
+
+    def unchanged(rel: str, digest: str) -> str | None:
+        if _same(destination / rel, digest, previous.get(rel)):
+            return "same"
+        if rel in files and _holds(destination / rel, digest):
+            return "adopted"  # already what we would write (someone's copy): left as it is
+        return None
+
+    try:
+        settled = _write_each(contents, staging, unchanged, folders_made=False)
+        return _settle(destination, contents, settled, staging, files, dirs, previous, keep, trash_root)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _settle(destination: Path, contents: dict[str, Content], settled: dict[str, tuple[str, str]],
+            staging: Path, files: set[str], dirs: set[str], previous: dict[str, list],
+            keep: tuple[str, ...], trash_root: Path) -> WriteReport:
+    """With every changed output written under `staging`: move aside, remove, then rename the
+    staged files into place."""
+    hashes = {rel: digest for rel, (digest, _) in settled.items()}
+    changed = [rel for rel, (_, what) in settled.items() if what == "written"]
+    adopted = {rel for rel, (_, what) in settled.items() if what == "adopted"}
+    needed_dirs = {prefix for rel in contents for prefix in _prefixes(rel)[:-1]}
     remove, aside = [], []
     for rel in sorted(files):
         if rel in contents:
@@ -188,7 +218,6 @@ def _update(destination: Path, contents: dict[str, str | bytes | Path], hashes: 
     blocking = sorted(rel for rel in dirs if rel in contents)  # a folder where an output file must go
     if not changed and not remove and not aside and not blocking and not adopted:
         return WriteReport(unchanged=len(contents), state={rel: previous[rel] for rel in hashes})
-    staging = _stage(destination, {rel: contents[rel] for rel in changed})
     trash: list[Path] = []
 
     def trash_folder() -> Path:
@@ -196,26 +225,23 @@ def _update(destination: Path, contents: dict[str, str | bytes | Path], hashes: 
             trash.append(_trash_folder(trash_root, destination))
         return trash[0]
 
-    try:
-        for rel in aside:
+    for rel in aside:
+        _move(destination / rel, trash_folder() / rel)
+    for rel in remove:
+        target = destination / rel
+        if target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target)  # our own staging folder, left by a build that was killed
+        else:
+            target.unlink(missing_ok=True)
+    _remove_emptied_folders(destination, [*remove, *aside])
+    for rel in blocking:  # what is left of it (empty folders, a kept folder) goes aside whole
+        if (destination / rel).exists():
             _move(destination / rel, trash_folder() / rel)
-        for rel in remove:
-            target = destination / rel
-            if target.is_dir() and not target.is_symlink():
-                shutil.rmtree(target)  # our own staging folder, left by a build that was killed
-            else:
-                target.unlink(missing_ok=True)
-        _remove_emptied_folders(destination, [*remove, *aside])
-        for rel in blocking:  # what is left of it (empty folders, a kept folder) goes aside whole
-            if (destination / rel).exists():
-                _move(destination / rel, trash_folder() / rel)
-                aside.append(rel)
-        for folder in sorted({rel.rpartition("/")[0] for rel in changed} - {""}):
-            os.makedirs(destination / folder, exist_ok=True)
-        for rel in changed:  # renames, which need no space
-            os.replace(staging / rel, destination / rel)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+            aside.append(rel)
+    for folder in sorted({rel.rpartition("/")[0] for rel in changed} - {""}):
+        os.makedirs(destination / folder, exist_ok=True)
+    for rel in changed:  # renames, which need no space
+        os.replace(staging / rel, destination / rel)
     state = {rel: previous[rel] for rel in hashes if rel not in changed and rel not in adopted}
     state.update(_record(destination, {rel: hashes[rel] for rel in [*changed, *adopted]}))
     return WriteReport(written=len(changed), removed=sum(not _own_leftover(r) for r in remove),
@@ -287,10 +313,16 @@ def _scan(destination: Path, keep: tuple[str, ...], ours: set[str]) -> tuple[set
     return files, dirs
 
 
-def _sha256(data: str | bytes | Path) -> str:
-    if isinstance(data, str):
-        data = data.encode("utf-8")
+def _sha256(data: Content) -> str:
+    data = _bytes_or_file(data)
     return store.sha256_bytes(data) if isinstance(data, bytes) else store.sha256_file(data)
+
+
+def _bytes_or_file(data: Content) -> bytes | Path:
+    """What an output holds, as bytes (text made now, if it is made on demand) or a file to copy."""
+    if callable(data):
+        data = data()
+    return data.encode("utf-8") if isinstance(data, str) else data
 
 
 def _same(target: Path, digest: str, recorded: list | None) -> bool:
@@ -309,6 +341,35 @@ def _record(destination: Path, hashes: dict[str, str]) -> dict[str, list]:
         stat = (destination / rel).stat()
         records[rel] = [digest, stat.st_size, stat.st_mtime_ns]
     return records
+
+
+def _write_each(contents: dict[str, Content], staging: Path, unchanged: Callable[[str, str], str | None],
+                folders_made: bool) -> dict[str, tuple[str, str]]:
+    """Every output's sha256 and what became of it: "written" under `staging`, or the reason
+    `unchanged(rel, digest)` gives for leaving it. A large site is spread over forked workers
+    (they inherit `contents`, so only names and digests travel); with `folders_made` the
+    folders already exist under `staging`, else each written file makes its own."""
+    names = list(contents)
+    processes = workers.available(len(names), PARALLEL_MIN_FILES)
+    if processes > 1:
+        results = workers.map_forked(_write_one, names, processes, contents, staging, unchanged, folders_made)
+    else:
+        results = [_write_one(rel, contents, staging, unchanged, folders_made) for rel in names]
+    return dict(zip(names, results, strict=True))
+
+
+def _write_one(rel: str, contents: dict[str, Content], staging: Path,
+               unchanged: Callable[[str, str], str | None], folders_made: bool) -> tuple[str, str]:
+    data = _bytes_or_file(contents[rel])
+    digest = _sha256(data)
+    reason = unchanged(rel, digest)
+    if reason is not None:
+        return digest, reason
+    target = staging / rel
+    if not folders_made:
+        os.makedirs(target.parent, exist_ok=True)  # two workers may make the same folder: both fine
+    _put(target, data)
+    return digest, "written"
 
 
 def _put_all(root: Path, contents: dict[str, str | bytes | Path]) -> None:
@@ -390,13 +451,14 @@ def _remove_emptied_folders(destination: Path, emptied: list[str]) -> None:
             continue
 
 
-def _write_fresh(destination: Path, contents: dict[str, str | bytes | Path]) -> None:
+def _write_fresh(destination: Path, contents: dict[str, Content]) -> dict[str, str]:
     """Everything into a new folder beside `destination`, then renamed into place (over an
-    empty folder, in one step)."""
+    empty folder, in one step). Returns each output's sha256."""
     destination.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}.new-", dir=destination.parent))
     try:
-        _put_all(staging, contents)
+        _make_folders(staging, contents)
+        settled = _write_each(contents, staging, lambda rel, digest: None, folders_made=True)
         os.chmod(staging, 0o755)
         try:
             os.rename(staging, destination)  # fails on a non-empty folder: nothing is replaced
@@ -407,3 +469,4 @@ def _write_fresh(destination: Path, contents: dict[str, str | bytes | Path]) -> 
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    return {rel: digest for rel, (digest, _) in settled.items()}

@@ -15,11 +15,14 @@ from builder.model import Site, SiteFiles
 
 
 def collect(site: Site) -> SiteFiles:
-    """Made files (text) and copied files (paths), by output path relative to the destination."""
-    return SiteFiles(texts=made(site), copies=copied(site))
+    """Made files (text, or pages rendered when they are written) and copied files (paths), by
+    output path relative to the destination."""
+    from builder import templates
+
+    return SiteFiles(texts=made(site, render_pages=templates.deferred_pages), copies=copied(site))
 
 
-def made(site: Site, env: Any = None, render_pages: Callable | None = None) -> dict[str, str | None]:
+def made(site: Site, env: Any = None, render_pages: Callable | None = None) -> dict[str, Any]:
     """Every file the build makes (pages, feed, sitemap, stylesheets...), by output path.
     `env`: a Jinja2 environment to reuse; `render_pages(env, jobs)`: how pages are rendered
     (`blog serve`'s renders only the pages whose key changed, None for the others)."""

@@ -140,6 +140,15 @@ def render_pages(env: jinja2.Environment, jobs: list[PageJob]) -> dict[str, str]
     return {job.output: render_job(job, env) for job in jobs}
 
 
+def deferred_pages(env: jinja2.Environment, jobs: list[PageJob]) -> dict[str, str | Callable[[], str]]:
+    """The jobs' pages, each to be rendered when it is written: the writer renders them in its
+    worker processes, next to the writing, instead of this process holding every page first.
+    The templates are compiled here, once, for the workers to inherit."""
+    for name in sorted({job.template for job in jobs if job.html is None}):
+        _compiled(env, name)
+    return {job.output: job.html if job.html is not None else partial(render_job, job, env) for job in jobs}
+
+
 def render_job(job: PageJob, env: jinja2.Environment) -> str:
     return job.html if job.html is not None else _render(env, job.template, job.output, job.context())
 
@@ -324,10 +333,18 @@ def code_css() -> str:
             f"@media (prefers-color-scheme: dark) {{\n{dark}\n}}\n")
 
 
-def _render(env: jinja2.Environment, name: str, output: str, context: dict[str, Any]) -> str:
+def _compiled(env: jinja2.Environment, name: str) -> jinja2.Template:
     try:
-        return env.get_template(name).render(context)
+        return env.get_template(name)
     except jinja2.TemplateSyntaxError as err:
+        raise BuildError(f"template error: {err.message}", err.filename or name, err.lineno) from err
+
+
+def _render(env: jinja2.Environment, name: str, output: str, context: dict[str, Any]) -> str:
+    template = _compiled(env, name)
+    try:
+        return template.render(context)
+    except jinja2.TemplateSyntaxError as err:  # in a template this one includes
         raise BuildError(f"template error: {err.message}", err.filename or name, err.lineno) from err
     except Exception as err:  # noqa: BLE001 (an undefined name, a filter given a value it cannot take)
         where, line = _template_line(err)

@@ -4,6 +4,7 @@ and results come back."""
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from collections.abc import Callable, Sequence
@@ -24,12 +25,17 @@ def map_forked(function: Callable[..., Any], items: Sequence[Any], processes: in
     """`[function(item, *shared) for item in items]`, in `processes` forked workers, in order."""
     global _TASK
     _TASK = (function, items, shared)
+    # Objects that exist now are left out of the workers' garbage collections: a collection
+    # that walked the inherited heap would write to every object, and each page it wrote to
+    # would be copied into the worker (the whole site, once per worker).
+    gc.freeze()
     try:
         with multiprocessing.get_context("fork").Pool(processes) as pool:
             chunk = max(1, min(16, len(items) // (processes * 4)))
             return pool.map(_run, range(len(items)), chunksize=chunk)
     finally:
         _TASK = None
+        gc.unfreeze()
 
 
 def _run(index: int) -> Any:

@@ -13,7 +13,7 @@ import pytest
 from builder import outputs, state, store
 from builder.config import load_config
 from builder.model import BuildState, FigureSet
-from tests.helpers import mtimes, post, write_files
+from tests.helpers import mtimes, post, tree, write_files
 
 
 def write(destination: Path, texts: dict[str, str], previous: dict | None = None, **options):
@@ -89,3 +89,94 @@ def test_the_fast_path_ends_when_a_post_comes_due_or_an_output_changes(tmp_path:
     assert not state.still_valid(record, "f", config, due)
     (config.destination / "index.html").write_text("sửa tay")
     assert not state.still_valid(record, "f", config, due - timedelta(seconds=1))
+
+
+# --- many files: made, hashed and written by forked workers -------------------------------------
+
+
+@pytest.fixture
+def forked_writes(monkeypatch) -> list[int]:
+    """Workers from two files on, counted (the machine must be able to fork and have 2 cores)."""
+    from builder import workers
+
+    if workers.available(2, 2) < 2:
+        pytest.skip("needs two cores and fork")
+    monkeypatch.setattr(outputs, "PARALLEL_MIN_FILES", 2)
+    calls: list[int] = []
+    real = workers.map_forked
+
+    def counted(function, items, processes, *shared):
+        calls.append(processes)
+        return real(function, items, processes, *shared)
+
+    monkeypatch.setattr(workers, "map_forked", counted)
+    return calls
+
+
+def _site_texts(version: str) -> dict:
+    """Forty pages, half made on demand (as the build's pages are), one changed per version."""
+    texts: dict = {f"bai-{n}/index.html": f"<p>Bài {n}</p>" for n in range(20)}
+    texts.update({f"trang-{n}.html": (lambda n=n: f"<p>Trang {n} {version if n == 3 else ''}</p>")
+                  for n in range(20)})
+    return texts
+
+
+def test_workers_write_the_same_site_and_record_as_this_process(tmp_path: Path, monkeypatch,
+                                                                forked_writes: list[int]) -> None:
+    together = tmp_path / "workers" / "_site"
+    first = write(together, _site_texts("một"))
+    second = write(together, _site_texts("hai"), first.state)
+    assert forked_writes == [2, 2]
+    monkeypatch.setattr(outputs, "PARALLEL_MIN_FILES", 10**6)
+    alone = tmp_path / "alone" / "_site"
+    expected_first = write(alone, _site_texts("một"))
+    expected_second = write(alone, _site_texts("hai"), expected_first.state)
+    assert forked_writes == [2, 2]  # this time no worker
+    assert tree(together) == tree(alone) and (together / "trang-3.html").read_text() == "<p>Trang 3 hai</p>"
+    assert (second.written, second.unchanged) == (1, 39)
+    assert (expected_second.written, expected_second.unchanged) == (1, 39)
+    digests = {rel: record[0] for rel, record in second.state.items()}
+    assert digests == {rel: record[0] for rel, record in expected_second.state.items()}
+
+
+def test_a_page_that_fails_in_a_worker_leaves_the_site_as_it_was(tmp_path: Path,
+                                                                 forked_writes: list[int]) -> None:
+    from builder.errors import BuildError
+
+    out = tmp_path / "_site"
+    first = write(out, _site_texts("một"))
+    before = tree(out)
+
+    def broken() -> str:
+        raise BuildError("unknown filter 'ngay'", tmp_path / "_templates" / "post.html", 7)
+
+    texts = {**_site_texts("hai"), "trang-9.html": broken}
+    with pytest.raises(BuildError) as caught:
+        write(out, texts, first.state)
+    assert str(caught.value).endswith("post.html:7: unknown filter 'ngay'")  # file and line kept
+    assert tree(out) == before and not list(out.glob(outputs.STAGING_PREFIX + "*"))
+    with pytest.raises(BuildError):
+        write(tmp_path / "moi" / "_site", texts)  # a first build: nothing left behind at all
+    assert sorted(p.name for p in (tmp_path / "moi").iterdir()) == []
+
+
+def test_a_full_disk_in_a_worker_leaves_the_site_as_it_was(tmp_path: Path, monkeypatch,
+                                                           forked_writes: list[int]) -> None:
+    import errno
+
+    out = tmp_path / "_site"
+    first = write(out, _site_texts("một"))
+    before = tree(out)
+    real_put = outputs._put
+
+    def full_disk(target: Path, data) -> None:
+        if target.name == "trang-3.html":
+            raise OSError(errno.ENOSPC, "No space left on device", str(target))
+        real_put(target, data)
+
+    monkeypatch.setattr(outputs, "_put", full_disk)
+    with pytest.raises(OSError) as caught:
+        write(out, _site_texts("hai"), first.state)
+    assert caught.value.errno == errno.ENOSPC and caught.value.filename.endswith("trang-3.html")
+    assert tree(out) == before and not list(out.glob(outputs.STAGING_PREFIX + "*"))
+    assert forked_writes == [2, 2]
