@@ -17,6 +17,10 @@ and `__pycache__`.
 The peers build the same posts, each tool with what it needs and nothing more:
 - Jekyll (Debian's `jekyll`, when installed): the same `site_src/` with a minimal layout that
   prints `{{ content }}` (no theme, no plugins) and the theme's `youtube.html` include;
+- "Jekyll (theme)", when Debian's jekyll-theme-minima, ruby-jekyll-feed, ruby-jekyll-seo-tag,
+  ruby-jekyll-sitemap and ruby-jekyll-paginate are installed: the same posts with a theme and
+  the plugins that do what our build does besides the posts (feed, sitemap, a paginated home
+  page, an archive page);
 - Hugo (Debian's `hugo`, when installed): the posts converted to its content folder (front
   matter kept, Liquid resolved as our build resolves it), a minimal layout, raw HTML allowed;
 - Pelican (installed with pip into .cache/bench-venv): the posts in its own metadata format.
@@ -199,6 +203,60 @@ class Jekyll(Tool):
         return sorted((self.site / "_posts").glob("*.md"))
 
 
+JEKYLL_THEMED_CONFIG = """
+# What our build does besides the posts, done by Jekyll's own theme and plugins.
+theme: minima
+plugins: [jekyll-feed, jekyll-seo-tag, jekyll-sitemap, jekyll-paginate]
+paginate: 10
+paginate_path: "/page/:num/"
+"""
+JEKYLL_THEMED_INDEX = """---
+layout: default
+---
+<ol class="post-list">{% for post in paginator.posts %}
+<li><span class="post-meta">{{ post.date | date: "%b %-d, %Y" }}</span>
+<h2><a class="post-link" href="{{ post.url | relative_url }}">{{ post.title | escape }}</a></h2>
+<p>{{ post.excerpt | strip_html | truncatewords: 45 }}</p></li>{% endfor %}</ol>
+{% if paginator.previous_page %}
+<a rel="prev" href="{{ paginator.previous_page_path | relative_url }}">Newer</a>{% endif %}
+{% if paginator.next_page %}
+<a rel="next" href="{{ paginator.next_page_path | relative_url }}">Older</a>{% endif %}
+"""
+JEKYLL_THEMED_ARCHIVE = """---
+layout: page
+title: Archive
+permalink: /archive/
+---
+{% assign years = site.posts | group_by_exp: "post", "post.date | date: '%Y'" %}{% for year in years %}
+<h2>{{ year.name }}</h2><ul>{% for post in year.items %}
+<li><a href="{{ post.url | relative_url }}">{{ post.title | escape }}</a></li>{% endfor %}</ul>{% endfor %}
+"""
+JEKYLL_THEME_CHECK = ("Gem::Specification.find_by_name('minima'); "
+                      "%w[jekyll-feed jekyll-seo-tag jekyll-sitemap jekyll-paginate].each { |g| require g }")
+
+
+class JekyllThemed(Jekyll):
+    """Jekyll doing more of what our build does: Debian's minima theme (its layouts, includes and
+    Sass), an Atom feed, SEO tags, a sitemap, the home page 10 posts at a time, an archive by
+    year. (Not category pages: Jekyll needs a plugin Debian does not package for those.)"""
+
+    name = "Jekyll (theme)"
+
+    def __init__(self, project: Path):
+        Tool.__init__(self, project)
+        self.site = project / "jekyll-theme"
+        shutil.copytree(project / "site_src", self.site)
+        shutil.copytree(ROOT / "builder" / "theme" / "_includes", self.site / "_includes", dirs_exist_ok=True)
+        with (self.site / "_config.yml").open("a", encoding="utf-8") as config:
+            config.write(JEKYLL_THEMED_CONFIG)
+        (self.site / "index.html").write_text(JEKYLL_THEMED_INDEX, encoding="utf-8")
+        (self.site / "archive.html").write_text(JEKYLL_THEMED_ARCHIVE, encoding="utf-8")
+
+    @staticmethod
+    def available() -> bool:
+        return subprocess.run(["ruby", "-e", JEKYLL_THEME_CHECK], capture_output=True).returncode == 0
+
+
 def converted_posts(project: Path) -> list[tuple[str, dict[str, str], str]]:
     """(file name, title/date/category, body with Liquid resolved as our build resolves it)."""
     posts = []
@@ -285,6 +343,8 @@ def tools_for(project: Path, args: argparse.Namespace) -> list[Tool]:
         tools.append(Blog(project, args.baseline.resolve()))
     if not args.no_jekyll and shutil.which("jekyll"):
         tools.append(Jekyll(project))
+        if JekyllThemed.available():
+            tools.append(JekyllThemed(project))
     if not args.no_hugo and shutil.which("hugo"):
         tools.append(Hugo(project))
     if not args.no_pelican:
