@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from posixpath import splitext
 from urllib.parse import quote, unquote
@@ -72,7 +73,7 @@ def output_ext(permalink: str | None, converted: str) -> str:
     return converted
 
 
-def fill(template: str, values: dict[str, str], path: object, strict: bool = True) -> str:
+def fill(template: str, values: Mapping[str, str], path: object, strict: bool = True) -> str:
     """`template` with every `:name` replaced by its escaped value. An unknown name is an
     error, as in Jekyll (a `_` at its end may be a separator: `:year_:month`)."""
 
@@ -90,32 +91,62 @@ def fill(template: str, values: dict[str, str], path: object, strict: bool = Tru
 
 
 def post_values(when: datetime, slug: str, name: str, categories: tuple[str, ...], ext: str,
-                jekyll: bool, category_slug) -> dict[str, str]:
-    """The placeholders of a post's permalink, from its date in the site's time zone.
+                jekyll: bool, category_slug) -> Mapping[str, str]:
+    """The placeholders of a post's permalink, from its date in the site's time zone; each
+    value is worked out when a template asks for it (a template names three or four of them,
+    and slugs are the costly ones).
 
     `jekyll`: the title keeps its case and Unicode letters, categories are lower-cased
     (Jekyll's own URLs); otherwise titles are as written and categories ASCII slugs."""
-    title = jekyll_slugify(slug, "pretty", cased=True) if jekyll else slug
-    if jekyll:
-        cats = "/".join(dict.fromkeys(c.lower() for c in categories))
-    else:
-        cats = "/".join(category_slug(c) for c in categories)
-    return {
-        "year": f"{when.year:04d}", "month": f"{when.month:02d}", "day": f"{when.day:02d}",
-        "hour": f"{when.hour:02d}", "minute": f"{when.minute:02d}", "second": f"{when.second:02d}",
-        "i_day": str(when.day), "i_month": str(when.month), "short_year": f"{when.year % 100:02d}",
-        "short_month": when.strftime("%b"), "long_month": when.strftime("%B"),
-        "w_year": f"{when.isocalendar()[0]}", "week": f"{when.isocalendar()[1]:02d}",
-        "w_day": str(when.isoweekday()), "short_day": when.strftime("%a"), "long_day": when.strftime("%A"),
-        "y_day": f"{when.timetuple().tm_yday:03d}", "title": title,
-        "slug": jekyll_slugify(slug) if jekyll else title, "name": jekyll_slugify(name),
-        "categories": cats,
-        "slugified_categories": "/".join(dict.fromkeys(jekyll_slugify(c) for c in categories)),
-        "collection": "posts", "output_ext": ext,
-    }
+
+    def title() -> str:
+        return jekyll_slugify(slug, "pretty", cased=True) if jekyll else slug
+
+    def cats() -> str:
+        if jekyll:
+            return "/".join(dict.fromkeys(c.lower() for c in categories))
+        return "/".join(category_slug(c) for c in categories)
+
+    return _Placeholders({
+        "year": lambda: f"{when.year:04d}", "month": lambda: f"{when.month:02d}",
+        "day": lambda: f"{when.day:02d}", "hour": lambda: f"{when.hour:02d}",
+        "minute": lambda: f"{when.minute:02d}", "second": lambda: f"{when.second:02d}",
+        "i_day": lambda: str(when.day), "i_month": lambda: str(when.month),
+        "short_year": lambda: f"{when.year % 100:02d}",
+        "short_month": lambda: when.strftime("%b"), "long_month": lambda: when.strftime("%B"),
+        "w_year": lambda: f"{when.isocalendar()[0]}", "week": lambda: f"{when.isocalendar()[1]:02d}",
+        "w_day": lambda: str(when.isoweekday()), "short_day": lambda: when.strftime("%a"),
+        "long_day": lambda: when.strftime("%A"), "y_day": lambda: f"{when.timetuple().tm_yday:03d}",
+        "title": title, "slug": lambda: jekyll_slugify(slug) if jekyll else title(),
+        "name": lambda: jekyll_slugify(name), "categories": cats,
+        "slugified_categories": lambda: "/".join(dict.fromkeys(jekyll_slugify(c) for c in categories)),
+        "collection": lambda: "posts", "output_ext": lambda: ext,
+    })
 
 
-def post_url(template: str, values: dict[str, str], path: object) -> str:
+class _Placeholders(Mapping[str, str]):
+    """Every placeholder name, each value made (once) when it is looked up."""
+
+    def __init__(self, makers: dict[str, Callable[[], str]]):
+        self._makers = makers
+        self._made: dict[str, str] = {}
+
+    def __getitem__(self, name: str) -> str:
+        if name not in self._made:
+            self._made[name] = self._makers[name]()
+        return self._made[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._makers
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._makers)
+
+    def __len__(self) -> int:
+        return len(self._makers)
+
+
+def post_url(template: str, values: Mapping[str, str], path: object) -> str:
     return sanitize_url(fill(template, values, path))
 
 
