@@ -9,6 +9,10 @@ checkout's cache is used where the other has none). Each run is a fresh process 
 `_site/`, `.cache/render` and `.cache/outputs`, then calls the stages one after the other as
 `build.py` orders them, timing each (wall seconds); runs of the checkouts alternate so both see
 the same machine load. The table gives the median of each stage.
+
+`site_files.collect` lists the site's files and makes the feed and sitemap; the pages
+themselves are rendered (Jinja2) by `outputs.write_site`'s workers as they are written. (A
+checkout from before that change renders every page in `site_files.collect`.)
 """
 
 from __future__ import annotations
@@ -56,8 +60,8 @@ posts, pages = timed("Liquid + Markdown", lambda: render.render_site(config, gat
 site = Site(config=config, posts=tuple(posts), pages=tuple(pages), static_files=tuple(gathered.static),
             categories=tuple(content.group_categories(posts)), figures=figure_set, images=variants,
             next_publication=gathered.next_publication, now=now)
-files = timed("pages, feed, sitemap (Jinja2)", lambda: site_files.collect(site))
-timed("writing", lambda: build._write(config, files, None, False))
+files = timed("site_files.collect", lambda: site_files.collect(site))
+timed("outputs.write_site", lambda: build._write(config, files, None, False))
 marks["total"] = time.perf_counter() - started
 print(json.dumps(marks))
 """
