@@ -6,6 +6,7 @@ once the whole document has been read.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 import xml.etree.ElementTree as ET
@@ -318,10 +319,14 @@ class Converter:
 
 def gfm_id(text: str) -> str:
     """kramdown's GFM ids: letters, marks, digits, `_`, `-` and spaces kept; spaces to `-`; lower case."""
-    kept = "".join(char for char in text.lower()
-                   if char in "-_ " or unicodedata.category(char)[0] in "LM"
-                   or unicodedata.category(char) == "Nd")
-    return kept.replace(" ", "-")
+    return "".join(char for char in text.lower() if _kept_in_id(char)).replace(" ", "-")
+
+
+@functools.lru_cache(maxsize=4096)
+def _kept_in_id(char: str) -> bool:
+    """Asked once per character a site's headings use, not once per use."""
+    category = unicodedata.category(char)
+    return char in "-_ " or category[0] in "LM" or category == "Nd"
 
 
 def _id_text(nodes: list) -> str:

@@ -33,7 +33,10 @@ class Inline:
 # Nodes that are not HTML elements (names no element can have).
 CODE, MATH, RAW, COMMENT, FOOTNOTE = "<code>", "<math>", "<raw>", "<comment>", "<footnote>"
 ESCAPABLE = set("\\.*_+`<>()[]{}#!:|\"'$=-~")
-_SPECIAL = re.compile(r"[\\*_`<&\-.'\"\[\]!{$~>\n]")
+# Where a construct may start. A character that only counts doubled (`--`, `...`, `>>`, `![`, `$$`,
+# `~~`) is found only when doubled, and `]` never (a link finds its own): `_special` would turn the
+# others down anyway, and prose has plenty of lone `.` and `-`.
+_SPECIAL = re.compile(r"[\\*_`<&'\"\[{\n]|--|\.\.\.|>>|!\[|\$\$|~~")
 _HTML_SPECIAL = re.compile(r"[<&]")
 _AUTOLINK = re.compile(r"<((?:mailto|https?|ftps?):[^>\s]+?|[-.\w]+@[-\w]+(?:\.[-\w]+)*\.[a-z]+)>", re.I)
 _SPAN_IAL = re.compile(r"\{:(?!:|/)(" + LIST_BODY + r")\}")
