@@ -120,7 +120,7 @@ class BlockParser:
     def _block(self, lines: list[str], i: int, blocks: list[Block],
                boundary: bool = True) -> tuple[Block | None, int]:
         line = lines[i]
-        if columns(line) >= 4:
+        if line[0] in " \t" and columns(line) >= 4:
             return self._indented_code(lines, i)
         # Under four columns of indentation a line starts with at most three spaces (a tab would
         # make four); only the rules its next character can open are tried, in kramdown's order.
@@ -212,7 +212,7 @@ class BlockParser:
             text = match.group(1)
             block.ials.append([("id", match.group(2), "")])
         if closing:
-            text = re.sub(r"(?:^|[ \t]+)#+[ \t]*$", "", text)
+            text = _CLOSING_HASHES.sub("", text)
         block.text = text.strip()
         return block
 
@@ -235,6 +235,11 @@ class BlockParser:
 
     def _ends_paragraph(self, lines: list[str], i: int) -> bool:
         line = lines[i]
+        if is_blank(line):
+            return True
+        first = line.lstrip(" ")[:1]
+        if first not in _MAY_END_PARAGRAPH and not _DIGIT.match(first):
+            return False  # what could end it starts with one of those, after up to three spaces
         if ends_lazily(line, paragraph=True) or ATX.match(line) or BLOCKQUOTE.match(line) \
                 or DEFINITION.match(line):
             return True
@@ -351,6 +356,10 @@ _RULES = (
     (BlockParser._extension, "{", False),
 )
 _DIGIT = re.compile(r"\d")
+_CLOSING_HASHES = re.compile(r"(?:^|[ \t]+)#+[ \t]*$")
+# The first characters (after spaces) of the lines that end a paragraph: a blank line aside, the
+# end-of-block marker, attribute lists, HTML, ATX headings, quotes, definitions, lists, fences.
+_MAY_END_PARAGRAPH = "^{<#>:+*-`~"
 
 
 @functools.cache

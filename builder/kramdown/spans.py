@@ -35,13 +35,16 @@ CODE, MATH, RAW, COMMENT, FOOTNOTE = "<code>", "<math>", "<raw>", "<comment>", "
 ESCAPABLE = set("\\.*_+`<>()[]{}#!:|\"'$=-~")
 # Where a construct may start. A character that only counts doubled (`--`, `...`, `>>`, `![`, `$$`,
 # `~~`) is found only when doubled, and `]` never (a link finds its own): `_special` would turn the
-# others down anyway, and prose has plenty of lone `.` and `-`.
-_SPECIAL = re.compile(r"[\\*_`<&'\"\[{\n]|--|\.\.\.|>>|!\[|\$\$|~~")
+# others down anyway, and prose has plenty of lone `.` and `-`. Written as alternatives that each
+# start with one literal character, so that `re` skips ahead by the set of first characters.
+_SPECIAL = re.compile("|".join(re.escape(start) for start in (
+    "\\", "*", "_", "`", "<", "&", "'", '"', "[", "{", "\n", "--", "...", ">>", "![", "$$", "~~")))
 _HTML_SPECIAL = re.compile(r"[<&]")
 _AUTOLINK = re.compile(r"<((?:mailto|https?|ftps?):[^>\s]+?|[-.\w]+@[-\w]+(?:\.[-\w]+)*\.[a-z]+)>", re.I)
 _SPAN_IAL = re.compile(r"\{:(?!:|/)(" + LIST_BODY + r")\}")
 _EXTENSION = re.compile(r"\{::(\w+)(" + LIST_BODY + r")\}")
 _FOOTNOTE = re.compile(r"\[\^([\w-]+)\]")
+_BACKSLASHED = re.compile(r"\\(.)")
 _REFERENCE = re.compile(r"[ \t]*\n?[ \t]*\[([^\]]*)\]")
 
 
@@ -53,6 +56,8 @@ class SpanParser:
         self.quotes = quotes
 
     def parse(self, text: str, html_only: bool = False) -> list[str | Inline]:
+        if not html_only and _SPECIAL.search(text) is None:  # plain text, as much prose is
+            return [text] if text else []
         self.src = text
         self._failed: set[tuple[int, str]] = set()
         nodes, _ = self._spans(0, len(text), None, (), html_only)
@@ -388,4 +393,6 @@ def flat_text(nodes: list) -> str:
 
 def unescape(text: str) -> str:
     """kramdown's backslash escapes resolved: `\\_` -> `_`, `\\{` -> `{` (an image's alt text)."""
-    return re.sub(r"\\(.)", lambda m: m.group(1) if m.group(1) in ESCAPABLE else m.group(0), text)
+    if "\\" not in text:
+        return text
+    return _BACKSLASHED.sub(lambda m: m.group(1) if m.group(1) in ESCAPABLE else m.group(0), text)
