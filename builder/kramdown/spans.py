@@ -44,6 +44,8 @@ _AUTOLINK = re.compile(r"<((?:mailto|https?|ftps?):[^>\s]+?|[-.\w]+@[-\w]+(?:\.[
 _SPAN_IAL = re.compile(r"\{:(?!:|/)(" + LIST_BODY + r")\}")
 _EXTENSION = re.compile(r"\{::(\w+)(" + LIST_BODY + r")\}")
 _FOOTNOTE = re.compile(r"\[\^([\w-]+)\]")
+_WORD_BEFORE = re.compile(r"[^\W\d_]-?[^\W\d_]*\Z")  # `_` inside a word opens nothing
+_STRIKE_CLOSE = re.compile(r"(?<=\S)~~")
 _BACKSLASHED = re.compile(r"\\(.)")
 _REFERENCE = re.compile(r"[ \t]*\n?[ \t]*\[([^\]]*)\]")
 
@@ -100,6 +102,8 @@ class SpanParser:
         char = text[at]
         if html_only:
             return self._entity(at) if char == "&" else self._html(at, end, stack, html_only=True)
+        if char == "\n":  # first: the line ends of a paragraph are its most common find
+            return self._line_break(at)
         if char == "\\":
             return self._escape(at, end)
         if char in "*_":
@@ -125,8 +129,6 @@ class SpanParser:
             return self._math(at, end)
         if char == "~" and text.startswith("~~", at) and "del" not in stack:
             return self._strike(at, end, stack)
-        if char == "\n":
-            return self._line_break(at)
         return None
 
     def _with_ial(self, found, end: int):
@@ -216,7 +218,7 @@ class SpanParser:
         tag = "strong" if double else "em"
         after = at + len(delimiter)
         if (after >= end or text[after] in " \t\n" or tag in stack
-                or (char == "_" and re.search(r"[^\W\d_]-?[^\W\d_]*\Z", text[max(0, at - 40):at]))):
+                or (char == "_" and _WORD_BEFORE.search(text[max(0, at - 40):at]))):
             return [delimiter], after
         found = self._emphasis_body(at, after, end, delimiter, tag, stack)
         if found is None and tag == "strong" and "em" not in stack:
@@ -255,7 +257,7 @@ class SpanParser:
         text = self.src
         if at + 2 >= end or text[at + 2] in " \t\n~":
             return None
-        close = re.compile(r"(?<=\S)~~").search(text, at + 3, end)
+        close = _STRIKE_CLOSE.search(text, at + 3, end)
         if close is None:
             return None
         children, _ = self._spans(at + 2, close.start(), None, stack + ("del",))
