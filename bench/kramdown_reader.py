@@ -22,7 +22,12 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-KEYS = ("reader", "render")
+KEYS = ("reader", "render", "blocks", "spans", "decoration", "html")
+LABELS = {"reader": "reader: `KramdownReader.convert`, figure decoration included",
+          "render": "`render_markdown` in kramdown mode (adds excerpt, word count...)",
+          "blocks": "stage: block level (`blocks`)", "spans": "stage: spans, ids, tree (`output`)",
+          "decoration": "stage: figure decoration (`builder/markdown.py`)",
+          "html": "stage: HTML (`serialize`)"}
 
 MEASURE = r"""
 import cProfile, io, json, pstats, sys, time
@@ -50,11 +55,37 @@ def whole():
     for text in texts:
         render_markdown(md, text)
 
+def stages():
+    # The reader's stages one after the other, as builder.kramdown.parse calls them.
+    from builder.kramdown.blocks import BlockParser, Document
+    from builder.kramdown.output import Converter
+    from builder.kramdown.serialize import serialize
+    spent = dict.fromkeys(("blocks", "spans", "decoration", "html"), 0.0)
+    for text in texts:
+        clock = [time.process_time()]
+        def lap(stage):
+            clock.append(time.process_time())
+            spent[stage] += clock[-1] - clock[-2]
+        document = Document()
+        lines = text.split("\n")
+        lines.pop()
+        blocks = BlockParser(document).parse(lines)
+        lap("blocks")
+        root = Converter(document, md.reader.options).convert(blocks)
+        lap("spans")
+        md.figures.reset()
+        md.figures.run(root)
+        lap("decoration")
+        serialize(root)
+        lap("html")
+    return spent
+
 result = {}
 for name, run in (("reader", reader), ("render", whole)):
     started = time.process_time()
     run()
     result[name] = (time.process_time() - started) / posts
+result.update({stage: seconds / posts for stage, seconds in stages().items()})
 if profile:
     profiler = cProfile.Profile()
     profiler.runcall(reader)
@@ -86,15 +117,16 @@ def main() -> None:
         for name, path in checkouts.items():
             runs[name].append(measure(path, args.posts, False))
     print(f"{args.posts} posts, median of {args.runs} runs, ms of CPU per post\n")
-    print("| checkout | reader (convert + decoration) | render_markdown |")
-    print("|---|---:|---:|")
-    medians = {}
-    for name, results in runs.items():
-        medians[name] = {key: statistics.median(r[key] for r in results) * 1000 for key in KEYS}
-        print(f"| {name} | {medians[name]['reader']:.2f} | {medians[name]['render']:.2f} |")
-    if args.baseline:
-        ratio = {key: medians["baseline"][key] / medians["this checkout"][key] for key in KEYS}
-        print(f"| baseline ÷ this | {ratio['reader']:.2f}× | {ratio['render']:.2f}× |")
+    medians = {name: {key: statistics.median(r[key] for r in results) * 1000 for key in KEYS}
+               for name, results in runs.items()}
+    ratio = " | baseline ÷ this |" if args.baseline else " |"
+    print("| ms of CPU per post | " + " | ".join(checkouts) + ratio)
+    print("|---|" + "---:|" * (len(checkouts) + bool(args.baseline)))
+    for key in KEYS:
+        cells = [f"{medians[name][key]:.3f}" for name in checkouts]
+        if args.baseline:
+            cells.append(f"{medians['baseline'][key] / medians['this checkout'][key]:.2f}×")
+        print(f"| {LABELS[key]} | " + " | ".join(cells) + " |")
     if args.profile:
         print("\n" + measure(ROOT, args.posts, True)["profile"])
 
