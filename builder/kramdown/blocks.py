@@ -7,7 +7,9 @@ after they are used. Lists live in `lists`, tables in `tables`, HTML in `htmlblo
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
 
 from builder.kramdown import attributes, markup
 from builder.kramdown.attributes import Item
@@ -64,20 +66,25 @@ class BlockParser:
         i = 0
         while i < len(lines):
             line = lines[i]
-            if is_blank(line) or EOB.match(line):
-                if blocks and last_end == i - 1 and not EOB.match(line):
+            if is_blank(line):
+                if blocks and last_end == i - 1:
                     blocks[-1].blank_after = True
-                if EOB.match(line):
-                    last_end = -2
                 boundary = True
                 i += 1
                 continue
-            if (match := ALD_LINE.match(line)) is not None:
+            if line[0] == "^" and EOB.match(line):
+                last_end = -2
+                boundary = True
+                i += 1
+                continue
+            # Attribute-list lines start with `{:` after up to three spaces.
+            attribute_line = line.lstrip(" ")[0] == "{"
+            if attribute_line and (match := ALD_LINE.match(line)) is not None:
                 self.doc.alds[match.group(1)] = attributes.parse_list(match.group(2))
                 boundary = False
                 i += 1
                 continue
-            if (match := IAL_LINE.match(line)) is not None:
+            if attribute_line and (match := IAL_LINE.match(line)) is not None:
                 items = attributes.parse_list(match.group(1))
                 if blocks and last_end == i - 1:
                     blocks[-1].ials.append(items)
@@ -113,17 +120,19 @@ class BlockParser:
     def _block(self, lines: list[str], i: int, blocks: list[Block],
                boundary: bool = True) -> tuple[Block | None, int]:
         line = lines[i]
-        if columns(line) >= 4:
+        if line[0] in " \t" and columns(line) >= 4:
             return self._indented_code(lines, i)
-        for parser in (self._fenced_code, self._blockquote, self._atx_header, self._rule, self._html,
-                       self._list, self._setext_header, self._math, self._table, self._footnote,
-                       self._link_definition, self._abbreviation, self._extension):
-            if not boundary and parser in (self._setext_header, self._math, self._table):
+        # Under four columns of indentation a line starts with at most three spaces (a tab would
+        # make four); only the rules its next character can open are tried, in kramdown's order.
+        first = line.lstrip(" ")[:1]
+        for rule, at_boundary_only in _rules_for(first):
+            if at_boundary_only and not boundary:
                 continue
-            result = parser(lines, i)
+            result = rule(self, lines, i)
             if result is not None:
                 return result
-        if DEFINITION.match(line) and (found := parse_definitions(self, lines, i, blocks)) is not None:
+        if first == ":" and DEFINITION.match(line) \
+                and (found := parse_definitions(self, lines, i, blocks)) is not None:
             return found
         return self._paragraph(lines, i)
 
@@ -131,6 +140,8 @@ class BlockParser:
         return parse_list(self, lines, i)
 
     def _table(self, lines: list[str], i: int) -> tuple[Block, int] | None:
+        if "|" not in lines[i]:  # what parse_table would find first: no cell separator
+            return None
         return parse_table(self, lines, i)
 
     def _html(self, lines: list[str], i: int) -> tuple[Block, int] | None:
@@ -201,7 +212,7 @@ class BlockParser:
             text = match.group(1)
             block.ials.append([("id", match.group(2), "")])
         if closing:
-            text = re.sub(r"(?:^|[ \t]+)#+[ \t]*$", "", text)
+            text = _CLOSING_HASHES.sub("", text)
         block.text = text.strip()
         return block
 
@@ -224,6 +235,11 @@ class BlockParser:
 
     def _ends_paragraph(self, lines: list[str], i: int) -> bool:
         line = lines[i]
+        if is_blank(line):
+            return True
+        first = line.lstrip(" ")[:1]
+        if first not in _MAY_END_PARAGRAPH and not _DIGIT.match(first):
+            return False  # what could end it starts with one of those, after up to three spaces
         if ends_lazily(line, paragraph=True) or ATX.match(line) or BLOCKQUOTE.match(line) \
                 or DEFINITION.match(line):
             return True
@@ -326,3 +342,30 @@ class BlockParser:
         if name == "nomarkdown":
             return Block("raw", inner.strip("\n")), i + used
         return None, i + used
+
+
+# The block rules in the order kramdown tries them: (rule, the characters it can start with after
+# up to three spaces, whether it needs a block boundary). None: any character (the Setext heading
+# looks at the next line, a table for a `|` anywhere). LIST's `\d` takes any Unicode digit.
+_RULES = (
+    (BlockParser._fenced_code, "`~", False), (BlockParser._blockquote, ">", False),
+    (BlockParser._atx_header, "#", False), (BlockParser._rule, "*-_", False), (BlockParser._html, "<", False),
+    (BlockParser._list, "+*-0123456789", False), (BlockParser._setext_header, None, True),
+    (BlockParser._math, "$\\", True), (BlockParser._table, None, True), (BlockParser._footnote, "[", False),
+    (BlockParser._link_definition, "[", False), (BlockParser._abbreviation, "*", False),
+    (BlockParser._extension, "{", False),
+)
+_DIGIT = re.compile(r"\d")
+_CLOSING_HASHES = re.compile(r"(?:^|[ \t]+)#+[ \t]*$")
+# The first characters (after spaces) of the lines that end a paragraph: a blank line aside, the
+# end-of-block marker, attribute lists, HTML, ATX headings, quotes, definitions, lists, fences.
+_MAY_END_PARAGRAPH = "^{<#>:+*-`~"
+
+
+@functools.cache
+def _rules_for(first: str) -> tuple[tuple[Callable, bool], ...]:
+    """The rules a line whose first character (after up to three spaces) is `first` may open; every
+    rule left out would fail on its opening pattern."""
+    return tuple((rule, at_boundary_only) for rule, starts, at_boundary_only in _RULES
+                 if starts is None or (first and (first in starts or (rule is BlockParser._list
+                                                                       and _DIGIT.match(first)))))

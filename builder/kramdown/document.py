@@ -89,7 +89,9 @@ def dedent(line: str, count: int) -> str:
 
 
 def is_blank(line: str) -> bool:
-    return BLANK.match(line) is not None
+    """Only spaces and tabs (BLANK's `$` also allows one line break at the very end)."""
+    rest = line.lstrip(" \t")
+    return not rest or rest == "\n"
 
 
 def code_spans(line: str) -> list[tuple[int, int]]:

@@ -6,6 +6,9 @@ import re
 
 _TITLE_TAIL = re.compile(r"""^(.*?)\s+(["'])(.+?)\2\s*$""", re.S)
 _TITLE_AFTER = re.compile(r"""\(\s*(\S*?)\s+(["'])(.+?)\2\s*\)""", re.S)
+_BRACKET_OR_SKIP = re.compile(r"[\\`\[\]]")
+_PARENTHESIS = re.compile(r"[()]")
+_EMPTY_TITLE = re.compile(r"""\s(["'])\1\s*$""")
 _ANGLED = re.compile(r"""\(<([^>]*)>\s*(?:(["'])(.+?)\2\s*)?\)""", re.S)
 
 
@@ -15,6 +18,10 @@ def matching_bracket(text: str, at: int, end: int) -> int | None:
     depth = 0
     position = at
     while position < end:
+        found = _BRACKET_OR_SKIP.search(text, position, end)  # other characters change nothing
+        if found is None:
+            return None
+        position = found.start()
         char = text[position]
         if char == "\\":
             position += 2
@@ -42,18 +49,18 @@ def inline_target(text: str, at: int, end: int) -> tuple[str, str | None, int] |
             return None
         return match.group(1), match.group(3), match.end()
     depth = 0
-    for position in range(at, end):
-        char = text[position]
-        if char == "(":
+    for paren in _PARENTHESIS.finditer(text, at, end):
+        position = paren.start()
+        if text[position] == "(":
             depth += 1
-        elif char == ")":
+        else:
             depth -= 1
             if depth == 0:
                 inner = text[at + 1:position]
                 titled = _TITLE_TAIL.match(inner)
                 if titled is not None:
                     return titled.group(1).strip(), titled.group(3), position + 1
-                if re.search(r"""\s(["'])\1\s*$""", inner):
+                if _EMPTY_TITLE.search(inner):
                     return None
                 return inner.strip(), None, position + 1
     match = _TITLE_AFTER.match(text, at, end)

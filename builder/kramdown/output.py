@@ -113,6 +113,9 @@ class Converter:
 
     def _paragraph(self, parent: ET.Element, block: Block, attrs: dict[str, str]) -> None:
         nodes = self.spans.parse(block.text)
+        if len(nodes) == 1 and type(nodes[0]) is str and self.abbreviation is None:
+            _sub(parent, "p", attrs).text = nodes[0]  # plain text, as `_append_nodes` would add it
+            return
         if len(nodes) == 1 and isinstance(nodes[0], Inline) and nodes[0].tag == "img" \
                 and "standalone" in _refs(nodes[0]):
             self._standalone_image(parent, nodes[0], attrs)
@@ -318,10 +321,22 @@ class Converter:
 
 def gfm_id(text: str) -> str:
     """kramdown's GFM ids: letters, marks, digits, `_`, `-` and spaces kept; spaces to `-`; lower case."""
-    kept = "".join(char for char in text.lower()
-                   if char in "-_ " or unicodedata.category(char)[0] in "LM"
-                   or unicodedata.category(char) == "Nd")
-    return kept.replace(" ", "-")
+    return text.lower().translate(_ID_CHARACTERS)
+
+
+class _IdCharacters(dict):
+    """`str.translate`'s table for `gfm_id`: each character's fate is worked out the first time it
+    is seen (Unicode category lookups are the slow part), then only looked up."""
+
+    def __missing__(self, code: int) -> int | str | None:
+        char = chr(code)
+        category = unicodedata.category(char)
+        kept = char in "-_ " or category[0] in "LM" or category == "Nd"
+        self[code] = ("-" if char == " " else code) if kept else None
+        return self[code]
+
+
+_ID_CHARACTERS = _IdCharacters()
 
 
 def _id_text(nodes: list) -> str:
@@ -394,8 +409,6 @@ def _separate(parent: ET.Element) -> None:
     """A line break at the current end of `parent` unless white space is already there."""
     last = (parent[-1].tail if len(parent) else parent.text) or ""
     if last and last[-1] in " \t\n":
-        return
-    if not last and (len(parent) == 0 and not parent.text) and parent.tag in ("div",) and False:
         return
     _append_text(parent, "\n")
 

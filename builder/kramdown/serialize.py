@@ -72,19 +72,34 @@ def _write(element: ET.Element, out: list[str]) -> None:
     if tag == VERBATIM:
         out.append(element.text or "")
         return
-    attrs = "".join(f' {key}="{_escape_attribute(value)}"' for key, value in element.attrib.items()
-                    if key != SELF_CLOSING)
-    if tag in VOID or SELF_CLOSING in element.attrib:
+    attrib = element.attrib
+    attrs = _attributes(attrib) if attrib else ""
+    if tag in VOID or SELF_CLOSING in attrib:
         out.append(f"<{tag}{attrs} />")
         return
     out.append(f"<{tag}{attrs}>")
-    _write_content(element, out)
+    if len(element) or element.text:  # most elements hold text only, or nothing
+        _write_content(element, out)
     out.append(f"</{tag}>")
 
 
+def _attributes(attrib: dict[str, str]) -> str:
+    written = ""
+    for key, value in attrib.items():
+        if key != SELF_CLOSING:
+            written += f' {key}="{_escape_attribute(value)}"'
+    return written
+
+
 def _escape_text(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    # Checking first is cheaper than three replacements on the plain text most nodes hold.
+    if "&" in text or "<" in text or ">" in text:
+        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text
 
 
 def _escape_attribute(value: str) -> str:
-    return str(value).replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
+    value = str(value)
+    if "&" in value or '"' in value or "<" in value:
+        return value.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
+    return value

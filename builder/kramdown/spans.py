@@ -33,12 +33,20 @@ class Inline:
 # Nodes that are not HTML elements (names no element can have).
 CODE, MATH, RAW, COMMENT, FOOTNOTE = "<code>", "<math>", "<raw>", "<comment>", "<footnote>"
 ESCAPABLE = set("\\.*_+`<>()[]{}#!:|\"'$=-~")
-_SPECIAL = re.compile(r"[\\*_`<&\-.'\"\[\]!{$~>\n]")
+# Where a construct may start. A character that only counts doubled (`--`, `...`, `>>`, `![`, `$$`,
+# `~~`) is found only when doubled, and `]` never (a link finds its own): `_special` would turn the
+# others down anyway, and prose has plenty of lone `.` and `-`. Written as alternatives that each
+# start with one literal character, so that `re` skips ahead by the set of first characters.
+_SPECIAL = re.compile("|".join(re.escape(start) for start in (
+    "\\", "*", "_", "`", "<", "&", "'", '"', "[", "{", "\n", "--", "...", ">>", "![", "$$", "~~")))
 _HTML_SPECIAL = re.compile(r"[<&]")
 _AUTOLINK = re.compile(r"<((?:mailto|https?|ftps?):[^>\s]+?|[-.\w]+@[-\w]+(?:\.[-\w]+)*\.[a-z]+)>", re.I)
 _SPAN_IAL = re.compile(r"\{:(?!:|/)(" + LIST_BODY + r")\}")
 _EXTENSION = re.compile(r"\{::(\w+)(" + LIST_BODY + r")\}")
 _FOOTNOTE = re.compile(r"\[\^([\w-]+)\]")
+_WORD_BEFORE = re.compile(r"[^\W\d_]-?[^\W\d_]*\Z")  # `_` inside a word opens nothing
+_STRIKE_CLOSE = re.compile(r"(?<=\S)~~")
+_BACKSLASHED = re.compile(r"\\(.)")
 _REFERENCE = re.compile(r"[ \t]*\n?[ \t]*\[([^\]]*)\]")
 
 
@@ -50,6 +58,8 @@ class SpanParser:
         self.quotes = quotes
 
     def parse(self, text: str, html_only: bool = False) -> list[str | Inline]:
+        if not html_only and _SPECIAL.search(text) is None:  # plain text, as much prose is
+            return [text] if text else []
         self.src = text
         self._failed: set[tuple[int, str]] = set()
         nodes, _ = self._spans(0, len(text), None, (), html_only)
@@ -92,6 +102,8 @@ class SpanParser:
         char = text[at]
         if html_only:
             return self._entity(at) if char == "&" else self._html(at, end, stack, html_only=True)
+        if char == "\n":  # first: the line ends of a paragraph are its most common find
+            return self._line_break(at)
         if char == "\\":
             return self._escape(at, end)
         if char in "*_":
@@ -117,8 +129,6 @@ class SpanParser:
             return self._math(at, end)
         if char == "~" and text.startswith("~~", at) and "del" not in stack:
             return self._strike(at, end, stack)
-        if char == "\n":
-            return self._line_break(at)
         return None
 
     def _with_ial(self, found, end: int):
@@ -208,7 +218,7 @@ class SpanParser:
         tag = "strong" if double else "em"
         after = at + len(delimiter)
         if (after >= end or text[after] in " \t\n" or tag in stack
-                or (char == "_" and re.search(r"[^\W\d_]-?[^\W\d_]*\Z", text[max(0, at - 40):at]))):
+                or (char == "_" and _WORD_BEFORE.search(text[max(0, at - 40):at]))):
             return [delimiter], after
         found = self._emphasis_body(at, after, end, delimiter, tag, stack)
         if found is None and tag == "strong" and "em" not in stack:
@@ -247,7 +257,7 @@ class SpanParser:
         text = self.src
         if at + 2 >= end or text[at + 2] in " \t\n~":
             return None
-        close = re.compile(r"(?<=\S)~~").search(text, at + 3, end)
+        close = _STRIKE_CLOSE.search(text, at + 3, end)
         if close is None:
             return None
         children, _ = self._spans(at + 2, close.start(), None, stack + ("del",))
@@ -385,4 +395,6 @@ def flat_text(nodes: list) -> str:
 
 def unescape(text: str) -> str:
     """kramdown's backslash escapes resolved: `\\_` -> `_`, `\\{` -> `{` (an image's alt text)."""
-    return re.sub(r"\\(.)", lambda m: m.group(1) if m.group(1) in ESCAPABLE else m.group(0), text)
+    if "\\" not in text:
+        return text
+    return _BACKSLASHED.sub(lambda m: m.group(1) if m.group(1) in ESCAPABLE else m.group(0), text)

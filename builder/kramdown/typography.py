@@ -11,6 +11,9 @@ _SYMBOLS = (("---", "\u2014"), ("--", "\u2013"), ("...", "\u2026"), ("<< ", "\u0
             (">>", "\u00bb"))
 _PUNCTUATION = set("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
 _OPENING_CONTEXT = set(" \t\n[{(-\\")
+_EMPHASIS_AFTER = re.compile(r"[_*]{1,2}\S")
+_DECADE = re.compile(r"\d\ds")  # '80s
+_POSSESSIVE_S = re.compile(r"s\b")
 
 
 def symbol(text: str, at: int) -> tuple[str, int] | None:
@@ -56,18 +59,18 @@ def quote(text: str, at: int, quotes: tuple[str, str, str, str] = QUOTES) -> str
     before = text[at - 1] if at > 0 else " "
     after = text[at + 1:at + 3]
     following = after[:1]
-    if re.match(r"[_*]{1,2}\S", after):
+    if _EMPHASIS_AFTER.match(after):
         return opening
     if following in _PUNCTUATION and following not in "\"'([{" and not text.startswith("..", at + 1) \
             and not _is_word(before):
         return closing
-    if single and re.match(r"\d\ds", text[at + 1:at + 4]):
+    if single and _DECADE.match(text[at + 1:at + 4]):
         return closing
     if before in " \t\n" and _is_word(following):
         return opening
     if before not in _OPENING_CONTEXT:
         return closing
-    if following in ("", " ", "\t", "\n") or (single and re.match(r"s\b", after)):
+    if following in ("", " ", "\t", "\n") or (single and _POSSESSIVE_S.match(after)):
         return closing
     return opening
 
