@@ -69,7 +69,8 @@ def parse_list(parser: BlockParser, lines: list[str], i: int) -> tuple[Block, in
             content.append(line)  # a lazy line
         i += 1
     if blank and not by_marker:  # blank lines before what ends the list are not the last item's
-        while items[-1][0] and not items[-1][0][-1]:
+        # (its first line stays, even when empty: a marker with nothing after it is an item)
+        while len(items[-1][0]) > 1 and not items[-1][0][-1]:
             items[-1][0].pop()
             i -= 1
     block = Block(kind)
