@@ -16,12 +16,14 @@ from markdown.inlinepatterns import InlineProcessor
 from markdown.treeprocessors import Treeprocessor
 from markdown.util import AtomicString
 
+from builder import markdown_speed
 from builder.model import Heading, Provenance, Rendered
 from builder.text import slugify
 
 EXCERPT_WORDS = 45
 TOC_DEPTH = 3  # headings down to h3 make the page's table of contents
 _INDENTED_HEADING = re.compile(r"^ {1,3}(#{1,6}(?:[ \t]|$))")
+_ANY_INDENTED_HEADING = re.compile(r"^ {1,3}#", re.M)
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _TAG = re.compile(r"<[^>]+>")
 _PROVENANCE = re.compile(r'<details class="provenance">.*?</details>', re.S)
@@ -225,8 +227,16 @@ def make_markdown(provenance: dict[str, Provenance] | None = None, kramdown: boo
     """
     if kramdown:
         return KramdownMarkdown(provenance or {}, image_size, kramdown_settings)
-    extensions = ["tables", "footnotes", _TocExtension(), "pymdownx.magiclink", "pymdownx.superfences",
-                  "pymdownx.highlight", _FigureExtension(provenance or {}, image_size), "pymdownx.arithmatex",
+    return _python_markdown(provenance or {}, image_size, footnote_backlink)
+
+
+def _python_markdown(provenance: dict[str, Provenance], image_size: ImageSize, footnote_backlink: str | None,
+                     shortcuts: bool = True) -> markdown.Markdown:
+    """Python-Markdown with this site's extensions; `shortcuts=False` leaves out the work saved in
+    `builder.markdown_speed` and `_Toc` (the same HTML, the library's own way, to compare with)."""
+    toc = _TocExtension() if shortcuts else TocExtension(slugify=_heading_id, toc_depth=f"1-{TOC_DEPTH}")
+    extensions = ["tables", "footnotes", toc, "pymdownx.magiclink", "pymdownx.superfences",
+                  "pymdownx.highlight", _FigureExtension(provenance, image_size), "pymdownx.arithmatex",
                   _MathInTextExtension()]
     md = markdown.Markdown(
         extensions=extensions,
@@ -239,13 +249,8 @@ def make_markdown(provenance: dict[str, Provenance] | None = None, kramdown: boo
         },
         output_format="html",
     )
-    for name, needed in _NEEDED.items():
-        pattern = md.inlinePatterns[name]
-        pattern.compiled_re = _Guarded(pattern.compiled_re, needed)
-    # The inline processor asks its registry for pattern N, for every pattern and every piece
-    # of text (the registry checks its order on each call): a plain list in the same order
-    # answers the same, several times faster. Nothing registers patterns after this.
-    md.treeprocessors["inline"].inlinePatterns = list(md.inlinePatterns)
+    if shortcuts:
+        markdown_speed.install(md)
     return md
 
 
@@ -273,39 +278,6 @@ class _TocExtension(TocExtension):
         super().__init__(slugify=_heading_id, toc_depth=f"1-{TOC_DEPTH}")
 
 
-class _Guarded:
-    """An inline pattern's regular expression, searched only in text that holds what every
-    match of it must hold. Python-Markdown tries each of its ~20 inline patterns on every
-    piece of text; those that begin with a look-behind (math, bare URLs and e-mail
-    addresses, code spans, links) cannot skip ahead to a first character and cost more to
-    search than the rest of the inline work together."""
-
-    def __init__(self, regex: re.Pattern, needed: Callable[[str], bool]):
-        self.regex = regex
-        self.needed = needed
-        self.pattern = regex.pattern
-
-    def finditer(self, data: str, pos: int = 0):
-        return self.regex.finditer(data, pos) if self.needed(data) else iter(())
-
-    def __getattr__(self, name: str) -> Any:  # match, search, flags...: the expression's own
-        return getattr(self.regex, name)
-
-
-# What a match of each costly pattern must contain (checked on the whole text, so never
-# stricter than the pattern).
-_NEEDED: dict[str, Callable[[str], bool]] = {
-    "backtick": lambda text: "`" in text,
-    "math-inline-display": lambda text: "$$" in text,
-    "arithmatex-inline": lambda text: "$" in text or "\\(" in text,
-    "reference": lambda text: "[" in text,
-    "link": lambda text: "[" in text,
-    "short_reference": lambda text: "[" in text,
-    "magic-link": lambda text: "://" in text or "www." in text.lower(),
-    "magic-mail": lambda text: "@" in text,
-}
-
-
 _BACKSLASH_URL = re.compile(r'(\s(?:src|href)=")(\\[^"]*)"')
 
 
@@ -322,6 +294,8 @@ def normalise_backslash_urls(html: str) -> tuple[str, list[str]]:
 
 def unindent_headings(text: str) -> str:
     """A heading indented by 1-3 spaces is still a heading (as in CommonMark and kramdown)."""
+    if not _ANY_INDENTED_HEADING.search(text):
+        return text  # what the walk below would give, without it
     out, fence = [], None
     for line in text.split("\n"):
         match = _FENCE.match(line)
