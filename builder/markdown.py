@@ -64,7 +64,7 @@ class _FigureCaptions(Treeprocessor):
         """Size on every image (no layout shift), lazy loading after the first, and for generated
         images their declared alt text and a <picture> offering what the build chose: SVG or
         AVIF and WebP at several widths, in the light and dark palettes, wide on large screens."""
-        parents = {child: parent for parent in root.iter() for child in parent}
+        parents: dict[ET.Element, ET.Element] = {}  # made when a first image gets a <picture>
         for index, img in enumerate(list(root.iter("img"))):
             if index > 0:
                 img.set("loading", "lazy")
@@ -81,6 +81,7 @@ class _FigureCaptions(Treeprocessor):
             if made.alt and img.get("title", "").strip().lower() in PLACEHOLDER_TITLES:
                 img.attrib.pop("title", None)  # a template's leftover would show as a tooltip over the figure
             if made.sources:
+                parents = parents or {child: parent for parent in root.iter() for child in parent}
                 parent = parents[img]
                 picture = ET.Element("picture", {"class": "wide"} if made.wide else {})
                 for mime, srcset, media, sizes, width, height in made.sources:
