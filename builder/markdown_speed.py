@@ -152,17 +152,13 @@ class SkippingInlineProcessor(InlineProcessor):
 
 class SkippingUnescape(UnescapeTreeprocessor):
     """The library's last tree processor (characters escaped with a backslash, kept as their
-    code point between STX and ETX, back as themselves), skipping text with no STX."""
+    code point between STX and ETX, back as themselves in every text, tail and attribute),
+    with no substitution tried on a string that holds no STX."""
 
-    def run(self, root: ET.Element) -> None:
-        unescape = self.unescape
-        for element in root.iter():
-            text = element.text
-            if text and STX in text and element.tag != "code":
-                element.text = unescape(text)
-            tail = element.tail
-            if tail and STX in tail:
-                element.tail = unescape(tail)
+    def unescape(self, text: str) -> str:
+        if type(text) is str and STX not in text:
+            return text
+        return super().unescape(text)
 
 
 def remembering_is_block_level(md: markdown.Markdown) -> Callable[[Any], bool]:

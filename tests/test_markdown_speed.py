@@ -61,6 +61,9 @@ TRICKY = [
     "&amp; &copy; &#169; &#xA9; & lẻ, AT&T, &khong;",
     "dòng ngắt  \ndòng sau   \n  và\\\ntiếp",
     "\\*không\\* \\_nhấn\\_ \\[ \\] \\# \\$5 \\\\ \\( \\) \\{ \\}",
+    # escaped characters in attributes: link destinations and titles, alt texts, heading ids
+    "Xem [mục](#-\\\\\\alpha-\\\\-sets), [a](/x\\_y \"t\\*\") ![b\\*](/i\\_j.png \"\\[t\\]\")\n\n"
+    "[r][] <http://x.y/\\_a>\n\n## Tiêu \\*đề\\* \\#1\n\n[r]: /r\\_e \"\\\"q\\\"\"\n",
     "Toán $a_i * b_j$ và $\\sigma(x) = 1/(1+e^{-x})$, $$\\sum_i x_i$$ giữa dòng,"
     " \\(x\\) và \\[y\\], $5 và $6",
     "$$\n\\begin{aligned} a &= b \\\\ c \\end{aligned}\n$$\n\n\\begin{equation}x\\end{equation}\n\n\\[z\\]\n",
@@ -116,7 +119,8 @@ def test_one_converter_renders_many_documents_as_fresh_ones_do(pair) -> None:
 # --- random documents ---------------------------------------------------------------------
 
 MARKS = "*_`[]()!<>&\\$^~#|:/@.-=+ \n\t\"'0123456789{}"
-PIECES = ["*", "**", "_", "__", "`", "``", "[", "]", "](", ")", "![", "[^", "]:", "<", ">", "</", "&",
+PIECES = ["](/a\\_b \"\\*\")", "](#\\\\x)", "\\_", "\\*", "\\`",
+          "*", "**", "_", "__", "`", "``", "[", "]", "](", ")", "![", "[^", "]:", "<", ">", "</", "&",
           "&amp;", "\\", "$", "$$", "\\(", "\\)", "\\[", "\\]", "#", "## ", "|", "---", "===", "- ", "* ",
           "1. ", "> ", "    ", "\n", "\n\n", "  \n", "```", "~~~", "http://", "https://a.b/c", "www.",
           "@", "a@b.co", "<a href=\"/x\">", "</a>", "<div>", "</div>", "<br>", "<!--", "-->", "\x02", "\x03",
