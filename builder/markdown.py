@@ -113,7 +113,7 @@ class _FigureCaptions(Treeprocessor):
                 self.images.append(child.get("src", ""))
                 if child.get("alt", "").strip().lower() in PLACEHOLDER_ALTS:
                     self.placeholder_alts.append((child.get("src", ""), child.get("alt", "")))
-            if child.tag in ("p", "li", "blockquote", "td", "th", "div", "em", "a", "strong"):
+            if len(child) and child.tag in ("p", "li", "blockquote", "td", "th", "div", "em", "a", "strong"):
                 self._walk(child)
             if child.tag == "p" and _is_lone_image(child) and index + 1 < len(children):
                 caption = _leading_caption(children[index + 1])

@@ -19,6 +19,7 @@ from typing import Any
 
 import markdown
 from markdown.blockparser import BlockParser
+from markdown.postprocessors import RawHtmlPostprocessor
 from markdown.treeprocessors import InlineProcessor, UnescapeTreeprocessor
 from markdown.util import STX, AtomicString, Registry
 
@@ -161,6 +162,15 @@ class SkippingUnescape(UnescapeTreeprocessor):
         return super().unescape(text)
 
 
+class SkippingRawHtml(RawHtmlPostprocessor):
+    """The library's first postprocessor (raw HTML back from its stash in place of its STX
+    placeholders), not searching a text that holds no placeholder. It runs on the document
+    and on every heading."""
+
+    def run(self, text: str) -> str:
+        return super().run(text) if STX in text else text
+
+
 def remembering_is_block_level(md: markdown.Markdown) -> Callable[[Any], bool]:
     """`Markdown.is_block_level` (a look-up in a list of ~50 names, some 130 times a post),
     remembering its answer for each tag. The list is read when the converter is complete."""
@@ -179,6 +189,8 @@ def remembering_is_block_level(md: markdown.Markdown) -> Callable[[Any], bool]:
 def install(md: markdown.Markdown) -> None:
     """Put the shortcuts into a converter whose extensions are all registered."""
     md.is_block_level = remembering_is_block_level(md)
+    if type(md.postprocessors["raw_html"]) is RawHtmlPostprocessor:
+        md.postprocessors.register(SkippingRawHtml(md), "raw_html", 30)
     if type(md.treeprocessors["unescape"]) is UnescapeTreeprocessor:
         md.treeprocessors.register(SkippingUnescape(md), "unescape", 0)
     if SkippingInlineProcessor.applies():

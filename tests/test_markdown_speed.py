@@ -149,6 +149,7 @@ def test_the_shortcuts_are_in_place_and_know_every_pattern_and_block_processor(p
     assert not isinstance(plain.treeprocessors["inline"], markdown_speed.SkippingInlineProcessor)
     assert "parseBlocks" in vars(fast.parser) and "parseBlocks" not in vars(plain.parser)
     assert isinstance(fast.treeprocessors["unescape"], markdown_speed.SkippingUnescape)
+    assert isinstance(fast.postprocessors["raw_html"], markdown_speed.SkippingRawHtml)
     assert "is_block_level" in vars(fast) and "is_block_level" not in vars(plain)
     unknown_inline = [type(p).__name__ for p, needs in zip(inline.inlinePatterns, inline.needs, strict=True)
                       if needs is None]
