@@ -16,12 +16,14 @@ from markdown.inlinepatterns import InlineProcessor
 from markdown.treeprocessors import Treeprocessor
 from markdown.util import AtomicString
 
+from builder import markdown_speed
 from builder.model import Heading, Provenance, Rendered
 from builder.text import slugify
 
 EXCERPT_WORDS = 45
 TOC_DEPTH = 3  # headings down to h3 make the page's table of contents
 _INDENTED_HEADING = re.compile(r"^ {1,3}(#{1,6}(?:[ \t]|$))")
+_ANY_INDENTED_HEADING = re.compile(r"^ {1,3}#", re.M)
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _TAG = re.compile(r"<[^>]+>")
 _PROVENANCE = re.compile(r'<details class="provenance">.*?</details>', re.S)
@@ -62,7 +64,7 @@ class _FigureCaptions(Treeprocessor):
         """Size on every image (no layout shift), lazy loading after the first, and for generated
         images their declared alt text and a <picture> offering what the build chose: SVG or
         AVIF and WebP at several widths, in the light and dark palettes, wide on large screens."""
-        parents = {child: parent for parent in root.iter() for child in parent}
+        parents: dict[ET.Element, ET.Element] = {}  # made when a first image gets a <picture>
         for index, img in enumerate(list(root.iter("img"))):
             if index > 0:
                 img.set("loading", "lazy")
@@ -79,6 +81,7 @@ class _FigureCaptions(Treeprocessor):
             if made.alt and img.get("title", "").strip().lower() in PLACEHOLDER_TITLES:
                 img.attrib.pop("title", None)  # a template's leftover would show as a tooltip over the figure
             if made.sources:
+                parents = parents or {child: parent for parent in root.iter() for child in parent}
                 parent = parents[img]
                 picture = ET.Element("picture", {"class": "wide"} if made.wide else {})
                 for mime, srcset, media, sizes, width, height in made.sources:
@@ -110,7 +113,7 @@ class _FigureCaptions(Treeprocessor):
                 self.images.append(child.get("src", ""))
                 if child.get("alt", "").strip().lower() in PLACEHOLDER_ALTS:
                     self.placeholder_alts.append((child.get("src", ""), child.get("alt", "")))
-            if child.tag in ("p", "li", "blockquote", "td", "th", "div", "em", "a", "strong"):
+            if len(child) and child.tag in ("p", "li", "blockquote", "td", "th", "div", "em", "a", "strong"):
                 self._walk(child)
             if child.tag == "p" and _is_lone_image(child) and index + 1 < len(children):
                 caption = _leading_caption(children[index + 1])
@@ -225,8 +228,16 @@ def make_markdown(provenance: dict[str, Provenance] | None = None, kramdown: boo
     """
     if kramdown:
         return KramdownMarkdown(provenance or {}, image_size, kramdown_settings)
-    extensions = ["tables", "footnotes", _TocExtension(), "pymdownx.magiclink", "pymdownx.superfences",
-                  "pymdownx.highlight", _FigureExtension(provenance or {}, image_size), "pymdownx.arithmatex",
+    return _python_markdown(provenance or {}, image_size, footnote_backlink)
+
+
+def _python_markdown(provenance: dict[str, Provenance], image_size: ImageSize, footnote_backlink: str | None,
+                     shortcuts: bool = True) -> markdown.Markdown:
+    """Python-Markdown with this site's extensions; `shortcuts=False` leaves out the work saved in
+    `builder.markdown_speed` and `_Toc` (the same HTML, the library's own way, to compare with)."""
+    toc = _TocExtension() if shortcuts else TocExtension(slugify=_heading_id, toc_depth=f"1-{TOC_DEPTH}")
+    extensions = ["tables", "footnotes", toc, "pymdownx.magiclink", "pymdownx.superfences",
+                  "pymdownx.highlight", _FigureExtension(provenance, image_size), "pymdownx.arithmatex",
                   _MathInTextExtension()]
     md = markdown.Markdown(
         extensions=extensions,
@@ -239,13 +250,8 @@ def make_markdown(provenance: dict[str, Provenance] | None = None, kramdown: boo
         },
         output_format="html",
     )
-    for name, needed in _NEEDED.items():
-        pattern = md.inlinePatterns[name]
-        pattern.compiled_re = _Guarded(pattern.compiled_re, needed)
-    # The inline processor asks its registry for pattern N, for every pattern and every piece
-    # of text (the registry checks its order on each call): a plain list in the same order
-    # answers the same, several times faster. Nothing registers patterns after this.
-    md.treeprocessors["inline"].inlinePatterns = list(md.inlinePatterns)
+    if shortcuts:
+        markdown_speed.install(md)
     return md
 
 
@@ -273,39 +279,6 @@ class _TocExtension(TocExtension):
         super().__init__(slugify=_heading_id, toc_depth=f"1-{TOC_DEPTH}")
 
 
-class _Guarded:
-    """An inline pattern's regular expression, searched only in text that holds what every
-    match of it must hold. Python-Markdown tries each of its ~20 inline patterns on every
-    piece of text; those that begin with a look-behind (math, bare URLs and e-mail
-    addresses, code spans, links) cannot skip ahead to a first character and cost more to
-    search than the rest of the inline work together."""
-
-    def __init__(self, regex: re.Pattern, needed: Callable[[str], bool]):
-        self.regex = regex
-        self.needed = needed
-        self.pattern = regex.pattern
-
-    def finditer(self, data: str, pos: int = 0):
-        return self.regex.finditer(data, pos) if self.needed(data) else iter(())
-
-    def __getattr__(self, name: str) -> Any:  # match, search, flags...: the expression's own
-        return getattr(self.regex, name)
-
-
-# What a match of each costly pattern must contain (checked on the whole text, so never
-# stricter than the pattern).
-_NEEDED: dict[str, Callable[[str], bool]] = {
-    "backtick": lambda text: "`" in text,
-    "math-inline-display": lambda text: "$$" in text,
-    "arithmatex-inline": lambda text: "$" in text or "\\(" in text,
-    "reference": lambda text: "[" in text,
-    "link": lambda text: "[" in text,
-    "short_reference": lambda text: "[" in text,
-    "magic-link": lambda text: "://" in text or "www." in text.lower(),
-    "magic-mail": lambda text: "@" in text,
-}
-
-
 _BACKSLASH_URL = re.compile(r'(\s(?:src|href)=")(\\[^"]*)"')
 
 
@@ -322,6 +295,8 @@ def normalise_backslash_urls(html: str) -> tuple[str, list[str]]:
 
 def unindent_headings(text: str) -> str:
     """A heading indented by 1-3 spaces is still a heading (as in CommonMark and kramdown)."""
+    if not _ANY_INDENTED_HEADING.search(text):
+        return text  # what the walk below would give, without it
     out, fence = [], None
     for line in text.split("\n"):
         match = _FENCE.match(line)

@@ -1,0 +1,120 @@
+"""CPU time of the default Markdown reading (Python-Markdown) per post, on the 1,000-post corpus.
+
+    python bench/markdown_post.py                       # this checkout
+    python bench/markdown_post.py --baseline ../main    # and another checkout, in the same run
+    python bench/markdown_post.py --profile             # and this checkout's top lines by own time
+
+The corpus comes from bench/corpus.py; its posts are read and put through Liquid once, by this
+checkout, exactly as a build gives them to `render_markdown`. Each run is a fresh process that
+makes the converter the build makes and renders every post once untimed, then once timed with
+`time.process_time` (CPU, so that other work on the machine weighs little); runs of the checkouts
+alternate. The table gives the median of the runs, in milliseconds per post.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from corpus import make_site  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# The texts render_markdown gets in a build of the corpus, in one process, without figures.
+COLLECT = r"""
+import json, sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+import builder.markdown
+from builder import build, render
+from builder.config import load_config
+from builder.model import FigureSet
+texts, render_markdown = [], builder.markdown.render_markdown
+def collect(md, text):
+    texts.append(text)
+    return render_markdown(md, text)
+builder.markdown.render_markdown = collect
+render._processes = lambda count: 1
+config = load_config(Path(sys.argv[2]) / "site_src")
+build.gather_and_render(config, FigureSet())
+Path(sys.argv[3]).write_text(json.dumps({"lang": config.lang, "texts": texts}), encoding="utf-8")
+"""
+
+# Run inside the measured checkout (its `builder` first on the path); prints one JSON line.
+MEASURE = r"""
+import json, sys, time
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+from builder import strings
+from builder.markdown import make_markdown, render_markdown
+corpus = json.loads(Path(sys.argv[2]).read_text(encoding="utf-8"))
+md = make_markdown(footnote_backlink=strings.table(corpus["lang"])["footnote_backlink"])
+for text in corpus["texts"]:
+    render_markdown(md, text)
+started = time.process_time()
+for text in corpus["texts"]:
+    render_markdown(md, text)
+print(json.dumps({"ms": (time.process_time() - started) * 1000 / len(corpus["texts"])}))
+if len(sys.argv) > 3:
+    import cProfile, pstats
+    profile = cProfile.Profile()
+    profile.runcall(lambda: [render_markdown(md, text) for text in corpus["texts"]])
+    pstats.Stats(profile, stream=sys.stderr).sort_stats("tottime").print_stats(int(sys.argv[3]))
+"""
+
+
+def measure(checkout: Path, texts: Path, profile: int = 0) -> float:
+    command = [sys.executable, "-c", MEASURE, str(checkout), str(texts)] + ([str(profile)] if profile else [])
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"{checkout}: {done.stderr[-2000:]}")
+    if profile:
+        print(done.stderr)
+    return json.loads(done.stdout.strip().splitlines()[-1])["ms"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--posts", type=int, default=1000)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--baseline", type=Path, help="another checkout, timed in the same run")
+    parser.add_argument("--profile", type=int, nargs="?", const=15, default=0,
+                        help="print this checkout's top N functions by own time (default 15)")
+    args = parser.parse_args()
+    checkouts = {"this checkout": ROOT}
+    if args.baseline:
+        checkouts = {"baseline": args.baseline.resolve(), **checkouts}
+    with tempfile.TemporaryDirectory(prefix="bench-markdown-") as tmp:
+        make_site(Path(tmp), args.posts)
+        texts = Path(tmp) / "texts.json"
+        done = subprocess.run([sys.executable, "-c", COLLECT, str(ROOT), tmp, str(texts)],
+                              capture_output=True, text=True, cwd=tmp)
+        if done.returncode:
+            raise SystemExit(done.stderr[-2000:])
+        count = len(json.loads(texts.read_text(encoding="utf-8"))["texts"])
+        times: dict[str, list[float]] = {name: [] for name in checkouts}
+        for _ in range(args.runs):
+            for name, checkout in checkouts.items():
+                times[name].append(measure(checkout, texts))
+        if args.profile:
+            measure(ROOT, texts, args.profile)
+    print(f"{count} Markdown documents, CPU milliseconds per document, median of {args.runs} "
+          "interleaved runs (min-max)\n")
+    print("| checkout | ms per post |")
+    print("|---|---:|")
+    for name, values in times.items():
+        print(f"| {name} | {statistics.median(values):.2f} ({min(values):.2f}-{max(values):.2f}) |")
+    if args.baseline:
+        ratio = statistics.median(times["baseline"]) / statistics.median(times["this checkout"])
+        print(f"\nbaseline / this checkout: {ratio:.2f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,199 @@
+"""Shortcuts through Python-Markdown that leave its output unchanged, byte for byte.
+
+Python-Markdown tries each of its ~20 inline patterns on every piece of text, in order, each
+search with its own Python overhead, about 800 tries for a 5 KB post of which a few dozen match.
+Every match of an inline pattern holds a character such as `*`, `[`, `<` or `$`: a piece of text
+without any of a pattern's characters cannot match it, so that try is skipped. Everything else
+(the order of the patterns, a pattern tried again after it matched, where the next search
+starts, nested text) stays the library's own work.
+
+`tests/test_markdown_speed.py` renders tricky and random documents through these shortcuts and
+through Python-Markdown configured the same way without them, and compares the HTML.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from typing import Any
+
+import markdown
+from markdown.blockparser import BlockParser
+from markdown.postprocessors import RawHtmlPostprocessor
+from markdown.treeprocessors import InlineProcessor, UnescapeTreeprocessor
+from markdown.util import STX, AtomicString, Registry
+
+# A need: text that holds at least one of these marks (None: any text).
+Marks = tuple[str, ...] | None
+
+
+def holds(marks: Marks, text: str) -> bool:
+    return marks is None or any(mark in text for mark in marks)
+
+
+# What every match of each inline pattern holds, by the pattern's name in the registry and its
+# class (checked on the whole text, so never stricter than the pattern; a look-ahead's character
+# counts, being in the text). A pattern not listed here (another extension's, or one replaced by
+# a class not listed) is always tried.
+NEEDS: dict[tuple[str, str], Marks] = {
+    ("backtick", "BacktickInlineProcessor"): ("`",),  # a backtick, or backslashes before one
+    ("math-inline-display", "_MathOutsideAttributes"): ("$$",),
+    ("arithmatex-inline", "_MathOutsideAttributes"): ("$", "\\("),  # or backslashes before them
+    ("escape", "EscapeInlineProcessor"): ("\\",),
+    ("footnote", "FootnoteInlineProcessor"): ("[^",),
+    ("reference", "ReferenceInlineProcessor"): ("[",),
+    ("link", "LinkInlineProcessor"): ("[",),
+    ("image_link", "ImageInlineProcessor"): ("![",),
+    ("image_reference", "ImageReferenceInlineProcessor"): ("![",),
+    ("short_reference", "ShortReferenceInlineProcessor"): ("[",),
+    ("short_image_ref", "ShortImageReferenceInlineProcessor"): ("![",),
+    ("autolink", "MagiclinkAutoPattern"): ("<",),
+    ("automail", "AutomailInlineProcessor"): ("<",),
+    ("linebreak", "SubstituteTagInlineProcessor"): ("  \n",),
+    ("html", "HtmlInlineProcessor"): ("<",),
+    ("magic-link", "MagiclinkPattern"): ("://", "ww", "wW", "Ww", "WW"),  # or "www." in any case
+    ("magic-mail", "MagiclinkMailPattern"): ("@",),
+    ("entity", "HtmlInlineProcessor"): ("&",),
+    ("em_strong", "AsteriskProcessor"): ("*",),
+    ("em_strong", "DelimiterProcessor"): ("*", "_"),
+    ("em_strong2", "UnderscoreProcessor"): ("_",),
+}
+
+# The same for block processors, checked on the block at hand: a processor is skipped where its
+# test would fail, or where its run would put the block back and report False (those whose test
+# is always True: link references, footnote definitions, indented code under superfences).
+INDENT = " " * 4  # Python-Markdown's tab_length (`install` checks it); such a block starts with it
+BLOCK_NEEDS: dict[tuple[str, str], Marks] = {
+    ("indent", "ListIndentProcessor"): (INDENT,),
+    ("code", "SuperFencesCodeBlockProcessor"): (INDENT,),
+    ("code", "CodeBlockProcessor"): (INDENT,),
+    ("arithmatex-block", "BlockArithmatexProcessor"): ("$$", "\\"),  # $$...$$, \[...\], \begin{...}
+    ("table", "TableProcessor"): ("|",),  # a row of two cells, or a one-cell row with a border
+    ("hashheader", "HashHeaderProcessor"): ("#",),
+    ("setextheader", "SetextHeaderProcessor"): ("\n=", "\n-"),
+    ("hr", "HRProcessor"): ("-", "_", "*"),
+    ("olist", "OListProcessor"): (".",),
+    ("ulist", "UListProcessor"): ("*", "+", "-"),
+    ("quote", "BlockQuoteProcessor"): (">",),
+    ("footnote", "FootnoteBlockProcessor"): ("[^",),
+    ("reference", "ReferenceProcessor"): ("]:",),
+}
+
+
+def needs_of(registry: Registry, needs: dict[tuple[str, str], Marks]) -> list[tuple[Any, Marks]]:
+    """Each item of a registry in order, with its need (None where the table has none)."""
+    items = list(registry)  # sorts the registry
+    return [(item, needs.get((entry.name, type(item).__name__)))
+            for entry, item in zip(registry._priority, items, strict=True)]
+
+
+def skipping_parse_blocks(parser: BlockParser) -> Callable[[ET.Element, list[str]], None]:
+    """`BlockParser.parseBlocks`, skipping the block processors that cannot take the block."""
+    processors = needs_of(parser.blockprocessors, BLOCK_NEEDS)
+
+    def parse_blocks(parent: ET.Element, blocks: list[str]) -> None:
+        while blocks:
+            for processor, marks in processors:
+                block = blocks[0]
+                if marks is not None:
+                    for mark in marks:  # inline, not holds(): this runs ~500 times per post
+                        if mark in block:
+                            break
+                    else:
+                        continue
+                if processor.test(parent, block) and processor.run(parent, blocks) is not False:
+                    break
+
+    return parse_blocks
+
+
+class SkippingInlineProcessor(InlineProcessor):
+    """The library's inline processor, skipping the patterns a piece of text cannot match.
+
+    Overrides the library's private `__handleInline` (name-mangled, hence the spelled-out name):
+    its loop, with a pattern that cannot match counted as one that did not. `applies()` says
+    whether the library still has the private methods this relies on."""
+
+    def __init__(self, md: markdown.Markdown, needs: dict[tuple[str, str], Marks]):
+        super().__init__(md)
+        # Plain lists: the registry checks its order on every lookup. Nothing registers
+        # patterns after the converter is made.
+        pairs = needs_of(md.inlinePatterns, needs)
+        self.inlinePatterns = [pattern for pattern, _ in pairs]
+        self.needs = [marks for _, marks in pairs]
+
+    @staticmethod
+    def applies() -> bool:
+        return all(hasattr(InlineProcessor, f"_InlineProcessor__{name}")
+                   for name in ("handleInline", "applyPattern", "processPlaceholders"))
+
+    def _InlineProcessor__handleInline(self, data: str, patternIndex: int = 0) -> str:  # noqa: N802, N803
+        if isinstance(data, AtomicString):
+            return data
+        apply = self._InlineProcessor__applyPattern
+        patterns, needs = self.inlinePatterns, self.needs
+        count = len(patterns)
+        start = 0
+        while patternIndex < count:
+            marks = needs[patternIndex]
+            if marks is not None:
+                for mark in marks:  # inline, not holds(): this runs ~900 times per post
+                    if mark in data:
+                        break
+                else:
+                    start = 0  # as after a try that found nothing
+                    patternIndex += 1
+                    continue
+            data, matched, start = apply(patterns[patternIndex], data, patternIndex, start)
+            if not matched:
+                patternIndex += 1
+            # else the same pattern again, from after what it replaced
+        return data
+
+
+class SkippingUnescape(UnescapeTreeprocessor):
+    """The library's last tree processor (characters escaped with a backslash, kept as their
+    code point between STX and ETX, back as themselves in every text, tail and attribute),
+    with no substitution tried on a string that holds no STX."""
+
+    def unescape(self, text: str) -> str:
+        if type(text) is str and STX not in text:
+            return text
+        return super().unescape(text)
+
+
+class SkippingRawHtml(RawHtmlPostprocessor):
+    """The library's first postprocessor (raw HTML back from its stash in place of its STX
+    placeholders), not searching a text that holds no placeholder. It runs on the document
+    and on every heading."""
+
+    def run(self, text: str) -> str:
+        return super().run(text) if STX in text else text
+
+
+def remembering_is_block_level(md: markdown.Markdown) -> Callable[[Any], bool]:
+    """`Markdown.is_block_level` (a look-up in a list of ~50 names, some 130 times a post),
+    remembering its answer for each tag. The list is read when the converter is complete."""
+    names = frozenset(md.block_level_elements)
+    known: dict[Any, bool] = {}
+
+    def is_block_level(tag: Any) -> bool:
+        answer = known.get(tag)
+        if answer is None:
+            answer = known[tag] = isinstance(tag, str) and tag.lower().rstrip("/") in names
+        return answer
+
+    return is_block_level
+
+
+def install(md: markdown.Markdown) -> None:
+    """Put the shortcuts into a converter whose extensions are all registered."""
+    md.is_block_level = remembering_is_block_level(md)
+    if type(md.postprocessors["raw_html"]) is RawHtmlPostprocessor:
+        md.postprocessors.register(SkippingRawHtml(md), "raw_html", 30)
+    if type(md.treeprocessors["unescape"]) is UnescapeTreeprocessor:
+        md.treeprocessors.register(SkippingUnescape(md), "unescape", 0)
+    if SkippingInlineProcessor.applies():
+        md.treeprocessors.register(SkippingInlineProcessor(md, NEEDS), "inline", 20)
+    if md.tab_length == len(INDENT):
+        md.parser.parseBlocks = skipping_parse_blocks(md.parser)

@@ -1,0 +1,195 @@
+"""The shortcuts through Python-Markdown (builder/markdown_speed.py) change no byte of output:
+every document here is rendered by the site's converter and by Python-Markdown configured the
+same way without them, in the same run, and the results compared."""
+
+from __future__ import annotations
+
+import os
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from builder import markdown_speed
+from builder.markdown import _python_markdown, make_markdown, render_markdown
+from builder.model import Provenance
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = int(os.environ.get("PROPERTY_EXAMPLES", "2000" if os.environ.get("CI") == "true" else "300"))
+
+MADE = Provenance(script="figures/f.py", href="/figures/f.py", device="CPU", seconds=1.0, alt="Hình thật",
+                  width=640, height=480, note='<details class="provenance"><summary>n</summary></details>',
+                  sources=(("image/webp", "/f-320.webp 320w, /f.webp 640w", "", "100vw", 640, 480),))
+PROVENANCE = {"/f.jpg": MADE, "/images/post2/1.jpg": MADE}
+
+
+def _size(src: str) -> tuple[int, int] | None:
+    return (10, 20) if src.endswith(".png") else None
+
+
+def converters():
+    """(with the shortcuts, without them): the same extensions, settings and figures."""
+    return (make_markdown(PROVENANCE, image_size=_size, footnote_backlink="Quay lại"),
+            _python_markdown(PROVENANCE, _size, "Quay lại", shortcuts=False))
+
+
+@pytest.fixture(scope="module")
+def pair():
+    return converters()
+
+
+def assert_same(pair, text: str) -> None:
+    fast, plain = pair
+    assert render_markdown(fast, text) == render_markdown(plain, text)
+
+
+# Each inline pattern and block processor of the configuration, where it matches, where it nearly
+# does, nested in the others, and text that looks like Python-Markdown's own placeholders.
+TRICKY = [
+    "",
+    "\n\n\n",
+    "Chữ thường, không có gì đặc biệt.\nDòng hai.",
+    "*nghiêng* **đậm** ***cả hai*** _a_ __b__ ___c___ *không đóng **lồng *nhau* trong** x*",
+    "max_pooling và snake_case_name, C++ và a*b*c, 2 * 3 * 4, _ a _ * b *",
+    "`code` ``co`de`` `không đóng \\`thoát\\` \\\\`sau hai gạch`",
+    "[link](/a \"tiêu đề\") [ref][r] [r] [r][] ![ảnh](/b.png) ![ref ảnh][r] ![r]\n\n[r]: /ref \"T\"\n",
+    "[lồng [ngoặc] trong](/x) [không đóng](/y [a]( /z ) [](/rỗng) ![](/img.png)",
+    "<http://example.com/a?b=c&d> <https://x.y> <me@example.com> <not a link> <a href=\"/x\">html</a>",
+    "https://towardsdatascience.com/abc_def-1 và www.Example.org/x, WWW.X.COM, ftp://f.org mail a.b@c.de",
+    "&amp; &copy; &#169; &#xA9; & lẻ, AT&T, &khong;",
+    "dòng ngắt  \ndòng sau   \n  và\\\ntiếp",
+    "\\*không\\* \\_nhấn\\_ \\[ \\] \\# \\$5 \\\\ \\( \\) \\{ \\}",
+    # escaped characters in attributes: link destinations and titles, alt texts, heading ids
+    "Xem [mục](#-\\\\\\alpha-\\\\-sets), [a](/x\\_y \"t\\*\") ![b\\*](/i\\_j.png \"\\[t\\]\")\n\n"
+    "[r][] <http://x.y/\\_a>\n\n## Tiêu \\*đề\\* \\#1\n\n[r]: /r\\_e \"\\\"q\\\"\"\n",
+    "Toán $a_i * b_j$ và $\\sigma(x) = 1/(1+e^{-x})$, $$\\sum_i x_i$$ giữa dòng,"
+    " \\(x\\) và \\[y\\], $5 và $6",
+    "$$\n\\begin{aligned} a &= b \\\\ c \\end{aligned}\n$$\n\n\\begin{equation}x\\end{equation}\n\n\\[z\\]\n",
+    "[b](/p$x$q \"t $w$\") ![alt $y$ *em*](/i_j.png \"t $z$\") <a href=\"/x$y$z\" title=\"$t$\">a</a> và $k$",
+    "Chú thích[^1] và[^ghi-chu].\n\n[^1]: Một *ghi chú*.\n[^ghi-chu]: Hai,\n    tiếp tục.\n",
+    "# Tiêu đề 1\n## Tiêu đề *2* `x`\n### Ba #\n#### Bốn\n   ## Thụt lề\n#Không phải\n",
+    "Setext một\n==========\n\nSetext hai\n---\n\nkhông phải\n= = =\n",
+    "---\n\n***\n\n_ _ _\n\n- - -\n\n-- không --\n",
+    "1. một\n2. hai\n    - lồng *a*\n    - b\n3. ba\n\n* x\n+ y\n- z\n\n10. mười\n1.không",
+    "> trích *dẫn*\n> > lồng\n>không cách\n\n> - danh sách\n> 1. số",
+    "    mã thụt lề\n    # không phải tiêu đề\n\n\tmã tab\n",
+    "```python\nx = 1  # `code`\n```\n\n~~~\n*không*\n~~~\n\n````\n```\nlồng\n```\n````\n",
+    "| a | b |\n|---|:-:|\n| *1* | [2](/x) |\n\na | b\n--|--\n1 | 2\n\n| một |\n| --- |\n| cột |\n",
+    "<div class=\"x\">\n*không markdown*\n</div>\n\n"
+    "<details><summary>S</summary>\n\nBên *trong*\n</details>\n",
+    "<!-- chú thích -->\n\n<script>var a = 1 < 2 && b;</script>\n\n<iframe src=\"/y\"></iframe>\n",
+    "![a](/x.png)\n\n_Chú thích [có link](/y)_\nPhần còn lại.\n\n"
+    "![an image alt text](/f.jpg \"an image title\")\n\n*Hình tạo ra*\n",
+    "Chữ \x02klzzwxh:0000\x03 và \x02wzxhzdk:0\x03 và \x0242\x03, klzzwxh:12 wzxhzdk:3",
+    "[TOC]\n\n# A\n\n## B",
+    "Trộn *đậm [link *lồng* `mã`](/u) $x*y$* và **[a](/b)** <span>*x*</span> &amp; `<b>`",
+    "a  \n<br>\n\n<b>*đậm*</b> _<i>x</i>_ [<em>e</em>](/l)",
+    "[^không có]\n\n[^1]:\n\n[chỉ]: \n\n[x]: <> \"\"",
+    "![](/images/post2/1.jpg)\n\n_Mô tả_ rồi chữ\n\n![](/g.png)\n_Ngay dưới_\n",
+    "* mục\n\n    đoạn trong mục\n\n        mã trong mục\n\n* mục hai\n",
+    "\r\nCRLF\r\ndòng\r\n\r\n# h\r\n",
+]
+
+
+@pytest.mark.parametrize("text", TRICKY)
+def test_tricky_documents_render_the_same(pair, text: str) -> None:
+    assert_same(pair, text)
+
+
+def test_the_seed_post_and_the_corpus_math_render_the_same(pair) -> None:
+    body = (ROOT / "site_src/_posts/2018-06-28-cnn-co-gi-do-sai-sai.md").read_text(encoding="utf-8")
+    body = body.split("---\n", 2)[2]
+    math = ("\n\nCông thức: $a_i * b_j$ và $\\sigma(x) = 1/(1+e^{-x})$.\n\n$$\\begin{aligned} "
+            "L &= -\\sum_i y_i \\log p_i \\\\ p &= \\mathrm{softmax}(z) \\end{aligned}$$\n")
+    assert_same(pair, body)
+    assert_same(pair, body + math)
+
+
+def test_one_converter_renders_many_documents_as_fresh_ones_do(pair) -> None:
+    """State left by one document (footnotes, references, heading ids) never reaches the next."""
+    fast, _ = pair
+    for text in TRICKY:
+        render_markdown(fast, text)
+    for text in TRICKY:
+        assert render_markdown(fast, text) == render_markdown(converters()[1], text)
+
+
+# --- random documents ---------------------------------------------------------------------
+
+MARKS = "*_`[]()!<>&\\$^~#|:/@.-=+ \n\t\"'0123456789{}"
+PIECES = ["](/a\\_b \"\\*\")", "](#\\\\x)", "\\_", "\\*", "\\`",
+          "*", "**", "_", "__", "`", "``", "[", "]", "](", ")", "![", "[^", "]:", "<", ">", "</", "&",
+          "&amp;", "\\", "$", "$$", "\\(", "\\)", "\\[", "\\]", "#", "## ", "|", "---", "===", "- ", "* ",
+          "1. ", "> ", "    ", "\n", "\n\n", "  \n", "```", "~~~", "http://", "https://a.b/c", "www.",
+          "@", "a@b.co", "<a href=\"/x\">", "</a>", "<div>", "</div>", "<br>", "<!--", "-->", "\x02", "\x03",
+          "klzzwxh:", "wzxhzdk:", "\\begin{aligned}", "\\end{aligned}", "[TOC]", "[r]: /u \"t\"",
+          "![a](/x.png)\n\n_c_\n", "chữ", "Đức", "x", " "]
+DOCUMENTS = st.lists(st.one_of(st.sampled_from(PIECES), st.text(alphabet=MARKS + "aăb", max_size=8)),
+                     max_size=40).map("".join)
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@given(text=DOCUMENTS)
+@example(text="a *b \x02klzzwxh:0000\x03 c* d")
+def test_random_documents_render_the_same(pair, text: str) -> None:
+    assert_same(pair, text)
+
+
+# --- what each shortcut relies on ---------------------------------------------------------
+
+def test_the_shortcuts_are_in_place_and_know_every_pattern_and_block_processor(pair) -> None:
+    """Else the comparisons above would compare the library with itself. A pattern or block
+    processor the tables do not name is always tried (correct, but a newer library version
+    should get its entry)."""
+    fast, plain = pair
+    inline = fast.treeprocessors["inline"]
+    assert isinstance(inline, markdown_speed.SkippingInlineProcessor)
+    assert not isinstance(plain.treeprocessors["inline"], markdown_speed.SkippingInlineProcessor)
+    assert "parseBlocks" in vars(fast.parser) and "parseBlocks" not in vars(plain.parser)
+    assert isinstance(fast.treeprocessors["unescape"], markdown_speed.SkippingUnescape)
+    assert isinstance(fast.postprocessors["raw_html"], markdown_speed.SkippingRawHtml)
+    assert "is_block_level" in vars(fast) and "is_block_level" not in vars(plain)
+    unknown_inline = [type(p).__name__ for p, needs in zip(inline.inlinePatterns, inline.needs, strict=True)
+                      if needs is None]
+    unknown_blocks = [type(p).__name__ for p, needs in markdown_speed.needs_of(
+        fast.parser.blockprocessors, markdown_speed.BLOCK_NEEDS) if needs is None]
+    assert unknown_inline == []
+    assert unknown_blocks == ["EmptyBlockProcessor", "ParagraphProcessor"]  # tests cheaper than any need
+
+
+TEXTS = st.text(alphabet=MARKS + "aăbwW", max_size=30)
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@given(text=TEXTS)
+def test_an_inline_pattern_never_matches_text_without_what_it_needs(pair, text: str) -> None:
+    inline = pair[0].treeprocessors["inline"]
+    for pattern, needs in zip(inline.inlinePatterns, inline.needs, strict=True):
+        if not markdown_speed.holds(needs, text):
+            assert next(pattern.compiled_re.finditer(text), None) is None, type(pattern).__name__
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@given(block=TEXTS)
+def test_a_block_processor_never_takes_a_block_without_what_it_needs(block: str) -> None:
+    md = converters()[0]
+    md.reset()
+    for processor, needs in markdown_speed.needs_of(md.parser.blockprocessors, markdown_speed.BLOCK_NEEDS):
+        if markdown_speed.holds(needs, block):
+            continue
+        parent = ET.Element("div")
+        blocks = [block, "next"]
+        if processor.test(parent, block):
+            assert processor.run(parent, blocks) is False, type(processor).__name__
+            assert blocks == [block, "next"] and len(parent) == 0 and not parent.text
+
+
+def test_a_library_without_the_private_method_gets_no_shortcut(monkeypatch) -> None:
+    from markdown.treeprocessors import InlineProcessor
+
+    monkeypatch.delattr(InlineProcessor, "_InlineProcessor__handleInline")
+    md = make_markdown()
+    assert not isinstance(md.treeprocessors["inline"], markdown_speed.SkippingInlineProcessor)
+
