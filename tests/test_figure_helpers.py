@@ -12,7 +12,7 @@ import pytest
 from builder import store
 from builder.errors import BuildError
 from builder.figures import discover
-from tests.helpers import FIGURES, write_files
+from tests.helpers import FIGURES, run_blog, soup, toy_figure, toy_project, write_files
 
 SCRIPT = '''
 OUTPUTS = {"/images/%s.png": "alt"}
@@ -126,3 +126,17 @@ def test_a_record_of_another_builder_or_a_damaged_one_is_not_believed(tmp_path: 
     assert _keys(folder, cache)["a"][1:] == ({"/img/wrong.png": "wrong"}, [])
     monkeypatch.setattr(store, "code_version", lambda: "a new builder")
     assert _keys(folder, cache) == fresh
+
+
+def test_a_built_page_follows_an_edited_figure_script(tmp_path: Path) -> None:
+    """Through `blog build`, with the record in place: the declared alt text a page shows
+    follows the script (the build remembers what it parsed, and sees the edit)."""
+    project = toy_project(tmp_path, {"good.py": toy_figure("/img/good.png", "một hình")},
+                          {"2020-01-01-a.md": "---\ntitle: A\n---\n![](/img/good.png)\n"})
+    page = project / "_site/2020/01/01/a/index.html"
+    for alt in ("một hình", "hình đã sửa"):
+        (project / "figures/good.py").write_text(toy_figure("/img/good.png", alt))
+        result = run_blog("build", "-s", str(project / "site_src"))
+        assert result.exit_code == 0, result.stderr
+        assert soup(page).find("img", src="/img/good.png")["alt"] == alt
+    assert (project / ".cache/figures/scans.json").is_file()
