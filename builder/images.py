@@ -122,8 +122,8 @@ def _choose(drawing: Rendition, plan, svg_sizes: SvgSizes) -> Choice:
 class SvgSizes:
     """(bytes, gzipped bytes) of each drawing's SVG. Gzip at level 6 of the twenty drawings of
     the seed site takes longer than the rest of a small build's image step, so the sizes are
-    kept in `.cache/images/svg-sizes.json` by the sha256 of each SVG's bytes (hashing is a
-    tenth of the cost of compressing), beside the image variants they choose between; the
+    kept in `.cache/images/svg-sizes.json` by the sha256 of each SVG's bytes (hashing costs a
+    thirtieth of compressing), beside the image variants they choose between; the
     record belongs to one code version of the builder and one zlib, and holds only the SVGs of
     the last build. In a process that builds again and again (`blog serve`) an unchanged file
     (same size and modification time) is not even read again."""
