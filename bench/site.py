@@ -9,10 +9,13 @@ figures already made (the project's .cache/ is copied in). For each size it time
 processes: a build from scratch, a rebuild with nothing changed, and a rebuild after one post's
 text changed; and the peak memory of the build from scratch (the process and its workers).
 "From scratch" clears every cache on every side first: our `_site/`, `.cache/render` and
-`.cache/outputs` (kept: the figures, their image variants and the typeset formulas, which are
-computed results, not build caches; an untimed build typesets the formulas first); Jekyll's `_site/`
-and `.jekyll-cache`; Hugo's `public/`, `resources/` and its cache folder; Pelican's `output/`
-and `__pycache__`.
+`.cache/outputs` (kept: the figures with their scans record, their image variants with the
+SVGs' sizes, and the typeset formulas, which are records of computed results, not build caches;
+an untimed build makes what the checkout keys by its own code first); Jekyll's `_site/` and
+`.jekyll-cache`; Hugo's `public/`, `resources/` and its cache folder; Pelican's `output/` and
+`__pycache__`. Kept on every side: each tool's own compiled code (Python's `__pycache__`, and
+our theme's compiled templates in `builder/theme/__pycache__`), which depends on the installed
+tool alone; every tool runs with bytecode written, as its users run it.
 
 The peers build the same posts, each tool with what it needs and nothing more:
 - Jekyll (Debian's `jekyll`, when installed): the same `site_src/` with a minimal layout that
@@ -34,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import platform
 import re
 import shutil
@@ -85,11 +89,14 @@ HUGO_LAYOUTS = {"_default/single.html": "{{ .Content }}\n",
                 "_default/list.html": "{{ range .Pages }}" + HUGO_LINK + "{{ end }}",
                 "index.html": "{{ range .Site.RegularPages }}" + HUGO_LINK + "{{ end }}"}
 EDIT = re.compile(r"Nay(?: \(sửa[^)]*\))? được")
+# Every tool runs as its users run it: Python writes its bytecode (a development shell's
+# PYTHONDONTWRITEBYTECODE=1 would make each Python tool compile its own modules every run).
+AS_USERS_RUN = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
 
 
 def timed(command: list[str], cwd: Path) -> tuple[float, str]:
     started = time.perf_counter()
-    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
+    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, env=AS_USERS_RUN)
     elapsed = time.perf_counter() - started
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed:\n{done.stdout[-1000:]}\n{done.stderr[-2000:]}")
@@ -396,7 +403,9 @@ def main() -> None:
                 if (ROOT / ".cache" / cache).exists():
                     shutil.copytree(ROOT / ".cache" / cache, project / ".cache" / cache)
             tools = tools_for(project, args)
-            timed(tools[0].command(), tools[0].cwd())  # typesets the formulas once, untimed
+            for tool in tools:  # untimed: the formulas, and what each checkout keys by its own code
+                if isinstance(tool, Blog):  # (image variants, compiled templates and bytecode)
+                    timed(tool.command(), tool.cwd())
             for number in range(args.runs):
                 for tool in tools:
                     tool.run(number)

@@ -22,11 +22,11 @@ from builder.errors import BuildError
 
 # The caches the next build makes again without figures, and how a build names what it puts in
 # each: the render and formula databases (and the per-entry folders of older versions), the
-# image variants' folders (source hash, then the encoding profile).
+# image variants' folders (source hash, then the encoding profile) and the SVGs' sizes.
 _TEMPORARY = r"|\..+\.tmp"  # a write cut short (store.temp_path)
 REBUILT_CACHES = {
     "render": re.compile(r"documents\.sqlite(-wal|-shm|-journal)?|[0-9a-f]{2}" + _TEMPORARY),
-    "images": re.compile(r"[0-9a-f]{24}(-picture|-drawing)?" + _TEMPORARY),
+    "images": re.compile(r"[0-9a-f]{24}(-picture|-drawing)?|svg-sizes\.json" + _TEMPORARY),
     "math": re.compile(r"formulas\.sqlite(-wal|-shm|-journal)?|stylebook-[0-9a-f]+\.json" + _TEMPORARY),
 }
 

@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 LIBRARIES = ("torch", "torchvision", "matplotlib", "pillow", "numpy", "scikit-learn",
              "scikit-image")
 MANIFEST_VERSION = 2
+SCANS_VERSION = 1
 DECLARATIONS = ("OUTPUTS", "SEED", "BARS", "QUICK_BARS", "REPRODUCIBLE")  # literals read without importing
 
 
@@ -48,20 +49,122 @@ def settings_of(config: Config) -> FigureSettings:
     return FigureSettings(config.figures_dir, config.cache_dir, config.quick, config.device)
 
 
-def discover(figures_dir: Path, quick: bool = False) -> list[Figure]:
-    """Every `figures/*.py` not starting with `_`, with its cache key."""
+def discover(figures_dir: Path, quick: bool = False, cache_dir: Path | None = None) -> list[Figure]:
+    """Every `figures/*.py` not starting with `_`, with its cache key. With `cache_dir`, what
+    parsing each file found is remembered there by the file's content (`Scans`)."""
     if not figures_dir.is_dir():
         return []
     versions = library_versions()
+    scans = Scans(cache_dir)
     found = []
-    helpers: dict[Path, list[str]] = {}  # each helper module read once, not once per script using it
     for script in sorted(figures_dir.glob("*.py")):
         if script.name.startswith("_"):
             continue
-        figure = _declare(script, helpers)
-        found.append(_with_key(figure, versions, quick))
+        figure = _declare(script, scans)
+        found.append(_with_key(figure, versions, quick, scans.worker_version()))
     _check_unique_outputs(found)
+    scans.save()
     return found
+
+
+class Scans:
+    """What parsing each Python file of `figures/` found, by the sha256 of its bytes: the
+    modules it imports and, for a script, its declared literals and whether it defines `make`;
+    and the figure worker's code version (`store.code_version_of`, which parses the builder
+    modules the worker imports). Parsing is most of what keying the figures costs, and it is
+    done again only for a file whose bytes changed. The record, `.cache/figures/scans.json`
+    beside the manifest, belongs to one code version of the builder (a new builder, or new
+    library versions, read every file again); a damaged or foreign record counts as empty.
+    Without a cache folder nothing is remembered."""
+
+    def __init__(self, cache_dir: Path | None):
+        self.path = cache_dir / "figures" / "scans.json" if cache_dir is not None else None
+        self.code = store.code_version() if cache_dir is not None else ""
+        self.files: dict[str, dict[str, Any]] = {}  # sha256 -> what parsing that file found
+        self.worker = ""
+        self._load()
+        self.used: dict[str, dict[str, Any]] = {}  # what this discovery read, the next record
+        self.changed = False
+
+    def _load(self) -> None:
+        if self.path is None:
+            return
+        try:
+            data = store.read_record(self.path, SCANS_VERSION)
+        except store.UnreadableRecord:
+            return
+        if not data or data.get("code") != self.code:
+            return
+        files, worker = data.get("files"), data.get("worker")
+        if isinstance(files, dict):
+            self.files = {digest: facts for digest, facts in files.items() if _valid_facts(facts)}
+        self.worker = worker if isinstance(worker, str) else ""
+
+    def _known(self, path: Path) -> tuple[str, dict[str, Any] | None]:
+        """The sha256 of the file's bytes, and what parsing it found if that is remembered."""
+        digest = store.sha256_bytes(path.read_bytes())
+        return digest, self.used.get(digest) or self.files.get(digest)
+
+    def _use(self, digest: str, entry: dict[str, Any]) -> dict[str, Any]:
+        self.used[digest] = entry
+        return entry
+
+    def imports(self, path: Path) -> list[str]:
+        """The dotted names `path` imports (`store.imported_modules`)."""
+        digest, entry = self._known(path)
+        if entry is None:
+            entry = {"imports": sorted(store.imported_modules(path))}
+            self.changed = True
+        return self._use(digest, entry)["imports"]
+
+    def script(self, script: Path) -> tuple[dict[str, Any], bool]:
+        """The script's declared literals and whether it defines `make`; a script that does not
+        parse, or declares something that is not a literal, is a BuildError (never remembered)."""
+        digest, entry = self._known(script)
+        if entry is not None and "values" in entry:
+            self._use(digest, entry)
+            return entry["values"], entry["make"]
+        values, has_make = _parse_script(script)
+        entry = entry or {"imports": sorted(store.imported_modules(script))}
+        if _survives_json(values):  # else parsed again next time, never misread
+            entry = {**entry, "values": values, "make": has_make}
+            self.changed = True
+        self._use(digest, entry)
+        return values, has_make
+
+    def worker_version(self) -> str:
+        if not self.worker:
+            self.worker = store.code_version_of("figure_worker")
+            self.changed = True
+        return self.worker
+
+    def save(self) -> None:
+        """Write the record when something was parsed anew or is no longer used."""
+        if self.path is None or not (self.changed or self.used.keys() != self.files.keys()):
+            return
+        try:
+            store.write_record(self.path, SCANS_VERSION,
+                               {"code": self.code, "worker": self.worker, "files": self.used}, durable=False)
+        except OSError as err:  # only a cache: the next build parses again
+            log.debug("%s: not written (%s)", self.path, err)
+
+
+def _valid_facts(facts: Any) -> bool:
+    if not isinstance(facts, dict) or not isinstance(facts.get("imports"), list):
+        return False
+    if not all(isinstance(name, str) for name in facts["imports"]):
+        return False
+    if "values" in facts and not (isinstance(facts["values"], dict) and isinstance(facts.get("make"), bool)):
+        return False
+    return True
+
+
+def _survives_json(value: Any) -> bool:
+    """Whether `value` reads back from JSON as itself (a tuple, a set or a number key would not)."""
+    try:
+        return json.loads(json.dumps(value)) == value
+    except (TypeError, ValueError):
+        return False
 
 
 def library_versions() -> dict[str, str]:
@@ -69,19 +172,15 @@ def library_versions() -> dict[str, str]:
     return store.library_versions(LIBRARIES)
 
 
-def _declare(script: Path, helpers: dict[Path, list[str]] | None = None) -> Figure:
-    text = script.read_text(encoding="utf-8")
-    try:
-        tree = ast.parse(text, filename=str(script))
-    except SyntaxError as err:
-        raise BuildError(f"figure script does not parse: {err.msg}", script, err.lineno) from None
-    values = _literal_assignments(tree, script)
+def _declare(script: Path, scans: Scans | None = None) -> Figure:
+    scans = scans if scans is not None else Scans(None)
+    values, has_make = scans.script(script)
     outputs = values.get("OUTPUTS")
     if not isinstance(outputs, dict) or not outputs or not all(
             isinstance(k, str) and k.startswith("/") and isinstance(v, str) for k, v in outputs.items()):
         raise BuildError('figure script must declare OUTPUTS = {"/site/path.jpg": "alt text", ...}',
                          script)
-    if not any(isinstance(n, ast.FunctionDef) and n.name == "make" for n in tree.body):
+    if not has_make:
         raise BuildError("figure script must define make(ctx)", script)
     seed = values.get("SEED", 0)
     if not isinstance(seed, int):
@@ -92,9 +191,20 @@ def _declare(script: Path, helpers: dict[Path, list[str]] | None = None) -> Figu
             raise BuildError(f'{name} must map metric names to minimum values, e.g. {{"accuracy": 0.97}}',
                              script)
     return Figure(name=script.stem, script=script, outputs=outputs, seed=seed,
-                  helpers=tuple(sorted(_local_imports(script, script.parent, {script}, helpers))),
+                  helpers=tuple(sorted(_local_imports(script, script.parent, {script}, scans))),
                   bars=values.get("BARS", {}), quick_bars=values.get("QUICK_BARS", {}),
                   reproducible=values.get("REPRODUCIBLE", True) is not False)
+
+
+def _parse_script(script: Path) -> tuple[dict[str, Any], bool]:
+    """The script's declared literals, and whether it defines `make`."""
+    text = script.read_text(encoding="utf-8")
+    try:
+        tree = ast.parse(text, filename=str(script))
+    except SyntaxError as err:
+        raise BuildError(f"figure script does not parse: {err.msg}", script, err.lineno) from None
+    values = _literal_assignments(tree, script)
+    return values, any(isinstance(n, ast.FunctionDef) and n.name == "make" for n in tree.body)
 
 
 def _literal_assignments(tree: ast.Module, script: Path) -> dict[str, Any]:
@@ -109,27 +219,23 @@ def _literal_assignments(tree: ast.Module, script: Path) -> dict[str, Any]:
     return values
 
 
-def _local_imports(script: Path, folder: Path, seen: set[Path],
-                   known: dict[Path, list[str]] | None = None) -> set[Path]:
-    """Modules of `folder` imported by `script`, followed transitively. `known` remembers what
-    each file read so far imports (a discovery reads each helper once, not once per script
-    that uses it)."""
-    known = {} if known is None else known
-    if script not in known:
-        known[script] = sorted({name.split(".")[0] for name in store.imported_modules(script)})
+def _local_imports(script: Path, folder: Path, seen: set[Path], scans: Scans) -> set[Path]:
+    """Modules of `folder` imported by `script`, followed transitively (each file parsed at
+    most once per discovery, and only when its bytes changed since `scans` last saw it)."""
     found: set[Path] = set()
-    for name in known[script]:
+    for name in sorted({name.split(".")[0] for name in scans.imports(script)}):
         path = folder / f"{name}.py"
         if path.is_file() and path not in seen:
             seen.add(path)
             found.add(path)
-            found |= _local_imports(path, folder, seen, known)
+            found |= _local_imports(path, folder, seen, scans)
     return found
 
 
-def _with_key(figure: Figure, versions: dict[str, str], quick: bool) -> Figure:
+def _with_key(figure: Figure, versions: dict[str, str], quick: bool, worker: str = "") -> Figure:
     """sha256 of the script, its local helpers, its settings, the library versions and the code
-    version of the worker that runs, checks and writes it (with every builder module it imports).
+    version of the worker that runs, checks and writes it (with every builder module it imports;
+    `worker`, when the caller already knows it).
 
     The device is deliberately not part of it: a figure made on a GPU is reused on a CPU.
     """
@@ -138,7 +244,7 @@ def _with_key(figure: Figure, versions: dict[str, str], quick: bool) -> Figure:
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     settings = {"seed": figure.seed, "quick": quick, "outputs": figure.outputs,
                 "versions": versions, "manifest": MANIFEST_VERSION,
-                "code": store.code_version_of("figure_worker")}
+                "code": worker or store.code_version_of("figure_worker")}
     digest.update(json.dumps(settings, sort_keys=True).encode())
     return Figure(**{**figure.__dict__, "key": digest.hexdigest()})
 
@@ -220,7 +326,7 @@ def ensure(settings: FigureSettings, names: list[str] | None = None, force: bool
     A failing script does not stop the others; the failures are raised together at the end.
     """
     started = time.perf_counter()
-    figures = discover(settings.figures_dir, settings.quick)
+    figures = discover(settings.figures_dir, settings.quick, settings.cache_dir)
     if names:
         unknown = sorted(set(names) - {f.name for f in figures})
         if unknown:

@@ -21,6 +21,7 @@ import functools
 import gzip
 import logging
 import os
+import zlib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -47,6 +48,8 @@ BODY_SIZES = "(max-width: 512px) calc(100vw - 2rem), 480px"
 WIDE_SIZES = "(min-width: 57.5rem) 55rem, calc(100vw - 2.5rem)"
 WIDE_MEDIA = "(min-width: 40rem)"
 DARK_MEDIA = "(prefers-color-scheme: dark)"
+SVG_SIZES = "svg-sizes.json"
+SVG_SIZES_VERSION = 1
 
 
 def responsive_images(images: dict[str, tuple[Path, int, int, str]], cache_dir: Path,
@@ -67,12 +70,14 @@ def responsive_images(images: dict[str, tuple[Path, int, int, str]], cache_dir: 
     for path, (_, width, height, _) in plain.items():
         sources = tuple(_raster_sources(plans[path], "", "", width, height))
         result[path] = Responsive(width, height, sources, {v: c for v, (c, _, _, _) in plans[path].items()})
+    svg_sizes = SvgSizes(cache_dir)
     for path in sorted(renditions):
-        result[path] = _figure(renditions[path], compared)
+        result[path] = _figure(renditions[path], compared, svg_sizes)
+    svg_sizes.save()
     return result
 
 
-def _figure(drawings: list[Rendition], plans) -> Responsive:
+def _figure(drawings: list[Rendition], plans, svg_sizes: SvgSizes) -> Responsive:
     """A drawn figure's sources: wide before body (the wider media query first), dark before
     light; each rendition as SVG or as rasters, whichever is lighter."""
     order = sorted(drawings, key=lambda r: (r.layout != "wide", r.scheme != "dark"))
@@ -82,7 +87,7 @@ def _figure(drawings: list[Rendition], plans) -> Responsive:
     to_make = []
     for drawing in order:
         plan = plans[drawing.raster]
-        choice = _choose(drawing, plan)
+        choice = _choose(drawing, plan, svg_sizes)
         choices.append(choice)
         media = " and ".join(m for m, on in ((WIDE_MEDIA, drawing.layout == "wide"),
                                              (DARK_MEDIA, drawing.scheme == "dark")) if on)
@@ -101,10 +106,10 @@ def _figure(drawings: list[Rendition], plans) -> Responsive:
                       wide=any(d.layout == "wide" for d in drawings))
 
 
-def _choose(drawing: Rendition, plan) -> Choice:
+def _choose(drawing: Rendition, plan, svg_sizes: SvgSizes) -> Choice:
     compared = next(c for c, w, mime, _ in plan.values()
                     if w == min(COMPARED_WIDTH, drawing.width) and mime == "image/avif")
-    svg_size, compressed = _svg_sizes(drawing.svg_file)
+    svg_size, compressed = svg_sizes.of(drawing.svg_file)
     webp = next((c for c, w, mime, _ in plan.values()
                  if w == min(COMPARED_WIDTH, drawing.width) and mime == "image/webp"), None)
     avif_bytes = compared.stat().st_size
@@ -114,15 +119,59 @@ def _choose(drawing: Rendition, plan) -> Choice:
                   chosen)
 
 
-def _svg_sizes(svg_file: Path | None) -> tuple[int, int]:
-    """(bytes, gzipped bytes) of a drawing's SVG; (0, 0) without one."""
-    if svg_file is None or not svg_file.is_file():
-        return 0, 0
-    stat = svg_file.stat()
-    return _gzip_sizes(svg_file, stat.st_size, stat.st_mtime_ns)
+class SvgSizes:
+    """(bytes, gzipped bytes) of each drawing's SVG. Gzip at level 6 of the twenty drawings of
+    the seed site takes longer than the rest of a small build's image step, so the sizes are
+    kept in `.cache/images/svg-sizes.json` by the sha256 of each SVG's bytes (hashing costs a
+    thirtieth of compressing), beside the image variants they choose between; the
+    record belongs to one code version of the builder and one zlib, and holds only the SVGs of
+    the last build. In a process that builds again and again (`blog serve`) an unchanged file
+    (same size and modification time) is not even read again."""
+
+    def __init__(self, cache_dir: Path):
+        self.path = cache_dir / "images" / SVG_SIZES
+        self.stamp = f"{store.code_version()} zlib {zlib.ZLIB_RUNTIME_VERSION}"
+        self.known: dict[str, list[int]] = {}
+        try:
+            data = store.read_record(self.path, SVG_SIZES_VERSION)
+        except store.UnreadableRecord:
+            data = None
+        if data and data.get("stamp") == self.stamp and isinstance(data.get("sizes"), dict):
+            self.known = {digest: sizes for digest, sizes in data["sizes"].items() if _two_counts(sizes)}
+        self.used: dict[str, list[int]] = {}
+
+    def of(self, svg_file: Path | None) -> tuple[int, int]:
+        """(0, 0) without an SVG."""
+        if svg_file is None or not svg_file.is_file():
+            return 0, 0
+        stat = svg_file.stat()
+        digest = _svg_digest(svg_file, stat.st_size, stat.st_mtime_ns)
+        known = self.known.get(digest)
+        sizes = (known[0], known[1]) if known else _gzip_sizes(svg_file, stat.st_size, stat.st_mtime_ns)
+        self.used[digest] = list(sizes)
+        return sizes
+
+    def save(self) -> None:
+        if self.used == self.known:
+            return
+        try:
+            store.write_record(self.path, SVG_SIZES_VERSION, {"stamp": self.stamp, "sizes": self.used},
+                               durable=False)
+        except OSError as err:  # only a cache: the next build compresses again
+            log.debug("%s: not written (%s)", self.path, err)
 
 
-@functools.lru_cache(maxsize=256)  # `blog serve` builds again and again: the same files
+def _two_counts(value: object) -> bool:
+    return isinstance(value, list) and len(value) == 2 and all(isinstance(n, int) for n in value)
+
+
+# `blog serve` builds again and again: a file of the same size and modification time is not read again.
+@functools.lru_cache(maxsize=256)
+def _svg_digest(svg_file: Path, size: int, mtime_ns: int) -> str:
+    return store.sha256_file(svg_file)
+
+
+@functools.lru_cache(maxsize=256)
 def _gzip_sizes(svg_file: Path, size: int, mtime_ns: int) -> tuple[int, int]:
     svg = svg_file.read_bytes()
     return len(svg), len(gzip.compress(svg, compresslevel=6, mtime=0)) if svg else 0

@@ -17,6 +17,7 @@ from builder.text import nfc
 
 STRINGS = Path(__file__).parent / "theme" / "strings"
 FALLBACK = "en"
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: about 10× faster
 
 
 def available() -> list[str]:
@@ -30,7 +31,7 @@ def table(lang: str) -> dict[str, Any]:
     path = STRINGS / f"{primary}.yml"
     if not path.is_file():
         path = STRINGS / f"{FALLBACK}.yml"
-    return _composed(yaml.safe_load(path.read_text(encoding="utf-8")))
+    return _composed(yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER))
 
 
 def _composed(value: Any) -> Any:

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
+import shutil
+import sys
 import traceback
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
@@ -20,7 +23,7 @@ from typing import Any
 import jinja2
 from pygments.formatters import HtmlFormatter
 
-from builder import figure_page, mathjax, pagination, strings
+from builder import figure_page, mathjax, pagination, store, strings
 from builder.config import Config
 from builder.errors import BuildError
 from builder.model import Category, Document, Post, Provenance, Rendered, Site
@@ -40,20 +43,63 @@ ARCHIVE_PATH = "/archive/"  # every post by year, linked from every page's foote
 class _CompiledTemplates(jinja2.BytecodeCache):
     """Compiled templates kept for the life of the process, by file and source checksum (Jinja2
     checks it: a changed template is compiled again). Every build makes a new environment, so
-    without this `blog serve`'s rebuilds compiled every template again each time."""
+    without this `blog serve`'s rebuilds compiled every template again each time.
 
-    def __init__(self) -> None:
+    The theme's own templates are also kept on disk beside them, in `theme/__pycache__/`, as
+    Python keeps its bytecode (and not when Python writes none: `PYTHONDONTWRITEBYTECODE`), in a
+    folder named by the builder's code version, which covers the environment's options, the
+    theme and Jinja2's version; Jinja2 checks Python's version and each template's checksum. So
+    a first build pays for compiling only once per installed builder, never for another site's
+    templates: a site's own `_templates/` are kept in memory only."""
+
+    def __init__(self, theme: Path) -> None:
         self.code: dict[str, bytes] = {}
+        self.theme = theme
+        self.on_disk: set[str] = set()  # keys of the theme's templates
+
+    def get_bucket(self, environment: jinja2.Environment, name: str, filename: str | None,
+                   source: str) -> jinja2.bccache.Bucket:
+        if filename is not None and Path(filename).is_relative_to(self.theme / "templates"):
+            self.on_disk.add(self.get_cache_key(name, filename))
+        return super().get_bucket(environment, name, filename, source)
 
     def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        folder = self.folder() if bucket.key in self.on_disk and bucket.key not in self.code else None
+        if folder is not None:
+            try:
+                self.code[bucket.key] = (folder / bucket.key).read_bytes()
+            except OSError:  # not compiled yet (or unreadable): compiled, then written
+                pass
         if bucket.key in self.code:
             bucket.bytecode_from_string(self.code[bucket.key])
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         self.code[bucket.key] = bucket.bytecode_to_string()
+        folder = self.folder()
+        if folder is not None and bucket.key in self.on_disk:
+            try:
+                _forget_older_versions(folder)
+                store.atomic_write(folder / bucket.key, self.code[bucket.key], durable=False)
+            except OSError as err:  # a read-only installation: compiled in each process, as before
+                log.debug("compiled template not kept in %s: %s", folder, err)
+
+    def folder(self) -> Path | None:
+        if sys.dont_write_bytecode:
+            return None
+        return self.theme / "__pycache__" / f"jinja2-{store.code_version()[:20]}"
 
 
-_COMPILED = _CompiledTemplates()
+def _forget_older_versions(folder: Path) -> None:
+    """The compiled templates of other code versions (only the folders named as ours)."""
+    if folder.is_dir() or not folder.parent.is_dir():
+        return
+    for old in folder.parent.iterdir():
+        if old != folder and _COMPILED_FOLDER.fullmatch(old.name):
+            shutil.rmtree(old, ignore_errors=True)
+
+
+_COMPILED_FOLDER = re.compile(r"jinja2-[0-9a-f]{20}")
+_COMPILED = _CompiledTemplates(THEME)
 
 
 def make_environment(config: Config | None = None) -> jinja2.Environment:

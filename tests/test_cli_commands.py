@@ -268,6 +268,7 @@ def test_clean_leaves_what_no_build_makes_in_the_cache_folders(tmp_path: Path) -
     root = built_project(tmp_path)
     assert (root / ".cache/render/documents.sqlite").is_file()
     write_files(root / ".cache", {"images/0123456789abcdef01234567-drawing/480.avif": "a variant",
+                                  "images/svg-sizes.json": "{}",  # the drawings' SVGs weighed
                                   "math/formulas.sqlite": "formulas",
                                   "images/thumbnails/a.png": "png",  # another program's
                                   "math/notes.txt": "của người khác"})

@@ -3,11 +3,13 @@ strings table, so `_templates/` and `lang:` change it without touching Python.""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
+import jinja2
 import pytest
 
-from builder import templates
+from builder import store, templates
 from builder.config import load_config
 from builder.errors import BuildError
 from builder.model import Provenance
@@ -119,3 +121,62 @@ def test_a_videos_name_is_its_title_when_given(tmp_site, tmp_path: Path) -> None
     assert video["data-title"] == "Capsule & Hinton"
     assert video.a.get_text() == "Xem trên YouTube: Capsule & Hinton"
     assert video.select_one(".video-label").get_text() == "Xem trên YouTube: Capsule & Hinton"
+
+
+# --- the theme's compiled templates, kept beside it as Python keeps bytecode ---------------------
+
+
+def _render(theme: Path, x: int, overrides: Path | None = None) -> tuple[str, int]:
+    """page.html rendered as a new process renders it (nothing compiled in memory yet), over
+    `theme` (and `overrides`, a site's `_templates/`), and how many templates it compiled."""
+    loaders = [jinja2.FileSystemLoader(str(folder)) for folder in (overrides, theme / "templates") if folder]
+    env = jinja2.Environment(loader=jinja2.ChoiceLoader(loaders),
+                             bytecode_cache=templates._CompiledTemplates(theme))
+    compiled = []
+    compile_source = env.compile
+    env.compile = lambda *args, **kwargs: compiled.append(args) or compile_source(*args, **kwargs)
+    return env.get_template("page.html").render(x=x), len(compiled)
+
+
+def test_the_themes_compiled_templates_are_kept_and_follow_an_edit(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    theme = write_files(tmp_path / "theme", {"templates/page.html": "first {{ x }}"})
+    assert _render(theme, 1) == ("first 1", 1)
+    (kept,) = (theme / "__pycache__").iterdir()
+    assert kept.name == f"jinja2-{store.code_version()[:20]}" and len(list(kept.iterdir())) == 1
+    assert _render(theme, 2) == ("first 2", 0)  # read back, not compiled
+    (theme / "templates/page.html").write_text("second {{ x }}")
+    assert _render(theme, 3) == ("second 3", 1)
+    assert _render(theme, 4) == ("second 4", 0)
+
+
+def test_a_new_builder_compiles_again_and_forgets_the_old_templates(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    theme = write_files(tmp_path / "theme", {"templates/page.html": "{{ x }}"})
+    assert _render(theme, 1) == ("1", 1)
+    (theme / "__pycache__/not-ours").mkdir()
+    monkeypatch.setattr(store, "code_version", lambda: "f" * 64)  # the options, Jinja2 or the theme changed
+    assert _render(theme, 2) == ("2", 1)
+    assert sorted(p.name for p in (theme / "__pycache__").iterdir()) == ["jinja2-" + "f" * 20, "not-ours"]
+
+
+def test_a_sites_own_templates_and_a_no_bytecode_python_write_nothing(tmp_path: Path, monkeypatch) -> None:
+    theme = write_files(tmp_path / "theme", {"templates/page.html": "theme {{ x }}"})
+    overrides = write_files(tmp_path / "site/_templates", {"page.html": "site {{ x }}"})
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    assert _render(theme, 1, overrides) == ("site 1", 1)
+    assert not (theme / "__pycache__").exists() and not (overrides / "__pycache__").exists()
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)  # PYTHONDONTWRITEBYTECODE=1, python -B
+    assert _render(theme, 2) == ("theme 2", 1)
+    assert _render(theme, 3) == ("theme 3", 1)
+    assert not (theme / "__pycache__").exists()
+
+
+def test_every_strings_table_reads_the_same_with_libyaml_as_without() -> None:
+    import yaml
+
+    from builder import strings
+
+    for lang in strings.available():
+        text = (strings.STRINGS / f"{lang}.yml").read_text(encoding="utf-8")
+        assert strings.table(lang) == strings._composed(yaml.load(text, Loader=yaml.SafeLoader)), lang
