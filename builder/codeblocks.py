@@ -12,6 +12,9 @@ from collections.abc import Callable
 FENCE = re.compile(r"^( {0,3})(`{3,}|~{3,})")
 LIST_ITEM = re.compile(r"^\s*([-*+]|\d+[.)])\s")
 CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`)((?:(?!\n[ \t]*\n).)+?)(?<!`)\1(?!`)", re.S)
+# What every piece of code needs: a backtick (a fence or a span), a `~~~` fence, or a line
+# indented by four columns (at any line start `str.splitlines` knows).
+_MAY_HOLD_CODE = re.compile("`|~~~|(?:^|[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029])(?: {4}|\t)", re.M)
 
 
 def split_code_blocks(text: str) -> list[tuple[bool, str]]:
@@ -50,6 +53,12 @@ def split_code_blocks(text: str) -> list[tuple[bool, str]]:
 def map_outside_code(text: str, outside: Callable[[str], str],
                      code: Callable[[str], str] = lambda chunk: chunk) -> str:
     """Apply `outside` to the text that is not code and `code` to each block and span that is."""
+    if text and not _MAY_HOLD_CODE.search(text):  # most prose: no code to look for
+        return outside(text)
+    return _map_pieces(text, outside, code)
+
+
+def _map_pieces(text: str, outside: Callable[[str], str], code: Callable[[str], str]) -> str:
     out = []
     for is_code, chunk in split_code_blocks(text):
         if is_code:

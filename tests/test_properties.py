@@ -122,3 +122,22 @@ def test_no_filter_argument_ends_in_a_raw_traceback(name: str, value, arguments:
         assert str(err).startswith(f"{source}:8: Liquid: ") and "\n" not in str(err), str(err)
         return
     assert isinstance(out, str)
+
+
+CODE_FRAGMENTS = ["```", "~~~", "`", "``", "    ", "\t", "   ", "\n", "\n\n", "- ", "1. ", "x", "{{ a }}",
+                  "\u2028", "\r", "\x0c", "\x85", "  ~~", "code"]
+
+
+@settings(max_examples=EXAMPLES, deadline=None)
+@given(st.lists(st.sampled_from(CODE_FRAGMENTS), max_size=24).map("".join))
+def test_prose_without_code_skips_the_search_for_code(text: str) -> None:
+    """The shortcut for text that cannot hold code gives what the line-by-line search gives."""
+    from builder import codeblocks
+
+    def outside(chunk: str) -> str:
+        return f"<{chunk}>"
+
+    def code(chunk: str) -> str:
+        return f"[{chunk}]"
+
+    assert codeblocks.map_outside_code(text, outside, code) == codeblocks._map_pieces(text, outside, code)
