@@ -285,6 +285,8 @@ _BACKSLASH_URL = re.compile(r'(\s(?:src|href)=")(\\[^"]*)"')
 def normalise_backslash_urls(html: str) -> tuple[str, list[str]]:
     """`<img src="\\assets\\x.png">` (a Windows path pasted into HTML) -> `/assets/x.png`."""
     found: list[str] = []
+    if '="\\' not in html:  # every such URL starts with a backslash right after `="`
+        return html, found
 
     def fix(match: re.Match) -> str:
         found.append(match.group(2))
