@@ -109,12 +109,20 @@ class Scans:
         self.used[digest] = entry
         return entry
 
+    def _learned(self, path: Path, digest: str, entry: dict[str, Any]) -> dict[str, Any]:
+        """What parsing `path` found, remembered under `digest` only if the file still holds
+        those bytes (parsing read it again: an edit in between must not be filed under the
+        old content)."""
+        if store.sha256_bytes(path.read_bytes()) != digest:
+            return entry
+        self.changed = True
+        return self._use(digest, entry)
+
     def imports(self, path: Path) -> list[str]:
         """The dotted names `path` imports (`store.imported_modules`)."""
         digest, entry = self._known(path)
         if entry is None:
-            entry = {"imports": sorted(store.imported_modules(path))}
-            self.changed = True
+            return self._learned(path, digest, {"imports": sorted(store.imported_modules(path))})["imports"]
         return self._use(digest, entry)["imports"]
 
     def script(self, script: Path) -> tuple[dict[str, Any], bool]:
@@ -127,9 +135,9 @@ class Scans:
         values, has_make = _parse_script(script)
         entry = entry or {"imports": sorted(store.imported_modules(script))}
         if _survives_json(values):  # else parsed again next time, never misread
-            entry = {**entry, "values": values, "make": has_make}
-            self.changed = True
-        self._use(digest, entry)
+            self._learned(script, digest, {**entry, "values": values, "make": has_make})
+        else:
+            self._learned(script, digest, entry)
         return values, has_make
 
     def worker_version(self) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import pickle
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -22,22 +23,41 @@ def available(count: int, minimum: int) -> int:
 
 
 def map_forked(function: Callable[..., Any], items: Sequence[Any], processes: int, *shared: Any) -> list[Any]:
-    """`[function(item, *shared) for item in items]`, in `processes` forked workers, in order."""
+    """`[function(item, *shared) for item in items]`, in `processes` forked workers, in order.
+    The first item (in order) that fails raises its exception here; a worker that dies (killed
+    for memory, say) raises BrokenProcessPool instead of leaving this process waiting."""
+    from concurrent.futures import ProcessPoolExecutor
+
     global _TASK
     _TASK = (function, items, shared)
     # Objects that exist now are left out of the workers' garbage collections: a collection
     # that walked the inherited heap would write to every object, and each page it wrote to
     # would be copied into the worker (the whole site, once per worker).
     gc.freeze()
+    pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork"))
     try:
-        with multiprocessing.get_context("fork").Pool(processes) as pool:
-            chunk = max(1, min(16, len(items) // (processes * 4)))
-            return pool.map(_run, range(len(items)), chunksize=chunk)
+        chunk = max(1, min(16, len(items) // (processes * 4)))
+        return list(pool.map(_run, range(len(items)), chunksize=chunk))
     finally:
+        pool.shutdown(wait=True, cancel_futures=True)  # after a failure: no more work started
         _TASK = None
         gc.unfreeze()
 
 
 def _run(index: int) -> Any:
     function, items, shared = _TASK
-    return function(items[index], *shared)
+    try:
+        return function(items[index], *shared)
+    except Exception as err:
+        if not _travels(err):  # it could not reach the parent: say what it was
+            raise RuntimeError(f"{type(err).__name__}: {err}") from None
+        raise
+
+
+def _travels(err: Exception) -> bool:
+    """Whether the exception survives the pickling that carries it to the parent."""
+    try:
+        pickle.loads(pickle.dumps(err))
+    except Exception:  # noqa: BLE001 (any failure to pickle or rebuild it)
+        return False
+    return True

@@ -125,7 +125,8 @@ def test_no_filter_argument_ends_in_a_raw_traceback(name: str, value, arguments:
 
 
 CODE_FRAGMENTS = ["```", "~~~", "`", "``", "    ", "\t", "   ", "\n", "\n\n", "- ", "1. ", "x", "{{ a }}",
-                  "\u2028", "\r", "\x0c", "\x85", "  ~~", "code"]
+                  "  ~~", "code",
+                  *"\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"]  # every other line end str.splitlines knows
 
 
 @settings(max_examples=EXAMPLES, deadline=None)
