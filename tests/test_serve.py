@@ -386,9 +386,12 @@ def test_a_stop_signal_removes_the_temporary_folder(tmp_path: Path, signal_name:
     temp = tmp_path / "tmp"
     temp.mkdir()
     env = {**os.environ, "TMPDIR": str(temp), "PYTHONUNBUFFERED": "1"}
+    # Started as from a terminal, whatever started the tests: a shell's background job (`&` in a
+    # script) ignores SIGINT, and a Python started with SIGINT ignored keeps ignoring it.
     process = subprocess.Popen([sys.executable, "-m", "builder", "serve", "-s", str(tmp_path / "site_src"),
                                 "--port", "0"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+                               stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         lines = [process.stdout.readline()]  # "built in ... s", then "serving ..."
         while lines[-1] and not lines[-1].startswith("serving "):
