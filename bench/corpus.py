@@ -20,6 +20,23 @@ MATH = ("\n\nCông thức: $a_i * b_j$ và $\\sigma(x) = 1/(1+e^{-x})$.\n\n"
         "$$\\begin{aligned} L &= -\\sum_i y_i \\log p_i \\\\ p &= \\mathrm{softmax}(z) \\end{aligned}$$\n")
 
 
+COMPUTED = ("figures", "images", "math")  # computed results a benchmark keeps: see bench/README.md
+
+
+def read_as_kramdown(source: Path) -> None:
+    """Make the site a Jekyll site (`markdown: kramdown`): read as Jekyll reads it."""
+    with (source / "_config.yml").open("a", encoding="utf-8") as config:
+        config.write("\nmarkdown: kramdown\n")
+
+
+def copy_computed(project: Path, cache: Path = ROOT / ".cache", names: tuple[str, ...] = COMPUTED) -> None:
+    """The figures, image variants and typeset formulas already made (in `cache`) into the
+    project's `.cache/`, so a benchmark times the build, not the training."""
+    for name in names:
+        if (cache / name).exists():
+            shutil.copytree(cache / name, project / ".cache" / name)
+
+
 def make_site(target: Path, posts: int, seed: int = 0) -> Path:
     """Write `target/site_src` with `posts` posts (and the real figures/ beside it)."""
     rng = random.Random(seed)

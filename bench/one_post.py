@@ -36,7 +36,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from corpus import make_site  # noqa: E402
+from corpus import copy_computed, make_site  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 RUNNER = """
@@ -99,9 +99,7 @@ def main() -> None:
         for number, name in enumerate(checkouts):
             project = projects[name] = Path(tmp) / str(number)
             make_site(project, 1)
-            for cache in ("figures", "images"):
-                if (ROOT / ".cache" / cache).exists():
-                    shutil.copytree(ROOT / ".cache" / cache, project / ".cache" / cache)
+            copy_computed(project, names=("figures", "images"))
             build(checkouts[name], project, env)  # untimed: fills what this checkout keys by its code
         for _ in range(args.runs):
             for name, checkout in checkouts.items():

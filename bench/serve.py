@@ -44,7 +44,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-from corpus import make_site  # noqa: E402
+from corpus import copy_computed, make_site, read_as_kramdown  # noqa: E402
 
 from builder.serve import DevServer  # noqa: E402
 
@@ -233,11 +233,8 @@ def corpus_main(args: argparse.Namespace) -> None:
                 project = Path(tmp)
                 source = make_site(project, size)
                 if args.markdown == "kramdown":
-                    with (source / "_config.yml").open("a", encoding="utf-8") as config:
-                        config.write("\nmarkdown: kramdown\n")
-                for cache in ("figures", "images", "math"):
-                    if (ROOT / ".cache" / cache).exists():
-                        shutil.copytree(ROOT / ".cache" / cache, project / ".cache" / cache)
+                    read_as_kramdown(source)
+                copy_computed(project)
                 runs = {"blog": None}
                 if args.baseline is not None:
                     runs["baseline"] = args.baseline.resolve()

@@ -49,7 +49,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from corpus import make_site  # noqa: E402
+from corpus import copy_computed, make_site, read_as_kramdown  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_VENV = ROOT / ".cache" / "bench-venv"
@@ -397,11 +397,8 @@ def main() -> None:
             project = Path(tmp)
             source = make_site(project, size)
             if args.markdown == "kramdown":
-                with (source / "_config.yml").open("a", encoding="utf-8") as config:
-                    config.write("\nmarkdown: kramdown\n")
-            for cache in ("figures", "images"):
-                if (ROOT / ".cache" / cache).exists():
-                    shutil.copytree(ROOT / ".cache" / cache, project / ".cache" / cache)
+                read_as_kramdown(source)
+            copy_computed(project, names=("figures", "images"))  # formulas: typeset by the first build
             tools = tools_for(project, args)
             for tool in tools:  # untimed: the formulas, and what each checkout keys by its own code
                 if isinstance(tool, Blog):  # (image variants, compiled templates and bytecode)

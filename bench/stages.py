@@ -27,7 +27,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from corpus import make_site  # noqa: E402
+from corpus import copy_computed, make_site  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -92,9 +92,7 @@ def main() -> None:
             project = projects[name] = Path(tmp) / str(number)
             shutil.copytree(Path(tmp) / "corpus", project)
             caches = checkout / ".cache" if (checkout / ".cache" / "figures").exists() else ROOT / ".cache"
-            for cache in ("figures", "images", "math"):
-                if (caches / cache).exists():
-                    shutil.copytree(caches / cache, project / ".cache" / cache)
+            copy_computed(project, caches)
             run(checkout, project)  # untimed: typesets the formulas, warms the disk cache
         times: dict[str, list[dict[str, float]]] = {name: [] for name in checkouts}
         for _ in range(args.runs):
