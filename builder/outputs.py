@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import errno
 import os
-import secrets
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable
@@ -27,7 +26,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from builder import store, workers
+from builder import store
 from builder.errors import BuildError
 from builder.model import WriteReport
 
@@ -181,7 +180,7 @@ def _update(destination: Path, contents: dict[str, Content], previous: dict[str,
     files, dirs = _scan(destination, keep, set(contents) | set(previous))
     # Made only if something changed (by the first file written into it): a build that changes
     # nothing touches nothing, not even the destination folder's own modification time.
-    staging = destination / f"{STAGING_PREFIX}{secrets.token_hex(6)}"
+    staging = destination / f"{STAGING_PREFIX}{os.urandom(6).hex()}"
 
     def unchanged(rel: str, digest: str) -> str | None:
         if _same(destination / rel, digest, previous.get(rel)):
@@ -349,7 +348,12 @@ def _write_each(contents: dict[str, Content], staging: Path,
     made as needed), or the reason `unchanged(rel, digest)` gives for leaving it. A large site
     is spread over forked workers (they inherit `contents`, so only names and digests travel)."""
     names = list(contents)
-    processes = workers.available(len(names), PARALLEL_MIN_FILES)
+    if len(names) >= PARALLEL_MIN_FILES:  # (multiprocessing is imported only for a large site)
+        from builder import workers
+
+        processes = workers.available(len(names), PARALLEL_MIN_FILES)
+    else:
+        processes = 1
     if processes > 1:
         results = workers.map_forked(_write_one, names, processes, contents, staging, unchanged)
     else:
