@@ -31,16 +31,28 @@ FRONT_MATTER_END = re.compile(r"^(---|\.\.\.)[ \t]*\r?$", re.M)
 
 def read_text(path: Path) -> str:
     """The file as NFC text; a non-UTF-8 file is an error naming the line of the bad byte."""
+    data = _read_bytes(path)
     try:
-        data = path.read_bytes()
+        return _decoded(data)
+    except UnicodeDecodeError as err:
+        line, byte = _bad_byte(data, err)
+        raise BuildError(f"not valid UTF-8 (byte 0x{byte:02x})", path, line) from None
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
     except OSError as err:
         raise BuildError(f"cannot read the file: {err.strerror or err}", path) from err
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        line = data.count(b"\n", 0, err.start) + 1
-        raise BuildError(f"not valid UTF-8 (byte 0x{data[err.start]:02x})", path, line) from None
-    return nfc(text.replace("\r\n", "\n"))
+
+
+def _decoded(data: bytes) -> str:
+    return nfc(data.decode("utf-8-sig").replace("\r\n", "\n"))
+
+
+def _bad_byte(data: bytes, err: UnicodeDecodeError) -> tuple[int, int]:
+    """(line, byte) of the first byte that is not UTF-8."""
+    return data.count(b"\n", 0, err.start) + 1, data[err.start]
 
 
 def has_front_matter(path: Path) -> bool:
@@ -220,14 +232,16 @@ def _read_post(path: Path, rel: str, folder: Path, parent: str, config: Config,
         except ValueError:
             raise BuildError(f"impossible date {year}-{month}-{dd} in the file name", path) from None
     slug = slug.rstrip(".")
-    bad_byte = _first_bad_byte(path)
-    if bad_byte is not None:  # Jekyll skips a file that is not UTF-8 (an image named like a post)
+    data = _read_bytes(path)  # read and decoded once: a large blog has thousands of posts
+    try:
+        text = _decoded(data)
+    except UnicodeDecodeError as err:  # Jekyll skips a file that is not UTF-8 (an image named like a post)
         if ext.lower() in RENDERED_SUFFIXES:
-            line, byte = bad_byte
+            line, byte = _bad_byte(data, err)
             log.warning("%s:%d: not valid UTF-8 (byte 0x%02x); left out, as Jekyll leaves it out",
                         path, line, byte)
         return None
-    front, body, body_line = split_front_matter(read_text(path), path)
+    front, body, body_line = split_front_matter(text, path)
     when = _post_date(front.get("date"), day, config, path)
     converted = ".html" if ext.lower() in RENDERED_SUFFIXES else ext
     categories = _categories(front, parent, path)
@@ -245,16 +259,6 @@ def _read_post(path: Path, rel: str, folder: Path, parent: str, config: Config,
         description=_text_field(front, "description", path),
         background=_text_field(front, "background", path),
     )
-
-
-def _first_bad_byte(path: Path) -> tuple[int, int] | None:
-    """(line, byte) of the first byte that is not UTF-8, or None for a text file."""
-    data = path.read_bytes()
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as err:
-        return data.count(b"\n", 0, err.start) + 1, data[err.start]
-    return None
 
 
 def _title_from_slug(slug: str, config: Config) -> str:

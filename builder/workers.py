@@ -22,8 +22,10 @@ def available(count: int, minimum: int) -> int:
     return workers if count >= minimum and workers > 1 and can_fork else 1
 
 
-def map_forked(function: Callable[..., Any], items: Sequence[Any], processes: int, *shared: Any) -> list[Any]:
-    """`[function(item, *shared) for item in items]`, in `processes` forked workers, in order.
+def map_forked(function: Callable[..., Any], items: Sequence[Any], processes: int, *shared: Any,
+               per_task: int | None = None) -> list[Any]:
+    """`[function(item, *shared) for item in items]`, in `processes` forked workers, in order,
+    `per_task` items handed out at a time (by default up to 16, fewer for few items).
     The first item (in order) that fails raises its exception here; a worker that dies (killed
     for memory, say) raises BrokenProcessPool instead of leaving this process waiting."""
     from concurrent.futures import ProcessPoolExecutor
@@ -36,7 +38,7 @@ def map_forked(function: Callable[..., Any], items: Sequence[Any], processes: in
     gc.freeze()
     pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork"))
     try:
-        chunk = max(1, min(16, len(items) // (processes * 4)))
+        chunk = per_task or max(1, min(16, len(items) // (processes * 4)))
         return list(pool.map(_run, range(len(items)), chunksize=chunk))
     finally:
         pool.shutdown(wait=True, cancel_futures=True)  # after a failure: no more work started

@@ -3,14 +3,18 @@ Markdown per document, cached by everything a body depends on."""
 
 from __future__ import annotations
 
-import json
+import dataclasses
 import logging
+import marshal
 from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
 
 from builder import content, render, store
 from builder.config import load_config
-from builder.model import FigureSet
+from builder.model import FigureSet, Heading, Rendered
 from tests.helpers import post, write_files
 
 CONFIG = "title: Blog thử\nurl: https://x.io\nriêng: có\n"
@@ -82,11 +86,24 @@ def test_cache_entries_are_versioned_records(tmp_path: Path) -> None:
     render.render_site(config, found, FigureSet(), {})
     with store.KeyedCache(config.cache_dir / "render" / "documents.sqlite") as cache:
         ((key, entry),) = cache.connection.execute("SELECT key, value FROM entry").fetchall()
-        data = json.loads(entry)
-        assert data["version"] == render.CACHE_FORMAT and data["rendered"]["html"] == "<p>Nội dung.</p>"
-        cache.put_many([(key, "{hỏng")])  # a damaged entry is a miss, not a failure
-    posts, _ = render.render_site(config, found, FigureSet(), {})
-    assert posts[0].content == "<p>Nội dung.</p>"
+        version, fields, _, _ = marshal.loads(entry)
+        assert version == render.CACHE_FORMAT and fields[0] == "<p>Nội dung.</p>"
+        for damaged in ("{hỏng", "hỏng".encode(), marshal.dumps((render.CACHE_FORMAT, (), [], {})),
+                        marshal.dumps((render.CACHE_FORMAT, fields, [], "not sizes")), entry[:-5]):
+            cache.put_many([(key, damaged)])  # a damaged entry is a miss, not a failure
+            posts, _ = render.render_site(config, found, FigureSet(), {})
+            assert posts[0].content == "<p>Nội dung.</p>"
+
+
+def test_a_cache_entry_gives_back_every_field_of_what_was_rendered() -> None:
+    values = {"html": "<h2 id=\"a\">Á</h2>", "headings": (Heading(2, "a", "Á"),), "has_math": True,
+              "excerpt": "Ý", "words": 7, "images": ("/images/a.png",),
+              "placeholder_alts": (("/images/a.png", "image"),), "math_css": ("mjx-c{}",)}
+    assert set(values) == {f.name for f in dataclasses.fields(Rendered)}  # a new field is stored too
+    rendered = Rendered(**values)
+    job = SimpleNamespace(config=SimpleNamespace(baseurl="", source=Path("/nowhere")))
+    key, entry = render._encode("k", rendered, ["a warning"], {})
+    assert render._entry(entry, job) == (rendered, ["a warning"], {})
 
 
 def test_an_image_no_file_provides_is_a_warning(tmp_path: Path, caplog) -> None:
@@ -96,3 +113,26 @@ def test_an_image_no_file_provides_is_a_warning(tmp_path: Path, caplog) -> None:
     render.render_site(config, found, FigureSet(), {})
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert warnings == [f"{found.posts[0].source}:5: image /images/khong.png: no file provides it"]
+
+
+def test_workers_store_the_entries_of_what_they_render(tmp_path: Path, monkeypatch, caplog) -> None:
+    from builder import workers
+
+    if workers.available(2, 2) < 2:
+        pytest.skip("needs two cores and fork")
+    caplog.set_level(logging.INFO, logger="builder.render")
+    monkeypatch.setattr(render, "PARALLEL_MIN", 2)
+    monkeypatch.setattr(render, "STORE_BATCH", 3)  # four batches, the last one short
+    posts = {f"_posts/2020-01-{n:02d}-bai-{n}.md": post(f"Bài {n}", f"Bài số {n} của {{{{ site.title }}}}.")
+             for n in range(1, 11)}
+    config, found = gathered(site(tmp_path, posts))
+    first, _ = render.render_site(config, found, FigureSet(), {})
+    assert [r.getMessage().split(" in ")[0] for r in caplog.records] == ["rendered 10 of 10 documents"]
+    assert caplog.records[0].getMessage().endswith("(2 processes)")
+    with store.KeyedCache(config.cache_dir / "render" / "documents.sqlite") as cache:
+        assert cache.connection.execute("SELECT count(*) FROM entry").fetchone() == (10,)
+    caplog.clear()
+    again, _ = render.render_site(config, found, FigureSet(), {})  # every one from the cache
+    assert not caplog.records
+    assert [p.content for p in again] == [p.content for p in first]
+    assert "<p>Bài số 7 của Blog thử.</p>" in [p.content for p in again]
