@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import re
 import sys
 import traceback
@@ -123,6 +124,8 @@ def build(source: Path | None, destination: Path | None, baseurl: str | None, dr
         f"{future_note}{written} in {result.seconds:.2f} s")
     if result.moved:
         click.echo(_moved_aside(result.moved, result.trash))
+    if isinstance(process := click.get_current_context().obj, _Process):
+        process.built = True
 
 
 @cli.command(short_help="Make the figures whose inputs changed.")
@@ -484,4 +487,24 @@ def _count(n: int, noun: str) -> str:
 
 
 def main() -> None:
-    cli(prog_name="blog")
+    """The `blog` process (tests call `cli` itself). After a build that succeeded, the process
+    leaves without the interpreter's teardown: freeing a large site's objects one by one costs
+    0.07-0.1 s at 1,000 posts and helps nobody. Everything it wrote is closed by then; what
+    is still buffered is flushed first."""
+    process = _Process()
+    try:
+        cli(prog_name="blog", obj=process)
+    except SystemExit as done:
+        if done.code not in (0, None) or not process.built:
+            raise
+    if process.built:
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
+
+
+class _Process:
+    """What a command tells `main` about how the process may end."""
+
+    built = False  # a build finished: nothing is left to close
