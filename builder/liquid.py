@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Iterator
 from datetime import date, datetime, tzinfo
+from functools import partial
 from html import escape
 from pathlib import Path
 from typing import Any, TextIO
@@ -21,6 +23,7 @@ from liquid.ast import Node
 from liquid.builtin.expressions import FilteredExpression, tokenize
 from liquid.builtin.output import Output, OutputNode
 from liquid.exceptions import FilterArgumentError, LiquidError, LiquidSyntaxError, LiquidTypeError
+from liquid.lex import compile_liquid_rules, get_lexer
 from liquid.stream import TokenStream
 from liquid.tag import Tag
 from liquid.token import TOKEN_EXPRESSION, TOKEN_OUTPUT, TOKEN_TAG, Token
@@ -46,6 +49,10 @@ class _JekyllEnvironment(Environment):
         self.options = options
         self.notes: list[tuple[int | None, str]] = []  # (offset in the text, message)
         self.includes: dict[str, tuple[Any, list]] = {}  # include name -> (its template, parse notes)
+        # `{{ ... }}` text -> its parsed expression, shared by every document of the build while
+        # `reuse_expressions` is on (see LiquidRenderer.render for why errors turn it off).
+        self.expressions: dict[str, Any] = {}
+        self.reuse_expressions = False
         guarded = {name: _GuardedFilter(name, func) for name, func in self.filters.items()}
         self.filters = guarded if options.strict_filters else _SkipUnknownFilters(guarded, self.notes)
 
@@ -54,6 +61,42 @@ class _JekyllEnvironment(Environment):
 
     def note(self, token: Token | None, message: str) -> None:
         self.notes.append((token.start_index if token is not None else None, message))
+
+    def tokenizer(self) -> Callable[[str], Iterator[Token]]:
+        return _tokenize  # python-liquid's tokens, found faster (see _fast_rules)
+
+
+def _fast_rules() -> re.Pattern[str] | None:
+    """python-liquid's lexer rules with a faster pattern for the text between tags.
+
+    The library matches that text one character at a time (`.+?` with a look-ahead at every
+    position), which is most of the lexing of a post. The pattern here takes whole runs
+    without a `{` and stops at the same places, so the tokens, and with them whitespace
+    control, stay exactly the library's. None if the library's pattern is not the one this
+    was written against.
+    """
+    library = compile_liquid_rules()
+    slow = r"(?P<content>.+?(?=((\{%|\{\{)(?P<rstrip>-?))|$))"
+    fast = (r"(?P<content>[\s\S]"  # one character, whatever it is (as `.+?` takes one)
+            r"(?:(?:[^{]+|\{(?![{%]))*"  # then up to the next `{{` or `{%`, or the end,
+            r"(?!(?<=\n)\Z))?"  # but not over a newline that ends the text (`$` stops before it)
+            r"(?=(?:\{[{%](?P<rstrip>-?))?))")  # `rstrip`: the next tag starts `{{-` or `{%-`
+    if library.pattern.count(slow) != 1:
+        return None
+    return re.compile(library.pattern.replace(slow, fast), library.flags)
+
+
+def _lexer() -> Callable[[str], Iterator[Token]]:
+    """python-liquid's own tokenizer run with `_fast_rules`, or as it is if they don't apply."""
+    try:
+        from liquid.lex import _tokenize_template  # what get_lexer() binds to its rules
+    except ImportError:
+        return get_lexer()
+    rules = _fast_rules()
+    return get_lexer() if rules is None else partial(_tokenize_template, rules=rules)
+
+
+_tokenize = _lexer()
 
 
 class _SkipUnknownFilters(dict):
@@ -130,10 +173,22 @@ class LiquidRenderer:
         held: list[str] = []
         if protect_code:
             text = _hold_code(text, held)
+        # First with the `{{ ... }}` expressions other documents already parsed (most repeat from
+        # post to post). Their tokens point into those documents, so if anything goes wrong,
+        # render again parsing everything afresh: the error then names this file and line.
+        try:
+            out = self._render_once(text, context, path, first_line, reuse=True)
+        except Exception:  # noqa: BLE001 (reported by the second rendering, as it is)
+            out = self._render_once(text, context, path, first_line, reuse=False)
+        return _HOLD.sub(lambda m: held[int(m.group(1))], out) if held else out
+
+    def _render_once(self, text: str, context: dict[str, Any], path: Path, first_line: int,
+                     reuse: bool) -> str:
         self.env.notes.clear()
+        self.env.reuse_expressions = reuse
         try:
             template = self.env.from_string(text, path=str(path))
-            out = template.render(**context, _jekyll=self.tables)
+            return template.render(**context, _jekyll=self.tables)
         except LiquidError as err:
             raise _as_build_error(err, path, first_line) from None
         except BuildError as err:
@@ -141,10 +196,10 @@ class LiquidRenderer:
                 err.line += first_line - 1
             raise
         finally:
+            self.env.reuse_expressions = False
             self.warnings = list(dict.fromkeys(
                 f"{path}{'' if at is None else f':{line_of(text, at) + first_line - 1}'}: Liquid: {message}"
                 for at, message in self.env.notes))
-        return _HOLD.sub(lambda m: held[int(m.group(1))], out) if held else out
 
 
 def _as_build_error(err: LiquidError, path: Path, first_line: int) -> BuildError:
@@ -183,7 +238,7 @@ class _LenientOutput(Output):
             return _EmptyOutput(token)
         expr_token = stream.expect(TOKEN_EXPRESSION)
         try:
-            expression = _parse_expression(self.env, expr_token.value, expr_token)
+            expression = _reused_expression(self.env, expr_token)
             for name in getattr(expression, "filters", None) or ():
                 if isinstance(self.env.filters, _SkipUnknownFilters) and name.name not in self.env.filters:
                     self.env.filters.announce(token, name.name)
@@ -198,6 +253,16 @@ class _LenientOutput(Output):
             except LiquidSyntaxError:
                 continue
         return _EmptyOutput(token)
+
+
+def _reused_expression(env: _JekyllEnvironment, token: Token):
+    """The parsed expression of `token`, parsed once per build while the renderer allows it."""
+    if not env.reuse_expressions:
+        return _parse_expression(env, token.value, token)
+    expression = env.expressions.get(token.value)
+    if expression is None:
+        expression = env.expressions[token.value] = _parse_expression(env, token.value, token)
+    return expression
 
 
 def _parse_expression(env, text: str, token: Token):
@@ -216,12 +281,29 @@ def _lax_forms(text: str) -> list[str]:
 
 # --- keeping code untouched -------------------------------------------------------------
 
+# A line indented as code, after any line break `str.splitlines` knows (the first line is
+# checked apart): searched from the break, which is rare, where `codeblocks`' one pattern
+# tries every position of the text.
+_BREAK_THEN_INDENT = re.compile("[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029](?: {4}|\t)")
+
+
+def _may_hold_code(text: str) -> bool:
+    """`codeblocks.map_outside_code`'s test for text that may hold code, done faster."""
+    if "`" in text or "~~~" in text:
+        return True
+    if "    " not in text and "\t" not in text:  # substring scans are the fastest
+        return False
+    return text.startswith(("    ", "\t")) or _BREAK_THEN_INDENT.search(text) is not None
+
+
 def _hold_code(text: str, held: list[str]) -> str:
     """Replace fenced/indented code blocks and code spans by placeholders.
 
     A placeholder keeps the newlines of what it replaces so that Liquid's line numbers
     still match the source file.
     """
+    if not _may_hold_code(text):  # most prose
+        return text
 
     def hold(chunk: str) -> str:
         held.append(chunk)
@@ -289,8 +371,12 @@ class _IncludeTag(_RawExpressionTag):
                 if _leaves_includes(file_name):
                     raise _fail(node, f"include path {file_name!r} leaves _includes/", context)
                 raise _fail(node, f"include {file_name!r} not found in _includes/", context)
-            before = len(env.notes)
-            template = env.from_string(path.read_text(encoding="utf-8"), path=str(path))
+            before, reuse = len(env.notes), env.reuse_expressions
+            env.reuse_expressions = False  # kept for the build: its errors must name its own lines
+            try:
+                template = env.from_string(path.read_text(encoding="utf-8"), path=str(path))
+            finally:
+                env.reuse_expressions = reuse
             env.includes[file_name] = (template, env.notes[before:])
         params = {key: _argument_value(value, context) for key, value in
                   _INCLUDE_ARG.findall(arg_text)}

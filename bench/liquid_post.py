@@ -1,0 +1,109 @@
+"""CPU time of Liquid (`LiquidRenderer.render`) per post, on the 1,000-post corpus, in both readings.
+
+    python bench/liquid_post.py                       # this checkout
+    python bench/liquid_post.py --baseline ../main    # and another checkout, in the same run
+    python bench/liquid_post.py --profile             # and this checkout's top lines by own time
+
+The corpus comes from bench/corpus.py, once as it is (the default reading: code is protected from
+Liquid) and once read as kramdown (`markdown: kramdown`: Liquid sees everything). Each run is a
+fresh process that reads the posts and makes the renderer as a build's worker does, renders the
+first --posts posts once untimed (a build parses each include once), then once timed with
+`time.process_time` (CPU, so that other work on the machine weighs little); runs of the checkouts
+alternate. The table gives the median of the runs, in milliseconds per post.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from corpus import make_site, read_as_kramdown  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Run inside the measured checkout (its `builder` first on the path); prints one JSON line.
+MEASURE = r"""
+import json, sys, time
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+from builder import build, content, render, strings
+from builder.config import load_config
+from builder.liquid import LiquidRenderer
+config = load_config(Path(sys.argv[2]) / "site_src")
+gathered = content.gather(config, build.system_clock(config.tz))
+site_vars = render.site_variables(config, gathered.posts)
+liquid = LiquidRenderer(render.link_tables(config, gathered), config.baseurl, config.url, config.liquid,
+                        strings.table(config.lang), config.tz)
+protect = config.markdown != "kramdown"
+work = [(post.body, {"site": site_vars, "page": render.page_variables(post)}, post.source, post.body_line,
+         protect) for post in gathered.posts[:int(sys.argv[3])]]
+def render_all():
+    for job in work:
+        liquid.render(*job)
+render_all()
+started = time.process_time()
+render_all()
+print(json.dumps({"ms": (time.process_time() - started) * 1000 / len(work)}))
+if len(sys.argv) > 4:
+    import cProfile, pstats
+    profile = cProfile.Profile()
+    profile.runcall(render_all)
+    pstats.Stats(profile, stream=sys.stderr).sort_stats("tottime").print_stats(int(sys.argv[4]))
+"""
+
+
+def measure(checkout: Path, project: Path, posts: int, profile: int = 0) -> float:
+    command = [sys.executable, "-c", MEASURE, str(checkout), str(project), str(posts)]
+    done = subprocess.run(command + ([str(profile)] if profile else []), capture_output=True, text=True,
+                          cwd=project)
+    if done.returncode:
+        raise SystemExit(f"{checkout}: {done.stderr[-2000:]}")
+    if profile:
+        print(done.stderr)
+    return json.loads(done.stdout.strip().splitlines()[-1])["ms"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--posts", type=int, default=400, help="posts timed (of the 1,000)")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--baseline", type=Path, help="another checkout, timed in the same run")
+    parser.add_argument("--profile", type=int, nargs="?", const=15, default=0,
+                        help="print this checkout's top N functions by own time (default 15)")
+    args = parser.parse_args()
+    checkouts = {"this checkout": ROOT}
+    if args.baseline:
+        checkouts = {"baseline": args.baseline.resolve(), **checkouts}
+    with tempfile.TemporaryDirectory(prefix="bench-liquid-") as tmp:
+        readings = {"default": Path(tmp) / "default", "kramdown": Path(tmp) / "kramdown"}
+        for project in readings.values():
+            make_site(project, 1000)
+        read_as_kramdown(readings["kramdown"] / "site_src")
+        times = {(reading, name): [] for reading in readings for name in checkouts}
+        for _ in range(args.runs):
+            for reading, project in readings.items():
+                for name, checkout in checkouts.items():
+                    times[reading, name].append(measure(checkout, project, args.posts))
+        if args.profile:
+            for reading, project in readings.items():
+                print(f"--- {reading} reading")
+                measure(ROOT, project, args.posts, args.profile)
+    print(f"Liquid on {args.posts} corpus posts, CPU milliseconds per post, median of {args.runs} "
+          "interleaved runs (min-max)\n")
+    print("| reading | " + " | ".join(checkouts) + " |")
+    print("|---|" + "---:|" * len(checkouts))
+    for reading in readings:
+        cells = [times[reading, name] for name in checkouts]
+        print(f"| {reading} | " + " | ".join(
+            f"{statistics.median(v):.2f} ({min(v):.2f}-{max(v):.2f})" for v in cells) + " |")
+
+
+if __name__ == "__main__":
+    main()
