@@ -22,8 +22,8 @@ def test_a_build_process_leaving_at_once_still_says_everything(tmp_site, tmp_pat
     posts = {f"_posts/2020-01-{n:02d}-a{n}.md": post(f"Bài {n}", f"![x](/images/khong-co-{n}.png)")
              for n in range(1, 4)}
     out = tmp_path / "out"
-    done = subprocess.run([sys.executable, "-m", "builder", "build", "-s", str(tmp_site(posts)), "-d", str(out)],
-                          capture_output=True, text=True, cwd=ROOT)
+    command = [sys.executable, "-m", "builder", "build", "-s", str(tmp_site(posts)), "-d", str(out)]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("built ") and "3 posts" in done.stdout and "3 warnings" in done.stdout
     assert [line for line in done.stderr.splitlines() if "no file provides it" in line] == [
