@@ -18,8 +18,9 @@ import marshal
 import re
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from builder import store, strings
@@ -40,7 +41,6 @@ from builder.model import (
 log = logging.getLogger(__name__)
 
 PARALLEL_MIN = 48  # below this, starting processes costs more than it saves
-STORE_BATCH = 16  # documents a worker renders, then stores in one transaction
 CACHE_FORMAT = 3  # the version of a cache entry's record (3: marshal data)
 _WORD = re.compile(r"\w")
 _LINK_TAG = re.compile(r"\{%-?\s*(post_url|link)\b")
@@ -140,21 +140,22 @@ def render_documents(job: RenderJob, documents: list[Document],
         if processes > 1:
             cache.close()  # a connection must not cross a fork; opened again to store
         started = time.perf_counter()
-        rendered_now = _render_all(job, missing, processes, keys, cache.path)
-        fresh = list(zip(missing, rendered_now, strict=True))
+        fresh: list[tuple[Document, tuple[Rendered, list[str], dict]]] = []
+        with _rendering(job, missing, processes) as rendered_now:
+            # Each entry is stored as its document comes back, while the workers render the
+            # rest: the writing is done by the time they are (but for what MathJax typesets next).
+            cache.put_many(_encode(keys[doc.rel], *result)
+                           for doc, result in _collected(missing, rendered_now, fresh)
+                           if not _typeset_after(job, result[0]))
         if job.config.math_render == "build":
             fresh = _typeset_math(job.config, fresh)
+            cache.put_many(_encode(keys[doc.rel], *result) for doc, result in fresh
+                           if _typeset_after(job, result[0]))
         for doc, (rendered, warnings, sizes) in fresh:
             for warning in warnings:
                 log.warning("%s", warning)
             results[doc.rel] = rendered
             memory.results[doc.rel] = (keys[doc.rel], rendered, warnings, sizes)
-        # Workers store what they render; what is typeset here, after them, is stored here.
-        to_store = [(doc, result) for doc, result in fresh
-                    if processes == 1 or _typeset_after(job, result[0])]
-        if to_store:
-            # One entry encoded at a time: never all of the site's HTML encoded at once.
-            cache.put_many(_encode(keys[doc.rel], *result) for doc, result in to_store)
     if missing:
         log.info("rendered %d of %d documents in %.2f s (%d process%s)", len(missing), len(documents),
                  time.perf_counter() - started, processes, "" if processes == 1 else "es")
@@ -229,36 +230,35 @@ def _processes(count: int) -> int:
     return workers.available(count, PARALLEL_MIN)
 
 
-def _render_all(job: RenderJob, documents: list[Document], processes: int, keys: dict[str, str],
-                cache_file: Path) -> list[tuple[Rendered, list[str], dict]]:
-    """Every document rendered, in order; with several processes, each worker also stores the
-    cache entries of what it rendered (but what is typeset after it), a batch at a time, so
-    that encoding and writing a thousand entries is not left to this process alone."""
+@contextmanager
+def _rendering(job: RenderJob, documents: list[Document],
+               processes: int) -> Iterator[Iterator[tuple[Rendered, list[str], dict]]]:
+    """Every document rendered, in order, as each is done: in forked workers, or here."""
     if not documents:
-        return []
+        yield iter(())
+        return
     # Made here, before any fork: the workers inherit the imported libraries and the set-up
     # Liquid and Markdown instead of each importing and building them.
     renderer = _Renderer(job)
     if processes > 1:
         from builder import workers
 
-        batches = [range(start, min(start + STORE_BATCH, len(documents)))
-                   for start in range(0, len(documents), STORE_BATCH)]
-        done = workers.map_forked(_render_and_store, batches, processes, documents, renderer, keys,
-                                  cache_file, per_task=1)
-        return [result for batch in done for result in batch]
-    return [renderer.render(doc) for doc in documents]
+        with workers.forked(_render_with, documents, processes, renderer) as results:
+            yield results
+    else:
+        yield (renderer.render(doc) for doc in documents)
 
 
-def _render_and_store(batch: range, documents: list[Document], renderer: _Renderer, keys: dict[str, str],
-                      cache_file: Path) -> list[tuple[Rendered, list[str], dict]]:
-    """In a worker: a batch of documents rendered, and their entries stored in one transaction."""
-    results = [renderer.render(documents[index]) for index in batch]
-    rows = [_encode(keys[documents[index].rel], *result) for index, result in zip(batch, results, strict=True)
-            if not _typeset_after(renderer.job, result[0])]
-    with store.KeyedCache(cache_file) as cache:
-        cache.put_many(rows)
-    return results
+def _render_with(doc: Document, renderer: _Renderer) -> tuple[Rendered, list[str], dict]:
+    return renderer.render(doc)
+
+
+def _collected(documents: list[Document], results: Iterator[tuple[Rendered, list[str], dict]],
+               into: list) -> Iterator[tuple[Document, tuple[Rendered, list[str], dict]]]:
+    """Each document with its result, as they come; all of them also appended to `into`."""
+    for doc, result in zip(documents, results, strict=True):
+        into.append((doc, result))
+        yield doc, result
 
 
 def _typeset_after(job: RenderJob, rendered: Rendered) -> bool:

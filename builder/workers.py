@@ -8,7 +8,8 @@ import gc
 import multiprocessing
 import os
 import pickle
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 _TASK: tuple[Callable[..., Any], Sequence[Any], tuple[Any, ...]] | None = None
@@ -22,12 +23,20 @@ def available(count: int, minimum: int) -> int:
     return workers if count >= minimum and workers > 1 and can_fork else 1
 
 
-def map_forked(function: Callable[..., Any], items: Sequence[Any], processes: int, *shared: Any,
-               per_task: int | None = None) -> list[Any]:
-    """`[function(item, *shared) for item in items]`, in `processes` forked workers, in order,
-    `per_task` items handed out at a time (by default up to 16, fewer for few items).
+def map_forked(function: Callable[..., Any], items: Sequence[Any], processes: int, *shared: Any) -> list[Any]:
+    """`[function(item, *shared) for item in items]`, in `processes` forked workers, in order.
     The first item (in order) that fails raises its exception here; a worker that dies (killed
     for memory, say) raises BrokenProcessPool instead of leaving this process waiting."""
+    with forked(function, items, processes, *shared) as results:
+        return list(results)
+
+
+@contextmanager
+def forked(function: Callable[..., Any], items: Sequence[Any], processes: int,
+           *shared: Any) -> Iterator[Iterator[Any]]:
+    """`map_forked`'s results as they come, in order, while the workers go on: this process can
+    use them meanwhile (store them, say). Every worker is forked on entry, so what this process
+    opens inside the block never crosses a fork."""
     from concurrent.futures import ProcessPoolExecutor
 
     global _TASK
@@ -38,8 +47,10 @@ def map_forked(function: Callable[..., Any], items: Sequence[Any], processes: in
     gc.freeze()
     pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork"))
     try:
-        chunk = per_task or max(1, min(16, len(items) // (processes * 4)))
-        return list(pool.map(_run, range(len(items)), chunksize=chunk))
+        chunk = max(1, min(16, len(items) // (processes * 4)))
+        # With "fork", the pool starts every worker at the first task handed to it, and map
+        # hands them all out now.
+        yield pool.map(_run, range(len(items)), chunksize=chunk)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)  # after a failure: no more work started
         _TASK = None

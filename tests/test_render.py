@@ -115,14 +115,13 @@ def test_an_image_no_file_provides_is_a_warning(tmp_path: Path, caplog) -> None:
     assert warnings == [f"{found.posts[0].source}:5: image /images/khong.png: no file provides it"]
 
 
-def test_workers_store_the_entries_of_what_they_render(tmp_path: Path, monkeypatch, caplog) -> None:
+def test_entries_are_stored_as_the_workers_render(tmp_path: Path, monkeypatch, caplog) -> None:
     from builder import workers
 
     if workers.available(2, 2) < 2:
         pytest.skip("needs two cores and fork")
     caplog.set_level(logging.INFO, logger="builder.render")
     monkeypatch.setattr(render, "PARALLEL_MIN", 2)
-    monkeypatch.setattr(render, "STORE_BATCH", 3)  # four batches, the last one short
     posts = {f"_posts/2020-01-{n:02d}-bai-{n}.md": post(f"Bài {n}", f"Bài số {n} của {{{{ site.title }}}}.")
              for n in range(1, 11)}
     config, found = gathered(site(tmp_path, posts))
