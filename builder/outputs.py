@@ -348,16 +348,20 @@ def _write_each(contents: dict[str, Content], staging: Path,
     made as needed), or the reason `unchanged(rel, digest)` gives for leaving it. A large site
     is spread over forked workers (they inherit `contents`, so only names and digests travel)."""
     names = list(contents)
+    _MADE_FOLDERS.clear()  # this staging folder's (the workers inherit it empty)
     if len(names) >= PARALLEL_MIN_FILES:  # (multiprocessing is imported only for a large site)
         from builder import workers
 
         processes = workers.available(len(names), PARALLEL_MIN_FILES)
     else:
         processes = 1
-    if processes > 1:
-        results = workers.map_forked(_write_one, names, processes, contents, staging, unchanged)
-    else:
-        results = [_write_one(rel, contents, staging, unchanged) for rel in names]
+    try:
+        if processes > 1:
+            results = workers.map_forked(_write_one, names, processes, contents, staging, unchanged)
+        else:
+            results = [_write_one(rel, contents, staging, unchanged) for rel in names]
+    finally:
+        _MADE_FOLDERS.clear()
     return dict(zip(names, results, strict=True))
 
 
@@ -368,10 +372,35 @@ def _write_one(rel: str, contents: dict[str, Content], staging: Path,
     reason = unchanged(rel, digest)
     if reason is not None:
         return digest, reason
-    target = staging / rel
-    os.makedirs(target.parent, exist_ok=True)  # two workers may make the same folder: both fine
-    _put(target, data)
+    root = os.fspath(staging)
+    folder = rel.rpartition("/")[0]
+    if (root, folder) not in _MADE_FOLDERS:
+        _make_folder(root, folder)
+    _put(Path(f"{root}/{rel}"), data)
     return digest, "written"
+
+
+_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+# The folders this process has made (or found) in a staging folder, by (staging, folder): a
+# folder holding several outputs is made once, not tried again for each of its files.
+_MADE_FOLDERS: set[tuple[str, str]] = set()
+
+
+def _make_folder(root: str, folder: str) -> None:
+    """`root/folder` ("": `root` itself, a staging folder made with its first file), with the
+    parents this process has not made yet: one `mkdir` each (`os.makedirs` would look for each
+    parent first). Two workers may make the same folder: the second finds it, which is fine."""
+    if not folder:
+        os.makedirs(root, exist_ok=True)
+    else:
+        parent = folder.rpartition("/")[0]
+        if (root, parent) not in _MADE_FOLDERS:
+            _make_folder(root, parent)
+        try:
+            os.mkdir(f"{root}/{folder}")
+        except FileExistsError:
+            pass
+    _MADE_FOLDERS.add((root, folder))
 
 
 def _put_all(root: Path, contents: dict[str, str | bytes | Path]) -> None:
@@ -399,9 +428,14 @@ def _put(target: Path, data: str | bytes | Path) -> None:
     in size or hash, so the next build writes it again."""
     if isinstance(data, str):
         data = data.encode("utf-8")
-    if isinstance(data, bytes):
-        with open(target, "wb") as handle:
-            handle.write(data)
+    if isinstance(data, bytes):  # one `open`, and no file object around it
+        fd = os.open(target, _NEW_FILE, 0o666)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+        finally:
+            os.close(fd)
     else:
         shutil.copyfile(data, target)
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 from pygments.formatters import HtmlFormatter
 
 from builder import figure_page, mathjax, pagination, store, strings
@@ -38,6 +39,8 @@ THEME_ASSET_URL = "/assets/theme/"
 TOC_MIN_HEADINGS = 4
 PROVENANCE_TEMPLATE = "_provenance.html"
 ARCHIVE_PATH = "/archive/"  # every post by year, linked from every page's footer
+# Parts of every page that show only the site, each rendered once per build: context name -> template.
+SITE_PARTS = {"site_header": "_header.html", "site_footer": "_footer.html"}
 
 
 class _CompiledTemplates(jinja2.BytecodeCache):
@@ -194,6 +197,9 @@ def deferred_pages(env: jinja2.Environment, jobs: list[PageJob]) -> dict[str, st
     page could warn about is found when its job is made (`page_jobs`)."""
     for name in sorted({job.template for job in jobs if job.html is None}):
         _compiled(env, name)
+    # This build's environment: its templates stay as compiled now, so rendering a page does not
+    # look at the template files again (a `stat` per template per page).
+    env.auto_reload = False
     return {job.output: job.html if job.html is not None else partial(render_job, job, env) for job in jobs}
 
 
@@ -207,6 +213,7 @@ def page_jobs(site: Site, env: jinja2.Environment) -> list[PageJob]:
     override may show anything)."""
     config = site.config
     common = _common_context(site)
+    common.update(_site_parts(env, common))
     shared = None if (config.source / "_templates").is_dir() else _common_key(site, common)
 
     def key(*parts: Any) -> tuple | None:
@@ -245,6 +252,14 @@ def page_jobs(site: Site, env: jinja2.Environment) -> list[PageJob]:
     if common["figures_page"]:
         jobs += _figures_page_job(site, common, key)
     return _site_files_first(site, jobs)
+
+
+def _site_parts(env: jinja2.Environment, common: dict[str, Any]) -> dict[str, Markup]:
+    """The header and footer, the same on every page: rendered once per build from the site's
+    values (no page's are there), for the layouts to insert as they are. A site's own
+    `_header.html` or `_footer.html` is rendered likewise; a layout of its own need not use them."""
+    once = "every page (rendered once per build, without a page)"
+    return {name: Markup(_render(env, template, once, common)) for name, template in SITE_PARTS.items()}
 
 
 def _site_files_first(site: Site, jobs: list[PageJob]) -> list[PageJob]:
@@ -420,6 +435,7 @@ def _common_context(site: Site) -> dict[str, Any]:
     now = site.now or datetime.now(config.tz)
     return {
         "config": config, "site": site, "url": url, "now": now,
+        "baseurl": config.baseurl,  # `{{ baseurl }}{{ post.url }}`: what url() gives, without a call
         # The footer's years: from the oldest post to the year of the build.
         "first_year": min((post.date.year for post in site.posts), default=now.year),
         "figures_page": figures_page_path(site), "archive": archive_path(site),

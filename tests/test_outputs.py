@@ -4,6 +4,7 @@ someone else's removed, and a build where nothing changed stops at the record.""
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -180,3 +181,33 @@ def test_a_full_disk_in_a_worker_leaves_the_site_as_it_was(tmp_path: Path, monke
     assert caught.value.errno == errno.ENOSPC and caught.value.filename.endswith("trang-3.html")
     assert tree(out) == before and not list(out.glob(outputs.STAGING_PREFIX + "*"))
     assert forked_writes == [2, 2]
+
+
+def test_each_folder_is_made_once_by_one_mkdir(tmp_path: Path, monkeypatch) -> None:
+    """Posts are a folder each, several levels deep: every folder is made by one `mkdir`
+    (not tried again for each file in it, nor looked for first), and an update makes its
+    staging folder with the first changed file, wherever that file lies."""
+    import os
+
+    made: list[str] = []
+    real_mkdir = os.mkdir
+
+    def counted(path, *args, **kwargs):
+        made.append(os.fspath(path))
+        return real_mkdir(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "mkdir", counted)
+    texts = {f"2020/0{m}/0{d}/bai-{m}-{d}/index.html": f"<p>{m} {d}</p>" for m in (1, 2) for d in (1, 2, 3)}
+    texts.update({"assets/a.css": "a", "assets/b.css": "b", "index.html": "<p>trang chủ</p>"})
+    out = tmp_path / "_site"
+    first = write(out, texts)
+    folders = {"/".join(rel.split("/")[:n]) for rel in texts for n in range(1, rel.count("/") + 1)}
+    staging = next(Path(path) for path in made if Path(path).name.startswith("._site.new-"))
+    inside = [Path(path).relative_to(staging).as_posix() for path in made if staging in Path(path).parents]
+    assert sorted(inside) == sorted(folders) and len(folders) == 1 + 2 + 6 + 6 + 1
+    assert tree(out) == {rel: hashlib.sha256(text.encode()).hexdigest() for rel, text in texts.items()}
+    for changed in ("index.html", "2020/02/03/bai-2-3/index.html"):
+        texts[changed] = "<p>sửa</p>"
+        first = write(out, texts, first.state)
+        assert first.written == 1 and (out / changed).read_text(encoding="utf-8") == "<p>sửa</p>"
+    assert not list(out.glob(outputs.STAGING_PREFIX + "*"))

@@ -183,3 +183,60 @@ def test_every_strings_table_reads_the_same_with_libyaml_as_without() -> None:
     for lang in strings.available():
         text = (strings.STRINGS / f"{lang}.yml").read_text(encoding="utf-8")
         assert strings.table(lang) == strings._composed(yaml.load(text, Loader=yaml.SafeLoader)), lang
+
+
+# --- parts rendered once per build ---------------------------------------------------------------
+
+def test_a_sites_own_header_and_footer_show_on_every_page(tmp_site, tmp_path: Path) -> None:
+    """The header and footer are the same on every page, so each is rendered once per build,
+    from the site's values: a site's own `_header.html` and `_footer.html` show on every page,
+    under the theme's layouts and under a layout of the site's own that extends base.html."""
+    from datetime import datetime
+
+    from builder.build import build
+
+    source = tmp_site({
+        "_posts/2020-01-01-a.md": post("Bài A", categories="[Học máy]"),
+        "_posts/2020-02-01-b.md": post("Bài B", categories="[Học máy, Ghi chép]"),
+        "gioi-thieu.md": "---\ntitle: Giới thiệu\n---\nXin chào.\n",
+        "_templates/_header.html": '<header class="mine">{{ config.title }} · '
+                                   '{{ site.categories | length }} chuyên mục</header>\n',
+        "_templates/_footer.html": '<footer class="mine">© {{ now.year }} '
+                                   '<a href="{{ url(archive) }}">{{ t.archive }}</a></footer>',
+        "_templates/page.html": "{% extends 'base.html' %}{% block content %}<h1>{{ page.title }}</h1>"
+                                "{% endblock %}",
+    })
+    build(load_config(source, destination=tmp_path / "o"), clock=lambda tz: datetime(2026, 3, 1, tzinfo=tz))
+    pages = sorted((tmp_path / "o").rglob("*.html"))
+    assert len(pages) >= 7  # posts, page, home, categories, archive, 404
+    for page in pages:
+        html = soup(page)
+        assert [h.get_text() for h in html.select("header.mine")] == ["Blog thử · 2 chuyên mục"], page
+        assert [f.get_text() for f in html.select("footer.mine")] == ["© 2026 Lưu trữ"], page
+        assert html.select_one("footer.mine a")["href"] == "/archive/"
+        assert not html.select(".site-header, .site-footer"), page
+    assert soup(tmp_path / "o/gioi-thieu.html").h1.get_text() == "Giới thiệu"
+
+
+def test_a_sites_own_base_layout_shows_what_it_chooses(tmp_site, tmp_path: Path) -> None:
+    source = tmp_site({
+        "_posts/2020-01-01-a.md": post("Bài A"),
+        "_templates/base.html": "<title>{{ page_title }}</title>"
+                                "<main>{% block content %}{% endblock %}</main>",
+    })
+    assert run_blog("build", "-s", str(source), "-d", str(tmp_path / "o")).exit_code == 0
+    html = (tmp_path / "o/2020/01/01/a/index.html").read_text(encoding="utf-8")
+    assert html.startswith("<title>Bài A</title><main>") and "site-header" not in html
+    assert "site-footer" not in html
+
+
+def test_a_header_that_needs_a_page_is_a_clear_error(tmp_site, tmp_path: Path) -> None:
+    """Rendered once for the whole site, the header has no page: one that asks for one is an
+    error naming the file and line, not a page silently missing it."""
+    source = tmp_site({"_posts/2020-01-01-a.md": post("Bài A"),
+                       "_templates/_header.html": "<header>\n{{ page.title }}</header>"})
+    result = run_blog("build", "-s", str(source), "-d", str(tmp_path / "o"))
+    assert result.exit_code != 0 and not (tmp_path / "o").exists()
+    message = result.output + result.stderr
+    assert "_templates/_header.html:2:" in message and "'page' is undefined" in message
+    assert "Traceback" not in message

@@ -1,0 +1,143 @@
+"""What writing the pages costs: `outputs.write_site` of a cold 1,000-post build (or --posts N).
+
+    python bench/write_pages.py                       # this checkout, 5 interleaved runs
+    python bench/write_pages.py --baseline ../main    # and another checkout, in the same run
+
+Each run is a fresh process that clears `_site/`, `.cache/render` and `.cache/outputs`, builds
+the site up to the list of its files (as `build.py` does), then calls `outputs.write_site`
+twice over: as a build does (forked workers: their CPU is `RUSAGE_CHILDREN`, user + system,
+and system alone: making folders and files),
+and serially in this process (`PARALLEL_MIN_FILES` raised; `time.process_time`) into a second
+destination; then renders every page again in this process, 5 times, and keeps the fastest
+("Jinja2 alone": the templates' share). Runs of the checkouts alternate so both see the same
+machine load; the table gives the median and the range of each. The corpus comes from
+bench/corpus.py with the figures made.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from corpus import copy_computed, make_site, read_as_kramdown  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Run inside the measured checkout (its `builder` first on the path); prints one JSON line.
+WRITE = r"""
+import json, resource, shutil, sys, time
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+project = Path(sys.argv[2])
+for stale in ("_site", "_site_serial", ".cache/render", ".cache/outputs"):
+    shutil.rmtree(project / stale, ignore_errors=True)
+from builder import build, content, images, outputs, render, site_files, state
+from builder.config import load_config
+from builder.model import Site
+config = load_config(project / "site_src")
+figure_set = build.make_figures(config)
+now = build.system_clock(config.tz)
+gathered = content.gather(config, now)
+variants = images.responsive_images(figure_set.responsive_inputs(), config.cache_dir, figure_set.renditions())
+posts, pages = render.render_site(config, gathered, figure_set, variants)
+site = Site(config=config, posts=tuple(posts), pages=tuple(pages), static_files=tuple(gathered.static),
+            categories=tuple(content.group_categories(posts)), figures=figure_set, images=variants,
+            next_publication=gathered.next_publication, now=now)
+
+def write(destination):
+    files = site_files.collect(site)
+    return outputs.write_site(destination, files.texts, files.copies, None,
+                              trash_root=config.cache_dir / "trash", keep=config.keep_files)
+
+def children():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime, usage.ru_stime, usage.ru_minflt
+
+marks = {}
+before, wall, begun = children(), time.process_time(), time.perf_counter()
+written = write(project / "_site")
+after = children()
+marks["workers' CPU"] = after[0] - before[0]
+marks["of which system"] = after[1] - before[1]
+marks["workers' page faults"] = after[2] - before[2]
+marks["this process's CPU"] = time.process_time() - wall
+marks["wall"] = time.perf_counter() - begun
+outputs.PARALLEL_MIN_FILES = 10 ** 9
+begun = time.process_time()
+write(project / "_site_serial")
+marks["serial CPU"] = time.process_time() - begun
+pages = [made for made in site_files.collect(site).texts.values() if callable(made)]
+rendering = []
+for _ in range(5):
+    begun = time.process_time()
+    for page in pages:
+        page()
+    rendering.append(time.process_time() - begun)
+marks["Jinja2 alone"] = min(rendering)
+marks["files"] = written.written
+print(json.dumps(marks))
+"""
+
+
+def run(checkout: Path, project: Path) -> dict[str, float]:
+    done = subprocess.run([sys.executable, "-c", WRITE, str(checkout), str(project)], capture_output=True,
+                          text=True, cwd=project)
+    if done.returncode:
+        raise SystemExit(f"{checkout}: {done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _spread(values: list[float]) -> tuple[float, float, float]:
+    return min(values), statistics.median(values), max(values)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--posts", type=int, default=1000)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--markdown", choices=["default", "kramdown"], default="default")
+    parser.add_argument("--baseline", type=Path, help="another checkout, timed in the same run")
+    args = parser.parse_args()
+    checkouts = {"this checkout": ROOT}
+    if args.baseline:
+        checkouts = {"baseline": args.baseline.resolve(), **checkouts}
+    with tempfile.TemporaryDirectory(prefix="bench-write-") as tmp:
+        make_site(Path(tmp) / "corpus", args.posts)
+        if args.markdown == "kramdown":
+            read_as_kramdown(Path(tmp) / "corpus" / "site_src")
+        projects = {}
+        for number, (name, checkout) in enumerate(checkouts.items()):
+            project = projects[name] = Path(tmp) / str(number)
+            shutil.copytree(Path(tmp) / "corpus", project)
+            caches = checkout / ".cache" if (checkout / ".cache" / "figures").exists() else ROOT / ".cache"
+            copy_computed(project, caches)
+            run(checkout, project)  # untimed: typesets the formulas, warms the disk cache
+        times: dict[str, list[dict[str, float]]] = {name: [] for name in checkouts}
+        for _ in range(args.runs):
+            for name, checkout in checkouts.items():
+                times[name].append(run(checkout, projects[name]))
+    files = int(times["this checkout"][0]["files"])
+    print(f"{args.posts} posts ({files} files), outputs.write_site from scratch, seconds, "
+          f"median (range) of {args.runs} interleaved runs\n")
+    print("| | " + " | ".join(checkouts) + " |")
+    print("|---|" + "---:|" * len(checkouts))
+    for mark in ("workers' CPU", "of which system", "workers' page faults", "this process's CPU", "wall",
+                 "serial CPU", "Jinja2 alone"):
+        cells = []
+        places = 0 if mark.endswith("faults") else 2
+        for name in checkouts:
+            low, middle, high = (f"{v:.{places}f}" for v in _spread([r[mark] for r in times[name]]))
+            cells.append(f"{middle} ({low}–{high})")
+        print(f"| {mark} | " + " | ".join(cells) + " |")
+
+
+if __name__ == "__main__":
+    main()
