@@ -13,12 +13,15 @@ through Python-Markdown configured the same way without them, and compares the H
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from typing import Any
 
 import markdown
+from markdown import serializers
 from markdown.blockparser import BlockParser
+from markdown.inlinepatterns import LinkInlineProcessor
 from markdown.postprocessors import RawHtmlPostprocessor
 from markdown.treeprocessors import InlineProcessor, UnescapeTreeprocessor
 from markdown.util import STX, AtomicString, Registry
@@ -151,6 +154,29 @@ class SkippingInlineProcessor(InlineProcessor):
         return data
 
 
+_BRACKET = re.compile(r"[\[\]]")
+
+
+def bracketed_text(data: str, index: int) -> tuple[str, int, bool]:
+    """`LinkInlineProcessor.getText`: the text from `index` to the `]` that closes the `[` just
+    before it (nested pairs inside), the index after that `]`, and whether there was one. The
+    library steps through the text a character at a time; this jumps from bracket to bracket."""
+    depth = 1
+    for bracket in _BRACKET.finditer(data, index):
+        depth += 1 if bracket.group() == "[" else -1
+        if depth == 0:
+            return data[index:bracket.start()], bracket.end(), True
+    return data[index:], max(index, len(data)), False
+
+
+def jump_to_brackets(md: markdown.Markdown) -> None:
+    """Links' and images' patterns find the end of their text with `bracketed_text` (those
+    whose class reads it as the library does)."""
+    for pattern in md.inlinePatterns:
+        if isinstance(pattern, LinkInlineProcessor) and type(pattern).getText is LinkInlineProcessor.getText:
+            pattern.getText = bracketed_text
+
+
 class SkippingUnescape(UnescapeTreeprocessor):
     """The library's last tree processor (characters escaped with a backslash, kept as their
     code point between STX and ETX, back as themselves in every text, tail and attribute),
@@ -186,14 +212,124 @@ def remembering_is_block_level(md: markdown.Markdown) -> Callable[[Any], bool]:
     return is_block_level
 
 
+class SkippingUnescapeWalk(SkippingUnescape):
+    """The same, also not setting a text, tail or attribute that holds no STX to itself (the
+    library's walk sets every one of them, ~100 elements a post)."""
+
+    def run(self, root: ET.Element) -> None:
+        unescape = self.unescape
+        for element in root.iter():
+            text, tail = element.text, element.tail
+            if text and STX in text and element.tag != "code":
+                element.text = unescape(text)
+            if tail and STX in tail:
+                element.tail = unescape(tail)
+            for key, value in element.items():
+                if value is not None and STX in value:
+                    element.set(key, unescape(value))
+
+
+# --- Writing the tree: `to_html_string` for this configuration's trees, in one recursive walk ---
+
+_KINDS: dict[str, tuple[str, bool]] = {}  # tag -> (its end tag, whether its text is written as it is)
+
+
+def _kind(tag: str) -> tuple[str, bool]:
+    """What the library decides from `tag.lower()`: no end tag for a void element (its content,
+    if any, is written), the text of <script> and <style> unescaped. Remembered per tag."""
+    lower = tag.lower()
+    kind = _KINDS[tag] = ("" if lower in ET.HTML_EMPTY else f"</{tag}>", lower in ("script", "style"))
+    return kind
+
+
+def _escape_text(text: str) -> str:
+    # As the library escapes text: `&` unless it starts an entity, `<`, `>`.
+    if "&" in text:
+        text = serializers.RE_AMP.sub("&amp;", text)
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    return text
+
+
+def _escape_value(value: str) -> str:
+    # As the library escapes an attribute's value in HTML: the same, and `"`.
+    text = _escape_text(value)
+    return text.replace('"', "&quot;") if '"' in text else text
+
+
+class _Unusual(Exception):
+    """A tree the walk below leaves to the library: a comment, a processing instruction, a
+    QName, an element without a tag, an attribute that is not a string."""
+
+
+def _write(element: ET.Element, out: list[str]) -> None:
+    """The element, its content and its tail, as the library writes them (format "html")."""
+    tag = element.tag
+    if type(tag) is not str:
+        raise _Unusual
+    attributes = element.attrib
+    out.append(f"<{tag}{_attributes(attributes)}>" if attributes else f"<{tag}>")
+    end, raw = _KINDS.get(tag) or _kind(tag)
+    text = element.text
+    if text:
+        out.append(text if raw else _escape_text(text))
+    for child in element:
+        _write(child, out)
+    if end:
+        out.append(end)
+    if element.tail:
+        out.append(_escape_text(element.tail))
+
+
+_BOOLEAN = serializers.BOOLEAN_ATTRIBUTES["html"] if hasattr(serializers, "BOOLEAN_ATTRIBUTES") else None
+
+
+def _attributes(attributes: dict) -> str:
+    written = ""
+    for key in sorted(attributes):  # the library writes them in lexical order
+        value = attributes[key]
+        if type(key) is not str:
+            raise _Unusual
+        if value is None:
+            written += f" {key}"  # a valueless attribute, as it was given
+            continue
+        if type(value) is not str:
+            raise _Unusual
+        value = _escape_value(value)
+        written += f" {value}" if key == value and key in _BOOLEAN else f' {key}="{value}"'
+    return written
+
+
+def to_html_string(root: ET.Element) -> str:
+    """`markdown.serializers.to_html_string`, the same text for every tree, faster: it runs on
+    the document, and once more on each heading for its id and table-of-contents entry."""
+    out: list[str] = []
+    try:
+        _write(root, out)
+    except (_Unusual, RecursionError):  # RecursionError: a tree nested deeper than Python allows
+        return serializers.to_html_string(root)
+    return "".join(out)
+
+
+def serializer_applies(md: markdown.Markdown) -> bool:
+    """Whether the converter writes HTML with the library's serializer this walk mirrors (one
+    that knows boolean attributes, as Python-Markdown does since 3.10)."""
+    return md.serializer is serializers.to_html_string and _BOOLEAN is not None
+
+
 def install(md: markdown.Markdown) -> None:
     """Put the shortcuts into a converter whose extensions are all registered."""
     md.is_block_level = remembering_is_block_level(md)
     if type(md.postprocessors["raw_html"]) is RawHtmlPostprocessor:
         md.postprocessors.register(SkippingRawHtml(md), "raw_html", 30)
     if type(md.treeprocessors["unescape"]) is UnescapeTreeprocessor:
-        md.treeprocessors.register(SkippingUnescape(md), "unescape", 0)
+        md.treeprocessors.register(SkippingUnescapeWalk(md), "unescape", 0)
+    if serializer_applies(md):
+        md.serializer = to_html_string
     if SkippingInlineProcessor.applies():
         md.treeprocessors.register(SkippingInlineProcessor(md, NEEDS), "inline", 20)
+    jump_to_brackets(md)
     if md.tab_length == len(INDENT):
         md.parser.parseBlocks = skipping_parse_blocks(md.parser)

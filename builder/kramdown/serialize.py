@@ -55,6 +55,17 @@ def serialize(root: ET.Element) -> str:
     return "".join(out).strip("\n") + "\n"
 
 
+def verbatim(element: ET.Element) -> ET.Element:
+    """A `VERBATIM` element that writes as the element (and its tail) writes."""
+    out: list[str] = []
+    _write(element, out)
+    if element.tail:
+        out.append(_escape_text(element.tail))
+    written = ET.Element(VERBATIM)
+    written.text = "".join(out)
+    return written
+
+
 def _write_content(element: ET.Element, out: list[str]) -> None:
     if element.text:
         out.append(_escape_text(element.text))
