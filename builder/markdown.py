@@ -27,7 +27,7 @@ _INDENTED_HEADING = re.compile(r"^ {1,3}(#{1,6}(?:[ \t]|$))")
 _ANY_INDENTED_HEADING = re.compile(r"^ {1,3}#", re.M)
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _TAG = re.compile(r"<[^>]+>")
-_PROVENANCE = re.compile(r'<details class="provenance">.*?</details>', re.S)
+_NOTE_START, _NOTE_END = '<details class="provenance">', "</details>"
 
 
 def _heading_id(value: str, separator: str) -> str:
@@ -100,15 +100,18 @@ class _FigureCaptions(Treeprocessor):
                 picture.append(img)
 
     def _add_provenance(self, root: ET.Element) -> None:
-        for block in list(root):
-            notes = [self._note(self.provenance[img.get("src", "")]) for img in block.iter("img")
-                     if img.get("src", "") in self.provenance]
+        """Each generated image's note after the block that shows it (inside a figure)."""
+        blocks = list(root)
+        inserted = 0  # notes put into the root so far, before the blocks still to come
+        for index, block in enumerate(blocks):
+            made = [self.provenance.get(img.get("src", "")) for img in block.iter("img")]
+            notes = [self._note(image) for image in made if image is not None]
             if block.tag == "figure":
                 block.extend(notes)
             else:
-                position = list(root).index(block) + 1
                 for offset, note in enumerate(notes):
-                    root.insert(position + offset, note)
+                    root.insert(index + inserted + 1 + offset, note)
+                inserted += len(notes)
 
     def _note(self, made: Provenance) -> ET.Element:
         """The note under a generated image (the theme's _provenance.html): a copy of the tree
@@ -334,7 +337,7 @@ def render_markdown(md: markdown.Markdown | KramdownMarkdown, text: str) -> Rend
         headings=headings,
         has_math='class="arithmatex"' in html,
         excerpt=excerpt_of(html),
-        words=len(plain_text(_PROVENANCE.sub("", html)).split()),
+        words=word_count(html),
         images=tuple(figures.images),
         placeholder_alts=tuple(figures.placeholder_alts),
     )
@@ -348,7 +351,7 @@ def _render_kramdown(md: KramdownMarkdown, text: str) -> Rendered:
         headings=tuple(Heading(h.level, h.id, h.text) for h in headings if h.id and h.level <= TOC_DEPTH),
         has_math='class="arithmatex"' in html,
         excerpt=excerpt_of(html),
-        words=len(plain_text(_PROVENANCE.sub("", html)).split()),
+        words=word_count(html),
         images=tuple(md.figures.images),
         placeholder_alts=tuple(md.figures.placeholder_alts),
     )
@@ -360,6 +363,24 @@ def _flatten(tokens: list[dict]) -> list[Heading]:
         out.append(Heading(token["level"], token["id"], unescape(_TAG.sub("", token["name"]))))
         out.extend(_flatten(token["children"]))
     return out
+
+
+def without_notes(html: str) -> str:
+    """The HTML without its provenance notes: from each note's start to the first `</details>`
+    after it (a lazy `<details class="provenance">.*?</details>`, without a regex's step per
+    character through each note)."""
+    pieces, position = [], 0
+    while ((start := html.find(_NOTE_START, position)) != -1
+           and (end := html.find(_NOTE_END, start + len(_NOTE_START))) != -1):
+        pieces.append(html[position:start])
+        position = end + len(_NOTE_END)
+    pieces.append(html[position:])
+    return "".join(pieces)
+
+
+def word_count(html: str) -> int:
+    """Words a reader reads: the text outside tags and provenance notes."""
+    return len(plain_text(without_notes(html)).split())
 
 
 def plain_text(html: str) -> str:

@@ -89,8 +89,15 @@ def _write(element: ET.Element, out: list[str]) -> None:
         out.append(f"<{tag}{attrs} />")
         return
     out.append(f"<{tag}{attrs}>")
-    if len(element) or element.text:  # most elements hold text only, or nothing
-        _write_content(element, out)
+    # The content inline (not _write_content): most elements hold text only, or nothing.
+    text = element.text
+    if text:
+        out.append(_escape_text(text))
+    for child in element:
+        _write(child, out)
+        tail = child.tail
+        if tail:
+            out.append(_escape_text(tail))
     out.append(f"</{tag}>")
 
 
@@ -98,7 +105,10 @@ def _attributes(attrib: dict[str, str]) -> str:
     written = ""
     for key, value in attrib.items():
         if key != SELF_CLOSING:
-            written += f' {key}="{_escape_attribute(value)}"'
+            value = str(value)
+            if "&" in value or '"' in value or "<" in value:  # seldom: checking is cheaper
+                value = _escape_attribute(value)
+            written += f' {key}="{value}"'
     return written
 
 
