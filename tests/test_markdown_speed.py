@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from markdown.util import AtomicString
 
 from builder import markdown_speed
 from builder.markdown import _python_markdown, make_markdown, render_markdown
@@ -193,3 +194,135 @@ def test_a_library_without_the_private_method_gets_no_shortcut(monkeypatch) -> N
     md = make_markdown()
     assert not isinstance(md.treeprocessors["inline"], markdown_speed.SkippingInlineProcessor)
 
+
+
+# --- the HTML writer, the bracket search and the word count against what they replace ------
+
+def _tricky_tree() -> ET.Element:
+    """Every case the library's writer tells apart: void and raw-text tags in any case, boolean,
+    valueless and escaped attributes (in unsorted order), entities kept, a comment, an element
+    without a tag, a QName, text and tails everywhere."""
+    root = ET.Element("div")
+    root.text = "a & b &amp; &#169; &#xA9; &khong; < > \" '"
+    p = ET.SubElement(root, "p", {"title": 'x "y" & <z> &amp;', "id": "p1", "class": "c"})
+    p.text = "t\x02klzzwxh:0\x03"
+    ET.SubElement(p, "BR").tail = "after <br>"
+    img = ET.SubElement(p, "img", {"src": "/a b.png?x=1&y=2", "alt": "", "hidden": "hidden",
+                                   "open": "x", "async": None})
+    img.text = "text in a void element"
+    ET.SubElement(img, "span").text = "child of a void element"
+    img.tail = "tail"
+    script = ET.SubElement(root, "Script")
+    script.text = "if (a < b && c > d) {}"
+    ET.SubElement(root, "style").text = "a > b { content: '&' }"
+    ET.SubElement(root, "pre").text = AtomicString("<code> & </code>")
+    root.append(ET.Comment(" a -- comment & "))
+    nameless = ET.SubElement(root, None)
+    nameless.text = "nameless & text"
+    ET.SubElement(nameless, "em").text = "in it"
+    nameless.tail = "nameless tail"
+    ET.SubElement(root, ET.QName("{urn:x}q")).text = "qname"
+    root.tail = "root tail &"
+    return root
+
+
+def test_the_html_writer_writes_what_the_librarys_does_on_a_tricky_tree() -> None:
+    from markdown.serializers import to_html_string
+
+    root = _tricky_tree()
+    assert markdown_speed.to_html_string(root) == to_html_string(root)
+    for element in root.iter():  # each subtree alone, tails included; most take the fast walk
+        assert markdown_speed.to_html_string(element) == to_html_string(element)
+
+
+def test_the_html_writer_writes_a_tree_deeper_than_the_recursion_limit() -> None:
+    from markdown.serializers import to_html_string
+
+    root = element = ET.Element("div")
+    for _ in range(3000):
+        element = ET.SubElement(element, "span")
+        element.text = "x"
+    assert markdown_speed.to_html_string(root) == to_html_string(root)
+
+
+def test_the_converter_writes_with_the_fast_writer(pair) -> None:
+    fast, plain = pair
+    assert fast.serializer is markdown_speed.to_html_string
+    assert plain.serializer is not markdown_speed.to_html_string
+
+
+TAGS = st.sampled_from(["p", "br", "BR", "img", "script", "STYLE", "em", "code", "hr", "Source"])
+ATTRIBUTES = st.dictionaries(st.sampled_from(["id", "class", "open", "hidden", "title", "src", "async"]),
+                             st.one_of(st.none(), st.sampled_from(["open", "hidden", "async"]),
+                                       st.text(alphabet="a&;#<>\"' \n\x02\x03", max_size=6)))
+TEXT = st.one_of(st.none(), st.text(alphabet="a&;#x<>\"' \n\x02\x03", max_size=8))
+
+
+@st.composite
+def trees(draw, depth: int = 0) -> ET.Element:
+    element = ET.Element(draw(TAGS), draw(ATTRIBUTES))
+    element.text, element.tail = draw(TEXT), draw(TEXT)
+    if depth < 3:
+        element.extend(draw(st.lists(trees(depth + 1), max_size=3)))
+    return element
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@given(root=trees())
+def test_the_html_writer_writes_what_the_librarys_does_on_random_trees(root: ET.Element) -> None:
+    from markdown.serializers import to_html_string
+
+    assert markdown_speed.to_html_string(root) == to_html_string(root)
+
+
+BRACKETS = st.text(alphabet="[]ab\\(", max_size=20)
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=BRACKETS, index=st.integers(0, 21))
+def test_the_bracket_search_finds_what_the_librarys_does(data: str, index: int) -> None:
+    from markdown.inlinepatterns import LinkInlineProcessor
+
+    index = min(index, len(data))
+    library = LinkInlineProcessor.getText(None, data, index)
+    assert markdown_speed.bracketed_text(data, index) == library
+
+
+def test_links_and_images_find_their_text_with_the_bracket_search(pair) -> None:
+    fast, plain = pair
+    for name in ("link", "image_link", "reference", "image_reference", "short_reference"):
+        assert fast.inlinePatterns[name].getText is markdown_speed.bracketed_text
+        assert plain.inlinePatterns[name].getText is not markdown_speed.bracketed_text
+
+
+NOTE_HTML = st.lists(st.sampled_from(['<details class="provenance">', "</details>", "<p>", "a b", "<details>",
+                                      '<details class="provenance"', " ", "\n"]), max_size=12).map("".join)
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@given(html=NOTE_HTML)
+def test_the_notes_are_left_out_as_the_lazy_regex_leaves_them_out(html: str) -> None:
+    import re
+
+    from builder.markdown import without_notes
+
+    assert without_notes(html) == re.sub(r'<details class="provenance">.*?</details>', "", html, flags=re.S)
+
+
+def test_a_note_is_parsed_once_and_each_image_gets_its_own_copy(pair) -> None:
+    fast, _ = pair
+    figures = fast.treeprocessors["figure_captions"]
+    html = render_markdown(fast, "![](/f.jpg)\n\n_a_\n\n![](/f.jpg)\n\nchữ ![](/images/post2/1.jpg)\n").html
+    assert html.count('<details class="provenance">') == 3
+    assert list(figures.notes) == [MADE.note]
+
+
+@pytest.mark.parametrize("text", TRICKY)
+def test_kramdown_notes_written_once_give_what_their_trees_give(text: str) -> None:
+    """Read as kramdown, each note goes into the tree as its HTML, written once per build."""
+    fast = make_markdown(PROVENANCE, kramdown=True, image_size=_size)
+    as_trees = make_markdown(PROVENANCE, kramdown=True, image_size=_size)
+    as_trees.figures.parse_note = ET.fromstring
+    document = text + "\n\n![](/f.jpg)\n\n_Chú thích_\n\n![x](/images/post2/1.jpg)\n"
+    assert render_markdown(fast, document) == render_markdown(as_trees, document)
+    assert render_markdown(fast, document).html.count('<details class="provenance">') >= 2
