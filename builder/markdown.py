@@ -50,6 +50,7 @@ class _FigureCaptions(Treeprocessor):
         self.image_size = image_size
         self.parse_note = parse_note
         self.notes: dict[str, ET.Element] = {}  # each note's HTML, parsed once per build
+        self.pictures: dict[str, ET.Element] = {}  # each generated image's <picture>, built once
         self.reset()
 
     def reset(self) -> None:
@@ -73,8 +74,9 @@ class _FigureCaptions(Treeprocessor):
             if index > 0:
                 img.set("loading", "lazy")
                 img.set("decoding", "async")
-            made = self.provenance.get(img.get("src", ""))
-            size = (made.width, made.height) if made and made.width else self.image_size(img.get("src", ""))
+            src = img.get("src", "")
+            made = self.provenance.get(src)
+            size = (made.width, made.height) if made and made.width else self.image_size(src)
             if size:
                 img.set("width", str(size[0]))
                 img.set("height", str(size[1]))
@@ -86,26 +88,33 @@ class _FigureCaptions(Treeprocessor):
                 img.attrib.pop("title", None)  # a template's leftover would show as a tooltip over the figure
             if made.sources:
                 parents = parents or {child: parent for parent in root.iter() for child in parent}
-                parent = parents[img]
-                picture = ET.Element("picture", {"class": "wide"} if made.wide else {})
-                for mime, srcset, media, sizes, width, height in made.sources:
-                    attributes = {"type": mime, "srcset": srcset}
-                    attributes.update({k: v for k, v in (("media", media), ("sizes", sizes)) if v})
-                    if width and height:  # the aspect of what this source shows, before it loads
-                        attributes.update(width=str(width), height=str(height))
-                    ET.SubElement(picture, "source", attributes)
-                picture.tail, img.tail = img.tail, None
-                parent.insert(list(parent).index(img), picture)
-                parent.remove(img)
-                picture.append(img)
+                self._wrap_in_picture(parents[img], img, src, made)
+
+    def _wrap_in_picture(self, parent: ET.Element, img: ET.Element, src: str, made: Provenance) -> None:
+        """The image, in its place, inside a <picture> with the sources the build made of it: a
+        copy of the one built for the first image of that source."""
+        built = self.pictures.get(src)
+        if built is None:
+            built = self.pictures[src] = ET.Element("picture", {"class": "wide"} if made.wide else {})
+            for mime, srcset, media, sizes, width, height in made.sources:
+                attributes = {"type": mime, "srcset": srcset}
+                attributes.update({k: v for k, v in (("media", media), ("sizes", sizes)) if v})
+                if width and height:  # the aspect of what this source shows, before it loads
+                    attributes.update(width=str(width), height=str(height))
+                ET.SubElement(built, "source", attributes)
+        picture = copy.deepcopy(built)
+        picture.tail, img.tail = img.tail, None
+        parent[list(parent).index(img)] = picture
+        picture.append(img)
 
     def _add_provenance(self, root: ET.Element) -> None:
         """Each generated image's note after the block that shows it (inside a figure)."""
-        blocks = list(root)
         inserted = 0  # notes put into the root so far, before the blocks still to come
-        for index, block in enumerate(blocks):
-            made = [self.provenance.get(img.get("src", "")) for img in block.iter("img")]
-            notes = [self._note(image) for image in made if image is not None]
+        for index, block in enumerate(list(root)):
+            notes = [self._note(made) for img in block.iter("img")
+                     if (made := self.provenance.get(img.get("src", ""))) is not None]
+            if not notes:
+                continue
             if block.tag == "figure":
                 block.extend(notes)
             else:

@@ -309,12 +309,15 @@ def test_the_notes_are_left_out_as_the_lazy_regex_leaves_them_out(html: str) -> 
     assert without_notes(html) == re.sub(r'<details class="provenance">.*?</details>', "", html, flags=re.S)
 
 
-def test_a_note_is_parsed_once_and_each_image_gets_its_own_copy(pair) -> None:
-    fast, _ = pair
+def test_notes_and_pictures_are_made_once_and_each_image_gets_its_own_copy(pair) -> None:
+    fast, plain = pair
     figures = fast.treeprocessors["figure_captions"]
-    html = render_markdown(fast, "![](/f.jpg)\n\n_a_\n\n![](/f.jpg)\n\nchữ ![](/images/post2/1.jpg)\n").html
-    assert html.count('<details class="provenance">') == 3
+    text = "![](/f.jpg)\n\n_a_\n\n![](/f.jpg)\n\nchữ ![](/images/post2/1.jpg)\n"
+    html = render_markdown(fast, text).html
+    assert html.count('<details class="provenance">') == 3 and html.count("<picture>") == 3
     assert list(figures.notes) == [MADE.note]
+    assert sorted(figures.pictures) == ["/f.jpg", "/images/post2/1.jpg"]
+    assert render_markdown(fast, text) == render_markdown(plain, text)
 
 
 @pytest.mark.parametrize("text", TRICKY)
