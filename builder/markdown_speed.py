@@ -23,8 +23,9 @@ from markdown import serializers
 from markdown.blockparser import BlockParser
 from markdown.inlinepatterns import LinkInlineProcessor
 from markdown.postprocessors import RawHtmlPostprocessor
+from markdown.preprocessors import NormalizeWhitespace
 from markdown.treeprocessors import InlineProcessor, UnescapeTreeprocessor
-from markdown.util import STX, AtomicString, Registry
+from markdown.util import ETX, STX, AtomicString, Registry
 
 # A need: text that holds at least one of these marks (None: any text).
 Marks = tuple[str, ...] | None
@@ -177,6 +178,20 @@ def jump_to_brackets(md: markdown.Markdown) -> None:
             pattern.getText = bracketed_text
 
 
+class LineWiseWhitespace(NormalizeWhitespace):
+    """The library's first preprocessor: STX and ETX removed, line breaks made `\n`, two blank
+    lines added, tabs expanded, and each line after the first that holds only spaces emptied.
+    That last step is a regex with a look-behind tried at every character; here, a test per line."""
+
+    def run(self, lines: list[str]) -> list[str]:
+        source = "\n".join(lines).replace(STX, "").replace(ETX, "")
+        source = source.replace("\r\n", "\n").replace("\r", "\n") + "\n\n"
+        lines = source.expandtabs(self.md.tab_length).split("\n")
+        last = len(lines) - 1  # the only line no line break follows: the regex needs one
+        return ["" if 0 < number < last and line and not line.strip(" ") else line
+                for number, line in enumerate(lines)]
+
+
 class SkippingUnescape(UnescapeTreeprocessor):
     """The library's last tree processor (characters escaped with a backslash, kept as their
     code point between STX and ETX, back as themselves in every text, tail and attribute),
@@ -322,6 +337,8 @@ def serializer_applies(md: markdown.Markdown) -> bool:
 def install(md: markdown.Markdown) -> None:
     """Put the shortcuts into a converter whose extensions are all registered."""
     md.is_block_level = remembering_is_block_level(md)
+    if type(md.preprocessors["normalize_whitespace"]) is NormalizeWhitespace:
+        md.preprocessors.register(LineWiseWhitespace(md), "normalize_whitespace", 30)
     if type(md.postprocessors["raw_html"]) is RawHtmlPostprocessor:
         md.postprocessors.register(SkippingRawHtml(md), "raw_html", 30)
     if type(md.treeprocessors["unescape"]) is UnescapeTreeprocessor:

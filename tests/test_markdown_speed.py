@@ -329,3 +329,14 @@ def test_kramdown_notes_written_once_give_what_their_trees_give(text: str) -> No
     document = text + "\n\n![](/f.jpg)\n\n_Chú thích_\n\n![x](/images/post2/1.jpg)\n"
     assert render_markdown(fast, document) == render_markdown(as_trees, document)
     assert render_markdown(fast, document).html.count('<details class="provenance">') >= 2
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@given(text=st.text(alphabet=" \t\n\r\x02\x03a", max_size=30))
+def test_whitespace_is_normalised_as_the_library_does(pair, text: str) -> None:
+    from markdown.preprocessors import NormalizeWhitespace
+
+    fast, plain = pair
+    assert isinstance(fast.preprocessors["normalize_whitespace"], markdown_speed.LineWiseWhitespace)
+    lines = text.split("\n")
+    assert fast.preprocessors["normalize_whitespace"].run(lines) == NormalizeWhitespace(plain).run(lines)
