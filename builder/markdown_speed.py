@@ -21,7 +21,7 @@ from typing import Any
 import markdown
 from markdown import serializers
 from markdown.blockparser import BlockParser
-from markdown.inlinepatterns import LinkInlineProcessor
+from markdown.inlinepatterns import LinkInlineProcessor, dequote
 from markdown.postprocessors import RawHtmlPostprocessor
 from markdown.preprocessors import NormalizeWhitespace
 from markdown.treeprocessors import InlineProcessor, UnescapeTreeprocessor
@@ -170,12 +170,84 @@ def bracketed_text(data: str, index: int) -> tuple[str, int, bool]:
     return data[index:], max(index, len(data)), False
 
 
+_DESTINATION_MARK = re.compile("[()'\"]")  # what the library's destination loop reacts to
+
+
+def _scan_destination(data: str, start: int) -> tuple[str, str | None, int, bool]:
+    """The loop of `LinkInlineProcessor.getLink` over `(destination "title")` from `start` (just
+    after the parenthesis): nested parentheses, a title in either quote, and the fallbacks when
+    a title is not closed. The library looks at every character; this looks at the marks only,
+    working out the last non-space character before a `)` when it needs it. Returns the raw
+    destination, the raw title, the index after the link and whether it was closed."""
+    depth = backtrack = 1
+    last_bracket = start_quote = exit_quote = start_alt_quote = exit_alt_quote = -1
+    quote = alt_quote = None
+    in_title = False  # the library's ignore_matches
+    for mark in _DESTINATION_MARK.finditer(data, start):
+        position, char = mark.start(), mark.group()
+        if char == "(":
+            if not in_title:
+                depth += 1
+            elif backtrack > 0:
+                backtrack -= 1
+        elif char == ")":
+            last = data[start:position].rstrip(" ")[-1:]
+            if (exit_quote != -1 and quote == last) or (exit_alt_quote != -1 and alt_quote == last):
+                depth = 0
+            elif not in_title:
+                depth -= 1
+            elif backtrack > 0:
+                backtrack -= 1
+                if backtrack == 0:
+                    last_bracket = position + 1
+            if depth == 0:  # closed: only a `)` closes
+                if exit_quote >= 0 and quote == last:
+                    return data[start:start_quote - 1], data[start_quote:exit_quote - 1], position + 1, True
+                if exit_alt_quote >= 0 and alt_quote == last:
+                    return (data[start:start_alt_quote - 1], data[start_alt_quote:exit_alt_quote - 1],
+                            position + 1, True)
+                return data[start:position], None, position + 1, True
+        elif not quote:  # a first quote: from here on, presumably a title
+            in_title, backtrack, depth = True, depth, 1
+            start_quote, quote = position + 1, char
+        elif char != quote and not alt_quote:
+            start_alt_quote, alt_quote = position + 1, char
+        elif char == quote:
+            exit_quote = position + 1
+        elif alt_quote and char == alt_quote:
+            exit_alt_quote = position + 1
+    if backtrack == 0:  # an unclosed title: the link ends at the `)` that balanced before it
+        return data[start:last_bracket - 1], None, last_bracket, True
+    return "", None, max(start, len(data)), False
+
+
+def jumping_get_link(pattern: LinkInlineProcessor) -> Callable[[str, int], tuple[str, str | None, int, bool]]:
+    """`pattern.getLink` with the destination loop of `_scan_destination`; the library's own
+    method where it has no loop to run (no `(`, or `(<destination>`)."""
+
+    def get_link(data: str, index: int) -> tuple[str, str | None, int, bool]:
+        opening = pattern.RE_LINK.match(data, pos=index)
+        if not opening or opening.group(1):
+            return LinkInlineProcessor.getLink(pattern, data, index)
+        href, title, index, closed = _scan_destination(data, opening.end())
+        if title is not None:
+            title = pattern.RE_TITLE_CLEAN.sub(" ", dequote(pattern.unescape(title.strip())))
+        return pattern.unescape(href).strip(), title, index, closed
+
+    return get_link
+
+
 def jump_to_brackets(md: markdown.Markdown) -> None:
-    """Links' and images' patterns find the end of their text with `bracketed_text` (those
-    whose class reads it as the library does)."""
+    """Links' and images' patterns find the end of their text with `bracketed_text` and of
+    their destination with `_scan_destination` (those whose class reads them as the library
+    does)."""
     for pattern in md.inlinePatterns:
-        if isinstance(pattern, LinkInlineProcessor) and type(pattern).getText is LinkInlineProcessor.getText:
+        if not isinstance(pattern, LinkInlineProcessor):
+            continue
+        if type(pattern).getText is LinkInlineProcessor.getText:
             pattern.getText = bracketed_text
+        if type(pattern).getLink is LinkInlineProcessor.getLink:
+            pattern.getLink = jumping_get_link(pattern)
 
 
 class LineWiseWhitespace(NormalizeWhitespace):

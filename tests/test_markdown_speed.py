@@ -292,6 +292,8 @@ def test_links_and_images_find_their_text_with_the_bracket_search(pair) -> None:
     fast, plain = pair
     for name in ("link", "image_link", "reference", "image_reference", "short_reference"):
         assert fast.inlinePatterns[name].getText is markdown_speed.bracketed_text
+        if name in ("link", "image_link"):
+            assert fast.inlinePatterns[name].getLink.__qualname__.startswith("jumping_get_link")
         assert plain.inlinePatterns[name].getText is not markdown_speed.bracketed_text
 
 
@@ -340,3 +342,21 @@ def test_whitespace_is_normalised_as_the_library_does(pair, text: str) -> None:
     assert isinstance(fast.preprocessors["normalize_whitespace"], markdown_speed.LineWiseWhitespace)
     lines = text.split("\n")
     assert fast.preprocessors["normalize_whitespace"].run(lines) == NormalizeWhitespace(plain).run(lines)
+
+
+DESTINATIONS = st.lists(st.sampled_from(["(", ")", "'", '"', " ", "\t", "\n", "a", "<", ">", "\\", "\x02",
+                                         "/x.png", " \"t\""]), max_size=16).map("".join)
+
+
+@settings(max_examples=EXAMPLES * 3, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=DESTINATIONS, index=st.integers(0, 3))
+def test_the_destination_scan_finds_what_the_librarys_does(pair, data: str, index: int) -> None:
+    from markdown.inlinepatterns import LinkInlineProcessor
+
+    fast, _ = pair
+    render_markdown(fast, "x")  # the patterns' unescape reads the inline processor's state
+    opened = "[" * index + "(" + data  # a destination most of the time
+    for name in ("link", "image_link"):
+        pattern = fast.inlinePatterns[name]
+        assert pattern.getLink(opened, index) == LinkInlineProcessor.getLink(pattern, opened, index), name
+        assert pattern.getLink(data, index) == LinkInlineProcessor.getLink(pattern, data, index), name
