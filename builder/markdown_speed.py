@@ -21,7 +21,7 @@ from typing import Any
 import markdown
 from markdown import serializers
 from markdown.blockparser import BlockParser
-from markdown.inlinepatterns import LinkInlineProcessor, dequote
+from markdown.inlinepatterns import LinkInlineProcessor, Pattern, dequote
 from markdown.postprocessors import RawHtmlPostprocessor
 from markdown.preprocessors import NormalizeWhitespace
 from markdown.treeprocessors import InlineProcessor, UnescapeTreeprocessor
@@ -237,11 +237,25 @@ def jumping_get_link(pattern: LinkInlineProcessor) -> Callable[[str, int], tuple
     return get_link
 
 
-def jump_to_brackets(md: markdown.Markdown) -> None:
+def skipping_unescape(pattern: Pattern) -> Callable[[str], str]:
+    """`pattern.unescape` (stashed inline nodes back as text in a link's destination, title or
+    alt text: ~30 calls a post), not searching a string that holds no placeholder (they start
+    with STX). A plain string comes back as it is, anything else goes through the library."""
+    library = pattern.unescape
+
+    def unescape(text: str) -> str:
+        return text if type(text) is str and STX not in text else library(text)
+
+    return unescape
+
+
+def patterns_shortcuts(md: markdown.Markdown) -> None:
     """Links' and images' patterns find the end of their text with `bracketed_text` and of
-    their destination with `_scan_destination` (those whose class reads them as the library
-    does)."""
+    their destination with `_scan_destination`; every pattern unescapes with
+    `skipping_unescape` (each where its class does these as the library does)."""
     for pattern in md.inlinePatterns:
+        if type(pattern).unescape is Pattern.unescape:
+            pattern.unescape = skipping_unescape(pattern)
         if not isinstance(pattern, LinkInlineProcessor):
             continue
         if type(pattern).getText is LinkInlineProcessor.getText:
@@ -419,6 +433,6 @@ def install(md: markdown.Markdown) -> None:
         md.serializer = to_html_string
     if SkippingInlineProcessor.applies():
         md.treeprocessors.register(SkippingInlineProcessor(md, NEEDS), "inline", 20)
-    jump_to_brackets(md)
+    patterns_shortcuts(md)
     if md.tab_length == len(INDENT):
         md.parser.parseBlocks = skipping_parse_blocks(md.parser)

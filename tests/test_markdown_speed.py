@@ -360,3 +360,19 @@ def test_the_destination_scan_finds_what_the_librarys_does(pair, data: str, inde
         pattern = fast.inlinePatterns[name]
         assert pattern.getLink(opened, index) == LinkInlineProcessor.getLink(pattern, opened, index), name
         assert pattern.getLink(data, index) == LinkInlineProcessor.getLink(pattern, data, index), name
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@given(text=st.lists(st.sampled_from(["a", " ", "\x02", "\x03", "klzzwxh:", "0", "1", "\x02klzzwxh:0\x03"]),
+                     max_size=10).map("".join))
+def test_patterns_unescape_as_the_library_does(pair, text: str) -> None:
+    from markdown.inlinepatterns import Pattern
+
+    fast, _ = pair
+    render_markdown(fast, "*a* `b` [c](/d)")  # leaves placeholders 0, 1, 2 in the inline stash
+    for name in ("link", "image_link", "reference", "image_reference"):
+        pattern = fast.inlinePatterns[name]
+        assert pattern.unescape.__qualname__.startswith("skipping_unescape")
+        assert pattern.unescape(text) == Pattern.unescape(pattern, text)
+        atomic = AtomicString(text)
+        assert type(pattern.unescape(atomic)) is type(Pattern.unescape(pattern, atomic))
