@@ -44,11 +44,13 @@ class _FigureCaptions(Treeprocessor):
     Generated images also get their declared alt text, size and a provenance note."""
 
     def __init__(self, md: markdown.Markdown | None, provenance: dict[str, Provenance], image_size,
-                 parse_note: Callable[[str], ET.Element] = ET.fromstring):
+                 as_written: Callable[..., ET.Element] | None = None):
         super().__init__(md)
         self.provenance = provenance
         self.image_size = image_size
-        self.parse_note = parse_note
+        # For a reader that writes the tree as soon as it is decorated: elements -> one element that
+        # writes as they do (the notes and <source>s then go in as HTML, made once per build).
+        self.as_written = as_written
         self.notes: dict[str, ET.Element] = {}  # each note's HTML, parsed once per build
         self.pictures: dict[str, ET.Element] = {}  # each generated image's <picture>, built once
         self.reset()
@@ -102,6 +104,8 @@ class _FigureCaptions(Treeprocessor):
                 if width and height:  # the aspect of what this source shows, before it loads
                     attributes.update(width=str(width), height=str(height))
                 ET.SubElement(built, "source", attributes)
+            if self.as_written is not None:
+                built[:] = [self.as_written(*built)]
         picture = copy.deepcopy(built)
         picture.tail, img.tail = img.tail, None
         parent[list(parent).index(img)] = picture
@@ -127,7 +131,8 @@ class _FigureCaptions(Treeprocessor):
         parsed the first time, five times cheaper than parsing it again for every image."""
         parsed = self.notes.get(made.note)
         if parsed is None:
-            parsed = self.notes[made.note] = self.parse_note(made.note)
+            parsed = ET.fromstring(made.note)
+            parsed = self.notes[made.note] = self.as_written(parsed) if self.as_written else parsed
         return copy.deepcopy(parsed)
 
     def _walk(self, parent: ET.Element) -> None:
@@ -233,9 +238,8 @@ class KramdownMarkdown:
         from builder.kramdown import KramdownReader, options_from_config
         from builder.kramdown.serialize import verbatim
 
-        # Nothing reads a note's tree after the decoration: it goes in as the HTML it is written as.
-        self.figures = _FigureCaptions(None, provenance, image_size,
-                                       parse_note=lambda note: verbatim(ET.fromstring(note)))
+        # Nothing reads the tree after the decoration but the writer.
+        self.figures = _FigureCaptions(None, provenance, image_size, as_written=verbatim)
         self.reader = KramdownReader(options_from_config(settings), decorate=self.figures.run)
 
 

@@ -323,11 +323,12 @@ def test_notes_and_pictures_are_made_once_and_each_image_gets_its_own_copy(pair)
 
 
 @pytest.mark.parametrize("text", TRICKY)
-def test_kramdown_notes_written_once_give_what_their_trees_give(text: str) -> None:
-    """Read as kramdown, each note goes into the tree as its HTML, written once per build."""
+def test_kramdown_notes_and_sources_written_once_give_what_their_trees_give(text: str) -> None:
+    """Read as kramdown, each note and each image's <source>s go into the tree as their HTML,
+    written once per build."""
     fast = make_markdown(PROVENANCE, kramdown=True, image_size=_size)
     as_trees = make_markdown(PROVENANCE, kramdown=True, image_size=_size)
-    as_trees.figures.parse_note = ET.fromstring
+    as_trees.figures.as_written = None
     document = text + "\n\n![](/f.jpg)\n\n_Chú thích_\n\n![x](/images/post2/1.jpg)\n"
     assert render_markdown(fast, document) == render_markdown(as_trees, document)
     assert render_markdown(fast, document).html.count('<details class="provenance">') >= 2

@@ -55,12 +55,13 @@ def serialize(root: ET.Element) -> str:
     return "".join(out).strip("\n") + "\n"
 
 
-def verbatim(element: ET.Element) -> ET.Element:
-    """A `VERBATIM` element that writes as the element (and its tail) writes."""
+def verbatim(*elements: ET.Element) -> ET.Element:
+    """A `VERBATIM` element that writes as the elements (and their tails) write, one after another."""
     out: list[str] = []
-    _write(element, out)
-    if element.tail:
-        out.append(_escape_text(element.tail))
+    for element in elements:
+        _write(element, out)
+        if element.tail:
+            out.append(_escape_text(element.tail))
     written = ET.Element(VERBATIM)
     written.text = "".join(out)
     return written
