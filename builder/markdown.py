@@ -403,10 +403,12 @@ def plain_text(html: str) -> str:
 _LINKED_URL = re.compile(r"<a\b[^>]*>\s*(?:[a-z][a-z0-9+.-]*://|www\.)[^<]*</a>", re.I)
 _BARE_URL = re.compile(r"(?:\b[a-z][a-z0-9+.-]*://|\bwww\.)[^\s<>()]*[^\s<>().,;:!?'\"]", re.I)
 # Markdown's marks left as text (an emphasis never closed, `*Bài`): at a word's edge only, so
-# `max_pooling` and `C++` keep theirs.
-_STRAY_MARKS = re.compile(r"(?<![\w*_~`])[*_~`]+(?=\w)"  # before a word
+# `max_pooling` and `C++` keep theirs. Every match starts with a mark: the look-ahead first spares
+# the three look-behinds at every other character.
+_STRAY_MARKS = re.compile(r"(?=[*_~`#])"
+                          r"(?:(?<![\w*_~`])[*_~`]+(?=\w)"  # before a word
                           r"|(?<=\w)[*_~`]+(?![\w*_~`])"  # after one
-                          r"|(?<!\S)(?:#{1,6}|[*_~`]+)(?!\S)")  # alone
+                          r"|(?<!\S)(?:#{1,6}|[*_~`]+)(?!\S))")  # alone
 
 
 def excerpt_of(html: str) -> str:

@@ -377,3 +377,15 @@ def test_patterns_unescape_as_the_library_does(pair, text: str) -> None:
         assert pattern.unescape(text) == Pattern.unescape(pattern, text)
         atomic = AtomicString(text)
         assert type(pattern.unescape(atomic)) is type(Pattern.unescape(pattern, atomic))
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@given(text=st.text(alphabet="*_~`# aăB1+\n.", max_size=20))
+def test_stray_marks_are_found_as_without_the_look_ahead(text: str) -> None:
+    import re
+
+    from builder.markdown import _STRAY_MARKS
+
+    without = re.compile(r"(?<![\w*_~`])[*_~`]+(?=\w)|(?<=\w)[*_~`]+(?![\w*_~`])"
+                         r"|(?<!\S)(?:#{1,6}|[*_~`]+)(?!\S)")
+    assert _STRAY_MARKS.sub("", text) == without.sub("", text)
