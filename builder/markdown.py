@@ -44,12 +44,12 @@ class _FigureCaptions(Treeprocessor):
     Generated images also get their declared alt text, size and a provenance note."""
 
     def __init__(self, md: markdown.Markdown | None, provenance: dict[str, Provenance], image_size,
-                 as_written: Callable[..., ET.Element] | None = None):
+                 as_written: Callable[..., ET.Element | None] | None = None):
         super().__init__(md)
         self.provenance = provenance
         self.image_size = image_size
-        # For a reader that writes the tree as soon as it is decorated: elements -> one element that
-        # writes as they do (the notes and <source>s then go in as HTML, made once per build).
+        # Elements -> one element that writes as they do, or None where it cannot stand for them:
+        # the notes and <source>s then go in as HTML, made once per build.
         self.as_written = as_written
         self.notes: dict[str, ET.Element] = {}  # each note's HTML, parsed once per build
         self.pictures: dict[str, ET.Element] = {}  # each generated image's <picture>, built once
@@ -104,8 +104,9 @@ class _FigureCaptions(Treeprocessor):
                 if width and height:  # the aspect of what this source shows, before it loads
                     attributes.update(width=str(width), height=str(height))
                 ET.SubElement(built, "source", attributes)
-            if self.as_written is not None:
-                built[:] = [self.as_written(*built)]
+            sources = self.as_written(*built) if self.as_written else None
+            if sources is not None:
+                built[:] = [sources]
         picture = copy.deepcopy(built)
         picture.tail, img.tail = img.tail, None
         parent[list(parent).index(img)] = picture
@@ -132,7 +133,8 @@ class _FigureCaptions(Treeprocessor):
         parsed = self.notes.get(made.note)
         if parsed is None:
             parsed = ET.fromstring(made.note)
-            parsed = self.notes[made.note] = self.as_written(parsed) if self.as_written else parsed
+            written = self.as_written(parsed) if self.as_written else None
+            parsed = self.notes[made.note] = parsed if written is None else written
         return copy.deepcopy(parsed)
 
     def _walk(self, parent: ET.Element) -> None:
@@ -279,6 +281,7 @@ def _python_markdown(provenance: dict[str, Provenance], image_size: ImageSize, f
     )
     if shortcuts:
         markdown_speed.install(md)
+        md.treeprocessors["figure_captions"].as_written = markdown_speed.written_html(md)
     return md
 
 

@@ -370,6 +370,11 @@ def _write(element: ET.Element, out: list[str]) -> None:
     tag = element.tag
     if type(tag) is not str:
         raise _Unusual
+    if tag == WRITTEN:
+        out.append(element.text)
+        if element.tail:
+            out.append(_escape_text(element.tail))
+        return
     attributes = element.attrib
     out.append(f"<{tag}{_attributes(attributes)}>" if attributes else f"<{tag}>")
     end, raw = _KINDS.get(tag) or _kind(tag)
@@ -412,6 +417,49 @@ def to_html_string(root: ET.Element) -> str:
     except (_Unusual, RecursionError):  # RecursionError: a tree nested deeper than Python allows
         return serializers.to_html_string(root)
     return "".join(out)
+
+
+# --- Subtrees written once: the figure decoration's notes and <source>s ---------------------
+
+WRITTEN = "markdown-speed-written"  # an element `to_html_string` writes as its text: HTML written before
+_HEADING = re.compile("[Hh][123456]")  # what `toc` takes for a heading (a match at the start)
+AFTER_FIGURES = ["toc", "unescape"]  # the tree processors that run after the figure decoration
+
+
+def _inert(element: ET.Element) -> bool:
+    """Whether `toc` and the unescape pass leave the subtree as it is: no heading, no id (toc
+    keeps ids unique), no escaped character (STX) in any text, tail or attribute."""
+    for node in element.iter():
+        if type(node.tag) is not str or _HEADING.match(node.tag) or "id" in node.attrib:
+            return False
+        if any(STX in text for text in (node.text, node.tail, *node.attrib.values()) if text):
+            return False
+    return True
+
+
+def written_html(md: markdown.Markdown) -> Callable[..., ET.Element | None] | None:
+    """For the figure decoration, which adds the same notes and <source>s to every post: the
+    subtrees as one element holding the HTML `to_html_string` writes for them, made once per
+    build, or None where a later tree processor could still change them (the writer then writes
+    the trees themselves). None for a converter this does not hold for."""
+    priority = {entry.name: entry.priority for entry in md.treeprocessors._priority}
+    after = sorted((name for name in priority if priority[name] < priority["figure_captions"]),
+                   key=priority.get, reverse=True)
+    if md.serializer is not to_html_string or after != AFTER_FIGURES:
+        return None
+    marker = getattr(md.treeprocessors["toc"], "marker", "")
+
+    def written(*elements: ET.Element) -> ET.Element | None:
+        if not all(_inert(element) for element in elements):
+            return None
+        html = "".join(to_html_string(element) for element in elements)
+        if marker and marker in html:  # `[TOC]` in a note: toc would look for it in the text
+            return None
+        element = ET.Element(WRITTEN)
+        element.text = html
+        return element
+
+    return written
 
 
 def serializer_applies(md: markdown.Markdown) -> bool:

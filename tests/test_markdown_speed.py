@@ -389,3 +389,29 @@ def test_stray_marks_are_found_as_without_the_look_ahead(text: str) -> None:
     without = re.compile(r"(?<![\w*_~`])[*_~`]+(?=\w)|(?<=\w)[*_~`]+(?![\w*_~`])"
                          r"|(?<!\S)(?:#{1,6}|[*_~`]+)(?!\S)")
     assert _STRAY_MARKS.sub("", text) == without.sub("", text)
+
+
+@pytest.mark.parametrize(("note", "written"), [
+    ('<details class="provenance"><summary>n &amp; m</summary><p>Vẽ <code>f.py</code></p></details>', True),
+    ('<details class="provenance" id="n"><summary>n</summary></details>', False),  # toc keeps ids unique
+    ('<details class="provenance"><h3>Cách vẽ</h3></details>', False),  # toc gives headings ids
+    ('<details class="provenance"><p>[TOC]</p></details>', False),  # toc would put its list there
+])
+def test_notes_go_in_as_html_only_where_toc_and_unescaping_would_leave_them(note: str, written: bool) -> None:
+    import dataclasses
+
+    made = dataclasses.replace(MADE, note=note)
+    provenance = {"/f.jpg": made}
+    fast = make_markdown(provenance, image_size=_size)
+    plain = _python_markdown(provenance, _size, None, shortcuts=False)
+    text = "# Cách vẽ\n\n## n\n\n![](/f.jpg)\n\n_Chú thích_\n\nchữ ![](/f.jpg) chữ\n"
+    assert render_markdown(fast, text) == render_markdown(plain, text)
+    notes = fast.treeprocessors["figure_captions"].notes
+    assert (notes[note].tag == markdown_speed.WRITTEN) is written
+
+
+def test_nothing_goes_in_as_html_for_a_converter_with_another_tree_processor_after_the_figures() -> None:
+    md = make_markdown(PROVENANCE, image_size=_size)
+    assert markdown_speed.written_html(md) is not None
+    md.treeprocessors.register(markdown_speed.SkippingUnescapeWalk(md), "another", 3)
+    assert markdown_speed.written_html(md) is None
