@@ -52,7 +52,8 @@ class _FigureCaptions(Treeprocessor):
         # the notes and <source>s then go in as HTML, made once per build.
         self.as_written = as_written
         self.notes: dict[str, ET.Element] = {}  # each note's HTML, parsed once per build
-        self.pictures: dict[str, ET.Element] = {}  # each generated image's <picture>, built once
+        # Each generated image's <picture>, built once, with the provenance it was built from.
+        self.pictures: dict[str, tuple[Provenance, ET.Element]] = {}
         self.reset()
 
     def reset(self) -> None:
@@ -95,9 +96,9 @@ class _FigureCaptions(Treeprocessor):
     def _wrap_in_picture(self, parent: ET.Element, img: ET.Element, src: str, made: Provenance) -> None:
         """The image, in its place, inside a <picture> with the sources the build made of it: a
         copy of the one built for the first image of that source."""
-        built = self.pictures.get(src)
-        if built is None:
-            built = self.pictures[src] = ET.Element("picture", {"class": "wide"} if made.wide else {})
+        made_for, built = self.pictures.get(src, (None, None))
+        if made_for is not made:  # the first of this source (or its provenance was replaced)
+            built = ET.Element("picture", {"class": "wide"} if made.wide else {})
             for mime, srcset, media, sizes, width, height in made.sources:
                 attributes = {"type": mime, "srcset": srcset}
                 attributes.update({k: v for k, v in (("media", media), ("sizes", sizes)) if v})
@@ -107,6 +108,7 @@ class _FigureCaptions(Treeprocessor):
             sources = self.as_written(*built) if self.as_written else None
             if sources is not None:
                 built[:] = [sources]
+            self.pictures[src] = made, built
         picture = copy.deepcopy(built)
         picture.tail, img.tail = img.tail, None
         parent[list(parent).index(img)] = picture

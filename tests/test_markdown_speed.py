@@ -415,3 +415,14 @@ def test_nothing_goes_in_as_html_for_a_converter_with_another_tree_processor_aft
     assert markdown_speed.written_html(md) is not None
     md.treeprocessors.register(markdown_speed.SkippingUnescapeWalk(md), "another", 3)
     assert markdown_speed.written_html(md) is None
+
+
+def test_a_picture_is_built_again_when_its_provenance_is_replaced() -> None:
+    import dataclasses
+
+    provenance = dict(PROVENANCE)
+    md = make_markdown(provenance, image_size=_size)
+    assert "/f-320.webp" in render_markdown(md, "![](/f.jpg)\n").html
+    provenance["/f.jpg"] = dataclasses.replace(MADE, sources=(("image/avif", "/g.avif 640w", "", "", 0, 0),))
+    html = render_markdown(md, "![](/f.jpg)\n").html
+    assert "/g.avif" in html and "/f-320.webp" not in html
