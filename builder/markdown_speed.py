@@ -7,8 +7,14 @@ without any of a pattern's characters cannot match it, so that try is skipped. E
 (the order of the patterns, a pattern tried again after it matched, where the next search
 starts, nested text) stays the library's own work.
 
+The other shortcuts do what a library function does with less Python per character or per
+element: links' text and destination found mark to mark, the tree written by one recursive
+walk (`to_html_string`), the unescape pass and whitespace normalisation touching only what they
+change, and the figure decoration's notes and <source>s written once per build.
+
 `tests/test_markdown_speed.py` renders tricky and random documents through these shortcuts and
-through Python-Markdown configured the same way without them, and compares the HTML.
+through Python-Markdown configured the same way without them, and compares the HTML; each
+shortcut is also compared with the library function it stands for, on random input.
 """
 
 from __future__ import annotations
