@@ -3,6 +3,7 @@ image + `_caption_` paragraphs turned into `<figure>`."""
 
 from __future__ import annotations
 
+import copy
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
@@ -26,7 +27,7 @@ _INDENTED_HEADING = re.compile(r"^ {1,3}(#{1,6}(?:[ \t]|$))")
 _ANY_INDENTED_HEADING = re.compile(r"^ {1,3}#", re.M)
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _TAG = re.compile(r"<[^>]+>")
-_PROVENANCE = re.compile(r'<details class="provenance">.*?</details>', re.S)
+_NOTE_START, _NOTE_END = '<details class="provenance">', "</details>"
 
 
 def _heading_id(value: str, separator: str) -> str:
@@ -42,10 +43,17 @@ class _FigureCaptions(Treeprocessor):
     becomes `<figure><img><figcaption>`; the rest of that paragraph stays a paragraph.
     Generated images also get their declared alt text, size and a provenance note."""
 
-    def __init__(self, md: markdown.Markdown, provenance: dict[str, Provenance], image_size):
+    def __init__(self, md: markdown.Markdown | None, provenance: dict[str, Provenance], image_size,
+                 as_written: Callable[..., ET.Element | None] | None = None):
         super().__init__(md)
         self.provenance = provenance
         self.image_size = image_size
+        # Elements -> one element that writes as they do, or None where it cannot stand for them:
+        # the notes and <source>s then go in as HTML, made once per build.
+        self.as_written = as_written
+        self.notes: dict[str, ET.Element] = {}  # each note's HTML, parsed once per build
+        # Each generated image's <picture>, built once, with the provenance it was built from.
+        self.pictures: dict[str, tuple[Provenance, ET.Element]] = {}
         self.reset()
 
     def reset(self) -> None:
@@ -69,8 +77,9 @@ class _FigureCaptions(Treeprocessor):
             if index > 0:
                 img.set("loading", "lazy")
                 img.set("decoding", "async")
-            made = self.provenance.get(img.get("src", ""))
-            size = (made.width, made.height) if made and made.width else self.image_size(img.get("src", ""))
+            src = img.get("src", "")
+            made = self.provenance.get(src)
+            size = (made.width, made.height) if made and made.width else self.image_size(src)
             if size:
                 img.set("width", str(size[0]))
                 img.set("height", str(size[1]))
@@ -82,29 +91,53 @@ class _FigureCaptions(Treeprocessor):
                 img.attrib.pop("title", None)  # a template's leftover would show as a tooltip over the figure
             if made.sources:
                 parents = parents or {child: parent for parent in root.iter() for child in parent}
-                parent = parents[img]
-                picture = ET.Element("picture", {"class": "wide"} if made.wide else {})
-                for mime, srcset, media, sizes, width, height in made.sources:
-                    attributes = {"type": mime, "srcset": srcset}
-                    attributes.update({k: v for k, v in (("media", media), ("sizes", sizes)) if v})
-                    if width and height:  # the aspect of what this source shows, before it loads
-                        attributes.update(width=str(width), height=str(height))
-                    ET.SubElement(picture, "source", attributes)
-                picture.tail, img.tail = img.tail, None
-                parent.insert(list(parent).index(img), picture)
-                parent.remove(img)
-                picture.append(img)
+                self._wrap_in_picture(parents[img], img, src, made)
+
+    def _wrap_in_picture(self, parent: ET.Element, img: ET.Element, src: str, made: Provenance) -> None:
+        """The image, in its place, inside a <picture> with the sources the build made of it: a
+        copy of the one built for the first image of that source."""
+        made_for, built = self.pictures.get(src, (None, None))
+        if made_for is not made:  # the first of this source (or its provenance was replaced)
+            built = ET.Element("picture", {"class": "wide"} if made.wide else {})
+            for mime, srcset, media, sizes, width, height in made.sources:
+                attributes = {"type": mime, "srcset": srcset}
+                attributes.update({k: v for k, v in (("media", media), ("sizes", sizes)) if v})
+                if width and height:  # the aspect of what this source shows, before it loads
+                    attributes.update(width=str(width), height=str(height))
+                ET.SubElement(built, "source", attributes)
+            sources = self.as_written(*built) if self.as_written else None
+            if sources is not None:
+                built[:] = [sources]
+            self.pictures[src] = made, built
+        picture = copy.deepcopy(built)
+        picture.tail, img.tail = img.tail, None
+        parent[list(parent).index(img)] = picture
+        picture.append(img)
 
     def _add_provenance(self, root: ET.Element) -> None:
-        for block in list(root):
-            notes = [_provenance_note(self.provenance[img.get("src", "")]) for img in block.iter("img")
-                     if img.get("src", "") in self.provenance]
+        """Each generated image's note after the block that shows it (inside a figure)."""
+        inserted = 0  # notes put into the root so far, before the blocks still to come
+        for index, block in enumerate(list(root)):
+            notes = [self._note(made) for img in block.iter("img")
+                     if (made := self.provenance.get(img.get("src", ""))) is not None]
+            if not notes:
+                continue
             if block.tag == "figure":
                 block.extend(notes)
             else:
-                position = list(root).index(block) + 1
                 for offset, note in enumerate(notes):
-                    root.insert(position + offset, note)
+                    root.insert(index + inserted + 1 + offset, note)
+                inserted += len(notes)
+
+    def _note(self, made: Provenance) -> ET.Element:
+        """The note under a generated image (the theme's _provenance.html): a copy of the tree
+        parsed the first time, five times cheaper than parsing it again for every image."""
+        parsed = self.notes.get(made.note)
+        if parsed is None:
+            parsed = ET.fromstring(made.note)
+            written = self.as_written(parsed) if self.as_written else None
+            parsed = self.notes[made.note] = parsed if written is None else written
+        return copy.deepcopy(parsed)
 
     def _walk(self, parent: ET.Element) -> None:
         children = list(parent)
@@ -133,10 +166,6 @@ class _FigureCaptions(Treeprocessor):
         after.text = rest
         if not rest.strip() and len(after) == 0:
             parent.remove(after)
-
-
-def _provenance_note(made: Provenance) -> ET.Element:
-    return ET.fromstring(made.note)  # the theme's _provenance.html
 
 
 def _is_lone_image(para: ET.Element) -> bool:
@@ -211,8 +240,10 @@ class KramdownMarkdown:
 
     def __init__(self, provenance: dict[str, Provenance], image_size: ImageSize, settings: Any):
         from builder.kramdown import KramdownReader, options_from_config
+        from builder.kramdown.serialize import verbatim
 
-        self.figures = _FigureCaptions(None, provenance, image_size)
+        # Nothing reads the tree after the decoration but the writer.
+        self.figures = _FigureCaptions(None, provenance, image_size, as_written=verbatim)
         self.reader = KramdownReader(options_from_config(settings), decorate=self.figures.run)
 
 
@@ -252,6 +283,7 @@ def _python_markdown(provenance: dict[str, Provenance], image_size: ImageSize, f
     )
     if shortcuts:
         markdown_speed.install(md)
+        md.treeprocessors["figure_captions"].as_written = markdown_speed.written_html(md)
     return md
 
 
@@ -323,7 +355,7 @@ def render_markdown(md: markdown.Markdown | KramdownMarkdown, text: str) -> Rend
         headings=headings,
         has_math='class="arithmatex"' in html,
         excerpt=excerpt_of(html),
-        words=len(plain_text(_PROVENANCE.sub("", html)).split()),
+        words=word_count(html),
         images=tuple(figures.images),
         placeholder_alts=tuple(figures.placeholder_alts),
     )
@@ -337,7 +369,7 @@ def _render_kramdown(md: KramdownMarkdown, text: str) -> Rendered:
         headings=tuple(Heading(h.level, h.id, h.text) for h in headings if h.id and h.level <= TOC_DEPTH),
         has_math='class="arithmatex"' in html,
         excerpt=excerpt_of(html),
-        words=len(plain_text(_PROVENANCE.sub("", html)).split()),
+        words=word_count(html),
         images=tuple(md.figures.images),
         placeholder_alts=tuple(md.figures.placeholder_alts),
     )
@@ -351,6 +383,24 @@ def _flatten(tokens: list[dict]) -> list[Heading]:
     return out
 
 
+def without_notes(html: str) -> str:
+    """The HTML without its provenance notes: from each note's start to the first `</details>`
+    after it (a lazy `<details class="provenance">.*?</details>`, without a regex's step per
+    character through each note)."""
+    pieces, position = [], 0
+    while ((start := html.find(_NOTE_START, position)) != -1
+           and (end := html.find(_NOTE_END, start + len(_NOTE_START))) != -1):
+        pieces.append(html[position:start])
+        position = end + len(_NOTE_END)
+    pieces.append(html[position:])
+    return "".join(pieces)
+
+
+def word_count(html: str) -> int:
+    """Words a reader reads: the text outside tags and provenance notes."""
+    return len(plain_text(without_notes(html)).split())
+
+
 def plain_text(html: str) -> str:
     return unescape(_TAG.sub(" ", html))
 
@@ -358,10 +408,12 @@ def plain_text(html: str) -> str:
 _LINKED_URL = re.compile(r"<a\b[^>]*>\s*(?:[a-z][a-z0-9+.-]*://|www\.)[^<]*</a>", re.I)
 _BARE_URL = re.compile(r"(?:\b[a-z][a-z0-9+.-]*://|\bwww\.)[^\s<>()]*[^\s<>().,;:!?'\"]", re.I)
 # Markdown's marks left as text (an emphasis never closed, `*Bài`): at a word's edge only, so
-# `max_pooling` and `C++` keep theirs.
-_STRAY_MARKS = re.compile(r"(?<![\w*_~`])[*_~`]+(?=\w)"  # before a word
+# `max_pooling` and `C++` keep theirs. Every match starts with a mark: the look-ahead first spares
+# the three look-behinds at every other character.
+_STRAY_MARKS = re.compile(r"(?=[*_~`#])"
+                          r"(?:(?<![\w*_~`])[*_~`]+(?=\w)"  # before a word
                           r"|(?<=\w)[*_~`]+(?![\w*_~`])"  # after one
-                          r"|(?<!\S)(?:#{1,6}|[*_~`]+)(?!\S)")  # alone
+                          r"|(?<!\S)(?:#{1,6}|[*_~`]+)(?!\S))")  # alone
 
 
 def excerpt_of(html: str) -> str:

@@ -7,21 +7,31 @@ without any of a pattern's characters cannot match it, so that try is skipped. E
 (the order of the patterns, a pattern tried again after it matched, where the next search
 starts, nested text) stays the library's own work.
 
+The other shortcuts do what a library function does with less Python per character or per
+element: links' text and destination found mark to mark, the tree written by one recursive
+walk (`to_html_string`), the unescape pass and whitespace normalisation touching only what they
+change, and the figure decoration's notes and <source>s written once per build.
+
 `tests/test_markdown_speed.py` renders tricky and random documents through these shortcuts and
-through Python-Markdown configured the same way without them, and compares the HTML.
+through Python-Markdown configured the same way without them, and compares the HTML; each
+shortcut is also compared with the library function it stands for, on random input.
 """
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from typing import Any
 
 import markdown
+from markdown import serializers
 from markdown.blockparser import BlockParser
+from markdown.inlinepatterns import LinkInlineProcessor, Pattern, dequote
 from markdown.postprocessors import RawHtmlPostprocessor
+from markdown.preprocessors import NormalizeWhitespace
 from markdown.treeprocessors import InlineProcessor, UnescapeTreeprocessor
-from markdown.util import STX, AtomicString, Registry
+from markdown.util import ETX, STX, AtomicString, Registry
 
 # A need: text that holds at least one of these marks (None: any text).
 Marks = tuple[str, ...] | None
@@ -151,6 +161,129 @@ class SkippingInlineProcessor(InlineProcessor):
         return data
 
 
+_BRACKET = re.compile(r"[\[\]]")
+
+
+def bracketed_text(data: str, index: int) -> tuple[str, int, bool]:
+    """`LinkInlineProcessor.getText`: the text from `index` to the `]` that closes the `[` just
+    before it (nested pairs inside), the index after that `]`, and whether there was one. The
+    library steps through the text a character at a time; this jumps from bracket to bracket."""
+    depth = 1
+    for bracket in _BRACKET.finditer(data, index):
+        depth += 1 if bracket.group() == "[" else -1
+        if depth == 0:
+            return data[index:bracket.start()], bracket.end(), True
+    return data[index:], max(index, len(data)), False
+
+
+_DESTINATION_MARK = re.compile("[()'\"]")  # what the library's destination loop reacts to
+
+
+def _scan_destination(data: str, start: int) -> tuple[str, str | None, int, bool]:
+    """The loop of `LinkInlineProcessor.getLink` over `(destination "title")` from `start` (just
+    after the parenthesis): nested parentheses, a title in either quote, and the fallbacks when
+    a title is not closed. The library looks at every character; this looks at the marks only,
+    working out the last non-space character before a `)` when it needs it. Returns the raw
+    destination, the raw title, the index after the link and whether it was closed."""
+    depth = backtrack = 1
+    last_bracket = start_quote = exit_quote = start_alt_quote = exit_alt_quote = -1
+    quote = alt_quote = None
+    in_title = False  # the library's ignore_matches
+    for mark in _DESTINATION_MARK.finditer(data, start):
+        position, char = mark.start(), mark.group()
+        if char == "(":
+            if not in_title:
+                depth += 1
+            elif backtrack > 0:
+                backtrack -= 1
+        elif char == ")":
+            last = data[start:position].rstrip(" ")[-1:]
+            if (exit_quote != -1 and quote == last) or (exit_alt_quote != -1 and alt_quote == last):
+                depth = 0
+            elif not in_title:
+                depth -= 1
+            elif backtrack > 0:
+                backtrack -= 1
+                if backtrack == 0:
+                    last_bracket = position + 1
+            if depth == 0:  # closed: only a `)` closes
+                if exit_quote >= 0 and quote == last:
+                    return data[start:start_quote - 1], data[start_quote:exit_quote - 1], position + 1, True
+                if exit_alt_quote >= 0 and alt_quote == last:
+                    return (data[start:start_alt_quote - 1], data[start_alt_quote:exit_alt_quote - 1],
+                            position + 1, True)
+                return data[start:position], None, position + 1, True
+        elif not quote:  # a first quote: from here on, presumably a title
+            in_title, backtrack, depth = True, depth, 1
+            start_quote, quote = position + 1, char
+        elif char != quote and not alt_quote:
+            start_alt_quote, alt_quote = position + 1, char
+        elif char == quote:
+            exit_quote = position + 1
+        elif alt_quote and char == alt_quote:
+            exit_alt_quote = position + 1
+    if backtrack == 0:  # an unclosed title: the link ends at the `)` that balanced before it
+        return data[start:last_bracket - 1], None, last_bracket, True
+    return "", None, max(start, len(data)), False
+
+
+def jumping_get_link(pattern: LinkInlineProcessor) -> Callable[[str, int], tuple[str, str | None, int, bool]]:
+    """`pattern.getLink` with the destination loop of `_scan_destination`; the library's own
+    method where it has no loop to run (no `(`, or `(<destination>`)."""
+
+    def get_link(data: str, index: int) -> tuple[str, str | None, int, bool]:
+        opening = pattern.RE_LINK.match(data, pos=index)
+        if not opening or opening.group(1):
+            return LinkInlineProcessor.getLink(pattern, data, index)
+        href, title, index, closed = _scan_destination(data, opening.end())
+        if title is not None:
+            title = pattern.RE_TITLE_CLEAN.sub(" ", dequote(pattern.unescape(title.strip())))
+        return pattern.unescape(href).strip(), title, index, closed
+
+    return get_link
+
+
+def skipping_unescape(pattern: Pattern) -> Callable[[str], str]:
+    """`pattern.unescape` (stashed inline nodes back as text in a link's destination, title or
+    alt text: ~30 calls a post), not searching a string that holds no placeholder (they start
+    with STX). A plain string comes back as it is, anything else goes through the library."""
+    library = pattern.unescape
+
+    def unescape(text: str) -> str:
+        return text if type(text) is str and STX not in text else library(text)
+
+    return unescape
+
+
+def patterns_shortcuts(md: markdown.Markdown) -> None:
+    """Links' and images' patterns find the end of their text with `bracketed_text` and of
+    their destination with `_scan_destination`; every pattern unescapes with
+    `skipping_unescape` (each where its class does these as the library does)."""
+    for pattern in md.inlinePatterns:
+        if type(pattern).unescape is Pattern.unescape:
+            pattern.unescape = skipping_unescape(pattern)
+        if not isinstance(pattern, LinkInlineProcessor):
+            continue
+        if type(pattern).getText is LinkInlineProcessor.getText:
+            pattern.getText = bracketed_text
+        if type(pattern).getLink is LinkInlineProcessor.getLink:
+            pattern.getLink = jumping_get_link(pattern)
+
+
+class LineWiseWhitespace(NormalizeWhitespace):
+    """The library's first preprocessor: STX and ETX removed, line breaks made `\n`, two blank
+    lines added, tabs expanded, and each line after the first that holds only spaces emptied.
+    That last step is a regex with a look-behind tried at every character; here, a test per line."""
+
+    def run(self, lines: list[str]) -> list[str]:
+        source = "\n".join(lines).replace(STX, "").replace(ETX, "")
+        source = source.replace("\r\n", "\n").replace("\r", "\n") + "\n\n"
+        lines = source.expandtabs(self.md.tab_length).split("\n")
+        last = len(lines) - 1  # the only line no line break follows: the regex needs one
+        return ["" if 0 < number < last and line and not line.strip(" ") else line
+                for number, line in enumerate(lines)]
+
+
 class SkippingUnescape(UnescapeTreeprocessor):
     """The library's last tree processor (characters escaped with a backslash, kept as their
     code point between STX and ETX, back as themselves in every text, tail and attribute),
@@ -186,14 +319,174 @@ def remembering_is_block_level(md: markdown.Markdown) -> Callable[[Any], bool]:
     return is_block_level
 
 
+class SkippingUnescapeWalk(SkippingUnescape):
+    """The same, also not setting a text, tail or attribute that holds no STX to itself (the
+    library's walk sets every one of them, ~100 elements a post)."""
+
+    def run(self, root: ET.Element) -> None:
+        unescape = self.unescape
+        for element in root.iter():
+            text, tail = element.text, element.tail
+            if text and STX in text and element.tag != "code":
+                element.text = unescape(text)
+            if tail and STX in tail:
+                element.tail = unescape(tail)
+            for key, value in element.items():
+                if value is not None and STX in value:
+                    element.set(key, unescape(value))
+
+
+# --- Writing the tree: `to_html_string` for this configuration's trees, in one recursive walk ---
+
+_KINDS: dict[str, tuple[str, bool]] = {}  # tag -> (its end tag, whether its text is written as it is)
+
+
+def _kind(tag: str) -> tuple[str, bool]:
+    """What the library decides from `tag.lower()`: no end tag for a void element (its content,
+    if any, is written), the text of <script> and <style> unescaped. Remembered per tag."""
+    lower = tag.lower()
+    kind = _KINDS[tag] = ("" if lower in ET.HTML_EMPTY else f"</{tag}>", lower in ("script", "style"))
+    return kind
+
+
+def _escape_text(text: str) -> str:
+    # As the library escapes text: `&` unless it starts an entity, `<`, `>`.
+    if "&" in text:
+        text = serializers.RE_AMP.sub("&amp;", text)
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    return text
+
+
+def _escape_value(value: str) -> str:
+    # As the library escapes an attribute's value in HTML: the same, and `"`.
+    text = _escape_text(value)
+    return text.replace('"', "&quot;") if '"' in text else text
+
+
+class _Unusual(Exception):
+    """A tree the walk below leaves to the library: a comment, a processing instruction, a
+    QName, an element without a tag, an attribute that is not a string."""
+
+
+def _write(element: ET.Element, out: list[str]) -> None:
+    """The element, its content and its tail, as the library writes them (format "html")."""
+    tag = element.tag
+    if type(tag) is not str:
+        raise _Unusual
+    if tag == WRITTEN:
+        out.append(element.text)
+        if element.tail:
+            out.append(_escape_text(element.tail))
+        return
+    attributes = element.attrib
+    out.append(f"<{tag}{_attributes(attributes)}>" if attributes else f"<{tag}>")
+    end, raw = _KINDS.get(tag) or _kind(tag)
+    text = element.text
+    if text:
+        out.append(text if raw else _escape_text(text))
+    for child in element:
+        _write(child, out)
+    if end:
+        out.append(end)
+    if element.tail:
+        out.append(_escape_text(element.tail))
+
+
+_BOOLEAN = serializers.BOOLEAN_ATTRIBUTES["html"] if hasattr(serializers, "BOOLEAN_ATTRIBUTES") else None
+
+
+def _attributes(attributes: dict) -> str:
+    written = ""
+    for key in sorted(attributes):  # the library writes them in lexical order
+        value = attributes[key]
+        if type(key) is not str:
+            raise _Unusual
+        if value is None:
+            written += f" {key}"  # a valueless attribute, as it was given
+            continue
+        if type(value) is not str:
+            raise _Unusual
+        value = _escape_value(value)
+        written += f" {value}" if key == value and key in _BOOLEAN else f' {key}="{value}"'
+    return written
+
+
+def to_html_string(root: ET.Element) -> str:
+    """`markdown.serializers.to_html_string`, the same text for every tree, faster: it runs on
+    the document, and once more on each heading for its id and table-of-contents entry."""
+    out: list[str] = []
+    try:
+        _write(root, out)
+    except (_Unusual, RecursionError):  # RecursionError: a tree nested deeper than Python allows
+        return serializers.to_html_string(root)
+    return "".join(out)
+
+
+# --- Subtrees written once: the figure decoration's notes and <source>s ---------------------
+
+WRITTEN = "markdown-speed-written"  # an element `to_html_string` writes as its text: HTML written before
+_HEADING = re.compile("[Hh][123456]")  # what `toc` takes for a heading (a match at the start)
+AFTER_FIGURES = ["toc", "unescape"]  # the tree processors that run after the figure decoration
+
+
+def _inert(element: ET.Element) -> bool:
+    """Whether `toc` and the unescape pass leave the subtree as it is: no heading, no id (toc
+    keeps ids unique), no escaped character (STX) in any text, tail or attribute."""
+    for node in element.iter():
+        if type(node.tag) is not str or _HEADING.match(node.tag) or "id" in node.attrib:
+            return False
+        if any(STX in text for text in (node.text, node.tail, *node.attrib.values()) if text):
+            return False
+    return True
+
+
+def written_html(md: markdown.Markdown) -> Callable[..., ET.Element | None] | None:
+    """For the figure decoration, which adds the same notes and <source>s to every post: the
+    subtrees as one element holding the HTML `to_html_string` writes for them, made once per
+    build, or None where a later tree processor could still change them (the writer then writes
+    the trees themselves). None for a converter this does not hold for."""
+    priority = {entry.name: entry.priority for entry in md.treeprocessors._priority}
+    after = sorted((name for name in priority if priority[name] < priority["figure_captions"]),
+                   key=priority.get, reverse=True)
+    if md.serializer is not to_html_string or after != AFTER_FIGURES:
+        return None
+    marker = getattr(md.treeprocessors["toc"], "marker", "")
+
+    def written(*elements: ET.Element) -> ET.Element | None:
+        if not all(_inert(element) for element in elements):
+            return None
+        html = "".join(to_html_string(element) for element in elements)
+        if marker and marker in html:  # `[TOC]` in a note: toc would look for it in the text
+            return None
+        element = ET.Element(WRITTEN)
+        element.text = html
+        return element
+
+    return written
+
+
+def serializer_applies(md: markdown.Markdown) -> bool:
+    """Whether the converter writes HTML with the library's serializer this walk mirrors (one
+    that knows boolean attributes, as Python-Markdown does since 3.10)."""
+    return md.serializer is serializers.to_html_string and _BOOLEAN is not None
+
+
 def install(md: markdown.Markdown) -> None:
     """Put the shortcuts into a converter whose extensions are all registered."""
     md.is_block_level = remembering_is_block_level(md)
+    if type(md.preprocessors["normalize_whitespace"]) is NormalizeWhitespace:
+        md.preprocessors.register(LineWiseWhitespace(md), "normalize_whitespace", 30)
     if type(md.postprocessors["raw_html"]) is RawHtmlPostprocessor:
         md.postprocessors.register(SkippingRawHtml(md), "raw_html", 30)
     if type(md.treeprocessors["unescape"]) is UnescapeTreeprocessor:
-        md.treeprocessors.register(SkippingUnescape(md), "unescape", 0)
+        md.treeprocessors.register(SkippingUnescapeWalk(md), "unescape", 0)
+    if serializer_applies(md):
+        md.serializer = to_html_string
     if SkippingInlineProcessor.applies():
         md.treeprocessors.register(SkippingInlineProcessor(md, NEEDS), "inline", 20)
+    patterns_shortcuts(md)
     if md.tab_length == len(INDENT):
         md.parser.parseBlocks = skipping_parse_blocks(md.parser)

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from markdown.util import AtomicString
 
 from builder import markdown_speed
 from builder.markdown import _python_markdown, make_markdown, render_markdown
@@ -193,3 +194,235 @@ def test_a_library_without_the_private_method_gets_no_shortcut(monkeypatch) -> N
     md = make_markdown()
     assert not isinstance(md.treeprocessors["inline"], markdown_speed.SkippingInlineProcessor)
 
+
+
+# --- the HTML writer, the bracket search and the word count against what they replace ------
+
+def _tricky_tree() -> ET.Element:
+    """Every case the library's writer tells apart: void and raw-text tags in any case, boolean,
+    valueless and escaped attributes (in unsorted order), entities kept, a comment, an element
+    without a tag, a QName, text and tails everywhere."""
+    root = ET.Element("div")
+    root.text = "a & b &amp; &#169; &#xA9; &khong; < > \" '"
+    p = ET.SubElement(root, "p", {"title": 'x "y" & <z> &amp;', "id": "p1", "class": "c"})
+    p.text = "t\x02klzzwxh:0\x03"
+    ET.SubElement(p, "BR").tail = "after <br>"
+    img = ET.SubElement(p, "img", {"src": "/a b.png?x=1&y=2", "alt": "", "hidden": "hidden",
+                                   "open": "x", "async": None})
+    img.text = "text in a void element"
+    ET.SubElement(img, "span").text = "child of a void element"
+    img.tail = "tail"
+    script = ET.SubElement(root, "Script")
+    script.text = "if (a < b && c > d) {}"
+    ET.SubElement(root, "style").text = "a > b { content: '&' }"
+    ET.SubElement(root, "pre").text = AtomicString("<code> & </code>")
+    root.append(ET.Comment(" a -- comment & "))
+    nameless = ET.SubElement(root, None)
+    nameless.text = "nameless & text"
+    ET.SubElement(nameless, "em").text = "in it"
+    nameless.tail = "nameless tail"
+    ET.SubElement(root, ET.QName("{urn:x}q")).text = "qname"
+    root.tail = "root tail &"
+    return root
+
+
+def test_the_html_writer_writes_what_the_librarys_does_on_a_tricky_tree() -> None:
+    from markdown.serializers import to_html_string
+
+    root = _tricky_tree()
+    assert markdown_speed.to_html_string(root) == to_html_string(root)
+    for element in root.iter():  # each subtree alone, tails included; most take the fast walk
+        assert markdown_speed.to_html_string(element) == to_html_string(element)
+
+
+def test_the_html_writer_writes_a_tree_deeper_than_the_recursion_limit() -> None:
+    from markdown.serializers import to_html_string
+
+    root = element = ET.Element("div")
+    for _ in range(3000):
+        element = ET.SubElement(element, "span")
+        element.text = "x"
+    assert markdown_speed.to_html_string(root) == to_html_string(root)
+
+
+def test_the_converter_writes_with_the_fast_writer(pair) -> None:
+    fast, plain = pair
+    assert fast.serializer is markdown_speed.to_html_string
+    assert plain.serializer is not markdown_speed.to_html_string
+
+
+TAGS = st.sampled_from(["p", "br", "BR", "img", "script", "STYLE", "em", "code", "hr", "Source"])
+ATTRIBUTES = st.dictionaries(st.sampled_from(["id", "class", "open", "hidden", "title", "src", "async"]),
+                             st.one_of(st.none(), st.sampled_from(["open", "hidden", "async"]),
+                                       st.text(alphabet="a&;#<>\"' \n\x02\x03", max_size=6)))
+TEXT = st.one_of(st.none(), st.text(alphabet="a&;#x<>\"' \n\x02\x03", max_size=8))
+
+
+@st.composite
+def trees(draw, depth: int = 0) -> ET.Element:
+    element = ET.Element(draw(TAGS), draw(ATTRIBUTES))
+    element.text, element.tail = draw(TEXT), draw(TEXT)
+    if depth < 3:
+        element.extend(draw(st.lists(trees(depth + 1), max_size=3)))
+    return element
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@given(root=trees())
+def test_the_html_writer_writes_what_the_librarys_does_on_random_trees(root: ET.Element) -> None:
+    from markdown.serializers import to_html_string
+
+    assert markdown_speed.to_html_string(root) == to_html_string(root)
+
+
+BRACKETS = st.text(alphabet="[]ab\\(", max_size=20)
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=BRACKETS, index=st.integers(0, 21))
+def test_the_bracket_search_finds_what_the_librarys_does(data: str, index: int) -> None:
+    from markdown.inlinepatterns import LinkInlineProcessor
+
+    index = min(index, len(data))
+    library = LinkInlineProcessor.getText(None, data, index)
+    assert markdown_speed.bracketed_text(data, index) == library
+
+
+def test_links_and_images_find_their_text_with_the_bracket_search(pair) -> None:
+    fast, plain = pair
+    for name in ("link", "image_link", "reference", "image_reference", "short_reference"):
+        assert fast.inlinePatterns[name].getText is markdown_speed.bracketed_text
+        if name in ("link", "image_link"):
+            assert fast.inlinePatterns[name].getLink.__qualname__.startswith("jumping_get_link")
+        assert plain.inlinePatterns[name].getText is not markdown_speed.bracketed_text
+
+
+NOTE_HTML = st.lists(st.sampled_from(['<details class="provenance">', "</details>", "<p>", "a b", "<details>",
+                                      '<details class="provenance"', " ", "\n"]), max_size=12).map("".join)
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@given(html=NOTE_HTML)
+def test_the_notes_are_left_out_as_the_lazy_regex_leaves_them_out(html: str) -> None:
+    import re
+
+    from builder.markdown import without_notes
+
+    assert without_notes(html) == re.sub(r'<details class="provenance">.*?</details>', "", html, flags=re.S)
+
+
+def test_notes_and_pictures_are_made_once_and_each_image_gets_its_own_copy(pair) -> None:
+    fast, plain = pair
+    figures = fast.treeprocessors["figure_captions"]
+    text = "![](/f.jpg)\n\n_a_\n\n![](/f.jpg)\n\nchữ ![](/images/post2/1.jpg)\n"
+    html = render_markdown(fast, text).html
+    assert html.count('<details class="provenance">') == 3 and html.count("<picture>") == 3
+    assert list(figures.notes) == [MADE.note]
+    assert sorted(figures.pictures) == ["/f.jpg", "/images/post2/1.jpg"]
+    assert render_markdown(fast, text) == render_markdown(plain, text)
+
+
+@pytest.mark.parametrize("text", TRICKY)
+def test_kramdown_notes_and_sources_written_once_give_what_their_trees_give(text: str) -> None:
+    """Read as kramdown, each note and each image's <source>s go into the tree as their HTML,
+    written once per build."""
+    fast = make_markdown(PROVENANCE, kramdown=True, image_size=_size)
+    as_trees = make_markdown(PROVENANCE, kramdown=True, image_size=_size)
+    as_trees.figures.as_written = None
+    document = text + "\n\n![](/f.jpg)\n\n_Chú thích_\n\n![x](/images/post2/1.jpg)\n"
+    assert render_markdown(fast, document) == render_markdown(as_trees, document)
+    assert render_markdown(fast, document).html.count('<details class="provenance">') >= 2
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@given(text=st.text(alphabet=" \t\n\r\x02\x03a", max_size=30))
+def test_whitespace_is_normalised_as_the_library_does(pair, text: str) -> None:
+    from markdown.preprocessors import NormalizeWhitespace
+
+    fast, plain = pair
+    assert isinstance(fast.preprocessors["normalize_whitespace"], markdown_speed.LineWiseWhitespace)
+    lines = text.split("\n")
+    assert fast.preprocessors["normalize_whitespace"].run(lines) == NormalizeWhitespace(plain).run(lines)
+
+
+DESTINATIONS = st.lists(st.sampled_from(["(", ")", "'", '"', " ", "\t", "\n", "a", "<", ">", "\\", "\x02",
+                                         "/x.png", " \"t\""]), max_size=16).map("".join)
+
+
+@settings(max_examples=EXAMPLES * 3, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=DESTINATIONS, index=st.integers(0, 3))
+def test_the_destination_scan_finds_what_the_librarys_does(pair, data: str, index: int) -> None:
+    from markdown.inlinepatterns import LinkInlineProcessor
+
+    fast, _ = pair
+    render_markdown(fast, "x")  # the patterns' unescape reads the inline processor's state
+    opened = "[" * index + "(" + data  # a destination most of the time
+    for name in ("link", "image_link"):
+        pattern = fast.inlinePatterns[name]
+        assert pattern.getLink(opened, index) == LinkInlineProcessor.getLink(pattern, opened, index), name
+        assert pattern.getLink(data, index) == LinkInlineProcessor.getLink(pattern, data, index), name
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@given(text=st.lists(st.sampled_from(["a", " ", "\x02", "\x03", "klzzwxh:", "0", "1", "\x02klzzwxh:0\x03"]),
+                     max_size=10).map("".join))
+def test_patterns_unescape_as_the_library_does(pair, text: str) -> None:
+    from markdown.inlinepatterns import Pattern
+
+    fast, _ = pair
+    render_markdown(fast, "*a* `b` [c](/d)")  # leaves placeholders 0, 1, 2 in the inline stash
+    for name in ("link", "image_link", "reference", "image_reference"):
+        pattern = fast.inlinePatterns[name]
+        assert pattern.unescape.__qualname__.startswith("skipping_unescape")
+        assert pattern.unescape(text) == Pattern.unescape(pattern, text)
+        atomic = AtomicString(text)
+        assert type(pattern.unescape(atomic)) is type(Pattern.unescape(pattern, atomic))
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@given(text=st.text(alphabet="*_~`# aăB1+\n.", max_size=20))
+def test_stray_marks_are_found_as_without_the_look_ahead(text: str) -> None:
+    import re
+
+    from builder.markdown import _STRAY_MARKS
+
+    without = re.compile(r"(?<![\w*_~`])[*_~`]+(?=\w)|(?<=\w)[*_~`]+(?![\w*_~`])"
+                         r"|(?<!\S)(?:#{1,6}|[*_~`]+)(?!\S)")
+    assert _STRAY_MARKS.sub("", text) == without.sub("", text)
+
+
+@pytest.mark.parametrize(("note", "written"), [
+    ('<details class="provenance"><summary>n &amp; m</summary><p>Vẽ <code>f.py</code></p></details>', True),
+    ('<details class="provenance" id="n"><summary>n</summary></details>', False),  # toc keeps ids unique
+    ('<details class="provenance"><h3>Cách vẽ</h3></details>', False),  # toc gives headings ids
+    ('<details class="provenance"><p>[TOC]</p></details>', False),  # toc would put its list there
+])
+def test_notes_go_in_as_html_only_where_toc_and_unescaping_would_leave_them(note: str, written: bool) -> None:
+    import dataclasses
+
+    made = dataclasses.replace(MADE, note=note)
+    provenance = {"/f.jpg": made}
+    fast = make_markdown(provenance, image_size=_size)
+    plain = _python_markdown(provenance, _size, None, shortcuts=False)
+    text = "# Cách vẽ\n\n## n\n\n![](/f.jpg)\n\n_Chú thích_\n\nchữ ![](/f.jpg) chữ\n"
+    assert render_markdown(fast, text) == render_markdown(plain, text)
+    notes = fast.treeprocessors["figure_captions"].notes
+    assert (notes[note].tag == markdown_speed.WRITTEN) is written
+
+
+def test_nothing_goes_in_as_html_for_a_converter_with_another_tree_processor_after_the_figures() -> None:
+    md = make_markdown(PROVENANCE, image_size=_size)
+    assert markdown_speed.written_html(md) is not None
+    md.treeprocessors.register(markdown_speed.SkippingUnescapeWalk(md), "another", 3)
+    assert markdown_speed.written_html(md) is None
+
+
+def test_a_picture_is_built_again_when_its_provenance_is_replaced() -> None:
+    import dataclasses
+
+    provenance = dict(PROVENANCE)
+    md = make_markdown(provenance, image_size=_size)
+    assert "/f-320.webp" in render_markdown(md, "![](/f.jpg)\n").html
+    provenance["/f.jpg"] = dataclasses.replace(MADE, sources=(("image/avif", "/g.avif 640w", "", "", 0, 0),))
+    html = render_markdown(md, "![](/f.jpg)\n").html
+    assert "/g.avif" in html and "/f-320.webp" not in html

@@ -55,6 +55,18 @@ def serialize(root: ET.Element) -> str:
     return "".join(out).strip("\n") + "\n"
 
 
+def verbatim(*elements: ET.Element) -> ET.Element:
+    """A `VERBATIM` element that writes as the elements (and their tails) write, one after another."""
+    out: list[str] = []
+    for element in elements:
+        _write(element, out)
+        if element.tail:
+            out.append(_escape_text(element.tail))
+    written = ET.Element(VERBATIM)
+    written.text = "".join(out)
+    return written
+
+
 def _write_content(element: ET.Element, out: list[str]) -> None:
     if element.text:
         out.append(_escape_text(element.text))
@@ -78,8 +90,15 @@ def _write(element: ET.Element, out: list[str]) -> None:
         out.append(f"<{tag}{attrs} />")
         return
     out.append(f"<{tag}{attrs}>")
-    if len(element) or element.text:  # most elements hold text only, or nothing
-        _write_content(element, out)
+    # The content inline (not _write_content): most elements hold text only, or nothing.
+    text = element.text
+    if text:
+        out.append(_escape_text(text))
+    for child in element:
+        _write(child, out)
+        tail = child.tail
+        if tail:
+            out.append(_escape_text(tail))
     out.append(f"</{tag}>")
 
 
@@ -87,7 +106,10 @@ def _attributes(attrib: dict[str, str]) -> str:
     written = ""
     for key, value in attrib.items():
         if key != SELF_CLOSING:
-            written += f' {key}="{_escape_attribute(value)}"'
+            value = str(value)
+            if "&" in value or '"' in value or "<" in value:  # seldom: checking is cheaper
+                value = _escape_attribute(value)
+            written += f' {key}="{value}"'
     return written
 
 
