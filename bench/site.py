@@ -55,15 +55,24 @@ ROOT = Path(__file__).resolve().parents[1]
 BENCH_VENV = ROOT / ".cache" / "bench-venv"
 TIME = Path("/usr/bin/time")  # GNU time: the peak memory of a process that is not ours
 RUNNER = """
-import resource, sys
+import os, resource, sys
 from builder.cli import main
+
+
+def peak():
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    print(f"PEAK_KB {own} {workers}", file=sys.stderr, flush=True)
+
+
+# A finished build leaves with os._exit (no teardown): the peak is printed just before.
+runner, leave = os.getpid(), os._exit
+os._exit = lambda code: (peak() if os.getpid() == runner else None, leave(code))
 sys.argv = ["blog", "build", "-s", sys.argv[1]]
 try:
     main()
 finally:
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    print(f"PEAK_KB {own} {workers}", file=sys.stderr)
+    peak()
 """
 PELICAN_CONF = """
 SITENAME = "Bench"
