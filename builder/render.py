@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import itertools
 import json
 import logging
 import marshal
@@ -41,6 +42,7 @@ from builder.model import (
 log = logging.getLogger(__name__)
 
 PARALLEL_MIN = 48  # below this, starting processes costs more than it saves
+STORE_BATCH = 100  # cache entries stored in one transaction
 CACHE_FORMAT = 3  # the version of a cache entry's record (3: marshal data)
 _WORD = re.compile(r"\w")
 _LINK_TAG = re.compile(r"\{%-?\s*(post_url|link)\b")
@@ -143,10 +145,14 @@ def render_documents(job: RenderJob, documents: list[Document],
         fresh: list[tuple[Document, tuple[Rendered, list[str], dict]]] = []
         with _rendering(job, missing, processes) as rendered_now:
             # Each entry is stored as its document comes back, while the workers render the
-            # rest: the writing is done by the time they are (but for what MathJax typesets next).
-            cache.put_many(_encode(keys[doc.rel], *result)
-                           for doc, result in _collected(missing, rendered_now, fresh)
-                           if not _typeset_after(job, result[0]))
+            # rest (but for what MathJax typesets next), a transaction per STORE_BATCH: SQLite
+            # copies its log into the database (and waits for the disk) as it grows, not all at
+            # the end, after the last document.
+            entries = (_encode(keys[doc.rel], *result)
+                       for doc, result in _collected(missing, rendered_now, fresh)
+                       if not _typeset_after(job, result[0]))
+            while batch := list(itertools.islice(entries, STORE_BATCH)):
+                cache.put_many(batch)
         if job.config.math_render == "build":
             fresh = _typeset_math(job.config, fresh)
             cache.put_many(_encode(keys[doc.rel], *result) for doc, result in fresh
