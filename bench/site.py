@@ -30,7 +30,9 @@ The peers build the same posts, each tool with what it needs and nothing more:
 Each run times every tool in turn (ours, the baseline, Jekyll, Hugo, Pelican), so all of them see
 the same machine load; the table gives medians and, per tool, our time divided by theirs.
 `--markdown kramdown` reads the corpus as a Jekyll site (`markdown: kramdown`); `--baseline DIR`
-also times the builder of another checkout (say, the main branch) on the same sites.
+also times the builder of another checkout (say, the main branch) on the same sites, each in
+its own copy of the project (in one folder the two builders would undo each other's records of
+computed results, and each build from scratch would compute them again).
 """
 
 from __future__ import annotations
@@ -171,6 +173,13 @@ class Blog(Tool):
     name = "blog"
 
     def __init__(self, project: Path, checkout: Path | None = None):
+        if checkout is not None:
+            # Its own copy of the project: the two builders' records of computed results (the
+            # figure scans, the SVG sizes) are stamped with their own code version, and in one
+            # folder each build would find the other's and compute them again.
+            copy = project / "baseline"
+            shutil.copytree(project, copy, ignore=shutil.ignore_patterns("baseline", "_site"))
+            project = copy
         super().__init__(project)
         self.checkout = checkout
         if checkout is not None:
