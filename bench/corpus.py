@@ -7,10 +7,14 @@ exercises Liquid, figures with captions and the theme like the real one.
 
 from __future__ import annotations
 
+import json
 import random
 import shutil
+import subprocess
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED_POST = ROOT / "site_src" / "_posts" / "2018-06-28-cnn-co-gi-do-sai-sai.md"
@@ -35,6 +39,36 @@ def copy_computed(project: Path, cache: Path = ROOT / ".cache", names: tuple[str
     for name in names:
         if (cache / name).exists():
             shutil.copytree(cache / name, project / ".cache" / name)
+
+
+def last_json(command: list[str], checkout: Path, cwd: Path | None = None) -> tuple[Any, str]:
+    """Run a measuring script in the measured checkout; the JSON value of its last line of
+    output, and what it wrote to stderr (a profile, say). A failure stops the benchmark with
+    the end of its error."""
+    done = subprocess.run(command, capture_output=True, text=True, cwd=cwd)
+    if done.returncode:
+        raise SystemExit(f"{checkout}: {done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1]), done.stderr
+
+
+def timed_per_checkout(corpus: Path, checkouts: dict[str, Path], runs: int,
+                       run: Callable[[Path, Path], Any]) -> dict[str, list[Any]]:
+    """`run(checkout, project)` `runs` times for each checkout, the checkouts taking turns (so
+    both see the same machine load), each on its own copy of `corpus` (made beside it) with the
+    results its own `.cache` has computed (this checkout's where it has none), after one untimed
+    run that typesets the formulas and warms the disk cache."""
+    projects = {}
+    for number, (name, checkout) in enumerate(checkouts.items()):
+        project = projects[name] = corpus.parent / str(number)
+        shutil.copytree(corpus, project)
+        own = checkout / ".cache"
+        copy_computed(project, own if (own / "figures").exists() else ROOT / ".cache")
+        run(checkout, project)
+    results: dict[str, list[Any]] = {name: [] for name in checkouts}
+    for _ in range(runs):
+        for name, checkout in checkouts.items():
+            results[name].append(run(checkout, projects[name]))
+    return results
 
 
 def make_site(target: Path, posts: int, seed: int = 0) -> Path:

@@ -15,15 +15,13 @@ alternate. The table gives the median of the runs, in milliseconds per post.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from corpus import make_site, read_as_kramdown  # noqa: E402
+from corpus import last_json, make_site, read_as_kramdown  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -60,13 +58,10 @@ if len(sys.argv) > 4:
 
 def measure(checkout: Path, project: Path, posts: int, profile: int = 0) -> float:
     command = [sys.executable, "-c", MEASURE, str(checkout), str(project), str(posts)]
-    done = subprocess.run(command + ([str(profile)] if profile else []), capture_output=True, text=True,
-                          cwd=project)
-    if done.returncode:
-        raise SystemExit(f"{checkout}: {done.stderr[-2000:]}")
+    result, profiled = last_json(command + ([str(profile)] if profile else []), checkout, project)
     if profile:
-        print(done.stderr)
-    return json.loads(done.stdout.strip().splitlines()[-1])["ms"]
+        print(profiled)
+    return result["ms"]
 
 
 def main() -> None:

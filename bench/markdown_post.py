@@ -22,7 +22,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from corpus import make_site  # noqa: E402
+from corpus import last_json, make_site  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -71,12 +71,10 @@ if len(sys.argv) > 3:
 
 def measure(checkout: Path, texts: Path, profile: int = 0) -> float:
     command = [sys.executable, "-c", MEASURE, str(checkout), str(texts)] + ([str(profile)] if profile else [])
-    done = subprocess.run(command, capture_output=True, text=True)
-    if done.returncode:
-        raise SystemExit(f"{checkout}: {done.stderr[-2000:]}")
+    result, profiled = last_json(command, checkout)
     if profile:
-        print(done.stderr)
-    return json.loads(done.stdout.strip().splitlines()[-1])["ms"]
+        print(profiled)
+    return result["ms"]
 
 
 def main() -> None:

@@ -18,16 +18,13 @@ checkout from before that change renders every page in `site_files.collect`.)
 from __future__ import annotations
 
 import argparse
-import json
-import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from corpus import copy_computed, make_site  # noqa: E402
+from corpus import last_json, make_site, timed_per_checkout  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -68,11 +65,7 @@ print(json.dumps(marks))
 
 
 def run(checkout: Path, project: Path) -> dict[str, float]:
-    done = subprocess.run([sys.executable, "-c", STAGES, str(checkout), str(project)], capture_output=True,
-                          text=True, cwd=project)
-    if done.returncode:
-        raise SystemExit(f"{checkout}: {done.stderr[-2000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return last_json([sys.executable, "-c", STAGES, str(checkout), str(project)], checkout, project)[0]
 
 
 def main() -> None:
@@ -87,17 +80,7 @@ def main() -> None:
         checkouts = {"baseline": args.baseline.resolve(), **checkouts}
     with tempfile.TemporaryDirectory(prefix="bench-stages-") as tmp:
         make_site(Path(tmp) / "corpus", args.posts)
-        projects = {}
-        for number, (name, checkout) in enumerate(checkouts.items()):
-            project = projects[name] = Path(tmp) / str(number)
-            shutil.copytree(Path(tmp) / "corpus", project)
-            caches = checkout / ".cache" if (checkout / ".cache" / "figures").exists() else ROOT / ".cache"
-            copy_computed(project, caches)
-            run(checkout, project)  # untimed: typesets the formulas, warms the disk cache
-        times: dict[str, list[dict[str, float]]] = {name: [] for name in checkouts}
-        for _ in range(args.runs):
-            for name, checkout in checkouts.items():
-                times[name].append(run(checkout, projects[name]))
+        times = timed_per_checkout(Path(tmp) / "corpus", checkouts, args.runs, run)
     stages = list(times["this checkout"][0])
     print(f"{args.posts} posts from scratch, wall seconds, median of {args.runs} interleaved runs\n")
     print("| stage | " + " | ".join(checkouts) + " |")

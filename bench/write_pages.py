@@ -17,16 +17,13 @@ bench/corpus.py with the figures made.
 from __future__ import annotations
 
 import argparse
-import json
-import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from corpus import copy_computed, make_site, read_as_kramdown  # noqa: E402
+from corpus import last_json, make_site, read_as_kramdown, timed_per_checkout  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -87,11 +84,7 @@ print(json.dumps(marks))
 
 
 def run(checkout: Path, project: Path) -> dict[str, float]:
-    done = subprocess.run([sys.executable, "-c", WRITE, str(checkout), str(project)], capture_output=True,
-                          text=True, cwd=project)
-    if done.returncode:
-        raise SystemExit(f"{checkout}: {done.stderr[-2000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return last_json([sys.executable, "-c", WRITE, str(checkout), str(project)], checkout, project)[0]
 
 
 def _spread(values: list[float]) -> tuple[float, float, float]:
@@ -113,17 +106,7 @@ def main() -> None:
         make_site(Path(tmp) / "corpus", args.posts)
         if args.markdown == "kramdown":
             read_as_kramdown(Path(tmp) / "corpus" / "site_src")
-        projects = {}
-        for number, (name, checkout) in enumerate(checkouts.items()):
-            project = projects[name] = Path(tmp) / str(number)
-            shutil.copytree(Path(tmp) / "corpus", project)
-            caches = checkout / ".cache" if (checkout / ".cache" / "figures").exists() else ROOT / ".cache"
-            copy_computed(project, caches)
-            run(checkout, project)  # untimed: typesets the formulas, warms the disk cache
-        times: dict[str, list[dict[str, float]]] = {name: [] for name in checkouts}
-        for _ in range(args.runs):
-            for name, checkout in checkouts.items():
-                times[name].append(run(checkout, projects[name]))
+        times = timed_per_checkout(Path(tmp) / "corpus", checkouts, args.runs, run)
     files = int(times["this checkout"][0]["files"])
     print(f"{args.posts} posts ({files} files), outputs.write_site from scratch, seconds, "
           f"median (range) of {args.runs} interleaved runs\n")
