@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import random
 import shutil
+import statistics
 import subprocess
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -39,6 +40,16 @@ def copy_computed(project: Path, cache: Path = ROOT / ".cache", names: tuple[str
     for name in names:
         if (cache / name).exists():
             shutil.copytree(cache / name, project / ".cache" / name)
+
+
+def checkouts_to_time(baseline: Path | None) -> dict[str, Path]:
+    """The checkouts a benchmark times, by name: the baseline first when there is one, then this one."""
+    return ({"baseline": baseline.resolve()} if baseline else {}) | {"this checkout": ROOT}
+
+
+def spread(values: list[float]) -> str:
+    """`median (min-max)` of some timings, two decimals."""
+    return f"{statistics.median(values):.2f} ({min(values):.2f}-{max(values):.2f})"
 
 
 def last_json(command: list[str], checkout: Path, cwd: Path | None = None) -> tuple[Any, str]:

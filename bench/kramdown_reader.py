@@ -21,6 +21,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).parent))
+from corpus import checkouts_to_time  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 KEYS = ("reader", "render", "blocks", "spans", "decoration", "html")
 LABELS = {"reader": "reader: `KramdownReader.convert`, figure decoration included",
@@ -109,9 +112,7 @@ def main() -> None:
     parser.add_argument("--baseline", type=Path, help="another checkout to measure in the same run")
     parser.add_argument("--profile", action="store_true", help="print cProfile's top lines (this checkout)")
     args = parser.parse_args()
-    checkouts = {"this checkout": ROOT}
-    if args.baseline:
-        checkouts["baseline"] = args.baseline.resolve()
+    checkouts = checkouts_to_time(args.baseline)
     runs: dict[str, list[dict]] = {name: [] for name in checkouts}
     for _ in range(args.runs):
         for name, path in checkouts.items():

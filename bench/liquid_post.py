@@ -15,13 +15,12 @@ alternate. The table gives the median of the runs, in milliseconds per post.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from corpus import last_json, make_site, read_as_kramdown  # noqa: E402
+from corpus import checkouts_to_time, last_json, make_site, read_as_kramdown, spread  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -73,9 +72,7 @@ def main() -> None:
     parser.add_argument("--profile", type=int, nargs="?", const=15, default=0,
                         help="print this checkout's top N functions by own time (default 15)")
     args = parser.parse_args()
-    checkouts = {"this checkout": ROOT}
-    if args.baseline:
-        checkouts = {"baseline": args.baseline.resolve(), **checkouts}
+    checkouts = checkouts_to_time(args.baseline)
     with tempfile.TemporaryDirectory(prefix="bench-liquid-") as tmp:
         readings = {"default": Path(tmp) / "default", "kramdown": Path(tmp) / "kramdown"}
         for project in readings.values():
@@ -96,8 +93,7 @@ def main() -> None:
     print("|---|" + "---:|" * len(checkouts))
     for reading in readings:
         cells = [times[reading, name] for name in checkouts]
-        print(f"| {reading} | " + " | ".join(
-            f"{statistics.median(v):.2f} ({min(v):.2f}-{max(v):.2f})" for v in cells) + " |")
+        print(f"| {reading} | " + " | ".join(spread(v) for v in cells) + " |")
 
 
 if __name__ == "__main__":

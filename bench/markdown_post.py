@@ -22,7 +22,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from corpus import last_json, make_site  # noqa: E402
+from corpus import checkouts_to_time, last_json, make_site, spread  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -86,9 +86,7 @@ def main() -> None:
     parser.add_argument("--profile", type=int, nargs="?", const=15, default=0,
                         help="print this checkout's top N functions by own time (default 15)")
     args = parser.parse_args()
-    checkouts = {"this checkout": ROOT}
-    if args.baseline:
-        checkouts = {"baseline": args.baseline.resolve(), **checkouts}
+    checkouts = checkouts_to_time(args.baseline)
     with tempfile.TemporaryDirectory(prefix="bench-markdown-") as tmp:
         make_site(Path(tmp), args.posts)
         texts = Path(tmp) / "texts.json"
@@ -108,7 +106,7 @@ def main() -> None:
     print("| checkout | ms per post |")
     print("|---|---:|")
     for name, values in times.items():
-        print(f"| {name} | {statistics.median(values):.2f} ({min(values):.2f}-{max(values):.2f}) |")
+        print(f"| {name} | {spread(values)} |")
     if args.baseline:
         ratio = statistics.median(times["baseline"]) / statistics.median(times["this checkout"])
         print(f"\nbaseline / this checkout: {ratio:.2f}x")

@@ -36,7 +36,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from corpus import copy_computed, make_site  # noqa: E402
+from corpus import checkouts_to_time, copy_computed, make_site  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 RUNNER = """
@@ -87,9 +87,7 @@ def main() -> None:
         env["PYTHONDONTWRITEBYTECODE"] = "1"
     else:
         env.pop("PYTHONDONTWRITEBYTECODE", None)
-    checkouts = {"this checkout": ROOT}
-    if args.baseline:
-        checkouts = {"baseline": args.baseline.resolve(), **checkouts}
+    checkouts = checkouts_to_time(args.baseline)
     times: dict[str, list[tuple[float, float]]] = {name: [] for name in checkouts}
     with tempfile.TemporaryDirectory(prefix="bench-one-post-") as tmp:
         if args.no_bytecode:

@@ -24,7 +24,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from corpus import last_json, make_site, timed_per_checkout  # noqa: E402
+from corpus import checkouts_to_time, last_json, make_site, timed_per_checkout  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -75,9 +75,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--baseline", type=Path, help="another checkout, timed in the same run")
     args = parser.parse_args()
-    checkouts = {"this checkout": ROOT}
-    if args.baseline:
-        checkouts = {"baseline": args.baseline.resolve(), **checkouts}
+    checkouts = checkouts_to_time(args.baseline)
     with tempfile.TemporaryDirectory(prefix="bench-stages-") as tmp:
         make_site(Path(tmp) / "corpus", args.posts)
         times = timed_per_checkout(Path(tmp) / "corpus", checkouts, args.runs, run)

@@ -23,7 +23,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from corpus import last_json, make_site, read_as_kramdown, timed_per_checkout  # noqa: E402
+from corpus import checkouts_to_time, last_json, make_site, read_as_kramdown, timed_per_checkout  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -99,9 +99,7 @@ def main() -> None:
     parser.add_argument("--markdown", choices=["default", "kramdown"], default="default")
     parser.add_argument("--baseline", type=Path, help="another checkout, timed in the same run")
     args = parser.parse_args()
-    checkouts = {"this checkout": ROOT}
-    if args.baseline:
-        checkouts = {"baseline": args.baseline.resolve(), **checkouts}
+    checkouts = checkouts_to_time(args.baseline)
     with tempfile.TemporaryDirectory(prefix="bench-write-") as tmp:
         make_site(Path(tmp) / "corpus", args.posts)
         if args.markdown == "kramdown":
