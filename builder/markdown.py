@@ -12,10 +12,20 @@ from typing import Any
 
 import markdown
 from markdown.extensions import Extension
-from markdown.extensions.toc import TocExtension, TocTreeprocessor
+from markdown.extensions.toc import (
+    TocExtension,
+    TocTreeprocessor,
+    escape_cdata,
+    nest_toc_tokens,
+    remove_fnrefs,
+    run_postprocessors,
+    strip_tags,
+    unique,
+)
+from markdown.extensions.toc import unescape as toc_unescape
 from markdown.inlinepatterns import InlineProcessor
 from markdown.treeprocessors import Treeprocessor
-from markdown.util import AtomicString
+from markdown.util import STX, AtomicString
 
 from builder import markdown_speed
 from builder.model import Heading, Provenance, Rendered
@@ -31,7 +41,9 @@ _NOTE_START, _NOTE_END = '<details class="provenance">', "</details>"
 
 
 def _heading_id(value: str, separator: str) -> str:
-    return slugify(unescape(_TAG.sub("", value))) or "muc"
+    if "<" in value:
+        value = _TAG.sub("", value)
+    return slugify(unescape(value)) or "muc"
 
 
 PLACEHOLDER_ALTS = {"", "an image alt text", "image", "alt text"}
@@ -284,17 +296,61 @@ def _python_markdown(provenance: dict[str, Provenance], image_size: ImageSize, f
     if shortcuts:
         markdown_speed.install(md)
         md.treeprocessors["figure_captions"].as_written = markdown_speed.written_html(md)
+        md.treeprocessors["toc"].text_of = markdown_speed.heading_text(md)
     return md
 
 
 class _Toc(TocTreeprocessor):
     """Python-Markdown's `toc` (heading ids, `toc_tokens`), without the work for a `[TOC]`
     marker in a document that has none: looking for it in every element, and building and
-    serialising the table of contents that would replace it (this site shows its own)."""
+    serialising the table of contents that would replace it (this site shows its own). The
+    document is walked once, and each heading's HTML and name are made without the library's
+    steps that would leave them unchanged (`markdown_speed.heading_text`)."""
+
+    text_of: Callable[[ET.Element], tuple[str, str]] | None = None  # set by `markdown_speed.install`
 
     def run(self, doc: ET.Element) -> None:
-        self.marked = bool(self.marker) and self.marker in "".join(doc.itertext())
-        super().run(doc)
+        used_ids, headings, self.marked = set(), [], False
+        is_heading, marker = self.header_rgx.match, self.marker
+        for element in doc.iter():
+            if "id" in element.attrib:
+                used_ids.add(element.attrib["id"])
+            if isinstance(element.tag, str) and is_heading(element.tag):
+                headings.append(element)
+            # Only an element whose own text is the marker is replaced by the table.
+            if marker and element.text and marker in element.text:
+                self.marked = True
+        plain = not (self.use_anchors or self.use_permalinks not in (False, None))  # no links added
+        if self.marked or not plain or self.text_of is None:
+            super().run(doc)  # the library's own walk
+            return
+        self.md.toc_tokens = nest_toc_tokens(self._tokens(headings, used_ids))
+        toc = self.md.serializer(self.build_toc_div(self.md.toc_tokens))
+        for postprocessor in self.md.postprocessors:
+            toc = postprocessor.run(toc)
+        self.md.toc = toc
+
+    def _tokens(self, headings: list[ET.Element], used_ids: set[str]) -> list[dict]:
+        """Each heading's level, id, name and HTML, as the library's walk makes them (and each
+        heading's id, as it sets them)."""
+        tokens, counters = [], {}
+        for heading in headings:
+            self.set_level(heading)
+            html, name = self.text_of(remove_fnrefs(heading))
+            if "id" not in heading.attrib:
+                heading.attrib["id"] = unique(self.slugify(unescape(name), self.sep), used_ids, counters)
+            label = ""
+            if "data-toc-label" in heading.attrib:
+                label = run_postprocessors(toc_unescape(heading.attrib["data-toc-label"]), self.md)
+                name = escape_cdata(strip_tags(label))
+                del heading.attrib["data-toc-label"]
+            level = int(heading.tag[-1])
+            if self.toc_top <= level <= self.toc_bottom:
+                given = heading.attrib["id"]
+                given = given if type(given) is str and STX not in given else toc_unescape(given)
+                tokens.append({"level": level, "id": given, "name": name, "html": html,
+                               "data-toc-label": label})
+        return tokens
 
     def build_toc_div(self, toc_list: list) -> ET.Element:
         return super().build_toc_div(toc_list) if self.marked else ET.Element("div")
@@ -329,7 +385,7 @@ def normalise_backslash_urls(html: str) -> tuple[str, list[str]]:
 
 def unindent_headings(text: str) -> str:
     """A heading indented by 1-3 spaces is still a heading (as in CommonMark and kramdown)."""
-    if not _ANY_INDENTED_HEADING.search(text):
+    if " #" not in text or not _ANY_INDENTED_HEADING.search(text):  # (a plain search: the regex is slow)
         return text  # what the walk below would give, without it
     out, fence = [], None
     for line in text.split("\n"):
@@ -378,7 +434,10 @@ def _render_kramdown(md: KramdownMarkdown, text: str) -> Rendered:
 def _flatten(tokens: list[dict]) -> list[Heading]:
     out = []
     for token in tokens:
-        out.append(Heading(token["level"], token["id"], unescape(_TAG.sub("", token["name"]))))
+        name = token["name"]
+        if "<" in name or "&" in name:  # else what the substitutions would leave
+            name = unescape(_TAG.sub("", name))
+        out.append(Heading(token["level"], token["id"], name))
         out.extend(_flatten(token["children"]))
     return out
 

@@ -27,11 +27,14 @@ from typing import Any
 import markdown
 from markdown import serializers
 from markdown.blockparser import BlockParser
+from markdown.extensions import toc
+from markdown.extensions.footnotes import FootnotePostprocessor
 from markdown.inlinepatterns import LinkInlineProcessor, Pattern, dequote
-from markdown.postprocessors import RawHtmlPostprocessor
+from markdown.postprocessors import AndSubstitutePostprocessor, RawHtmlPostprocessor
 from markdown.preprocessors import NormalizeWhitespace
 from markdown.treeprocessors import InlineProcessor, UnescapeTreeprocessor
 from markdown.util import ETX, STX, AtomicString, Registry
+from pymdownx.superfences import SuperFencesBlockPreprocessor
 
 # A need: text that holds at least one of these marks (None: any text).
 Marks = tuple[str, ...] | None
@@ -97,13 +100,81 @@ def needs_of(registry: Registry, needs: dict[tuple[str, str], Marks]) -> list[tu
             for entry, item in zip(registry._priority, items, strict=True)]
 
 
+# Where each block processor's match must begin: (the characters a block it takes may start
+# with, a pattern found in every block it takes that does not start with one of them). A heading,
+# rule, quote or setext underline begins a line; a list, indented code or a math block begins
+# the block; a table row, footnote or reference holds its mark anywhere. A block that starts with
+# none of these characters and holds none of these patterns (most paragraphs) can only be taken
+# by the processors not listed: the empty block's and the paragraph's.
+BLOCK_PLACES: dict[tuple[str, str], tuple[str, str | None]] = {
+    ("indent", "ListIndentProcessor"): (" ", None),  # tab_length spaces
+    ("code", "SuperFencesCodeBlockProcessor"): (" ", None),
+    ("code", "CodeBlockProcessor"): (" ", None),
+    ("arithmatex-block", "BlockArithmatexProcessor"): ("$\\", None),  # $$, \[ or \begin at the start
+    ("table", "TableProcessor"): ("", r"\|"),
+    ("hashheader", "HashHeaderProcessor"): ("#", r"\n#"),
+    ("setextheader", "SetextHeaderProcessor"): ("", r"\n[=-]"),
+    ("hr", "HRProcessor"): (" -_*", r"\n {0,3}[-_*]"),
+    ("olist", "OListProcessor"): (" 0123456789", None),  # up to 3 spaces, then a number
+    ("ulist", "UListProcessor"): (" *+-", None),
+    ("quote", "BlockQuoteProcessor"): (" >", r"\n {0,3}>"),
+    ("footnote", "FootnoteBlockProcessor"): ("", r"\[\^"),
+    ("reference", "ReferenceProcessor"): ("", r"\]:"),
+}
+
+
+def may_take(place: tuple[str, str | None], block: str) -> bool:
+    """Whether a block processor with this place could take the block (see BLOCK_PLACES)."""
+    starts, pattern = place
+    if block and block[0] in starts:
+        return True
+    return pattern is not None and re.search(pattern, block) is not None
+
+
+def any_may_take(places: list[tuple[str, str | None]]) -> Callable[[str], bool]:
+    """Whether any processor with one of these places could take a block: one test for all."""
+    starts = "".join(place[0] for place in places)
+    patterns = [place[1] for place in places if place[1] is not None]
+    found = re.compile("|".join(patterns)).search if patterns else lambda block: None
+    return lambda block: bool(block) and (block[0] in starts or found(block) is not None)
+
+
 def skipping_parse_blocks(parser: BlockParser) -> Callable[[ET.Element, list[str]], None]:
-    """`BlockParser.parseBlocks`, skipping the block processors that cannot take the block."""
+    """`BlockParser.parseBlocks`, skipping the block processors that cannot take the block: a
+    block that no processor's place allows tries only the processors without one (one test for
+    all the others instead of ~13 per paragraph); any other block, the processors whose marks it
+    holds."""
     processors = needs_of(parser.blockprocessors, BLOCK_NEEDS)
+    places = [BLOCK_PLACES.get((entry.name, type(item).__name__))
+              for entry, item in zip(parser.blockprocessors._priority, parser.blockprocessors, strict=True)]
+    placed = any_may_take([place for place in places if place is not None])
+    # (index, processor, marks) of the processors with no place: those a plain block tries.
+    unplaced = [(index, processor, marks) for index, ((processor, marks), place)
+                in enumerate(zip(processors, places, strict=True)) if place is None]
+    everyone = len(processors)
+
+    def plain(parent: ET.Element, blocks: list[str], block: str) -> int:
+        """The processors without a place on a block no other can take: -1 when one took it,
+        else where the full walk goes on (a processor that declined it changed the block)."""
+        for index, processor, marks in unplaced:
+            if marks is not None and not any(mark in block for mark in marks):
+                continue
+            if processor.test(parent, block):
+                if processor.run(parent, blocks) is not False:
+                    return -1
+                if not blocks or blocks[0] is not block:
+                    return index + 1
+        return everyone
 
     def parse_blocks(parent: ET.Element, blocks: list[str]) -> None:
         while blocks:
-            for processor, marks in processors:
+            block = blocks[0]
+            first = 0
+            if not placed(block):
+                first = plain(parent, blocks, block)
+                if first < 0:
+                    continue
+            for processor, marks in processors[first:] if first else processors:
                 block = blocks[0]
                 if marks is not None:
                     for mark in marks:  # inline, not holds(): this runs ~500 times per post
@@ -115,6 +186,62 @@ def skipping_parse_blocks(parser: BlockParser) -> Callable[[ET.Element, list[str
                     break
 
     return parse_blocks
+
+
+# --- Preprocessors: work skipped where the text cannot hold what it looks for ----------------
+
+FENCE_OPENERS = ("```", "~~~")  # a fence opens with three backticks or three tildes, on one line
+
+
+def skipping_fence_search(fences: SuperFencesBlockPreprocessor) -> Callable[[list[str]], list[str]]:
+    """superfences' `search_nested` (each line's leading whitespace parsed, then a fence opener
+    looked for after it) without the walk where no line holds an opener: the lines come back as
+    they are, and the preprocessor keeps the last line's whitespace, as after the library's walk."""
+    library = fences.search_nested
+
+    def search_nested(lines: list[str]) -> list[str]:
+        text = "\n".join(lines)
+        if any(opener in text for opener in FENCE_OPENERS):
+            return library(lines)
+        if lines:
+            fences.parse_whitespace(lines[-1].rstrip("\r"))
+        return fences.reassemble(lines)
+
+    return search_nested
+
+
+def preprocessor_shortcuts(md: markdown.Markdown) -> None:
+    """The preprocessors' shortcuts, each where the converter has the library's class."""
+    fences = md.preprocessors["fenced_code_block"] if "fenced_code_block" in md.preprocessors else None
+    if type(fences) is SuperFencesBlockPreprocessor:
+        fences.search_nested = skipping_fence_search(fences)
+
+
+# --- The table of contents: each heading's HTML and name ------------------------------------
+
+# Postprocessors that replace placeholders only (each starts with STX): a text without STX comes
+# back from them as it went in.
+PLACEHOLDER_POSTPROCESSORS = (RawHtmlPostprocessor, AndSubstitutePostprocessor, FootnotePostprocessor)
+
+
+def heading_text(md: markdown.Markdown) -> Callable[[ET.Element], tuple[str, str]]:
+    """For `toc`: a heading's inner HTML (`render_inner_html`) and its name (`strip_tags` of
+    that), without the steps that leave it unchanged: the unescape pass and the postprocessors on
+    a text without STX, tag stripping on a text without `<`. The postprocessors are the
+    converter's own, read when it is complete."""
+    postprocessors = list(md.postprocessors)
+    placeholders_only = all(isinstance(pp, PLACEHOLDER_POSTPROCESSORS) for pp in postprocessors)
+
+    def text_of(heading: ET.Element) -> tuple[str, str]:
+        html = md.serializer(heading)
+        if STX in html:
+            html = toc.unescape(html)
+        html = html[html.index(">") + 1:html.rindex("<")].strip()  # the heading's tags left out
+        if STX in html or not placeholders_only:
+            html = toc.run_postprocessors(html, md)
+        return html, toc.strip_tags(html) if "<" in html else " ".join(html.split())
+
+    return text_of
 
 
 class SkippingInlineProcessor(InlineProcessor):
@@ -490,3 +617,4 @@ def install(md: markdown.Markdown) -> None:
     patterns_shortcuts(md)
     if md.tab_length == len(INDENT):
         md.parser.parseBlocks = skipping_parse_blocks(md.parser)
+    preprocessor_shortcuts(md)

@@ -426,3 +426,156 @@ def test_a_picture_is_built_again_when_its_provenance_is_replaced() -> None:
     provenance["/f.jpg"] = dataclasses.replace(MADE, sources=(("image/avif", "/g.avif 640w", "", "", 0, 0),))
     html = render_markdown(md, "![](/f.jpg)\n").html
     assert "/g.avif" in html and "/f-320.webp" not in html
+
+
+# --- the block level, the preprocessors and the table of contents -------------------------
+
+# Blocks of a few lines, each some spaces, a mark that starts a block or a line, and some text.
+LINES = st.tuples(st.sampled_from(["", " ", "  ", "   ", "    ", "\t"]),
+                  st.sampled_from(["", "#", "##", ">", "-", "*", "+", "_", "1.", "9.", "0)", "---", "***",
+                                   "___", "- - -", "=", "===", "|", "$$", "\\[", "\\begin{x}", "[^1]:",
+                                   "[r]:", "\\"]),
+                  st.sampled_from(["", " ", " a", "a", " chữ |", " b\\]", "]: /u", " x $$", "\\end{x}", "-"]))
+LINE_STARTS = st.lists(LINES.map("".join), max_size=4).map("\n".join)
+PARENTS = ("div", "li", "ul-before")  # ListIndentProcessor takes a block only inside or after a list
+
+
+def _parent(kind: str) -> ET.Element:
+    if kind == "ul-before":
+        parent = ET.Element("div")
+        ET.SubElement(ET.SubElement(parent, "ul"), "li").text = "x"
+        return parent
+    return ET.Element(kind)
+
+
+@settings(max_examples=EXAMPLES * 3, deadline=None, suppress_health_check=list(HealthCheck))
+@given(block=st.one_of(LINE_STARTS, TEXTS))
+@example(block="a\n   ---")
+@example(block="a\n   > b")
+@example(block="\\[ b\\]")
+@example(block="$$ x $$")
+@example(block="\\begin{x} a \\end{x}")
+@example(block="a | b\n--|--")
+@example(block="chữ\n===")
+def test_a_block_processor_never_takes_a_block_outside_its_place(block: str) -> None:
+    md = converters()[0]
+    md.reset()
+    processors = markdown_speed.needs_of(md.parser.blockprocessors, markdown_speed.BLOCK_NEEDS)
+    places = {id(processor): markdown_speed.BLOCK_PLACES.get((entry.name, type(processor).__name__))
+              for entry, (processor, _) in zip(md.parser.blockprocessors._priority, processors, strict=True)}
+    for processor, _ in processors:
+        place = places[id(processor)]
+        if place is None or markdown_speed.may_take(place, block):
+            continue
+        for kind in PARENTS:
+            parent = _parent(kind)
+            before = ET.tostring(parent)
+            blocks = [block, "next"]
+            if processor.test(parent, block):
+                assert processor.run(parent, blocks) is False, type(processor).__name__
+                assert blocks == [block, "next"] and ET.tostring(parent) == before
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@given(block=st.one_of(LINE_STARTS, TEXTS))
+def test_one_test_for_all_places_says_what_each_place_says(block: str) -> None:
+    places = list(markdown_speed.BLOCK_PLACES.values())
+    each = any(markdown_speed.may_take(place, block) for place in places)
+    assert markdown_speed.any_may_take(places)(block) == each
+
+
+def test_a_plain_paragraph_tries_only_the_processors_without_a_place(pair, monkeypatch) -> None:
+    fast, plain = pair
+    text = "Một đoạn thường: 1. không phải danh sách, a - b * c, #1 và > 2.\nDòng hai (có ngoặc)."
+    tried = []
+    registry = fast.parser.blockprocessors
+    for entry, processor in zip(registry._priority, registry, strict=True):
+        if (entry.name, type(processor).__name__) in markdown_speed.BLOCK_PLACES:
+            monkeypatch.setattr(processor, "test", lambda parent, block, name=entry.name: tried.append(name))
+    assert render_markdown(fast, text) == render_markdown(plain, text)
+    assert tried == []
+
+
+def test_every_block_processor_has_a_place_but_the_empty_blocks_and_the_paragraphs(pair) -> None:
+    fast, _ = pair
+    unplaced = [type(processor).__name__ for entry, processor
+                in zip(fast.parser.blockprocessors._priority, fast.parser.blockprocessors, strict=True)
+                if (entry.name, type(processor).__name__) not in markdown_speed.BLOCK_PLACES]
+    assert unplaced == ["EmptyBlockProcessor", "ParagraphProcessor"]
+
+
+FENCE_LINES = st.lists(st.text(alphabet="`~> \t\ra{}=.#", max_size=8), max_size=8)
+FENCE_STATE = ("ws", "ws_len", "ws_virtual_len", "fence", "quote_level", "code", "empty_lines", "stack",
+               "lang")
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@given(lines=FENCE_LINES)
+@example(lines=["~~~", "a", "~~~"])
+@example(lines=["a", "  ```{.x}", "b", "  ```", ""])
+@example(lines=["> ~~~~ a", "> b", "> ~~~~", "c"])
+def test_the_fence_search_leaves_what_the_librarys_walk_leaves(lines: list[str]) -> None:
+    fast, plain = converters()
+    fast.reset()
+    plain.reset()
+    ours, theirs = fast.preprocessors["fenced_code_block"], plain.preprocessors["fenced_code_block"]
+    assert ours.search_nested.__qualname__.startswith("skipping_fence_search")
+    assert ours.run(list(lines)) == theirs.run(list(lines))
+    assert [getattr(ours, name) for name in FENCE_STATE] == [getattr(theirs, name) for name in FENCE_STATE]
+    assert fast.htmlStash.rawHtmlBlocks == plain.htmlStash.rawHtmlBlocks
+
+
+HEADING_TEXT = st.text(alphabet="a &;#<>\"' \n\t\x02\x03x", max_size=8)
+
+
+@st.composite
+def headings(draw) -> ET.Element:
+    heading = ET.Element(draw(st.sampled_from(["h1", "h2", "H3", "h6"])),
+                         draw(st.dictionaries(st.sampled_from(["id", "class"]), HEADING_TEXT, max_size=1)))
+    heading.text = draw(st.one_of(st.none(), HEADING_TEXT))
+    heading.tail = draw(st.one_of(st.none(), HEADING_TEXT))
+    heading.extend(draw(st.lists(trees(2), max_size=2)))
+    return heading
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@given(heading=headings(),
+       placeholder=st.sampled_from(["", "\x02wzxhzdk:0\x03", "\x02amp\x03", "\x0242\x03"]))
+def test_a_headings_html_and_name_are_what_toc_makes_of_them(pair, heading: ET.Element,
+                                                              placeholder: str) -> None:
+    from markdown.extensions.toc import render_inner_html, strip_tags
+
+    fast, _ = pair
+    render_markdown(fast, "<b>x</b> và <!-- y -->\n\n<div>z</div>\n")  # raw HTML in the stash
+    heading.text = (heading.text or "") + placeholder
+    library = render_inner_html(heading, fast)
+    assert markdown_speed.heading_text(fast)(heading) == (library, strip_tags(library))
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@given(text=st.text(alphabet="a <>&;#\x03\n pq/", max_size=20))
+def test_the_postprocessors_leave_a_text_without_placeholders_as_it_is(pair, text: str) -> None:
+    fast, plain = pair
+    for md in (fast, plain):
+        render_markdown(md, "<b>x</b>\n\n<div>z</div>\n\nchữ[^1]\n\n[^1]: n\n")  # something in each stash
+        for postprocessor in md.postprocessors:
+            assert isinstance(postprocessor, markdown_speed.PLACEHOLDER_POSTPROCESSORS)
+            assert postprocessor.run(text) == text
+
+
+TOC_DOCUMENTS = [
+    "# A\n\n## A\n\n## A_1\n\n### A\n\n#### Sâu *hơn*\n\n# a-1\n",
+    "## Tiêu đề[^1] *x* `y` &amp; <b>z</b> <!-- c -->\n\n[^1]: ghi chú\n\n## Tiêu đề\n\n## fn-1\n",
+    "## \\*Thoát\\* \\_a\\_ & b < c\n\n## [link](/x) và ![ảnh](/y.png)\n\n## $x^2$ và www.example.org\n",
+    "# \n\n## #\n\nSetext\n======\n\n- ## trong danh sách\n\n> ### trích\n",
+    "Đoạn\n\n[TOC]\n\n# Một\n\n## Hai\n",
+    "Đoạn [TOC] giữa\n\n# Một\n",
+]
+
+
+@pytest.mark.parametrize("text", TOC_DOCUMENTS + TRICKY)
+def test_the_table_of_contents_and_heading_ids_are_the_librarys(pair, text: str) -> None:
+    fast, plain = pair
+    assert fast.treeprocessors["toc"].text_of is not None
+    assert render_markdown(fast, text) == render_markdown(plain, text)
+    assert fast.toc_tokens == plain.toc_tokens
