@@ -29,9 +29,10 @@ from markdown import serializers
 from markdown.blockparser import BlockParser
 from markdown.extensions import toc
 from markdown.extensions.footnotes import FootnotePostprocessor
+from markdown.htmlparser import HTMLExtractor, htmlparser
 from markdown.inlinepatterns import LinkInlineProcessor, Pattern, dequote
 from markdown.postprocessors import AndSubstitutePostprocessor, RawHtmlPostprocessor
-from markdown.preprocessors import NormalizeWhitespace
+from markdown.preprocessors import HtmlBlockPreprocessor, NormalizeWhitespace
 from markdown.treeprocessors import InlineProcessor, UnescapeTreeprocessor
 from markdown.util import ETX, STX, AtomicString, Registry
 from pymdownx.superfences import SuperFencesBlockPreprocessor
@@ -210,11 +211,103 @@ def skipping_fence_search(fences: SuperFencesBlockPreprocessor) -> Callable[[lis
     return search_nested
 
 
+_MARK_AT = re.compile("[&<]")  # what the HTML parser stops at, outside <script> and <style>
+
+
+class _NextMark:
+    """`html.parser`'s `interesting_normal.search` (the next `&` or `<`), by two `str.find`s
+    whose answers are kept for the next call on the same text: a regex's search for one of two
+    characters steps through non-ASCII text a character at a time."""
+
+    pattern = "[&<]"
+
+    def __init__(self) -> None:
+        self.text: str | None = None
+        self.found: dict[str, int] = {}  # each mark's first place at or after `searched`
+        self.searched = 0
+
+    def search(self, text: str, position: int = 0) -> re.Match | None:
+        if text is not self.text or position < self.searched:
+            self.text, self.found = text, {}
+        self.searched = position
+        first = len(text)
+        for mark in "&<":
+            at = self.found.get(mark, -2)
+            if at != -1 and at < position:
+                at = self.found[mark] = text.find(mark, position)
+            if at != -1:
+                first = min(first, at)
+        return _MARK_AT.match(text, first) if first < len(text) else None
+
+
+class LineStartsExtractor(HTMLExtractor):
+    """Python-Markdown's HTML extractor, finding the start of the parser's current line as its
+    position less its column, instead of walking the text line by line from the last line it
+    found (from the document's start to its first tag); and the next tag or entity with
+    `_NextMark`. Once `close()` has the parser go on with what was left of the text, the
+    library's own walk, which starts from the last line start found (the only one it reads)."""
+
+    def reset(self) -> None:
+        super().reset()
+        self.interesting = self.next_mark = _NextMark()
+        self.position = 0  # where the parser is: the last position `updatepos` moved it to
+        self.closing = False
+
+    def clear_cdata_mode(self) -> None:
+        super().clear_cdata_mode()
+        self.interesting = self.next_mark
+
+    def updatepos(self, i: int, j: int) -> int:
+        if i < j:
+            self.position = j
+        return super().updatepos(i, j)
+
+    def close(self) -> None:
+        self.closing = True
+        super().close()
+
+    @property
+    def line_offset(self) -> int:
+        cache, line = self.lineno_start_cache, self.lineno
+        if len(cache) < line:
+            if self.closing:
+                return HTMLExtractor.line_offset.fget(self)
+            # The lines between are never read again: a parser's line number only grows.
+            cache.extend([-1] * (line - len(cache) - 1))
+            cache.append(self.position - self.offset)
+        return cache[line - 1]
+
+
+class SkippingHtmlBlock(HtmlBlockPreprocessor):
+    """The library's HTML-block preprocessor, with `LineStartsExtractor`; a text without `<` or
+    `&` comes back as it is (the parser would only hand it on as data)."""
+
+    def run(self, lines: list[str]) -> list[str]:
+        source = "\n".join(lines)
+        if "<" not in source and "&" not in source:
+            return source.split("\n")
+        parser = LineStartsExtractor(self.md)
+        parser.feed(source)
+        parser.close()
+        return "".join(parser.cleandoc).split("\n")
+
+    @staticmethod
+    def applies() -> bool:
+        """Whether the parser still looks for the next tag or entity with `interesting_normal`,
+        and the extractor keeps line starts where `LineStartsExtractor` does."""
+        normal = getattr(htmlparser, "interesting_normal", None)
+        return (normal is not None and normal.pattern == _NextMark.pattern
+                and isinstance(vars(HTMLExtractor).get("line_offset"), property)
+                and callable(getattr(htmlparser.HTMLParser, "updatepos", None)))
+
+
 def preprocessor_shortcuts(md: markdown.Markdown) -> None:
     """The preprocessors' shortcuts, each where the converter has the library's class."""
     fences = md.preprocessors["fenced_code_block"] if "fenced_code_block" in md.preprocessors else None
     if type(fences) is SuperFencesBlockPreprocessor:
         fences.search_nested = skipping_fence_search(fences)
+    if type(md.preprocessors["html_block"]) is HtmlBlockPreprocessor and SkippingHtmlBlock.applies():
+        md.preprocessors.register(SkippingHtmlBlock(md), "html_block", 20)
 
 
 # --- The table of contents: each heading's HTML and name ------------------------------------

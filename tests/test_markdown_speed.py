@@ -579,3 +579,43 @@ def test_the_table_of_contents_and_heading_ids_are_the_librarys(pair, text: str)
     assert fast.treeprocessors["toc"].text_of is not None
     assert render_markdown(fast, text) == render_markdown(plain, text)
     assert fast.toc_tokens == plain.toc_tokens
+
+
+HTML_PIECES = ["<div>", "</div>", "<DIV class=\"a b\">", "<p>", "</p>", "<span>", "</span>", "<script>",
+               "</script>", "<style>", "</style>", "<!--", "-->", "<?php", "?>", "<!DOCTYPE html>",
+               "<![CDATA[", "]]>", "<![x",
+               "<hr>", "<hr/>", "<br>", "&amp;", "&#65", "&#x41;", "&", "&nbsp", "<", ">", "</>", "</", "<!",
+               "<a href=\"x\">", "</a>", "<div\nclass='x'>", "<img src=x />", "<details>", "</details>",
+               "\n", "\n\n", "   ", "  \n", "chữ", "text", "`", "*", "<b>", "</b>", "<div markdown=\"1\">"]
+HTML_DOCUMENTS = st.lists(st.sampled_from(HTML_PIECES), max_size=30).map("".join)
+
+
+@settings(max_examples=EXAMPLES * 3, deadline=None, suppress_health_check=list(HealthCheck))
+@given(text=HTML_DOCUMENTS)
+@example(text="a\n\n<div>\nb\n</div>\nc <?x")
+@example(text="x\n\n<script>a < b")
+@example(text="<div>\n\n<p>a</p>\n</div>\nb &")
+@example(text="a\n<!x\n\n<div>b</div>\n<!--")
+@example(text="  \n<?php<script></details><span><div>\n  <!x<img src=x />")  # lines read after close()
+def test_html_blocks_are_extracted_as_the_library_extracts_them(text: str) -> None:
+    from markdown.preprocessors import HtmlBlockPreprocessor
+
+    fast, plain = converters()
+    fast.reset()
+    plain.reset()
+    ours = fast.preprocessors["html_block"]
+    assert isinstance(ours, markdown_speed.SkippingHtmlBlock)
+    lines = text.split("\n")
+    assert ours.run(list(lines)) == HtmlBlockPreprocessor(plain).run(list(lines))
+    assert fast.htmlStash.rawHtmlBlocks == plain.htmlStash.rawHtmlBlocks
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@given(text=st.text(alphabet="a&<ữ\n", max_size=20), positions=st.lists(st.integers(0, 22), max_size=8))
+def test_the_next_mark_is_the_one_the_parsers_regex_finds(text: str, positions: list[int]) -> None:
+    from markdown.htmlparser import htmlparser
+
+    search = markdown_speed._NextMark().search
+    for position in positions:
+        ours, theirs = search(text, position), htmlparser.interesting_normal.search(text, position)
+        assert (ours and ours.start()) == (theirs and theirs.start())
