@@ -313,12 +313,15 @@ class _Toc(TocTreeprocessor):
         used_ids, headings, self.marked = set(), [], False
         is_heading, marker = self.header_rgx.match, self.marker
         for element in doc.iter():
-            if "id" in element.attrib:
-                used_ids.add(element.attrib["id"])
-            if isinstance(element.tag, str) and is_heading(element.tag):
+            given = element.get("id")  # (an id of None, as the library would add it, matches no id)
+            if given is not None:
+                used_ids.add(given)
+            tag = element.tag
+            if isinstance(tag, str) and tag[:1] in "hH" and is_heading(tag):
                 headings.append(element)
             # Only an element whose own text is the marker is replaced by the table.
-            if marker and element.text and marker in element.text:
+            text = element.text
+            if marker and text and marker in text:
                 self.marked = True
         plain = not (self.use_anchors or self.use_permalinks not in (False, None))  # no links added
         if self.marked or not plain or self.text_of is None:

@@ -27,6 +27,7 @@ from typing import Any
 import markdown
 from markdown import serializers
 from markdown.blockparser import BlockParser
+from markdown.blockprocessors import HashHeaderProcessor
 from markdown.extensions import toc
 from markdown.extensions.footnotes import FootnotePostprocessor
 from markdown.htmlparser import HTMLExtractor, htmlparser
@@ -189,6 +190,34 @@ def skipping_parse_blocks(parser: BlockParser) -> Callable[[ET.Element, list[str
     return parse_blocks
 
 
+class RememberingSearch:
+    """`pattern.search(block)`, remembering its last answer: a hash heading's test searches the
+    block, and its run searches the same block again (a lazy pattern tried at every character
+    of the heading, twice). Anything else goes to the pattern."""
+
+    def __init__(self, pattern: re.Pattern):
+        self.pattern = pattern
+        self.block: str | None = None
+        self.found: re.Match | None = None
+
+    def search(self, block: str, *where: int) -> re.Match | None:
+        if where:
+            return self.pattern.search(block, *where)
+        if block is not self.block:
+            self.block, self.found = block, self.pattern.search(block)
+        return self.found
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.pattern, name)
+
+
+def block_processor_shortcuts(md: markdown.Markdown) -> None:
+    """The hash heading's processor searches each block once."""
+    headings = md.parser.blockprocessors["hashheader"] if "hashheader" in md.parser.blockprocessors else None
+    if type(headings) is HashHeaderProcessor and headings.RE is HashHeaderProcessor.RE:
+        headings.RE = RememberingSearch(HashHeaderProcessor.RE)
+
+
 # --- Preprocessors: work skipped where the text cannot hold what it looks for ----------------
 
 FENCE_OPENERS = ("```", "~~~")  # a fence opens with three backticks or three tildes, on one line
@@ -301,8 +330,10 @@ class SkippingHtmlBlock(HtmlBlockPreprocessor):
                 and callable(getattr(htmlparser.HTMLParser, "updatepos", None)))
 
 
-def preprocessor_shortcuts(md: markdown.Markdown) -> None:
-    """The preprocessors' shortcuts, each where the converter has the library's class."""
+def block_shortcuts(md: markdown.Markdown) -> None:
+    """The preprocessors' and block processors' shortcuts, each where the converter has the
+    library's class."""
+    block_processor_shortcuts(md)
     fences = md.preprocessors["fenced_code_block"] if "fenced_code_block" in md.preprocessors else None
     if type(fences) is SuperFencesBlockPreprocessor:
         fences.search_nested = skipping_fence_search(fences)
@@ -710,4 +741,4 @@ def install(md: markdown.Markdown) -> None:
     patterns_shortcuts(md)
     if md.tab_length == len(INDENT):
         md.parser.parseBlocks = skipping_parse_blocks(md.parser)
-    preprocessor_shortcuts(md)
+    block_shortcuts(md)

@@ -619,3 +619,17 @@ def test_the_next_mark_is_the_one_the_parsers_regex_finds(text: str, positions: 
     for position in positions:
         ours, theirs = search(text, position), htmlparser.interesting_normal.search(text, position)
         assert (ours and ours.start()) == (theirs and theirs.start())
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@given(blocks=st.lists(st.sampled_from(["# a", "b\n## c #", "d", "e\n####### f", "# g\\", "#h\n# i"]),
+                       max_size=6))
+def test_a_heading_search_that_remembers_finds_what_the_pattern_finds(blocks: list[str]) -> None:
+    from markdown.blockprocessors import HashHeaderProcessor
+
+    fast = converters()[0]
+    search = fast.parser.blockprocessors["hashheader"].RE
+    assert isinstance(search, markdown_speed.RememberingSearch)
+    for block in blocks + blocks[::-1]:
+        ours, theirs = search.search(block), HashHeaderProcessor.RE.search(block)
+        assert (ours and (ours.span(), ours.groupdict())) == (theirs and (theirs.span(), theirs.groupdict()))
