@@ -319,9 +319,10 @@ class _Toc(TocTreeprocessor):
             tag = element.tag
             if isinstance(tag, str) and tag[:1] in "hH" and is_heading(tag):
                 headings.append(element)
-            # Only an element whose own text is the marker is replaced by the table.
+            # Only an element whose text is the marker (stripped) is replaced by the table: a
+            # comparison, not a search through every paragraph's text.
             text = element.text
-            if marker and text and marker in text:
+            if marker and text and text.strip() == marker:
                 self.marked = True
         plain = not (self.use_anchors or self.use_permalinks not in (False, None))  # no links added
         if self.marked or not plain or self.text_of is None:

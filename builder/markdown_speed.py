@@ -133,67 +133,108 @@ def may_take(place: tuple[str, str | None], block: str) -> bool:
     return pattern is not None and re.search(pattern, block) is not None
 
 
+def _plain_text(pattern: str) -> str | None:
+    """The text a pattern matches where it is plain text with escapes (`\\[\\^`), else None."""
+    text = re.sub(r"\\(\W)", r"\1", pattern)
+    return text if re.escape(text) == pattern else None
+
+
 def any_may_take(places: list[tuple[str, str | None]]) -> Callable[[str], bool]:
-    """Whether any processor with one of these places could take a block: one test for all."""
+    """Whether any processor with one of these places could take a block, in one go: the first
+    character looked up, the patterns that are plain text looked for with `in` (a regex steps
+    through non-ASCII text a character at a time), those that start a line in one regex, searched
+    only in a block of several lines."""
     starts = "".join(place[0] for place in places)
     patterns = [place[1] for place in places if place[1] is not None]
-    found = re.compile("|".join(patterns)).search if patterns else lambda block: None
-    return lambda block: bool(block) and (block[0] in starts or found(block) is not None)
+    texts = tuple(text for pattern in patterns if (text := _plain_text(pattern)) is not None)
+    others = [pattern for pattern in patterns if _plain_text(pattern) is None]
+    after_break = [pattern for pattern in others if pattern.startswith(r"\n")]
+    lines = re.compile("|".join(after_break)) if after_break else None
+    rest = [pattern for pattern in others if not pattern.startswith(r"\n")]
+    anywhere = re.compile("|".join(rest)) if rest else None
+
+    def may_be_taken(block: str) -> bool:
+        if not block:
+            return False
+        if block[0] in starts or any(text in block for text in texts):
+            return True
+        if lines is not None and "\n" in block and lines.search(block) is not None:
+            return True
+        return anywhere is not None and anywhere.search(block) is not None
+
+    return may_be_taken
 
 
 def skipping_parse_blocks(parser: BlockParser) -> Callable[[ET.Element, list[str]], None]:
-    """`BlockParser.parseBlocks`, skipping the block processors that cannot take the block: a
-    block that no processor's place allows tries only the processors without one (one test for
-    all the others instead of ~13 per paragraph); any other block, the processors whose marks it
-    holds."""
+    """`BlockParser.parseBlocks`, trying on each block only the block processors that could take
+    it: a block no processor's place allows (most paragraphs: one test for all of them) tries
+    those without a place; any other block, the processors whose place allows its first
+    character, or whose place's pattern it holds, and whose marks it holds. The lists are made
+    once per first character."""
     processors = needs_of(parser.blockprocessors, BLOCK_NEEDS)
     places = [BLOCK_PLACES.get((entry.name, type(item).__name__))
               for entry, item in zip(parser.blockprocessors._priority, parser.blockprocessors, strict=True)]
     placed = any_may_take([place for place in places if place is not None])
-    # (index, processor, marks) of the processors with no place: those a plain block tries.
-    unplaced = [(index, processor, marks) for index, ((processor, marks), place)
-                in enumerate(zip(processors, places, strict=True)) if place is None]
-    everyone = len(processors)
+    Candidate = tuple[int, Any, Marks, "re.Pattern | None"]  # index, processor, marks, pattern to hold
+    by_start: dict[str | None, list[Candidate]] = {}
 
-    def plain(parent: ET.Element, blocks: list[str], block: str) -> int:
-        """The processors without a place on a block no other can take: -1 when one took it,
-        else where the full walk goes on (a processor that declined it changed the block)."""
-        for index, processor, marks in unplaced:
+    def candidates(start: str | None) -> list[Candidate]:
+        """The processors that could take a block starting with `start` (None: a block no
+        processor with a place can take), in order."""
+        found = []
+        for index, ((processor, marks), place) in enumerate(zip(processors, places, strict=True)):
+            if place is None or (start is not None and start in place[0]):  # ("" is in every str)
+                found.append((index, processor, marks, None))
+            elif start is not None and place[1] is not None:
+                found.append((index, processor, marks, re.compile(place[1])))
+        return found
+
+    def walk(parent: ET.Element, blocks: list[str], first: int) -> None:
+        """The library's loop from processor `first` on: after a processor that declined the
+        block changed it, the next one looks at what is first now."""
+        for processor, marks in processors[first:]:
+            block = blocks[0]
             if marks is not None and not any(mark in block for mark in marks):
                 continue
-            if processor.test(parent, block):
-                if processor.run(parent, blocks) is not False:
-                    return -1
-                if not blocks or blocks[0] is not block:
-                    return index + 1
-        return everyone
+            if processor.test(parent, block) and processor.run(parent, blocks) is not False:
+                break
 
     def parse_blocks(parent: ET.Element, blocks: list[str]) -> None:
         while blocks:
             block = blocks[0]
-            first = 0
-            if not placed(block):
-                first = plain(parent, blocks, block)
-                if first < 0:
-                    continue
-            for processor, marks in processors[first:] if first else processors:
-                block = blocks[0]
+            start = block[:1] if placed(block) else None
+            tried = by_start.get(start)
+            if tried is None:
+                tried = by_start[start] = candidates(start)
+            for index, processor, marks, pattern in tried:
                 if marks is not None:
-                    for mark in marks:  # inline, not holds(): this runs ~500 times per post
+                    for mark in marks:  # inline, not holds(): this runs ~300 times per post
                         if mark in block:
                             break
                     else:
                         continue
-                if processor.test(parent, block) and processor.run(parent, blocks) is not False:
-                    break
+                if pattern is not None and pattern.search(block) is None:
+                    continue
+                if processor.test(parent, block):
+                    if processor.run(parent, blocks) is not False:
+                        break
+                    if not blocks or blocks[0] is not block:  # declined, and changed the blocks
+                        walk(parent, blocks, index + 1)
+                        break
+            # as in the library, the next block (or this one again) starts from the first processor
 
     return parse_blocks
 
 
-class RememberingSearch:
-    """`pattern.search(block)`, remembering its last answer: a hash heading's test searches the
-    block, and its run searches the same block again (a lazy pattern tried at every character
-    of the heading, twice). Anything else goes to the pattern."""
+class HeadingSearch:
+    """`HashHeaderProcessor.RE.search(block)`: a `#` heading at the block's start or after a
+    line break. The pattern is tried only where a line starts with `#`, and there first as the
+    greedy `PLAIN`: on a heading line with no `#` after its level and no backslash, it gives the
+    library's match (span and groups) without trying the rest of the pattern after each
+    character. The last answer is remembered: the processor's test searches the block, and its
+    run the same block again. Anything else goes to the library's pattern."""
+
+    PLAIN = re.compile(r"(?:^|\n)(?P<level>#{1,6})(?P<header>[^\\#\n]*)(?:\n|$)")
 
     def __init__(self, pattern: re.Pattern):
         self.pattern = pattern
@@ -204,18 +245,27 @@ class RememberingSearch:
         if where:
             return self.pattern.search(block, *where)
         if block is not self.block:
-            self.block, self.found = block, self.pattern.search(block)
+            self.block, self.found = block, self._search(block)
         return self.found
+
+    def _search(self, block: str) -> re.Match | None:
+        at = 0 if block.startswith("#") else block.find("\n#")
+        while at != -1:
+            found = self.PLAIN.match(block, at) or self.pattern.match(block, at)
+            if found is not None:
+                return found
+            at = block.find("\n#", at + 1)
+        return None
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.pattern, name)
 
 
 def block_processor_shortcuts(md: markdown.Markdown) -> None:
-    """The hash heading's processor searches each block once."""
+    """The hash heading's processor searches each block once, where lines start with `#`."""
     headings = md.parser.blockprocessors["hashheader"] if "hashheader" in md.parser.blockprocessors else None
     if type(headings) is HashHeaderProcessor and headings.RE is HashHeaderProcessor.RE:
-        headings.RE = RememberingSearch(HashHeaderProcessor.RE)
+        headings.RE = HeadingSearch(HashHeaderProcessor.RE)
 
 
 # --- Preprocessors: work skipped where the text cannot hold what it looks for ----------------
