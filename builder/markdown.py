@@ -479,6 +479,17 @@ _STRAY_MARKS = re.compile(r"(?=[*_~`#])"
                           r"|(?<!\S)(?:#{1,6}|[*_~`]+)(?!\S))")  # alone
 
 
+def _without_empty_parentheses(text: str) -> str:
+    r"""`re.sub(r"\(\s*\)", "", re.sub(r"\s+\)", ")", text))`: the space before each `)` left out
+    (`rstrip` strips what `\s` matches), then each `()` (no space is left inside one), without
+    two regexes stepping through the text a character at a time."""
+    if ")" not in text:
+        return text
+    pieces = text.split(")")
+    text = ")".join([piece.rstrip() for piece in pieces[:-1]] + pieces[-1:])
+    return text.replace("()", "") if "()" in text else text
+
+
 def excerpt_of(html: str) -> str:
     """The first paragraph as plain text for lists, descriptions and feeds, cut at a word
     boundary: without raw URLs (a link whose text is its address, or an address as text) and
@@ -486,7 +497,7 @@ def excerpt_of(html: str) -> str:
     match = re.search(r"<p>(.*?)</p>", html, re.S)
     text = unescape(_TAG.sub("", _LINKED_URL.sub("", match.group(1) if match else html)))
     text = _STRAY_MARKS.sub("", _BARE_URL.sub("", text))
-    text = re.sub(r"\(\s*\)", "", re.sub(r"\s+\)", ")", text))  # what held only a URL, or ended with one
+    text = _without_empty_parentheses(text)  # what held only a URL, or ended with one
     words = text.split()
     text = " ".join(words[:EXCERPT_WORDS])
     return text + " …" if len(words) > EXCERPT_WORDS else text

@@ -363,8 +363,8 @@ class SkippingHtmlBlock(HtmlBlockPreprocessor):
 
     def run(self, lines: list[str]) -> list[str]:
         source = "\n".join(lines)
-        if "<" not in source and "&" not in source:
-            return source.split("\n")
+        if "<" not in source and "&" not in source:  # the lines, unless one held a line break
+            return list(lines) if source.count("\n") == len(lines) - 1 else source.split("\n")
         parser = LineStartsExtractor(self.md)
         parser.feed(source)
         parser.close()

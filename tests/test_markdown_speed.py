@@ -639,3 +639,21 @@ def test_the_heading_search_finds_what_the_librarys_pattern_finds(blocks: list[s
     for block in blocks + blocks[::-1]:  # each again, some right after themselves: remembered
         ours, theirs = search.search(block), HashHeaderProcessor.RE.search(block)
         assert (ours and (ours.span(), ours.groupdict())) == (theirs and (theirs.span(), theirs.groupdict()))
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@given(text=st.text(alphabet="() \t\n\x1c\xa0\u2003a(ữ", max_size=16))
+def test_empty_parentheses_go_as_the_two_regexes_take_them_out(text: str) -> None:
+    import re
+
+    from builder.markdown import _without_empty_parentheses
+
+    assert _without_empty_parentheses(text) == re.sub(r"\(\s*\)", "", re.sub(r"\s+\)", ")", text))
+
+
+@pytest.mark.parametrize("lines", [["a", "b"], ["a\nb", "c"], [""], [], ["chữ", "", "x y"]])
+def test_lines_without_html_come_back_as_the_library_gives_them(lines: list[str]) -> None:
+    from markdown.preprocessors import HtmlBlockPreprocessor
+
+    fast, plain = converters()
+    assert fast.preprocessors["html_block"].run(list(lines)) == HtmlBlockPreprocessor(plain).run(list(lines))
