@@ -398,15 +398,24 @@ def block_shortcuts(md: markdown.Markdown) -> None:
 PLACEHOLDER_POSTPROCESSORS = (RawHtmlPostprocessor, AndSubstitutePostprocessor, FootnotePostprocessor)
 
 
+PLAIN_HEADING_MARKS = ("&", "<", ">", STX)  # what a heading's text is written without, or escaped with
+
+
 def heading_text(md: markdown.Markdown) -> Callable[[ET.Element], tuple[str, str]]:
     """For `toc`: a heading's inner HTML (`render_inner_html`) and its name (`strip_tags` of
     that), without the steps that leave it unchanged: the unescape pass and the postprocessors on
-    a text without STX, tag stripping on a text without `<`. The postprocessors are the
-    converter's own, read when it is complete."""
+    a text without STX, tag stripping on a text without `<`; and for a heading of plain text
+    alone (no element, attribute, escape or placeholder), without writing it. The
+    postprocessors are the converter's own, read when it is complete."""
     postprocessors = list(md.postprocessors)
     placeholders_only = all(isinstance(pp, PLACEHOLDER_POSTPROCESSORS) for pp in postprocessors)
 
     def text_of(heading: ET.Element) -> tuple[str, str]:
+        text, tail = heading.text or "", heading.tail or ""
+        if (placeholders_only and not len(heading) and not heading.attrib and STX not in tail
+                and not any(mark in text for mark in PLAIN_HEADING_MARKS)):
+            html = text.strip()  # what the writer writes of text alone: the text itself
+            return html, " ".join(html.split())
         html = md.serializer(heading)
         if STX in html:
             html = toc.unescape(html)

@@ -552,6 +552,9 @@ def test_a_headings_html_and_name_are_what_toc_makes_of_them(pair, heading: ET.E
     heading.text = (heading.text or "") + placeholder
     library = render_inner_html(heading, fast)
     assert markdown_speed.heading_text(fast)(heading) == (library, strip_tags(library))
+    heading.text, heading.tail = "a", (heading.tail or "") + placeholder.replace("42", "60")  # `<` after it
+    library = render_inner_html(heading, fast)
+    assert markdown_speed.heading_text(fast)(heading) == (library, strip_tags(library))
 
 
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
