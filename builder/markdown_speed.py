@@ -35,7 +35,7 @@ from markdown.inlinepatterns import LinkInlineProcessor, Pattern, dequote
 from markdown.postprocessors import AndSubstitutePostprocessor, RawHtmlPostprocessor
 from markdown.preprocessors import HtmlBlockPreprocessor, NormalizeWhitespace
 from markdown.treeprocessors import InlineProcessor, UnescapeTreeprocessor
-from markdown.util import ETX, STX, AtomicString, Registry
+from markdown.util import ETX, HTML_PLACEHOLDER, STX, AtomicString, Registry
 from pymdownx.superfences import SuperFencesBlockPreprocessor
 
 # A need: text that holds at least one of these marks (None: any text).
@@ -381,14 +381,56 @@ class SkippingHtmlBlock(HtmlBlockPreprocessor):
 
 
 def block_shortcuts(md: markdown.Markdown) -> None:
-    """The preprocessors' and block processors' shortcuts, each where the converter has the
-    library's class."""
+    """The preprocessors', block processors' and raw HTML's shortcuts, each where the converter
+    has the library's class."""
     block_processor_shortcuts(md)
     fences = md.preprocessors["fenced_code_block"] if "fenced_code_block" in md.preprocessors else None
     if type(fences) is SuperFencesBlockPreprocessor:
         fences.search_nested = skipping_fence_search(fences)
+    raw = md.postprocessors["raw_html"] if "raw_html" in md.postprocessors else None
+    if type(raw) in (RawHtmlPostprocessor, SkippingRawHtml):
+        raw.run = placeholder_regions(raw.run)
     if type(md.preprocessors["html_block"]) is HtmlBlockPreprocessor and SkippingHtmlBlock.applies():
         md.preprocessors.register(SkippingHtmlBlock(md), "html_block", 20)
+
+
+# --- Raw HTML back in place: only where its placeholders are -------------------------------
+
+_RAW_PLACEHOLDER = re.compile(HTML_PLACEHOLDER % "[0-9]+")
+_AROUND = (len("<p>"), len("</p>"))  # what the library's pattern may take on either side of one
+
+
+def placeholder_regions(library: Callable[[str], str]) -> Callable[[str], str]:
+    """The raw-HTML postprocessor's `run` (each placeholder of the HTML stash, or one alone in a
+    paragraph, replaced by what it holds), given only the stretches of the document around its
+    placeholders: its pattern steps through the whole document otherwise, trying `<p>` at every
+    tag. Every match holds a whole placeholder and reaches at most `<p>` before it and `</p>`
+    after, so the stretches, merged where they meet, hold every match, and the library's scan
+    of each finds what its scan of the document finds there."""
+
+    def run(text: str) -> str:
+        pieces, position, region = [], 0, None
+        at = text.find(STX)
+        while at != -1:
+            found = _RAW_PLACEHOLDER.match(text, at)
+            if found is not None:
+                start, end = max(at - _AROUND[0], 0), min(found.end() + _AROUND[1], len(text))
+                if region is not None and start <= region[1]:
+                    region = (region[0], end)
+                else:
+                    if region is not None:
+                        pieces += [text[position:region[0]], library(text[region[0]:region[1]])]
+                        position = region[1]
+                    region = (start, end)
+                at = text.find(STX, found.end())
+            else:
+                at = text.find(STX, at + 1)
+        if region is None:
+            return library(text) if STX in text else text
+        pieces += [text[position:region[0]], library(text[region[0]:region[1]]), text[region[1]:]]
+        return "".join(pieces)
+
+    return run
 
 
 # --- The table of contents: each heading's HTML and name ------------------------------------

@@ -660,3 +660,24 @@ def test_lines_without_html_come_back_as_the_library_gives_them(lines: list[str]
 
     fast, plain = converters()
     assert fast.preprocessors["html_block"].run(list(lines)) == HtmlBlockPreprocessor(plain).run(list(lines))
+
+
+RAW_PIECES = ["<p>", "</p>", "\x02wzxhzdk:0\x03", "\x02wzxhzdk:1\x03", "\x02wzxhzdk:2\x03",
+              "\x02wzxhzdk:9\x03", "\x02", "\x03", "wzxhzdk:", "1", "x", "ữ", "<div>", "\n"]
+
+
+@settings(max_examples=EXAMPLES * 3, deadline=None, suppress_health_check=list(HealthCheck))
+@given(text=st.lists(st.sampled_from(RAW_PIECES), max_size=20).map("".join))
+@example(text="<p>\x02wzxhzdk:0\x03</p><p>\x02wzxhzdk:1\x03</p>")
+@example(text="a<p>\x02wzxhzdk:0\x03\x02wzxhzdk:2\x03</p>b")
+def test_raw_html_goes_back_where_the_library_puts_it(text: str) -> None:
+    from markdown.postprocessors import RawHtmlPostprocessor
+
+    fast, plain = converters()
+    for md in (fast, plain):
+        md.reset()
+        for html in ("<b>inline</b>", "<div>block \x02wzxhzdk:0\x03</div>", "<!-- c -->"):
+            md.htmlStash.store(html)
+    ours = fast.postprocessors["raw_html"].run
+    assert ours.__qualname__.startswith("placeholder_regions")
+    assert ours(text) == RawHtmlPostprocessor(plain).run(text)
