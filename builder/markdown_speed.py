@@ -156,8 +156,11 @@ def any_may_take(places: list[tuple[str, str | None]]) -> Callable[[str], bool]:
     def may_be_taken(block: str) -> bool:
         if not block:
             return False
-        if block[0] in starts or any(text in block for text in texts):
+        if block[0] in starts:
             return True
+        for text in texts:  # (a loop, not any(): this runs for every block)
+            if text in block:
+                return True
         if lines is not None and "\n" in block and lines.search(block) is not None:
             return True
         return anywhere is not None and anywhere.search(block) is not None
