@@ -681,3 +681,23 @@ def test_raw_html_goes_back_where_the_library_puts_it(text: str) -> None:
     ours = fast.postprocessors["raw_html"].run
     assert ours.__qualname__.startswith("placeholder_regions")
     assert ours(text) == RawHtmlPostprocessor(plain).run(text)
+
+
+def test_the_wide_spaces_are_every_space_outside_ascii() -> None:
+    from builder.markdown import WIDE_SPACES
+
+    assert WIDE_SPACES == "".join(chr(code) for code in range(0x80, 0x110000) if chr(code).isspace())
+
+
+SPACES_AND_WORDS = [" ", "\t", "\n", "\r", "\x0b", "\x0c", "\x1c", "\x1f", "\x85", "\xa0", "\u2003", "\u3000",
+                    "a", "ữ", "Đ", "\ud800", "\x7f", "\x80", "😀"]
+SPACED = st.text(alphabet=st.sampled_from(SPACES_AND_WORDS), max_size=20)
+
+
+@settings(max_examples=EXAMPLES * 3, deadline=None, suppress_health_check=list(HealthCheck))
+@given(text=SPACED)
+@example(text=" a  b\tc\x1cd ữ ")
+def test_words_are_counted_as_split_counts_them(text: str) -> None:
+    from builder.markdown import count_words
+
+    assert count_words(text) == len(text.split())
