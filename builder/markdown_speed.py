@@ -86,7 +86,8 @@ BLOCK_NEEDS: dict[tuple[str, str], Marks] = {
     ("table", "TableProcessor"): ("|",),  # a row of two cells, or a one-cell row with a border
     ("hashheader", "HashHeaderProcessor"): ("#",),
     ("setextheader", "SetextHeaderProcessor"): ("\n=", "\n-"),
-    ("hr", "HRProcessor"): ("-", "_", "*"),
+    # a rule: three of one mark, up to two spaces apart (so two of them at least once)
+    ("hr", "HRProcessor"): ("--", "- -", "-  -", "__", "_ _", "_  _", "**", "* *", "*  *"),
     ("olist", "OListProcessor"): (".",),
     ("ulist", "UListProcessor"): ("*", "+", "-"),
     ("quote", "BlockQuoteProcessor"): (">",),

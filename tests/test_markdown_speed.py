@@ -174,6 +174,9 @@ def test_an_inline_pattern_never_matches_text_without_what_it_needs(pair, text: 
 
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
 @given(block=TEXTS)
+@example(block="-  -  -")
+@example(block="a\n _  _  _")
+@example(block="*  *  *  ")
 def test_a_block_processor_never_takes_a_block_without_what_it_needs(block: str) -> None:
     md = converters()[0]
     md.reset()
