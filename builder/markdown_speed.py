@@ -21,17 +21,27 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
 import markdown
 from markdown import serializers
 from markdown.blockparser import BlockParser
+from markdown.inlinepatterns import InlineProcessor as LibraryInlinePattern
 from markdown.inlinepatterns import LinkInlineProcessor, Pattern, dequote
 from markdown.postprocessors import RawHtmlPostprocessor
 from markdown.preprocessors import NormalizeWhitespace
 from markdown.treeprocessors import InlineProcessor, UnescapeTreeprocessor
-from markdown.util import ETX, STX, AtomicString, Registry
+from markdown.util import (
+    ETX,
+    INLINE_PLACEHOLDER,
+    INLINE_PLACEHOLDER_PREFIX,
+    INLINE_PLACEHOLDER_RE,
+    STX,
+    AtomicString,
+    Registry,
+)
 
 # A need: text that holds at least one of these marks (None: any text).
 Marks = tuple[str, ...] | None
@@ -117,12 +127,31 @@ def skipping_parse_blocks(parser: BlockParser) -> Callable[[ET.Element, list[str
     return parse_blocks
 
 
-class SkippingInlineProcessor(InlineProcessor):
-    """The library's inline processor, skipping the patterns a piece of text cannot match.
+_KEY_PREFERENCE = "`$\\[<@&*_/wW\n"  # the characters of marks, the rarest in prose first
 
-    Overrides the library's private `__handleInline` (name-mangled, hence the spelled-out name):
-    its loop, with a pattern that cannot match counted as one that did not. `applies()` says
-    whether the library still has the private methods this relies on."""
+
+def _key_rank(char: str) -> int:
+    return _KEY_PREFERENCE.find(char) if char in _KEY_PREFERENCE else len(_KEY_PREFERENCE)
+
+
+def stays_absent(mark: str) -> bool:
+    """Whether replacing a part of a text by an inline placeholder (STX, `klzzwxh:`, digits,
+    ETX) can never make the mark appear where it was not: it would have to lie inside the
+    placeholder, between STX and ETX."""
+    return (STX not in mark and ETX not in mark and not any(char.isdigit() for char in mark)
+            and mark not in INLINE_PLACEHOLDER_PREFIX)
+
+
+class SkippingInlineProcessor(InlineProcessor):
+    """The library's inline processor, skipping the patterns a piece of text cannot match, and
+    the whole per-text work for a text no pattern can match.
+
+    Overrides the library's `run` and its private methods (name-mangled, hence the spelled-out
+    names): the same walk, the same tries in the same order, the same placeholders and the same
+    tree, with less Python per call: a pattern that cannot match counts as one that did not, and
+    a text that holds no mark of any pattern and no placeholder is left as it is (the library
+    would take it out and put it back unchanged). `applies()` says whether the library still has
+    the private methods this stands for."""
 
     def __init__(self, md: markdown.Markdown, needs: dict[tuple[str, str], Marks]):
         super().__init__(md)
@@ -131,34 +160,204 @@ class SkippingInlineProcessor(InlineProcessor):
         pairs = needs_of(md.inlinePatterns, needs)
         self.inlinePatterns = [pattern for pattern, _ in pairs]
         self.needs = [marks for _, marks in pairs]
+        # What `__applyPattern` looks up on every try: the pattern's regex, the ancestors it
+        # avoids (lowercased, as the library compares them), whether it is an old-style one.
+        self.tries = [(pattern.getCompiledRegExp(), tuple(name.lower() for name in pattern.ANCESTOR_EXCLUDES),
+                       isinstance(pattern, LibraryInlinePattern)) for pattern in self.inlinePatterns]
+        marks = {mark for need in self.needs if need for mark in need}
+        # A mark's key character: one of its characters, the rarest in prose. A text without a
+        # mark's key character cannot hold the mark.
+        self.key_of = {mark: min(mark, key=_key_rank) for mark in marks}
+        if not all(map(stays_absent, marks)):
+            self.key_of = {}  # every pattern is a candidate for every text
+        self.key_chars = "".join(sorted(set(self.key_of.values()), key=_key_rank))
+        self.candidates: dict[str, list[tuple[int, Marks]]] = {}  # by the key characters a text holds
 
     @staticmethod
     def applies() -> bool:
         return all(hasattr(InlineProcessor, f"_InlineProcessor__{name}")
-                   for name in ("handleInline", "applyPattern", "processPlaceholders"))
+                   for name in ("handleInline", "applyPattern", "processPlaceholders", "processElementText"))
+
+    def _candidates(self, data: str) -> list[tuple[int, Marks]]:
+        """The patterns (index, need) that may match the text, in order: those with no need, and
+        those with a mark whose key character the text holds. The others are skipped, as the
+        library's tries of them would find nothing; and as a text loses marks but never gains
+        any when a match is replaced by a placeholder, they stay skipped for what follows."""
+        key = "".join([char for char in self.key_chars if char in data])
+        found = self.candidates.get(key)
+        if found is None:
+            key_of = self.key_of
+            found = self.candidates[key] = [
+                (index, marks) for index, marks in enumerate(self.needs)
+                if marks is None or not key_of or any(key_of[mark] in key for mark in marks)]
+        return found
+
+    def run(self, tree: ET.Element, ancestors: list[str] | None = None) -> ET.Element:
+        """`InlineProcessor.run`: every text and tail below `tree`, breadth first, through the
+        patterns, and the elements they made put in its place. The library also keeps a map from
+        each element to its parent, which only ever looks up the parent of `tree` (none)."""
+        self.stashed_nodes: dict[str, ET.Element | str] = {}
+        self.parent_map = {}
+        place = self._InlineProcessor__processPlaceholders
+        candidates_of = self._candidates
+        patterns_on = self._patterns_on
+        tree_ancestors = [] if ancestors is None else ancestors[:]
+        tree_ancestors.append(tree.tag.lower())
+        stack = deque([(tree, tree_ancestors)])
+        while stack:
+            current, parents = stack.popleft()
+            self.ancestors = parents
+            if current is not tree:
+                parents.append(current.tag.lower())
+            made_in_text = []
+            for child in current:  # tails' elements go in while this walks, and get walked
+                text = child.text
+                if text and not isinstance(text, AtomicString) and (
+                        (candidates := candidates_of(text)) or STX in text or type(text) is not str):
+                    parents.append(child.tag.lower())
+                    child.text = None
+                    found = place(patterns_on(text, 0, candidates), child)
+                    stack.extend(found)
+                    made_in_text.append((child, found))
+                    parents.pop()
+                tail = child.tail
+                if tail and ((candidates := candidates_of(tail)) or STX in tail or type(tail) is not str):
+                    holder = ET.Element("d")
+                    child.tail = None
+                    tail = tail if isinstance(tail, AtomicString) else patterns_on(tail, 0, candidates)
+                    found = place(tail, holder, False)
+                    if holder.tail:
+                        child.tail = holder.tail
+                    position = list(current).index(child) + 1
+                    for node, _ in reversed(found):
+                        current.insert(position, node)
+                if len(child):
+                    stack.append((child, parents[:]))
+            for element, found in made_in_text:
+                for index, (node, _) in enumerate(found):
+                    element.insert(index, node)
+        return tree
 
     def _InlineProcessor__handleInline(self, data: str, patternIndex: int = 0) -> str:  # noqa: N802, N803
+        """The patterns from `patternIndex` on, each until it finds nothing more."""
         if isinstance(data, AtomicString):
             return data
+        return self._patterns_on(data, patternIndex, self._candidates(data))
+
+    def _patterns_on(self, data: str, first: int, candidates: list[tuple[int, Marks]]) -> str:
+        """`__handleInline` for a plain text and its candidates: each candidate from `first` on,
+        tried again from after what it replaced while it matches and holds one of its marks."""
         apply = self._InlineProcessor__applyPattern
-        patterns, needs = self.inlinePatterns, self.needs
-        count = len(patterns)
-        start = 0
-        while patternIndex < count:
-            marks = needs[patternIndex]
-            if marks is not None:
-                for mark in marks:  # inline, not holds(): this runs ~900 times per post
-                    if mark in data:
+        patterns = self.inlinePatterns
+        for index, marks in candidates:
+            if index < first:
+                continue
+            start = 0  # a try that found nothing, or a skipped pattern, starts the next at 0
+            while True:
+                if marks is not None:
+                    for mark in marks:
+                        if mark in data:
+                            break
+                    else:
                         break
-                else:
-                    start = 0  # as after a try that found nothing
-                    patternIndex += 1
-                    continue
-            data, matched, start = apply(patterns[patternIndex], data, patternIndex, start)
-            if not matched:
-                patternIndex += 1
-            # else the same pattern again, from after what it replaced
+                data, matched, start = apply(patterns[index], data, index, start)
+                if not matched:
+                    break
         return data
+
+    def _InlineProcessor__applyPattern(self, pattern: Pattern, data: str, patternIndex: int,  # noqa: N802, N803
+                                       startIndex: int = 0) -> tuple[str, bool, int]:  # noqa: N803
+        """One try of a pattern from `startIndex`: the text with a placeholder in place of what it
+        made, whether it matched, and where the next try starts."""
+        compiled, excludes, new_style = self.tries[patternIndex]
+        if not new_style or pattern is not self.inlinePatterns[patternIndex]:
+            library = InlineProcessor._InlineProcessor__applyPattern
+            return library(self, pattern, data, patternIndex, startIndex)
+        ancestors = self.ancestors
+        for name in excludes:
+            if name in ancestors:
+                return data, False, 0
+        for match in compiled.finditer(data, startIndex):
+            node, start, end = pattern.handleMatch(match, data)
+            if start is not None and end is not None:
+                break
+        else:  # nothing, or only what handleMatch turned down
+            return data, False, 0
+        if node is None:
+            return data, True, end
+        if not isinstance(node, str) and not isinstance(node.text, AtomicString):
+            handle = self._InlineProcessor__handleInline
+            for child in [node, *node]:  # what the pattern made, inside, from the next pattern on
+                if child.text:
+                    ancestors.append(child.tag.lower())
+                    child.text = handle(child.text, patternIndex + 1)
+                    ancestors.pop()
+                if child.tail:
+                    child.tail = handle(child.tail, patternIndex)
+        stash = self.stashed_nodes
+        key = f"{len(stash):04d}"
+        stash[key] = node
+        placeholder = INLINE_PLACEHOLDER % key
+        return f"{data[:start]}{placeholder}{data[end:]}", True, start + len(placeholder)
+
+    def _InlineProcessor__processPlaceholders(self, data: str | None, parent: ET.Element,  # noqa: N802
+                                              isText: bool = True) -> list[tuple[ET.Element, list[str]]]:  # noqa: N803
+        """The text with placeholders as the parent's text (or tail) and the stashed elements,
+        each with its own text and tails' placeholders put in place; returns the elements."""
+        result: list[tuple[ET.Element, list[str]]] = []
+
+        def add_text(text: str) -> None:  # after the last element, or into the parent
+            if not text:
+                return
+            if result:
+                last = result[-1][0]
+                last.tail = last.tail + text if last.tail else text
+            elif not isText:
+                parent.tail = parent.tail + text if parent.tail else text
+            else:
+                parent.text = parent.text + text if parent.text else text
+
+        if not data:
+            return result
+        stash = self.stashed_nodes
+        in_text = self._InlineProcessor__processElementText
+        start = 0
+        while (index := data.find(INLINE_PLACEHOLDER_PREFIX, start)) != -1:
+            found = INLINE_PLACEHOLDER_RE.search(data, index)  # maybe a later one, as the library's
+            key, end = (found.group(1), found.end()) if found else (None, index + 1)
+            if key not in stash:  # a prefix without a placeholder: kept as text
+                end = index + len(INLINE_PLACEHOLDER_PREFIX)
+                add_text(data[start:end])
+                start = end
+                continue
+            node = stash[key]
+            if index > 0:
+                add_text(data[start:index])
+            if isinstance(node, str):
+                add_text(node)
+            else:
+                for child in [node, *node]:
+                    if child.tail and child.tail.strip():
+                        in_text(node, child, False)
+                    if child.text and child.text.strip():
+                        in_text(child, child)
+                result.append((node, self.ancestors[:]))
+            start = end
+        text = data[start:]
+        add_text(AtomicString(text) if isinstance(data, AtomicString) else text)
+        return result
+
+    def _InlineProcessor__processElementText(self, node: ET.Element, subnode: ET.Element,  # noqa: N802
+                                             isText: bool = True) -> None:  # noqa: N803
+        """The placeholders in an element's text (or tail) replaced by their elements."""
+        if isText:
+            text, subnode.text = subnode.text, None
+        else:
+            text, subnode.tail = subnode.tail, None
+        found = self._InlineProcessor__processPlaceholders(text, subnode, isText)
+        position = list(node).index(subnode) + 1 if not isText and node is not subnode else 0
+        for child, _ in reversed(found):
+            node.insert(position, child)
 
 
 _BRACKET = re.compile(r"[\[\]]")
