@@ -30,6 +30,11 @@ from markdown import serializers
 from markdown.blockparser import BlockParser
 from markdown.inlinepatterns import InlineProcessor as LibraryInlinePattern
 from markdown.inlinepatterns import LinkInlineProcessor, Pattern, dequote
+
+try:  # Python-Markdown 3.11's emphasis
+    from markdown.inlinepatterns import DelimiterProcessor
+except ImportError:  # pragma: no cover
+    DelimiterProcessor = None
 from markdown.postprocessors import RawHtmlPostprocessor
 from markdown.preprocessors import NormalizeWhitespace
 from markdown.treeprocessors import InlineProcessor, UnescapeTreeprocessor
@@ -461,12 +466,80 @@ def patterns_shortcuts(md: markdown.Markdown) -> None:
     for pattern in md.inlinePatterns:
         if type(pattern).unescape is Pattern.unescape:
             pattern.unescape = skipping_unescape(pattern)
+        if DelimiterProcessor is not None and isinstance(pattern, DelimiterProcessor) and (
+                tokens := _single_char_tokens(pattern)) is not None:
+            if type(pattern).search is DelimiterProcessor.search:
+                pattern.search = jumping_delimiter_search(pattern, tokens)
+            if type(pattern).handleMatch is DelimiterProcessor.handleMatch:
+                pattern.handleMatch = pairing_emphasis(pattern, tokens)
         if not isinstance(pattern, LinkInlineProcessor):
             continue
         if type(pattern).getText is LinkInlineProcessor.getText:
             pattern.getText = bracketed_text
         if type(pattern).getLink is LinkInlineProcessor.getLink:
             pattern.getLink = jumping_get_link(pattern)
+
+
+# --- Emphasis: the library's delimiter processor (`*`, `_`), its commonest case done directly ---
+
+def _single_char_tokens(pattern: Any) -> re.Pattern | None:
+    """A regex for the processor's delimiters, or None where one is longer than a character."""
+    tokens = list(pattern.delimiters)
+    if not tokens or any(len(token) != 1 for token in tokens):
+        return None
+    return re.compile("[" + "".join(re.escape(token) for token in tokens) + "]")
+
+
+def jumping_delimiter_search(pattern: Any, tokens: re.Pattern) -> Callable[[str, int], re.Match | None]:
+    """`DelimiterProcessor.search`: the first delimiter from `start` that opens or closes (one
+    that only closes while nothing is open does not count). The library steps through the text a
+    character at a time; this jumps from delimiter to delimiter."""
+
+    def search(data: str, start: int) -> re.Match | None:
+        delimiters = pattern.delimiters
+        for token in tokens.finditer(data, start):
+            delimiter = delimiters[token.group()]
+            found = delimiter.boundary.match(data, token.start())
+            if found is not None:
+                if not delimiter.stack and found.lastgroup[0] == "e":
+                    continue
+                return found
+        return None
+
+    return search
+
+
+def pairing_emphasis(pattern: Any, tokens: re.Pattern) -> Callable[[re.Match, str], tuple]:
+    """`DelimiterProcessor.handleMatch`, with the commonest case made directly: a single
+    delimiter that only opens, whose next delimiter is the same single one and only closes
+    (`*a b*`, `_a b_`), with nothing left from an earlier match. The library pairs them into
+    one region and builds one element of the delimiter's second tag around the text between,
+    leaving its state as it found it. Anything else goes to the library."""
+    library = pattern.handleMatch
+
+    def handle_match(match: re.Match, data: str) -> tuple:
+        token = match.group()
+        delimiter = pattern.delimiters.get(token)
+        if (delimiter is None or delimiter.tag_count != 2 or delimiter.double or pattern.regions
+                or pattern.stack or pattern.cache_index or pattern.cache_pos
+                or any(other.stack for other in pattern.delimiters.values())):
+            return library(match, data)
+        start = match.start()
+        opening = delimiter.boundary.match(data, start)
+        if opening is None or opening.lastgroup != "start" or opening.end() != start + 1:
+            return library(match, data)
+        following = tokens.search(data, start + 1)
+        if following is None or following.group() != token:
+            return library(match, data)
+        end = following.start()
+        closing = delimiter.boundary.match(data, end)
+        if closing is None or closing.lastgroup != "end" or closing.end() != end + 1:
+            return library(match, data)
+        element = ET.Element(delimiter.tags[1])
+        element.text = data[start + 1:end]
+        return element, start, end + 1
+
+    return handle_match
 
 
 class LineWiseWhitespace(NormalizeWhitespace):

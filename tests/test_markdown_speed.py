@@ -426,3 +426,60 @@ def test_a_picture_is_built_again_when_its_provenance_is_replaced() -> None:
     provenance["/f.jpg"] = dataclasses.replace(MADE, sources=(("image/avif", "/g.avif 640w", "", "", 0, 0),))
     html = render_markdown(md, "![](/f.jpg)\n").html
     assert "/g.avif" in html and "/f-320.webp" not in html
+
+
+# --- the inline stage: candidates, emphasis, links and images against the library -----------
+
+def _describe(node) -> object:
+    """What a pattern made, as something comparable: an element's tag, attributes, text, tail
+    and children, or the string itself."""
+    if node is None or isinstance(node, str):
+        return node
+    return (node.tag, sorted(node.items()), node.text, node.tail, [_describe(child) for child in node])
+
+
+def _delimiter_state(pattern) -> object:
+    return (list(pattern.regions), list(pattern.stack), pattern.cache_index, pattern.cache_pos,
+            {token: list(delimiter.stack) for token, delimiter in pattern.delimiters.items()})
+
+
+EMPHASIS = st.lists(st.sampled_from(["*", "_", "**", "__", "***", " ", "a", "ă", ".", "\n", "\x02", "*a*", "_a_",
+                                     "a_b", "*a b*", " *", "* ", "_ "]), max_size=12).map("".join)
+
+
+@settings(max_examples=EXAMPLES * 3, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=EMPHASIS)
+@example(data="_Tích chập_\nrồi")
+@example(data="a *b* c _d_ e")
+def test_emphasis_pairs_as_the_librarys_delimiter_processor(pair, data: str) -> None:
+    """Every delimiter of the text in turn, as `__applyPattern` hands them over, with whatever
+    state the earlier ones left: the same elements, spans and state as the library's."""
+    from markdown.inlinepatterns import DelimiterProcessor
+
+    fast, plain = pair[0].inlinePatterns["em_strong"], pair[1].inlinePatterns["em_strong"]
+    assert fast.handleMatch.__qualname__.startswith("pairing_emphasis")
+    assert type(plain).handleMatch is DelimiterProcessor.handleMatch and "handleMatch" not in vars(plain)
+    fast.reset()
+    plain.reset()
+    for match in fast.compiled_re.finditer(data):
+        made = fast.handleMatch(match, data)
+        expected = plain.handleMatch(match, data)
+        assert (_describe(made[0]), made[1:]) == (_describe(expected[0]), expected[1:])
+        assert _delimiter_state(fast) == _delimiter_state(plain)
+
+
+@settings(max_examples=EXAMPLES * 3, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=EMPHASIS, start=st.integers(0, 14), open_star=st.booleans(), open_underscore=st.booleans())
+def test_the_delimiter_search_finds_what_the_librarys_does(pair, data: str, start: int, open_star: bool,
+                                                           open_underscore: bool) -> None:
+    from markdown.inlinepatterns import DelimiterProcessor
+
+    fast = pair[0].inlinePatterns["em_strong"]
+    assert fast.search.__qualname__.startswith("jumping_delimiter_search")
+    fast.reset()
+    for token, is_open in (("*", open_star), ("_", open_underscore)):
+        if is_open:  # a delimiter left open: a closing one counts
+            fast.delimiters[token].stack.append((0, 1, False, 1, 1))
+    found, expected = fast.search(data, start), DelimiterProcessor.search(fast, data, start)
+    fast.reset()
+    assert (found and (found.span(), found.lastgroup)) == (expected and (expected.span(), expected.lastgroup))
