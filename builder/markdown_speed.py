@@ -28,8 +28,8 @@ from typing import Any
 import markdown
 from markdown import serializers
 from markdown.blockparser import BlockParser
+from markdown.inlinepatterns import ImageInlineProcessor, LinkInlineProcessor, Pattern, dequote
 from markdown.inlinepatterns import InlineProcessor as LibraryInlinePattern
-from markdown.inlinepatterns import LinkInlineProcessor, Pattern, dequote
 
 try:  # Python-Markdown 3.11's emphasis
     from markdown.inlinepatterns import DelimiterProcessor
@@ -459,9 +459,54 @@ def skipping_unescape(pattern: Pattern) -> Callable[[str], str]:
     return unescape
 
 
+# Text without brackets, `](`, a destination without space, quote, parenthesis or `<`, and maybe
+# a title in either quote without quotes or parentheses, then `)` after spaces only: what most
+# links and images are. The groups mark the slices the library's loops would cut.
+_PLAIN_LINK = re.compile(r"""([^\[\]]*)\]\(\s*([^\s()'"<]*)\s*(?:"([^"()']*)"|'([^"()']*)')? *\)""")
+
+
+def direct_link_match(pattern: LinkInlineProcessor, image: bool) -> Callable[[re.Match, str], tuple]:
+    """`LinkInlineProcessor.handleMatch` (or the image's, `image`) for a link of the plain form
+    above: the same element, attributes and span, from one regex match instead of the text's and
+    the destination's loops; any other link goes to the library's method."""
+    library = pattern.handleMatch
+
+    def handle_match(match: re.Match, data: str) -> tuple:
+        plain = _PLAIN_LINK.match(data, match.end())
+        if plain is None:
+            return library(match, data)
+        if plain.start(3) != -1:  # a title: the destination ends at its opening quote
+            href, title = data[plain.start(2):plain.start(3) - 1], data[plain.start(3):plain.end(3)]
+        elif plain.start(4) != -1:
+            href, title = data[plain.start(2):plain.start(4) - 1], data[plain.start(4):plain.end(4)]
+        else:  # the destination ends at the parenthesis
+            href, title = data[plain.start(2):plain.end() - 1], None
+        href = pattern.unescape(href).strip()
+        if title is not None:
+            title = pattern.RE_TITLE_CLEAN.sub(" ", dequote(pattern.unescape(title.strip())))
+        text = plain.group(1)
+        if image:
+            element = ET.Element("img")
+            element.set("src", href)
+            if title is not None:
+                element.set("title", title)
+            element.set("alt", pattern.unescape(text))
+        else:
+            element = ET.Element("a")
+            element.text = text
+            element.set("href", href)
+            if title is not None:
+                element.set("title", title)
+        return element, match.start(0), plain.end()
+
+    return handle_match
+
+
 def patterns_shortcuts(md: markdown.Markdown) -> None:
     """Links' and images' patterns find the end of their text with `bracketed_text` and of
-    their destination with `_scan_destination`; every pattern unescapes with
+    their destination with `_scan_destination`, and take a plain link in one regex match
+    (`direct_link_match`); emphasis pairs a lone pair of delimiters directly
+    (`pairing_emphasis`) and searches delimiter to delimiter; every pattern unescapes with
     `skipping_unescape` (each where its class does these as the library does)."""
     for pattern in md.inlinePatterns:
         if type(pattern).unescape is Pattern.unescape:
@@ -474,9 +519,15 @@ def patterns_shortcuts(md: markdown.Markdown) -> None:
                 pattern.handleMatch = pairing_emphasis(pattern, tokens)
         if not isinstance(pattern, LinkInlineProcessor):
             continue
-        if type(pattern).getText is LinkInlineProcessor.getText:
+        kind = type(pattern)
+        is_image = kind.handleMatch is ImageInlineProcessor.handleMatch
+        if (kind.getText is LinkInlineProcessor.getText and kind.getLink is LinkInlineProcessor.getLink
+                and kind.RE_LINK is LinkInlineProcessor.RE_LINK
+                and (is_image or kind.handleMatch is LinkInlineProcessor.handleMatch)):
+            pattern.handleMatch = direct_link_match(pattern, is_image)
+        if kind.getText is LinkInlineProcessor.getText:
             pattern.getText = bracketed_text
-        if type(pattern).getLink is LinkInlineProcessor.getLink:
+        if kind.getLink is LinkInlineProcessor.getLink:
             pattern.getLink = jumping_get_link(pattern)
 
 

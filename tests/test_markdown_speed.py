@@ -483,3 +483,27 @@ def test_the_delimiter_search_finds_what_the_librarys_does(pair, data: str, star
     found, expected = fast.search(data, start), DelimiterProcessor.search(fast, data, start)
     fast.reset()
     assert (found and (found.span(), found.lastgroup)) == (expected and (expected.span(), expected.lastgroup))
+
+
+LINKS = st.lists(st.sampled_from(["[", "]", "](", "(", ")", '"', "'", " ", "  ", "\n", "\t", "<", ">", "a", "ă",
+                                  "/x.png", "t d", "\x02klzzwxh:0\x03", "\x02klzzwxh:7\x03", "!", "!["]),
+                 max_size=14).map("".join)
+
+
+@settings(max_examples=EXAMPLES * 3, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=LINKS)
+@example(data='![an image alt text](/images/post2/1.jpg "Inception V3")')
+@example(data="[a](/b 't') [c](  /d\n) [e](/f\t) [g](/h \"t\"\t)")
+def test_links_and_images_are_made_as_the_librarys_patterns_make_them(pair, data: str) -> None:
+    """Every link and image start in the text, through the plain-link regex and through the
+    library's own methods (its character loops, its unescaping): the same element and span."""
+    fast, plain = pair
+    render_markdown(fast, "*a* `b` [c](/d)")  # placeholders 0 to 2 in both inline stashes
+    render_markdown(plain, "*a* `b` [c](/d)")
+    for name in ("link", "image_link"):
+        mine, library = fast.inlinePatterns[name], plain.inlinePatterns[name]
+        assert mine.handleMatch.__qualname__.startswith("direct_link_match")
+        assert "handleMatch" not in vars(library) and "getLink" not in vars(library)
+        for match in mine.compiled_re.finditer(data):
+            made, expected = mine.handleMatch(match, data), library.handleMatch(match, data)
+            assert (_describe(made[0]), made[1:]) == (_describe(expected[0]), expected[1:]), name
