@@ -30,11 +30,6 @@ from markdown import serializers
 from markdown.blockparser import BlockParser
 from markdown.inlinepatterns import ImageInlineProcessor, LinkInlineProcessor, Pattern, dequote
 from markdown.inlinepatterns import InlineProcessor as LibraryInlinePattern
-
-try:  # Python-Markdown 3.11's emphasis
-    from markdown.inlinepatterns import DelimiterProcessor
-except ImportError:  # pragma: no cover
-    DelimiterProcessor = None
 from markdown.postprocessors import RawHtmlPostprocessor
 from markdown.preprocessors import NormalizeWhitespace
 from markdown.treeprocessors import InlineProcessor, UnescapeTreeprocessor
@@ -47,6 +42,13 @@ from markdown.util import (
     AtomicString,
     Registry,
 )
+from pymdownx.magiclink import RE_LINK as MAGIC_LINK_RE
+from pymdownx.magiclink import MagiclinkPattern
+
+try:  # Python-Markdown 3.11's emphasis
+    from markdown.inlinepatterns import DelimiterProcessor
+except ImportError:  # pragma: no cover
+    DelimiterProcessor = None
 
 # A need: text that holds at least one of these marks (None: any text).
 Marks = tuple[str, ...] | None
@@ -132,6 +134,32 @@ def skipping_parse_blocks(parser: BlockParser) -> Callable[[ET.Element, list[str
     return parse_blocks
 
 
+def _magic_link_start(data: str, start: int) -> int:
+    """Where a match of magiclink's bare-link regex can start at the earliest, from `start` on:
+    every match begins with `http://`, `https://`, `ftp://` or `ftps://` (at most five characters
+    before its `://`) or with `www.`, in any case; the length of the text where there is none."""
+    earliest = len(data)
+    scheme = data.find("://", start)
+    if scheme != -1:
+        earliest = max(start, scheme - 5)
+    for www in ("ww", "wW", "Ww", "WW"):
+        found = data.find(www, start, earliest + 1)  # one ending at `earliest + 1` starts before it
+        if found != -1:
+            earliest = found
+    return earliest
+
+
+def finder_of(pattern: Pattern) -> Callable[[str, int], Any]:
+    """How a try finds the pattern's matches from a position on: `finditer` of its regex, started
+    where a match can first begin for magiclink's bare links (its regex opens with a look-behind,
+    which keeps the regex engine from jumping to a likely start, so it steps through the text).
+    The look-behind still sees what comes before where the search starts."""
+    compiled = pattern.getCompiledRegExp()
+    if type(pattern) is MagiclinkPattern and compiled.pattern == MAGIC_LINK_RE:
+        return lambda data, start: compiled.finditer(data, _magic_link_start(data, start))
+    return compiled.finditer
+
+
 _KEY_PREFERENCE = "`$\\[<@&*_/wW\n"  # the characters of marks, the rarest in prose first
 
 
@@ -165,9 +193,9 @@ class SkippingInlineProcessor(InlineProcessor):
         pairs = needs_of(md.inlinePatterns, needs)
         self.inlinePatterns = [pattern for pattern, _ in pairs]
         self.needs = [marks for _, marks in pairs]
-        # What `__applyPattern` looks up on every try: the pattern's regex, the ancestors it
+        # What `__applyPattern` looks up on every try: the pattern's matches, the ancestors it
         # avoids (lowercased, as the library compares them), whether it is an old-style one.
-        self.tries = [(pattern.getCompiledRegExp(), tuple(name.lower() for name in pattern.ANCESTOR_EXCLUDES),
+        self.tries = [(finder_of(pattern), tuple(name.lower() for name in pattern.ANCESTOR_EXCLUDES),
                        isinstance(pattern, LibraryInlinePattern)) for pattern in self.inlinePatterns]
         marks = {mark for need in self.needs if need for mark in need}
         # A mark's key character: one of its characters, the rarest in prose. A text without a
@@ -274,7 +302,7 @@ class SkippingInlineProcessor(InlineProcessor):
                                        startIndex: int = 0) -> tuple[str, bool, int]:  # noqa: N803
         """One try of a pattern from `startIndex`: the text with a placeholder in place of what it
         made, whether it matched, and where the next try starts."""
-        compiled, excludes, new_style = self.tries[patternIndex]
+        finder, excludes, new_style = self.tries[patternIndex]
         if not new_style or pattern is not self.inlinePatterns[patternIndex]:
             library = InlineProcessor._InlineProcessor__applyPattern
             return library(self, pattern, data, patternIndex, startIndex)
@@ -282,7 +310,7 @@ class SkippingInlineProcessor(InlineProcessor):
         for name in excludes:
             if name in ancestors:
                 return data, False, 0
-        for match in compiled.finditer(data, startIndex):
+        for match in finder(data, startIndex):
             node, start, end = pattern.handleMatch(match, data)
             if start is not None and end is not None:
                 break

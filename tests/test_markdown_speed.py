@@ -507,3 +507,23 @@ def test_links_and_images_are_made_as_the_librarys_patterns_make_them(pair, data
         for match in mine.compiled_re.finditer(data):
             made, expected = mine.handleMatch(match, data), library.handleMatch(match, data)
             assert (_describe(made[0]), made[1:]) == (_describe(expected[0]), expected[1:]), name
+
+
+BARE_LINKS = st.lists(st.sampled_from(["w", "W", "ww", "wW", "www.", "WwW.", "http", "https", "ftp", "ftps", "://",
+                                       ":/", "s", " ", "(", "*", "x", ".", "\x03", "a", "ă", "\n"]),
+                      max_size=14).map("".join)
+
+
+@settings(max_examples=EXAMPLES * 3, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=BARE_LINKS, start=st.integers(0, 15))
+@example(data="x www.a http://b", start=0)
+@example(data="(https://a", start=1)
+def test_bare_links_are_found_from_where_they_can_start_as_from_anywhere(pair, data: str, start: int) -> None:
+    """The bare-link pattern's search starts where a match can first begin: the same matches
+    as the regex searched from `start`."""
+    inline = pair[0].treeprocessors["inline"]
+    index = list(pair[0].inlinePatterns).index(pair[0].inlinePatterns["magic-link"])
+    finder = inline.tries[index][0]
+    assert finder != pair[0].inlinePatterns["magic-link"].compiled_re.finditer
+    compiled = pair[1].inlinePatterns["magic-link"].compiled_re
+    assert [m.span() for m in finder(data, start)] == [m.span() for m in compiled.finditer(data, start)]
