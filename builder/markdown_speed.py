@@ -32,7 +32,7 @@ from markdown.inlinepatterns import ImageInlineProcessor, LinkInlineProcessor, P
 from markdown.inlinepatterns import InlineProcessor as LibraryInlinePattern
 from markdown.postprocessors import RawHtmlPostprocessor
 from markdown.preprocessors import NormalizeWhitespace
-from markdown.treeprocessors import InlineProcessor, UnescapeTreeprocessor
+from markdown.treeprocessors import InlineProcessor, PrettifyTreeprocessor, UnescapeTreeprocessor
 from markdown.util import (
     ETX,
     INLINE_PLACEHOLDER,
@@ -655,6 +655,43 @@ class SkippingRawHtml(RawHtmlPostprocessor):
         return super().run(text) if STX in text else text
 
 
+class QuickPrettify(PrettifyTreeprocessor):
+    """The library's whitespace pass (a line break as the text of a block that opens with a block
+    and as the tail of each block with a blank one), asking whether a tag is block-level once
+    per tag and document rather than twice per element; the rest of its run (line breaks after
+    `<br>`, code blocks ending in one) is the library's."""
+
+    def _prettifyETree(self, elem: ET.Element) -> None:  # noqa: N802 (the library's name)
+        is_block_level = self.md.is_block_level
+        known: dict[Any, bool] = {}  # tag -> whether it is block-level, asked once per tag
+
+        def walk(element: ET.Element) -> None:
+            tag = element.tag
+            block = known.get(tag)
+            if block is None:
+                block = known[tag] = is_block_level(tag)
+            if block and tag != "code" and tag != "pre":
+                if len(element):
+                    first = element[0].tag
+                    first_block = known.get(first)
+                    if first_block is None:
+                        first_block = known[first] = is_block_level(first)
+                    text = element.text
+                    if first_block and (not text or not text.strip()):
+                        element.text = "\n"
+                    for child in element:
+                        kind = child.tag
+                        child_block = known.get(kind)
+                        if child_block is None:
+                            child_block = known[kind] = is_block_level(kind)
+                        if child_block:
+                            walk(child)
+            tail = element.tail
+            if not tail or not tail.strip():
+                element.tail = "\n"
+
+        walk(elem)
+
 def remembering_is_block_level(md: markdown.Markdown) -> Callable[[Any], bool]:
     """`Markdown.is_block_level` (a look-up in a list of ~50 names, some 130 times a post),
     remembering its answer for each tag. The list is read when the converter is complete."""
@@ -832,6 +869,8 @@ def install(md: markdown.Markdown) -> None:
         md.preprocessors.register(LineWiseWhitespace(md), "normalize_whitespace", 30)
     if type(md.postprocessors["raw_html"]) is RawHtmlPostprocessor:
         md.postprocessors.register(SkippingRawHtml(md), "raw_html", 30)
+    if type(md.treeprocessors["prettify"]) is PrettifyTreeprocessor:
+        md.treeprocessors.register(QuickPrettify(md), "prettify", 10)
     if type(md.treeprocessors["unescape"]) is UnescapeTreeprocessor:
         md.treeprocessors.register(SkippingUnescapeWalk(md), "unescape", 0)
     if serializer_applies(md):

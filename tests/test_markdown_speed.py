@@ -443,8 +443,8 @@ def _delimiter_state(pattern) -> object:
             {token: list(delimiter.stack) for token, delimiter in pattern.delimiters.items()})
 
 
-EMPHASIS = st.lists(st.sampled_from(["*", "_", "**", "__", "***", " ", "a", "ă", ".", "\n", "\x02", "*a*", "_a_",
-                                     "a_b", "*a b*", " *", "* ", "_ "]), max_size=12).map("".join)
+EMPHASIS = st.lists(st.sampled_from(["*", "_", "**", "__", "***", " ", "a", "ă", ".", "\n", "\x02", "*a*",
+                                     "_a_", "a_b", "*a b*", " *", "* ", "_ "]), max_size=12).map("".join)
 
 
 @settings(max_examples=EXAMPLES * 3, deadline=None, suppress_health_check=list(HealthCheck))
@@ -485,8 +485,8 @@ def test_the_delimiter_search_finds_what_the_librarys_does(pair, data: str, star
     assert (found and (found.span(), found.lastgroup)) == (expected and (expected.span(), expected.lastgroup))
 
 
-LINKS = st.lists(st.sampled_from(["[", "]", "](", "(", ")", '"', "'", " ", "  ", "\n", "\t", "<", ">", "a", "ă",
-                                  "/x.png", "t d", "\x02klzzwxh:0\x03", "\x02klzzwxh:7\x03", "!", "!["]),
+LINKS = st.lists(st.sampled_from(["[", "]", "](", "(", ")", '"', "'", " ", "  ", "\n", "\t", "<", ">", "a",
+                                  "ă", "/x.png", "t d", "\x02klzzwxh:0\x03", "\x02klzzwxh:7\x03", "!", "!["]),
                  max_size=14).map("".join)
 
 
@@ -527,3 +527,33 @@ def test_bare_links_are_found_from_where_they_can_start_as_from_anywhere(pair, d
     assert finder != pair[0].inlinePatterns["magic-link"].compiled_re.finditer
     compiled = pair[1].inlinePatterns["magic-link"].compiled_re
     assert [m.span() for m in finder(data, start)] == [m.span() for m in compiled.finditer(data, start)]
+
+
+BLOCK_TAGS = st.sampled_from(["div", "p", "pre", "PRE", "code", "ul", "li", "blockquote", "h2", "em", "br",
+                              "hr"])
+BLANKS = st.one_of(st.none(), st.sampled_from(["", " ", "\n", " \n ", "a", " a "]))
+
+
+@st.composite
+def block_trees(draw, depth: int = 0) -> ET.Element:
+    element = ET.Element(draw(BLOCK_TAGS))
+    element.text, element.tail = draw(BLANKS), draw(BLANKS)
+    if depth < 3:
+        element.extend(draw(st.lists(block_trees(depth + 1), max_size=3)))
+    return element
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@given(root=block_trees())
+def test_the_whitespace_pass_gives_what_the_librarys_gives_on_random_trees(pair, root: ET.Element) -> None:
+    import copy
+
+    from markdown.serializers import to_html_string
+    from markdown.treeprocessors import PrettifyTreeprocessor
+
+    fast, plain = pair
+    assert isinstance(fast.treeprocessors["prettify"], markdown_speed.QuickPrettify)
+    mine, library = copy.deepcopy(root), copy.deepcopy(root)
+    fast.treeprocessors["prettify"].run(mine)
+    PrettifyTreeprocessor(plain).run(library)
+    assert to_html_string(mine) == to_html_string(library)
