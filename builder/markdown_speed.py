@@ -203,26 +203,35 @@ class SkippingInlineProcessor(InlineProcessor):
         self.key_of = {mark: min(mark, key=_key_rank) for mark in marks}
         if not all(map(stays_absent, marks)):
             self.key_of = {}  # every pattern is a candidate for every text
-        self.key_chars = "".join(sorted(set(self.key_of.values()), key=_key_rank))
-        self.candidates: dict[str, list[tuple[int, Marks]]] = {}  # by the key characters a text holds
+        # The key characters of the patterns from each index on (a pattern's own text goes
+        # through the patterns after it): only those are looked for in a text.
+        self.key_chars = [self._key_chars_from(first) for first in range(len(self.needs) + 1)]
+        # By the first pattern and the key characters a text holds.
+        self.candidates: dict[tuple[int, str], list[tuple[int, Marks]]] = {}
 
     @staticmethod
     def applies() -> bool:
         return all(hasattr(InlineProcessor, f"_InlineProcessor__{name}")
                    for name in ("handleInline", "applyPattern", "processPlaceholders", "processElementText"))
 
-    def _candidates(self, data: str) -> list[tuple[int, Marks]]:
-        """The patterns (index, need) that may match the text, in order: those with no need, and
-        those with a mark whose key character the text holds. The others are skipped, as the
-        library's tries of them would find nothing; and as a text loses marks but never gains
-        any when a match is replaced by a placeholder, they stay skipped for what follows."""
-        key = "".join([char for char in self.key_chars if char in data])
+    def _key_chars_from(self, first: int) -> str:
+        key_of = self.key_of
+        keys = {key_of[mark] for need in self.needs[first:] if need for mark in need if mark in key_of}
+        return "".join(sorted(keys, key=_key_rank))
+
+    def _candidates(self, data: str, first: int = 0) -> list[tuple[int, Marks]]:
+        """The patterns (index, need) from `first` on that may match the text, in order: those
+        with no need, and those with a mark whose key character the text holds. The others are
+        skipped, as the library's tries of them would find nothing; and as a text loses marks but
+        never gains any when a match is replaced by a placeholder, they stay skipped for what
+        follows."""
+        key = first, "".join([char for char in self.key_chars[first] if char in data])
         found = self.candidates.get(key)
         if found is None:
             key_of = self.key_of
             found = self.candidates[key] = [
-                (index, marks) for index, marks in enumerate(self.needs)
-                if marks is None or not key_of or any(key_of[mark] in key for mark in marks)]
+                (index, marks) for index, marks in enumerate(self.needs) if index >= first
+                and (marks is None or not key_of or any(key_of[mark] in key[1] for mark in marks))]
         return found
 
     def run(self, tree: ET.Element, ancestors: list[str] | None = None) -> ET.Element:
@@ -249,7 +258,7 @@ class SkippingInlineProcessor(InlineProcessor):
                         (candidates := candidates_of(text)) or STX in text or type(text) is not str):
                     parents.append(child.tag.lower())
                     child.text = None
-                    found = place(patterns_on(text, 0, candidates), child)
+                    found = place(patterns_on(text, candidates), child)
                     stack.extend(found)
                     made_in_text.append((child, found))
                     parents.pop()
@@ -257,7 +266,7 @@ class SkippingInlineProcessor(InlineProcessor):
                 if tail and ((candidates := candidates_of(tail)) or STX in tail or type(tail) is not str):
                     holder = ET.Element("d")
                     child.tail = None
-                    tail = tail if isinstance(tail, AtomicString) else patterns_on(tail, 0, candidates)
+                    tail = tail if isinstance(tail, AtomicString) else patterns_on(tail, candidates)
                     found = place(tail, holder, False)
                     if holder.tail:
                         child.tail = holder.tail
@@ -275,16 +284,14 @@ class SkippingInlineProcessor(InlineProcessor):
         """The patterns from `patternIndex` on, each until it finds nothing more."""
         if isinstance(data, AtomicString):
             return data
-        return self._patterns_on(data, patternIndex, self._candidates(data))
+        return self._patterns_on(data, self._candidates(data, patternIndex))
 
-    def _patterns_on(self, data: str, first: int, candidates: list[tuple[int, Marks]]) -> str:
-        """`__handleInline` for a plain text and its candidates: each candidate from `first` on,
-        tried again from after what it replaced while it matches and holds one of its marks."""
+    def _patterns_on(self, data: str, candidates: list[tuple[int, Marks]]) -> str:
+        """`__handleInline` for a plain text and its candidates: each candidate, tried again from
+        after what it replaced while it matches and holds one of its marks."""
         apply = self._InlineProcessor__applyPattern
         patterns = self.inlinePatterns
         for index, marks in candidates:
-            if index < first:
-                continue
             start = 0  # a try that found nothing, or a skipped pattern, starts the next at 0
             while True:
                 if marks is not None:
@@ -382,7 +389,11 @@ class SkippingInlineProcessor(InlineProcessor):
 
     def _InlineProcessor__processElementText(self, node: ET.Element, subnode: ET.Element,  # noqa: N802
                                              isText: bool = True) -> None:  # noqa: N803
-        """The placeholders in an element's text (or tail) replaced by their elements."""
+        """The placeholders in an element's text (or tail) replaced by their elements. A string
+        (plain or atomic) without one would be taken out and put back as it is: left alone."""
+        text = subnode.text if isText else subnode.tail
+        if text is None or (type(text) in (str, AtomicString) and INLINE_PLACEHOLDER_PREFIX not in text):
+            return
         if isText:
             text, subnode.text = subnode.text, None
         else:

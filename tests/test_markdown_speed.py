@@ -557,3 +557,30 @@ def test_the_whitespace_pass_gives_what_the_librarys_gives_on_random_trees(pair,
     fast.treeprocessors["prettify"].run(mine)
     PrettifyTreeprocessor(plain).run(library)
     assert to_html_string(mine) == to_html_string(library)
+
+
+@settings(max_examples=EXAMPLES * 3, deadline=None, suppress_health_check=list(HealthCheck))
+@given(text=TEXTS, first=st.integers(0, 30))
+def test_a_pattern_left_out_of_a_texts_candidates_holds_none_of_its_marks(pair, text: str, first: int) -> None:
+    inline = pair[0].treeprocessors["inline"]
+    first = min(first, len(inline.needs))
+    chosen = [index for index, _ in inline._candidates(text, first)]
+    assert chosen == sorted(chosen) and all(index >= first for index in chosen)
+    for index in range(first, len(inline.needs)):
+        if index not in chosen:
+            assert not markdown_speed.holds(inline.needs[index], text), inline.inlinePatterns[index]
+
+
+@settings(max_examples=EXAMPLES * 3, deadline=None, suppress_health_check=list(HealthCheck))
+@given(text=TEXTS, start=st.integers(0, 30), length=st.integers(0, 30), number=st.integers(0, 12000))
+def test_a_placeholder_in_place_of_a_match_brings_no_mark(pair, text: str, start: int, length: int,
+                                                         number: int) -> None:
+    """Why a pattern left out of a text's candidates stays out after a match in it."""
+    from markdown.util import INLINE_PLACEHOLDER
+
+    inline = pair[0].treeprocessors["inline"]
+    assert inline.key_of  # every mark stays absent: the candidates hold
+    start = min(start, len(text))
+    replaced = text[:start] + INLINE_PLACEHOLDER % f"{number:04d}" + text[start + length:]
+    for mark in inline.key_of:
+        assert mark in text or mark not in replaced, mark
