@@ -160,6 +160,17 @@ def finder_of(pattern: Pattern) -> Callable[[str, int], Any]:
     return compiled.finditer
 
 
+def holds_any(candidates: list[tuple[int, Marks]], text: str) -> bool:
+    """Whether some candidate pattern's need holds in the text."""
+    for _, marks in candidates:
+        if marks is None:
+            return True
+        for mark in marks:
+            if mark in text:
+                return True
+    return False
+
+
 _KEY_PREFERENCE = "`$\\[<@&*_/wW\n"  # the characters of marks, the rarest in prose first
 
 
@@ -236,8 +247,10 @@ class SkippingInlineProcessor(InlineProcessor):
 
     def run(self, tree: ET.Element, ancestors: list[str] | None = None) -> ET.Element:
         """`InlineProcessor.run`: every text and tail below `tree`, breadth first, through the
-        patterns, and the elements they made put in its place. The library also keeps a map from
-        each element to its parent, which only ever looks up the parent of `tree` (none)."""
+        patterns, and the elements they made put in its place. A plain text that holds no mark of
+        a candidate and no placeholder is left as it is (the library takes it out, finds nothing
+        and puts it back). The library also keeps a map from each element to its parent, which
+        only ever looks up the parent of `tree` (none)."""
         self.stashed_nodes: dict[str, ET.Element | str] = {}
         self.parent_map = {}
         place = self._InlineProcessor__processPlaceholders
@@ -255,7 +268,8 @@ class SkippingInlineProcessor(InlineProcessor):
             for child in current:  # tails' elements go in while this walks, and get walked
                 text = child.text
                 if text and not isinstance(text, AtomicString) and (
-                        (candidates := candidates_of(text)) or STX in text or type(text) is not str):
+                        holds_any(candidates := candidates_of(text), text) or STX in text
+                        or type(text) is not str):
                     parents.append(child.tag.lower())
                     child.text = None
                     found = place(patterns_on(text, candidates), child)
@@ -263,7 +277,8 @@ class SkippingInlineProcessor(InlineProcessor):
                     made_in_text.append((child, found))
                     parents.pop()
                 tail = child.tail
-                if tail and ((candidates := candidates_of(tail)) or STX in tail or type(tail) is not str):
+                if tail and (holds_any(candidates := candidates_of(tail), tail) or STX in tail
+                             or type(tail) is not str):
                     holder = ET.Element("d")
                     child.tail = None
                     tail = tail if isinstance(tail, AtomicString) else patterns_on(tail, candidates)
