@@ -208,6 +208,12 @@ class SkippingInlineProcessor(InlineProcessor):
         # avoids (lowercased, as the library compares them), whether it is an old-style one.
         self.tries = [(finder_of(pattern), tuple(name.lower() for name in pattern.ANCESTOR_EXCLUDES),
                        isinstance(pattern, LibraryInlinePattern)) for pattern in self.inlinePatterns]
+        # A search that says, for a plain pattern (new-style, avoiding no ancestor, matched by
+        # its own regex), that a try would find nothing, without the try's own work.
+        self.searches = [pattern.getCompiledRegExp().search if new_style and not excludes and
+                         finder == pattern.getCompiledRegExp().finditer else None
+                         for pattern, (finder, excludes, new_style) in zip(self.inlinePatterns, self.tries,
+                                                                           strict=True)]
         marks = {mark for need in self.needs if need for mark in need}
         # A mark's key character: one of its characters, the rarest in prose. A text without a
         # mark's key character cannot hold the mark.
@@ -305,9 +311,10 @@ class SkippingInlineProcessor(InlineProcessor):
         """`__handleInline` for a plain text and its candidates: each candidate, tried again from
         after what it replaced while it matches and holds one of its marks."""
         apply = self._InlineProcessor__applyPattern
-        patterns = self.inlinePatterns
+        patterns, searches = self.inlinePatterns, self.searches
         for index, marks in candidates:
             start = 0  # a try that found nothing, or a skipped pattern, starts the next at 0
+            search = searches[index]
             while True:
                 if marks is not None:
                     for mark in marks:
@@ -315,6 +322,8 @@ class SkippingInlineProcessor(InlineProcessor):
                             break
                     else:
                         break
+                if search is not None and search(data, start) is None:
+                    break  # as a try that finds nothing
                 data, matched, start = apply(patterns[index], data, index, start)
                 if not matched:
                     break
