@@ -3,14 +3,17 @@
 Python-Markdown tries each of its ~20 inline patterns on every piece of text, in order, each
 search with its own Python overhead, about 800 tries for a 5 KB post of which a few dozen match.
 Every match of an inline pattern holds a character such as `*`, `[`, `<` or `$`: a piece of text
-without any of a pattern's characters cannot match it, so that try is skipped. Everything else
-(the order of the patterns, a pattern tried again after it matched, where the next search
-starts, nested text) stays the library's own work.
+without any of a pattern's characters cannot match it, so that try is skipped, and a text no
+pattern can match is left alone. The inline processor's walk, tries and placeholders are the
+library's own steps with less Python per call (the order of the patterns, a pattern tried again
+after it matched, where the next search starts, nested text, all as the library does them).
 
 The other shortcuts do what a library function does with less Python per character or per
-element: links' text and destination found mark to mark, the tree written by one recursive
-walk (`to_html_string`), the unescape pass and whitespace normalisation touching only what they
-change, and the figure decoration's notes and <source>s written once per build.
+element: links' text and destination found mark to mark (a plain link or image from one regex
+match), a lone pair of emphasis delimiters paired directly, bare links searched from where one
+can start, the tree written by one recursive walk (`to_html_string`), the unescape pass,
+whitespace normalisation and the whitespace pass touching only what they change, and the figure
+decoration's notes and <source>s written once per build.
 
 `tests/test_markdown_speed.py` renders tricky and random documents through these shortcuts and
 through Python-Markdown configured the same way without them, and compares the HTML; each
@@ -192,10 +195,11 @@ class SkippingInlineProcessor(InlineProcessor):
 
     Overrides the library's `run` and its private methods (name-mangled, hence the spelled-out
     names): the same walk, the same tries in the same order, the same placeholders and the same
-    tree, with less Python per call: a pattern that cannot match counts as one that did not, and
-    a text that holds no mark of any pattern and no placeholder is left as it is (the library
-    would take it out and put it back unchanged). `applies()` says whether the library still has
-    the private methods this stands for."""
+    tree, with less Python per call. Each text's candidate patterns are found once, from the key
+    characters it holds; a pattern that cannot match counts as one that did not, and a text that
+    holds no candidate's mark and no placeholder is left as it is (the library would take it
+    out and put it back unchanged). `applies()` says whether the library still has the private
+    methods this stands for."""
 
     def __init__(self, md: markdown.Markdown, needs: dict[tuple[str, str], Marks]):
         super().__init__(md)

@@ -561,7 +561,8 @@ def test_the_whitespace_pass_gives_what_the_librarys_gives_on_random_trees(pair,
 
 @settings(max_examples=EXAMPLES * 3, deadline=None, suppress_health_check=list(HealthCheck))
 @given(text=TEXTS, first=st.integers(0, 30))
-def test_a_pattern_left_out_of_a_texts_candidates_holds_none_of_its_marks(pair, text: str, first: int) -> None:
+def test_a_pattern_left_out_of_a_texts_candidates_holds_none_of_its_marks(pair, text: str,
+                                                                         first: int) -> None:
     inline = pair[0].treeprocessors["inline"]
     first = min(first, len(inline.needs))
     chosen = [index for index, _ in inline._candidates(text, first)]
