@@ -189,6 +189,9 @@ def stays_absent(mark: str) -> bool:
             and mark not in INLINE_PLACEHOLDER_PREFIX)
 
 
+MIRRORED_VERSION = (3, 11, 3)  # the Python-Markdown whose inline processor `SkippingInlineProcessor` mirrors
+
+
 class SkippingInlineProcessor(InlineProcessor):
     """The library's inline processor, skipping the patterns a piece of text cannot match, and
     the whole per-text work for a text no pattern can match.
@@ -232,8 +235,11 @@ class SkippingInlineProcessor(InlineProcessor):
 
     @staticmethod
     def applies() -> bool:
-        return all(hasattr(InlineProcessor, f"_InlineProcessor__{name}")
-                   for name in ("handleInline", "applyPattern", "processPlaceholders", "processElementText"))
+        """Whether the library's walk and tries are the ones written out here (3.11.0 and earlier
+        build each element's ancestors, or restart a pattern's search, otherwise)."""
+        return markdown.__version_info__[:3] >= MIRRORED_VERSION and all(
+            hasattr(InlineProcessor, f"_InlineProcessor__{name}")
+            for name in ("handleInline", "applyPattern", "processPlaceholders", "processElementText"))
 
     def _key_chars_from(self, first: int) -> str:
         key_of = self.key_of

@@ -195,6 +195,14 @@ def test_a_library_without_the_private_method_gets_no_shortcut(monkeypatch) -> N
     assert not isinstance(md.treeprocessors["inline"], markdown_speed.SkippingInlineProcessor)
 
 
+def test_an_older_library_keeps_its_own_inline_processor(monkeypatch) -> None:
+    import markdown
+
+    assert isinstance(make_markdown().treeprocessors["inline"], markdown_speed.SkippingInlineProcessor)
+    monkeypatch.setattr(markdown, "__version_info__", (3, 11, 0, "final", 0))
+    assert not isinstance(make_markdown().treeprocessors["inline"], markdown_speed.SkippingInlineProcessor)
+
+
 
 # --- the HTML writer, the bracket search and the word count against what they replace ------
 
