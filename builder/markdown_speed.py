@@ -189,6 +189,7 @@ def stays_absent(mark: str) -> bool:
             and mark not in INLINE_PLACEHOLDER_PREFIX)
 
 
+_PLAIN = (str, AtomicString)  # the library's placeholder pass gives these back as they are, without one
 MIRRORED_VERSION = (3, 11, 3)  # the Python-Markdown whose inline processor `SkippingInlineProcessor` mirrors
 
 
@@ -221,6 +222,7 @@ class SkippingInlineProcessor(InlineProcessor):
                          finder == pattern.getCompiledRegExp().finditer else None
                          for pattern, (finder, excludes, new_style) in zip(self.inlinePatterns, self.tries,
                                                                            strict=True)]
+        self.finditers = [finder for finder, _, _ in self.tries]
         marks = {mark for need in self.needs if need for mark in need}
         # A mark's key character: one of its characters, the rarest in prose. A text without a
         # mark's key character cannot hold the mark.
@@ -322,9 +324,11 @@ class SkippingInlineProcessor(InlineProcessor):
         after what it replaced while it matches and holds one of its marks."""
         apply = self._InlineProcessor__applyPattern
         patterns, searches = self.inlinePatterns, self.searches
+        finditers = self.finditers
         for index, marks in candidates:
             start = 0  # a try that found nothing, or a skipped pattern, starts the next at 0
             search = searches[index]
+            pattern = patterns[index]
             while True:
                 if marks is not None:
                     for mark in marks:
@@ -332,11 +336,21 @@ class SkippingInlineProcessor(InlineProcessor):
                             break
                     else:
                         break
-                if search is not None and search(data, start) is None:
+                if search is None:  # a pattern that avoids ancestors, or an old-style one
+                    data, matched, start = apply(pattern, data, index, start)
+                    if not matched:
+                        break
+                    continue
+                if search(data, start) is None:
                     break  # as a try that finds nothing
-                data, matched, start = apply(patterns[index], data, index, start)
-                if not matched:
+                # The try itself, as `__applyPattern` makes it for a plain pattern.
+                for match in finditers[index](data, start):
+                    node, begin, end = pattern.handleMatch(match, data)
+                    if begin is not None and end is not None:
+                        break
+                else:  # only what handleMatch turned down
                     break
+                data, start = self._put_in_place(node, data, begin, end, index)
         return data
 
     def _InlineProcessor__applyPattern(self, pattern: Pattern, data: str, patternIndex: int,  # noqa: N802, N803
@@ -357,22 +371,31 @@ class SkippingInlineProcessor(InlineProcessor):
                 break
         else:  # nothing, or only what handleMatch turned down
             return data, False, 0
+        data, start = self._put_in_place(node, data, start, end, patternIndex)
+        return data, True, start
+
+    def _put_in_place(self, node: ET.Element | str | None, data: str, start: int, end: int,
+                      index: int) -> tuple[str, int]:
+        """What a match made (nothing: the next try starts after the match), its texts through
+        the patterns (its own text from the next pattern on), stashed, and a placeholder in the
+        text in place of the match: the text, and where the next try starts."""
         if node is None:
-            return data, True, end
+            return data, end
         if not isinstance(node, str) and not isinstance(node.text, AtomicString):
             handle = self._InlineProcessor__handleInline
-            for child in [node, *node]:  # what the pattern made, inside, from the next pattern on
+            ancestors = self.ancestors
+            for child in [node, *node]:
                 if child.text:
                     ancestors.append(child.tag.lower())
-                    child.text = handle(child.text, patternIndex + 1)
+                    child.text = handle(child.text, index + 1)
                     ancestors.pop()
                 if child.tail:
-                    child.tail = handle(child.tail, patternIndex)
+                    child.tail = handle(child.tail, index)
         stash = self.stashed_nodes
         key = f"{len(stash):04d}"
         stash[key] = node
         placeholder = INLINE_PLACEHOLDER % key
-        return f"{data[:start]}{placeholder}{data[end:]}", True, start + len(placeholder)
+        return f"{data[:start]}{placeholder}{data[end:]}", start + len(placeholder)
 
     def _InlineProcessor__processPlaceholders(self, data: str | None, parent: ET.Element,  # noqa: N802
                                               isText: bool = True) -> list[tuple[ET.Element, list[str]]]:  # noqa: N803
@@ -410,10 +433,13 @@ class SkippingInlineProcessor(InlineProcessor):
             if isinstance(node, str):
                 add_text(node)
             else:
-                for child in [node, *node]:
-                    if child.tail and child.tail.strip():
+                prefix = INLINE_PLACEHOLDER_PREFIX
+                for child in [node, *node]:  # (a string without a placeholder stays as it is)
+                    tail = child.tail
+                    if tail and tail.strip() and (prefix in tail or type(tail) not in _PLAIN):
                         in_text(node, child, False)
-                    if child.text and child.text.strip():
+                    text = child.text
+                    if text and text.strip() and (prefix in text or type(text) not in _PLAIN):
                         in_text(child, child)
                 result.append((node, self.ancestors[:]))
             start = end
@@ -426,7 +452,7 @@ class SkippingInlineProcessor(InlineProcessor):
         """The placeholders in an element's text (or tail) replaced by their elements. A string
         (plain or atomic) without one would be taken out and put back as it is: left alone."""
         text = subnode.text if isText else subnode.tail
-        if text is None or (type(text) in (str, AtomicString) and INLINE_PLACEHOLDER_PREFIX not in text):
+        if text is None or (type(text) in _PLAIN and INLINE_PLACEHOLDER_PREFIX not in text):
             return
         if isText:
             text, subnode.text = subnode.text, None
@@ -645,9 +671,11 @@ def pairing_emphasis(pattern: Any, tokens: re.Pattern) -> Callable[[re.Match, st
         token = match.group()
         delimiter = pattern.delimiters.get(token)
         if (delimiter is None or delimiter.tag_count != 2 or delimiter.double or pattern.regions
-                or pattern.stack or pattern.cache_index or pattern.cache_pos
-                or any(other.stack for other in pattern.delimiters.values())):
+                or pattern.stack or pattern.cache_index or pattern.cache_pos):
             return library(match, data)
+        for other in pattern.delimiters.values():
+            if other.stack:
+                return library(match, data)
         start = match.start()
         opening = delimiter.boundary.match(data, start)
         if opening is None or opening.lastgroup != "start" or opening.end() != start + 1:
