@@ -202,8 +202,8 @@ class SkippingInlineProcessor(InlineProcessor):
     tree, with less Python per call. Each text's candidate patterns are found once, from the key
     characters it holds; a pattern that cannot match counts as one that did not, and a text that
     holds no candidate's mark and no placeholder is left as it is (the library would take it
-    out and put it back unchanged). `applies()` says whether the library still has the private
-    methods this stands for."""
+    out and put it back unchanged). `applies()` says whether the library is one whose inline
+    processor this mirrors."""
 
     def __init__(self, md: markdown.Markdown, needs: dict[tuple[str, str], Marks]):
         super().__init__(md)
