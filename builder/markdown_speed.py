@@ -3,14 +3,17 @@
 Python-Markdown tries each of its ~20 inline patterns on every piece of text, in order, each
 search with its own Python overhead, about 800 tries for a 5 KB post of which a few dozen match.
 Every match of an inline pattern holds a character such as `*`, `[`, `<` or `$`: a piece of text
-without any of a pattern's characters cannot match it, so that try is skipped. Everything else
-(the order of the patterns, a pattern tried again after it matched, where the next search
-starts, nested text) stays the library's own work.
+without any of a pattern's characters cannot match it, so that try is skipped, and a text no
+pattern can match is left alone. The inline processor's walk, tries and placeholders are the
+library's own steps with less Python per call (the order of the patterns, a pattern tried again
+after it matched, where the next search starts, nested text, all as the library does them).
 
 The other shortcuts do what a library function does with less Python per character or per
-element: links' text and destination found mark to mark, the tree written by one recursive
-walk (`to_html_string`), the unescape pass and whitespace normalisation touching only what they
-change, and the figure decoration's notes and <source>s written once per build.
+element: links' text and destination found mark to mark (a plain link or image from one regex
+match), a lone pair of emphasis delimiters paired directly, bare links searched from where one
+can start, the tree written by one recursive walk (`to_html_string`), the unescape pass,
+whitespace normalisation and the whitespace pass touching only what they change, and the figure
+decoration's notes and <source>s written once per build.
 
 `tests/test_markdown_speed.py` renders tricky and random documents through these shortcuts and
 through Python-Markdown configured the same way without them, and compares the HTML; each
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -31,12 +35,29 @@ from markdown.blockprocessors import HashHeaderProcessor
 from markdown.extensions import toc
 from markdown.extensions.footnotes import FootnotePostprocessor
 from markdown.htmlparser import HTMLExtractor, htmlparser
-from markdown.inlinepatterns import LinkInlineProcessor, Pattern, dequote
+from markdown.inlinepatterns import ImageInlineProcessor, LinkInlineProcessor, Pattern, dequote
+from markdown.inlinepatterns import InlineProcessor as LibraryInlinePattern
 from markdown.postprocessors import AndSubstitutePostprocessor, RawHtmlPostprocessor
 from markdown.preprocessors import HtmlBlockPreprocessor, NormalizeWhitespace
-from markdown.treeprocessors import InlineProcessor, UnescapeTreeprocessor
-from markdown.util import ETX, HTML_PLACEHOLDER, STX, AtomicString, Registry
+from markdown.treeprocessors import InlineProcessor, PrettifyTreeprocessor, UnescapeTreeprocessor
+from markdown.util import (
+    ETX,
+    HTML_PLACEHOLDER,
+    INLINE_PLACEHOLDER,
+    INLINE_PLACEHOLDER_PREFIX,
+    INLINE_PLACEHOLDER_RE,
+    STX,
+    AtomicString,
+    Registry,
+)
+from pymdownx.magiclink import RE_LINK as MAGIC_LINK_RE
+from pymdownx.magiclink import MagiclinkPattern
 from pymdownx.superfences import SuperFencesBlockPreprocessor
+
+try:  # Python-Markdown 3.11's emphasis
+    from markdown.inlinepatterns import DelimiterProcessor
+except ImportError:  # pragma: no cover
+    DelimiterProcessor = None
 
 # A need: text that holds at least one of these marks (None: any text).
 Marks = tuple[str, ...] | None
@@ -473,12 +494,73 @@ def heading_text(md: markdown.Markdown) -> Callable[[ET.Element], tuple[str, str
     return text_of
 
 
-class SkippingInlineProcessor(InlineProcessor):
-    """The library's inline processor, skipping the patterns a piece of text cannot match.
+def _magic_link_start(data: str, start: int) -> int:
+    """Where a match of magiclink's bare-link regex can start at the earliest, from `start` on:
+    every match begins with `http://`, `https://`, `ftp://` or `ftps://` (at most five characters
+    before its `://`) or with `www.`, in any case; the length of the text where there is none."""
+    earliest = len(data)
+    scheme = data.find("://", start)
+    if scheme != -1:
+        earliest = max(start, scheme - 5)
+    for www in ("ww", "wW", "Ww", "WW"):
+        found = data.find(www, start, earliest + 1)  # one ending at `earliest + 1` starts before it
+        if found != -1:
+            earliest = found
+    return earliest
 
-    Overrides the library's private `__handleInline` (name-mangled, hence the spelled-out name):
-    its loop, with a pattern that cannot match counted as one that did not. `applies()` says
-    whether the library still has the private methods this relies on."""
+
+def finder_of(pattern: Pattern) -> Callable[[str, int], Any]:
+    """How a try finds the pattern's matches from a position on: `finditer` of its regex, started
+    where a match can first begin for magiclink's bare links (its regex opens with a look-behind,
+    which keeps the regex engine from jumping to a likely start, so it steps through the text).
+    The look-behind still sees what comes before where the search starts."""
+    compiled = pattern.getCompiledRegExp()
+    if type(pattern) is MagiclinkPattern and compiled.pattern == MAGIC_LINK_RE:
+        return lambda data, start: compiled.finditer(data, _magic_link_start(data, start))
+    return compiled.finditer
+
+
+def holds_any(candidates: list[tuple[int, Marks]], text: str) -> bool:
+    """Whether some candidate pattern's need holds in the text."""
+    for _, marks in candidates:
+        if marks is None:
+            return True
+        for mark in marks:
+            if mark in text:
+                return True
+    return False
+
+
+_KEY_PREFERENCE = "`$\\[<@&*_/wW\n"  # the characters of marks, the rarest in prose first
+
+
+def _key_rank(char: str) -> int:
+    return _KEY_PREFERENCE.find(char) if char in _KEY_PREFERENCE else len(_KEY_PREFERENCE)
+
+
+def stays_absent(mark: str) -> bool:
+    """Whether replacing a part of a text by an inline placeholder (STX, `klzzwxh:`, digits,
+    ETX) can never make the mark appear where it was not: it would have to lie inside the
+    placeholder, between STX and ETX."""
+    return (STX not in mark and ETX not in mark and not any(char.isdigit() for char in mark)
+            and mark not in INLINE_PLACEHOLDER_PREFIX)
+
+
+_PLAIN = (str, AtomicString)  # the library's placeholder pass gives these back as they are, without one
+MIRRORED_VERSION = (3, 11, 3)  # the Python-Markdown whose inline processor `SkippingInlineProcessor` mirrors
+
+
+class SkippingInlineProcessor(InlineProcessor):
+    """The library's inline processor, skipping the patterns a piece of text cannot match, and
+    the whole per-text work for a text no pattern can match.
+
+    Overrides the library's `run` and its private methods (name-mangled, hence the spelled-out
+    names): the same walk, the same tries in the same order, the same placeholders and the same
+    tree, with less Python per call. Each text's candidate patterns are found once, from the key
+    characters it holds; a pattern that cannot match counts as one that did not, and a text that
+    holds no candidate's mark and no placeholder is left as it is (the library would take it
+    out and put it back unchanged). `applies()` says whether the library is one whose inline
+    processor this mirrors."""
 
     def __init__(self, md: markdown.Markdown, needs: dict[tuple[str, str], Marks]):
         super().__init__(md)
@@ -487,34 +569,256 @@ class SkippingInlineProcessor(InlineProcessor):
         pairs = needs_of(md.inlinePatterns, needs)
         self.inlinePatterns = [pattern for pattern, _ in pairs]
         self.needs = [marks for _, marks in pairs]
+        # What `__applyPattern` looks up on every try: the pattern's matches, the ancestors it
+        # avoids (lowercased, as the library compares them), whether it is an old-style one.
+        self.tries = [(finder_of(pattern), tuple(name.lower() for name in pattern.ANCESTOR_EXCLUDES),
+                       isinstance(pattern, LibraryInlinePattern)) for pattern in self.inlinePatterns]
+        # A search that says, for a plain pattern (new-style, avoiding no ancestor, matched by
+        # its own regex), that a try would find nothing, without the try's own work.
+        self.searches = [pattern.getCompiledRegExp().search if new_style and not excludes and
+                         finder == pattern.getCompiledRegExp().finditer else None
+                         for pattern, (finder, excludes, new_style) in zip(self.inlinePatterns, self.tries,
+                                                                           strict=True)]
+        self.finditers = [finder for finder, _, _ in self.tries]
+        marks = {mark for need in self.needs if need for mark in need}
+        # A mark's key character: one of its characters, the rarest in prose. A text without a
+        # mark's key character cannot hold the mark.
+        self.key_of = {mark: min(mark, key=_key_rank) for mark in marks}
+        if not all(map(stays_absent, marks)):
+            self.key_of = {}  # every pattern is a candidate for every text
+        # The key characters of the patterns from each index on (a pattern's own text goes
+        # through the patterns after it): only those are looked for in a text.
+        self.key_chars = [self._key_chars_from(first) for first in range(len(self.needs) + 1)]
+        # By the first pattern and the key characters a text holds.
+        self.candidates: dict[tuple[int, str], list[tuple[int, Marks]]] = {}
 
     @staticmethod
     def applies() -> bool:
-        return all(hasattr(InlineProcessor, f"_InlineProcessor__{name}")
-                   for name in ("handleInline", "applyPattern", "processPlaceholders"))
+        """Whether the library's walk and tries are the ones written out here (3.11.0 and earlier
+        build each element's ancestors, or restart a pattern's search, otherwise)."""
+        return markdown.__version_info__[:3] >= MIRRORED_VERSION and all(
+            hasattr(InlineProcessor, f"_InlineProcessor__{name}")
+            for name in ("handleInline", "applyPattern", "processPlaceholders", "processElementText"))
+
+    def _key_chars_from(self, first: int) -> str:
+        key_of = self.key_of
+        keys = {key_of[mark] for need in self.needs[first:] if need for mark in need if mark in key_of}
+        return "".join(sorted(keys, key=_key_rank))
+
+    def _candidates(self, data: str, first: int = 0) -> list[tuple[int, Marks]]:
+        """The patterns (index, need) from `first` on that may match the text, in order: those
+        with no need, and those with a mark whose key character the text holds. The others are
+        skipped, as the library's tries of them would find nothing; and as a text loses marks but
+        never gains any when a match is replaced by a placeholder, they stay skipped for what
+        follows."""
+        key = first, "".join([char for char in self.key_chars[first] if char in data])
+        found = self.candidates.get(key)
+        if found is None:
+            key_of = self.key_of
+            found = self.candidates[key] = [
+                (index, marks) for index, marks in enumerate(self.needs) if index >= first
+                and (marks is None or not key_of or any(key_of[mark] in key[1] for mark in marks))]
+        return found
+
+    def run(self, tree: ET.Element, ancestors: list[str] | None = None) -> ET.Element:
+        """`InlineProcessor.run`: every text and tail below `tree`, breadth first, through the
+        patterns, and the elements they made put in its place. A plain text that holds no mark of
+        a candidate and no placeholder is left as it is (the library takes it out, finds nothing
+        and puts it back). The library also keeps a map from each element to its parent, which
+        only ever looks up the parent of `tree` (none)."""
+        self.stashed_nodes: dict[str, ET.Element | str] = {}
+        self.parent_map = {}
+        place = self._InlineProcessor__processPlaceholders
+        candidates_of = self._candidates
+        patterns_on = self._patterns_on
+        tree_ancestors = [] if ancestors is None else ancestors[:]
+        tree_ancestors.append(tree.tag.lower())
+        stack = deque([(tree, tree_ancestors)])
+        while stack:
+            current, parents = stack.popleft()
+            self.ancestors = parents
+            if current is not tree:
+                parents.append(current.tag.lower())
+            made_in_text = []
+            for child in current:  # tails' elements go in while this walks, and get walked
+                text = child.text
+                if text and not isinstance(text, AtomicString) and (
+                        holds_any(candidates := candidates_of(text), text) or STX in text
+                        or type(text) is not str):
+                    parents.append(child.tag.lower())
+                    child.text = None
+                    found = place(patterns_on(text, candidates), child)
+                    stack.extend(found)
+                    made_in_text.append((child, found))
+                    parents.pop()
+                tail = child.tail
+                if tail and (holds_any(candidates := candidates_of(tail), tail) or STX in tail
+                             or type(tail) is not str):
+                    holder = ET.Element("d")
+                    child.tail = None
+                    tail = tail if isinstance(tail, AtomicString) else patterns_on(tail, candidates)
+                    found = place(tail, holder, False)
+                    if holder.tail:
+                        child.tail = holder.tail
+                    position = list(current).index(child) + 1
+                    for node, _ in reversed(found):
+                        current.insert(position, node)
+                if len(child):
+                    stack.append((child, parents[:]))
+            for element, found in made_in_text:
+                for index, (node, _) in enumerate(found):
+                    element.insert(index, node)
+        return tree
 
     def _InlineProcessor__handleInline(self, data: str, patternIndex: int = 0) -> str:  # noqa: N802, N803
+        """The patterns from `patternIndex` on, each until it finds nothing more."""
         if isinstance(data, AtomicString):
             return data
+        return self._patterns_on(data, self._candidates(data, patternIndex))
+
+    def _patterns_on(self, data: str, candidates: list[tuple[int, Marks]]) -> str:
+        """`__handleInline` for a plain text and its candidates: each candidate, tried again from
+        after what it replaced while it matches and holds one of its marks."""
         apply = self._InlineProcessor__applyPattern
-        patterns, needs = self.inlinePatterns, self.needs
-        count = len(patterns)
-        start = 0
-        while patternIndex < count:
-            marks = needs[patternIndex]
-            if marks is not None:
-                for mark in marks:  # inline, not holds(): this runs ~900 times per post
-                    if mark in data:
+        patterns, searches = self.inlinePatterns, self.searches
+        finditers = self.finditers
+        for index, marks in candidates:
+            start = 0  # a try that found nothing, or a skipped pattern, starts the next at 0
+            search = searches[index]
+            pattern = patterns[index]
+            while True:
+                if marks is not None:
+                    for mark in marks:
+                        if mark in data:
+                            break
+                    else:
                         break
-                else:
-                    start = 0  # as after a try that found nothing
-                    patternIndex += 1
+                if search is None:  # a pattern that avoids ancestors, or an old-style one
+                    data, matched, start = apply(pattern, data, index, start)
+                    if not matched:
+                        break
                     continue
-            data, matched, start = apply(patterns[patternIndex], data, patternIndex, start)
-            if not matched:
-                patternIndex += 1
-            # else the same pattern again, from after what it replaced
+                if search(data, start) is None:
+                    break  # as a try that finds nothing
+                # The try itself, as `__applyPattern` makes it for a plain pattern.
+                for match in finditers[index](data, start):
+                    node, begin, end = pattern.handleMatch(match, data)
+                    if begin is not None and end is not None:
+                        break
+                else:  # only what handleMatch turned down
+                    break
+                data, start = self._put_in_place(node, data, begin, end, index)
         return data
+
+    def _InlineProcessor__applyPattern(self, pattern: Pattern, data: str, patternIndex: int,  # noqa: N802, N803
+                                       startIndex: int = 0) -> tuple[str, bool, int]:  # noqa: N803
+        """One try of a pattern from `startIndex`: the text with a placeholder in place of what it
+        made, whether it matched, and where the next try starts."""
+        finder, excludes, new_style = self.tries[patternIndex]
+        if not new_style or pattern is not self.inlinePatterns[patternIndex]:
+            library = InlineProcessor._InlineProcessor__applyPattern
+            return library(self, pattern, data, patternIndex, startIndex)
+        ancestors = self.ancestors
+        for name in excludes:
+            if name in ancestors:
+                return data, False, 0
+        for match in finder(data, startIndex):
+            node, start, end = pattern.handleMatch(match, data)
+            if start is not None and end is not None:
+                break
+        else:  # nothing, or only what handleMatch turned down
+            return data, False, 0
+        data, start = self._put_in_place(node, data, start, end, patternIndex)
+        return data, True, start
+
+    def _put_in_place(self, node: ET.Element | str | None, data: str, start: int, end: int,
+                      index: int) -> tuple[str, int]:
+        """What a match made (nothing: the next try starts after the match), its texts through
+        the patterns (its own text from the next pattern on), stashed, and a placeholder in the
+        text in place of the match: the text, and where the next try starts."""
+        if node is None:
+            return data, end
+        if not isinstance(node, str) and not isinstance(node.text, AtomicString):
+            handle = self._InlineProcessor__handleInline
+            ancestors = self.ancestors
+            for child in [node, *node]:
+                if child.text:
+                    ancestors.append(child.tag.lower())
+                    child.text = handle(child.text, index + 1)
+                    ancestors.pop()
+                if child.tail:
+                    child.tail = handle(child.tail, index)
+        stash = self.stashed_nodes
+        key = f"{len(stash):04d}"
+        stash[key] = node
+        placeholder = INLINE_PLACEHOLDER % key
+        return f"{data[:start]}{placeholder}{data[end:]}", start + len(placeholder)
+
+    def _InlineProcessor__processPlaceholders(self, data: str | None, parent: ET.Element,  # noqa: N802
+                                              isText: bool = True) -> list[tuple[ET.Element, list[str]]]:  # noqa: N803
+        """The text with placeholders as the parent's text (or tail) and the stashed elements,
+        each with its own text and tails' placeholders put in place; returns the elements."""
+        result: list[tuple[ET.Element, list[str]]] = []
+
+        def add_text(text: str) -> None:  # after the last element, or into the parent
+            if not text:
+                return
+            if result:
+                last = result[-1][0]
+                last.tail = last.tail + text if last.tail else text
+            elif not isText:
+                parent.tail = parent.tail + text if parent.tail else text
+            else:
+                parent.text = parent.text + text if parent.text else text
+
+        if not data:
+            return result
+        stash = self.stashed_nodes
+        in_text = self._InlineProcessor__processElementText
+        start = 0
+        while (index := data.find(INLINE_PLACEHOLDER_PREFIX, start)) != -1:
+            found = INLINE_PLACEHOLDER_RE.search(data, index)  # maybe a later one, as the library's
+            key, end = (found.group(1), found.end()) if found else (None, index + 1)
+            if key not in stash:  # a prefix without a placeholder: kept as text
+                end = index + len(INLINE_PLACEHOLDER_PREFIX)
+                add_text(data[start:end])
+                start = end
+                continue
+            node = stash[key]
+            if index > 0:
+                add_text(data[start:index])
+            if isinstance(node, str):
+                add_text(node)
+            else:
+                prefix = INLINE_PLACEHOLDER_PREFIX
+                for child in [node, *node]:  # (a string without a placeholder stays as it is)
+                    tail = child.tail
+                    if tail and tail.strip() and (prefix in tail or type(tail) not in _PLAIN):
+                        in_text(node, child, False)
+                    text = child.text
+                    if text and text.strip() and (prefix in text or type(text) not in _PLAIN):
+                        in_text(child, child)
+                result.append((node, self.ancestors[:]))
+            start = end
+        text = data[start:]
+        add_text(AtomicString(text) if isinstance(data, AtomicString) else text)
+        return result
+
+    def _InlineProcessor__processElementText(self, node: ET.Element, subnode: ET.Element,  # noqa: N802
+                                             isText: bool = True) -> None:  # noqa: N803
+        """The placeholders in an element's text (or tail) replaced by their elements. A string
+        (plain or atomic) without one would be taken out and put back as it is: left alone."""
+        text = subnode.text if isText else subnode.tail
+        if text is None or (type(text) in _PLAIN and INLINE_PLACEHOLDER_PREFIX not in text):
+            return
+        if isText:
+            text, subnode.text = subnode.text, None
+        else:
+            text, subnode.tail = subnode.tail, None
+        found = self._InlineProcessor__processPlaceholders(text, subnode, isText)
+        position = list(node).index(subnode) + 1 if not isText and node is not subnode else 0
+        for child, _ in reversed(found):
+            node.insert(position, child)
 
 
 _BRACKET = re.compile(r"[\[\]]")
@@ -611,19 +915,140 @@ def skipping_unescape(pattern: Pattern) -> Callable[[str], str]:
     return unescape
 
 
+# Text without brackets, `](`, a destination without space, quote, parenthesis or `<`, and maybe
+# a title in either quote without quotes or parentheses, then `)` after spaces only: what most
+# links and images are. The groups mark the slices the library's loops would cut.
+_PLAIN_LINK = re.compile(r"""([^\[\]]*)\]\(\s*([^\s()'"<]*)\s*(?:"([^"()']*)"|'([^"()']*)')? *\)""")
+
+
+def direct_link_match(pattern: LinkInlineProcessor, image: bool) -> Callable[[re.Match, str], tuple]:
+    """`LinkInlineProcessor.handleMatch` (or the image's, `image`) for a link of the plain form
+    above: the same element, attributes and span, from one regex match instead of the text's and
+    the destination's loops; any other link goes to the library's method."""
+    library = pattern.handleMatch
+
+    def handle_match(match: re.Match, data: str) -> tuple:
+        plain = _PLAIN_LINK.match(data, match.end())
+        if plain is None:
+            return library(match, data)
+        if plain.start(3) != -1:  # a title: the destination ends at its opening quote
+            href, title = data[plain.start(2):plain.start(3) - 1], data[plain.start(3):plain.end(3)]
+        elif plain.start(4) != -1:
+            href, title = data[plain.start(2):plain.start(4) - 1], data[plain.start(4):plain.end(4)]
+        else:  # the destination ends at the parenthesis
+            href, title = data[plain.start(2):plain.end() - 1], None
+        href = pattern.unescape(href).strip()
+        if title is not None:
+            title = pattern.RE_TITLE_CLEAN.sub(" ", dequote(pattern.unescape(title.strip())))
+        text = plain.group(1)
+        if image:
+            element = ET.Element("img")
+            element.set("src", href)
+            if title is not None:
+                element.set("title", title)
+            element.set("alt", pattern.unescape(text))
+        else:
+            element = ET.Element("a")
+            element.text = text
+            element.set("href", href)
+            if title is not None:
+                element.set("title", title)
+        return element, match.start(0), plain.end()
+
+    return handle_match
+
+
 def patterns_shortcuts(md: markdown.Markdown) -> None:
     """Links' and images' patterns find the end of their text with `bracketed_text` and of
-    their destination with `_scan_destination`; every pattern unescapes with
+    their destination with `_scan_destination`, and take a plain link in one regex match
+    (`direct_link_match`); emphasis pairs a lone pair of delimiters directly
+    (`pairing_emphasis`) and searches delimiter to delimiter; every pattern unescapes with
     `skipping_unescape` (each where its class does these as the library does)."""
     for pattern in md.inlinePatterns:
         if type(pattern).unescape is Pattern.unescape:
             pattern.unescape = skipping_unescape(pattern)
+        if DelimiterProcessor is not None and isinstance(pattern, DelimiterProcessor) and (
+                tokens := _single_char_tokens(pattern)) is not None:
+            if type(pattern).search is DelimiterProcessor.search:
+                pattern.search = jumping_delimiter_search(pattern, tokens)
+            if type(pattern).handleMatch is DelimiterProcessor.handleMatch:
+                pattern.handleMatch = pairing_emphasis(pattern, tokens)
         if not isinstance(pattern, LinkInlineProcessor):
             continue
-        if type(pattern).getText is LinkInlineProcessor.getText:
+        kind = type(pattern)
+        is_image = kind.handleMatch is ImageInlineProcessor.handleMatch
+        if (kind.getText is LinkInlineProcessor.getText and kind.getLink is LinkInlineProcessor.getLink
+                and kind.RE_LINK is LinkInlineProcessor.RE_LINK
+                and (is_image or kind.handleMatch is LinkInlineProcessor.handleMatch)):
+            pattern.handleMatch = direct_link_match(pattern, is_image)
+        if kind.getText is LinkInlineProcessor.getText:
             pattern.getText = bracketed_text
-        if type(pattern).getLink is LinkInlineProcessor.getLink:
+        if kind.getLink is LinkInlineProcessor.getLink:
             pattern.getLink = jumping_get_link(pattern)
+
+
+# --- Emphasis: the library's delimiter processor (`*`, `_`), its commonest case done directly ---
+
+def _single_char_tokens(pattern: Any) -> re.Pattern | None:
+    """A regex for the processor's delimiters, or None where one is longer than a character."""
+    tokens = list(pattern.delimiters)
+    if not tokens or any(len(token) != 1 for token in tokens):
+        return None
+    return re.compile("[" + "".join(re.escape(token) for token in tokens) + "]")
+
+
+def jumping_delimiter_search(pattern: Any, tokens: re.Pattern) -> Callable[[str, int], re.Match | None]:
+    """`DelimiterProcessor.search`: the first delimiter from `start` that opens or closes (one
+    that only closes while nothing is open does not count). The library steps through the text a
+    character at a time; this jumps from delimiter to delimiter."""
+
+    def search(data: str, start: int) -> re.Match | None:
+        delimiters = pattern.delimiters
+        for token in tokens.finditer(data, start):
+            delimiter = delimiters[token.group()]
+            found = delimiter.boundary.match(data, token.start())
+            if found is not None:
+                if not delimiter.stack and found.lastgroup[0] == "e":
+                    continue
+                return found
+        return None
+
+    return search
+
+
+def pairing_emphasis(pattern: Any, tokens: re.Pattern) -> Callable[[re.Match, str], tuple]:
+    """`DelimiterProcessor.handleMatch`, with the commonest case made directly: a single
+    delimiter that only opens, whose next delimiter is the same single one and only closes
+    (`*a b*`, `_a b_`), with nothing left from an earlier match. The library pairs them into
+    one region and builds one element of the delimiter's second tag around the text between,
+    leaving its state as it found it. Anything else goes to the library."""
+    library = pattern.handleMatch
+
+    def handle_match(match: re.Match, data: str) -> tuple:
+        token = match.group()
+        delimiter = pattern.delimiters.get(token)
+        if (delimiter is None or delimiter.tag_count != 2 or delimiter.double or pattern.regions
+                or pattern.stack or pattern.cache_index or pattern.cache_pos):
+            return library(match, data)
+        for other in pattern.delimiters.values():
+            if other.stack:
+                return library(match, data)
+        start = match.start()
+        opening = delimiter.boundary.match(data, start)
+        if opening is None or opening.lastgroup != "start" or opening.end() != start + 1:
+            return library(match, data)
+        following = tokens.search(data, start + 1)
+        if following is None or following.group() != token:
+            return library(match, data)
+        end = following.start()
+        closing = delimiter.boundary.match(data, end)
+        if closing is None or closing.lastgroup != "end" or closing.end() != end + 1:
+            return library(match, data)
+        element = ET.Element(delimiter.tags[1])
+        element.text = data[start + 1:end]
+        return element, start, end + 1
+
+    return handle_match
 
 
 class LineWiseWhitespace(NormalizeWhitespace):
@@ -659,6 +1084,43 @@ class SkippingRawHtml(RawHtmlPostprocessor):
     def run(self, text: str) -> str:
         return super().run(text) if STX in text else text
 
+
+class QuickPrettify(PrettifyTreeprocessor):
+    """The library's whitespace pass (a line break as the text of a block that opens with a block
+    and as the tail of each block with a blank one), asking whether a tag is block-level once
+    per tag and document rather than twice per element; the rest of its run (line breaks after
+    `<br>`, code blocks ending in one) is the library's."""
+
+    def _prettifyETree(self, elem: ET.Element) -> None:  # noqa: N802 (the library's name)
+        is_block_level = self.md.is_block_level
+        known: dict[Any, bool] = {}  # tag -> whether it is block-level, asked once per tag
+
+        def walk(element: ET.Element) -> None:
+            tag = element.tag
+            block = known.get(tag)
+            if block is None:
+                block = known[tag] = is_block_level(tag)
+            if block and tag != "code" and tag != "pre":
+                if len(element):
+                    first = element[0].tag
+                    first_block = known.get(first)
+                    if first_block is None:
+                        first_block = known[first] = is_block_level(first)
+                    text = element.text
+                    if first_block and (not text or not text.strip()):
+                        element.text = "\n"
+                    for child in element:
+                        kind = child.tag
+                        child_block = known.get(kind)
+                        if child_block is None:
+                            child_block = known[kind] = is_block_level(kind)
+                        if child_block:
+                            walk(child)
+            tail = element.tail
+            if not tail or not tail.strip():
+                element.tail = "\n"
+
+        walk(elem)
 
 def remembering_is_block_level(md: markdown.Markdown) -> Callable[[Any], bool]:
     """`Markdown.is_block_level` (a look-up in a list of ~50 names, some 130 times a post),
@@ -837,6 +1299,8 @@ def install(md: markdown.Markdown) -> None:
         md.preprocessors.register(LineWiseWhitespace(md), "normalize_whitespace", 30)
     if type(md.postprocessors["raw_html"]) is RawHtmlPostprocessor:
         md.postprocessors.register(SkippingRawHtml(md), "raw_html", 30)
+    if type(md.treeprocessors["prettify"]) is PrettifyTreeprocessor:
+        md.treeprocessors.register(QuickPrettify(md), "prettify", 10)
     if type(md.treeprocessors["unescape"]) is UnescapeTreeprocessor:
         md.treeprocessors.register(SkippingUnescapeWalk(md), "unescape", 0)
     if serializer_applies(md):

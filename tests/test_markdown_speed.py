@@ -198,6 +198,14 @@ def test_a_library_without_the_private_method_gets_no_shortcut(monkeypatch) -> N
     assert not isinstance(md.treeprocessors["inline"], markdown_speed.SkippingInlineProcessor)
 
 
+def test_an_older_library_keeps_its_own_inline_processor(monkeypatch) -> None:
+    import markdown
+
+    assert isinstance(make_markdown().treeprocessors["inline"], markdown_speed.SkippingInlineProcessor)
+    monkeypatch.setattr(markdown, "__version_info__", (3, 11, 0, "final", 0))
+    assert not isinstance(make_markdown().treeprocessors["inline"], markdown_speed.SkippingInlineProcessor)
+
+
 
 # --- the HTML writer, the bracket search and the word count against what they replace ------
 
@@ -704,3 +712,162 @@ def test_words_are_counted_as_split_counts_them(text: str) -> None:
     from builder.markdown import count_words
 
     assert count_words(text) == len(text.split())
+
+
+# --- the inline stage: candidates, emphasis, links and images against the library -----------
+
+def _describe(node) -> object:
+    """What a pattern made, as something comparable: an element's tag, attributes, text, tail
+    and children, or the string itself."""
+    if node is None or isinstance(node, str):
+        return node
+    return (node.tag, sorted(node.items()), node.text, node.tail, [_describe(child) for child in node])
+
+
+def _delimiter_state(pattern) -> object:
+    return (list(pattern.regions), list(pattern.stack), pattern.cache_index, pattern.cache_pos,
+            {token: list(delimiter.stack) for token, delimiter in pattern.delimiters.items()})
+
+
+EMPHASIS = st.lists(st.sampled_from(["*", "_", "**", "__", "***", " ", "a", "ă", ".", "\n", "\x02", "*a*",
+                                     "_a_", "a_b", "*a b*", " *", "* ", "_ "]), max_size=12).map("".join)
+
+
+@settings(max_examples=EXAMPLES * 3, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=EMPHASIS)
+@example(data="_Tích chập_\nrồi")
+@example(data="a *b* c _d_ e")
+def test_emphasis_pairs_as_the_librarys_delimiter_processor(pair, data: str) -> None:
+    """Every delimiter of the text in turn, as `__applyPattern` hands them over, with whatever
+    state the earlier ones left: the same elements, spans and state as the library's."""
+    from markdown.inlinepatterns import DelimiterProcessor
+
+    fast, plain = pair[0].inlinePatterns["em_strong"], pair[1].inlinePatterns["em_strong"]
+    assert fast.handleMatch.__qualname__.startswith("pairing_emphasis")
+    assert type(plain).handleMatch is DelimiterProcessor.handleMatch and "handleMatch" not in vars(plain)
+    fast.reset()
+    plain.reset()
+    for match in fast.compiled_re.finditer(data):
+        made = fast.handleMatch(match, data)
+        expected = plain.handleMatch(match, data)
+        assert (_describe(made[0]), made[1:]) == (_describe(expected[0]), expected[1:])
+        assert _delimiter_state(fast) == _delimiter_state(plain)
+
+
+@settings(max_examples=EXAMPLES * 3, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=EMPHASIS, start=st.integers(0, 14), open_star=st.booleans(), open_underscore=st.booleans())
+def test_the_delimiter_search_finds_what_the_librarys_does(pair, data: str, start: int, open_star: bool,
+                                                           open_underscore: bool) -> None:
+    from markdown.inlinepatterns import DelimiterProcessor
+
+    fast = pair[0].inlinePatterns["em_strong"]
+    assert fast.search.__qualname__.startswith("jumping_delimiter_search")
+    fast.reset()
+    for token, is_open in (("*", open_star), ("_", open_underscore)):
+        if is_open:  # a delimiter left open: a closing one counts
+            fast.delimiters[token].stack.append((0, 1, False, 1, 1))
+    found, expected = fast.search(data, start), DelimiterProcessor.search(fast, data, start)
+    fast.reset()
+    assert (found and (found.span(), found.lastgroup)) == (expected and (expected.span(), expected.lastgroup))
+
+
+LINKS = st.lists(st.sampled_from(["[", "]", "](", "(", ")", '"', "'", " ", "  ", "\n", "\t", "<", ">", "a",
+                                  "ă", "/x.png", "t d", "\x02klzzwxh:0\x03", "\x02klzzwxh:7\x03", "!", "!["]),
+                 max_size=14).map("".join)
+
+
+@settings(max_examples=EXAMPLES * 3, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=LINKS)
+@example(data='![an image alt text](/images/post2/1.jpg "Inception V3")')
+@example(data="[a](/b 't') [c](  /d\n) [e](/f\t) [g](/h \"t\"\t)")
+def test_links_and_images_are_made_as_the_librarys_patterns_make_them(pair, data: str) -> None:
+    """Every link and image start in the text, through the plain-link regex and through the
+    library's own methods (its character loops, its unescaping): the same element and span."""
+    fast, plain = pair
+    render_markdown(fast, "*a* `b` [c](/d)")  # placeholders 0 to 2 in both inline stashes
+    render_markdown(plain, "*a* `b` [c](/d)")
+    for name in ("link", "image_link"):
+        mine, library = fast.inlinePatterns[name], plain.inlinePatterns[name]
+        assert mine.handleMatch.__qualname__.startswith("direct_link_match")
+        assert "handleMatch" not in vars(library) and "getLink" not in vars(library)
+        for match in mine.compiled_re.finditer(data):
+            made, expected = mine.handleMatch(match, data), library.handleMatch(match, data)
+            assert (_describe(made[0]), made[1:]) == (_describe(expected[0]), expected[1:]), name
+
+
+BARE_LINKS = st.lists(st.sampled_from(["w", "W", "ww", "wW", "www.", "WwW.", "http", "https", "ftp", "ftps", "://",
+                                       ":/", "s", " ", "(", "*", "x", ".", "\x03", "a", "ă", "\n"]),
+                      max_size=14).map("".join)
+
+
+@settings(max_examples=EXAMPLES * 3, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=BARE_LINKS, start=st.integers(0, 15))
+@example(data="x www.a http://b", start=0)
+@example(data="(https://a", start=1)
+def test_bare_links_are_found_from_where_they_can_start_as_from_anywhere(pair, data: str, start: int) -> None:
+    """The bare-link pattern's search starts where a match can first begin: the same matches
+    as the regex searched from `start`."""
+    inline = pair[0].treeprocessors["inline"]
+    index = list(pair[0].inlinePatterns).index(pair[0].inlinePatterns["magic-link"])
+    finder = inline.tries[index][0]
+    assert finder != pair[0].inlinePatterns["magic-link"].compiled_re.finditer
+    compiled = pair[1].inlinePatterns["magic-link"].compiled_re
+    assert [m.span() for m in finder(data, start)] == [m.span() for m in compiled.finditer(data, start)]
+
+
+BLOCK_TAGS = st.sampled_from(["div", "p", "pre", "PRE", "code", "ul", "li", "blockquote", "h2", "em", "br",
+                              "hr"])
+BLANKS = st.one_of(st.none(), st.sampled_from(["", " ", "\n", " \n ", "a", " a "]))
+
+
+@st.composite
+def block_trees(draw, depth: int = 0) -> ET.Element:
+    element = ET.Element(draw(BLOCK_TAGS))
+    element.text, element.tail = draw(BLANKS), draw(BLANKS)
+    if depth < 3:
+        element.extend(draw(st.lists(block_trees(depth + 1), max_size=3)))
+    return element
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@given(root=block_trees())
+def test_the_whitespace_pass_gives_what_the_librarys_gives_on_random_trees(pair, root: ET.Element) -> None:
+    import copy
+
+    from markdown.serializers import to_html_string
+    from markdown.treeprocessors import PrettifyTreeprocessor
+
+    fast, plain = pair
+    assert isinstance(fast.treeprocessors["prettify"], markdown_speed.QuickPrettify)
+    mine, library = copy.deepcopy(root), copy.deepcopy(root)
+    fast.treeprocessors["prettify"].run(mine)
+    PrettifyTreeprocessor(plain).run(library)
+    assert to_html_string(mine) == to_html_string(library)
+
+
+@settings(max_examples=EXAMPLES * 3, deadline=None, suppress_health_check=list(HealthCheck))
+@given(text=TEXTS, first=st.integers(0, 30))
+def test_a_pattern_left_out_of_a_texts_candidates_holds_none_of_its_marks(pair, text: str,
+                                                                         first: int) -> None:
+    inline = pair[0].treeprocessors["inline"]
+    first = min(first, len(inline.needs))
+    chosen = [index for index, _ in inline._candidates(text, first)]
+    assert chosen == sorted(chosen) and all(index >= first for index in chosen)
+    for index in range(first, len(inline.needs)):
+        if index not in chosen:
+            assert not markdown_speed.holds(inline.needs[index], text), inline.inlinePatterns[index]
+
+
+@settings(max_examples=EXAMPLES * 3, deadline=None, suppress_health_check=list(HealthCheck))
+@given(text=TEXTS, start=st.integers(0, 30), length=st.integers(0, 30), number=st.integers(0, 12000))
+def test_a_placeholder_in_place_of_a_match_brings_no_mark(pair, text: str, start: int, length: int,
+                                                         number: int) -> None:
+    """Why a pattern left out of a text's candidates stays out after a match in it."""
+    from markdown.util import INLINE_PLACEHOLDER
+
+    inline = pair[0].treeprocessors["inline"]
+    assert inline.key_of  # every mark stays absent: the candidates hold
+    start = min(start, len(text))
+    replaced = text[:start] + INLINE_PLACEHOLDER % f"{number:04d}" + text[start + length:]
+    for mark in inline.key_of:
+        assert mark in text or mark not in replaced, mark
