@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 
 from builder import content, destinations, figures, images, outputs, render, site_files, state
 from builder.config import Config
@@ -69,7 +70,8 @@ def build(config: Config, progress: figures.Progress | None = None, incremental:
         figure_set = make_figures(config, progress=progress)
         now = clock(config.tz)
         previous = state.load(config.cache_dir, config.destination)  # also when not incremental: ours?
-        fingerprint = state.fingerprint(config, figure_set, now) if incremental else ""
+        documents: dict[Path, bytes] = {}  # the posts and pages the fingerprint read, for gathering
+        fingerprint = state.fingerprint(config, figure_set, now, documents) if incremental else ""
         if incremental and previous and state.still_valid(previous, fingerprint, config, now):
             for warning in previous.warnings:  # said again, so --strict stays honest
                 if warning not in config.warnings:
@@ -78,7 +80,8 @@ def build(config: Config, progress: figures.Progress | None = None, incremental:
             return BuildResult(previous.posts, previous.pages, previous.static, 0, tuple(warnings),
                                time.perf_counter() - started, figure_set,
                                future_skipped=previous.future_skipped)
-        site = gather_and_render(config, figure_set, clock, memory)
+        site = gather_and_render(config, figure_set, clock, memory, documents)
+        documents.clear()
         files = site_files.collect(site)
         _check_strict(config, warnings)
         report = _write(config, files, previous, force)
@@ -100,10 +103,13 @@ def make_figures(config: Config, names: list[str] | None = None, force: bool = F
 
 
 def gather_and_render(config: Config, figure_set: FigureSet | None = None,
-                      clock: Clock = system_clock, memory: render.RenderMemory | None = None) -> Site:
-    """Read the site, make the image variants, render every document: the whole `Site`."""
+                      clock: Clock = system_clock, memory: render.RenderMemory | None = None,
+                      documents: dict[Path, bytes] | None = None) -> Site:
+    """Read the site, make the image variants, render every document: the whole `Site`.
+    `documents`: see `content.gather`."""
     now = clock(config.tz)
-    return render_gathered(config, content.gather(config, now), figure_set or FigureSet(), now, memory)
+    return render_gathered(config, content.gather(config, now, documents), figure_set or FigureSet(), now,
+                           memory)
 
 
 def render_gathered(config: Config, gathered: Gathered, figure_set: FigureSet, now: datetime,
