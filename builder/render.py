@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import itertools
 import json
 import logging
 import marshal
@@ -154,16 +153,21 @@ def render_documents(job: RenderJob, documents: list[Document],
             # Each entry is stored as its document comes back, while the workers render the
             # rest (but for what MathJax typesets next), a transaction per STORE_BATCH: SQLite
             # copies its log into the database (and waits for the disk) as it grows, not all at
-            # the end, after the last document.
-            entries = (_encode(keys[doc.rel], *result)
-                       for doc, result in _collected(missing, rendered_now, fresh)
-                       if not _typeset_after(job, result[0]))
-            while batch := list(itertools.islice(entries, STORE_BATCH)):
-                cache.put_many(batch)
+            # the end, after the last document. What the last document leaves waits for the
+            # typeset ones: one transaction after the last document, not two.
+            batch: list[tuple[str, bytes]] = []
+            for doc, result in _collected(missing, rendered_now, fresh):
+                if not _typeset_after(job, result[0]):
+                    batch.append(_encode(keys[doc.rel], *result))
+                if len(batch) == STORE_BATCH and len(fresh) < len(missing):  # more to come
+                    cache.put_many(batch)
+                    batch = []
         if job.config.math_render == "build":
             fresh = _typeset_math(job.config, fresh)
-            cache.put_many(_encode(keys[doc.rel], *result) for doc, result in fresh
-                           if _typeset_after(job, result[0]))
+            batch += [_encode(keys[doc.rel], *result) for doc, result in fresh
+                      if _typeset_after(job, result[0])]
+        if batch:
+            cache.put_many(batch)
         for doc, (rendered, warnings, sizes) in fresh:
             for warning in warnings:
                 log.warning("%s", warning)
