@@ -81,7 +81,6 @@ def build(config: Config, progress: figures.Progress | None = None, incremental:
                                time.perf_counter() - started, figure_set,
                                future_skipped=previous.future_skipped)
         site = gather_and_render(config, figure_set, clock, memory, documents)
-        documents.clear()
         files = site_files.collect(site)
         _check_strict(config, warnings)
         report = _write(config, files, previous, force)

@@ -41,10 +41,11 @@ def read_text(path: Path, read: Callable[[Path], bytes] | None = None) -> str:
 
 
 def _reader(documents: dict[Path, bytes] | None) -> Callable[[Path], bytes]:
-    """The bytes of a file: from `documents` when it holds them, else from the disk."""
+    """The bytes of a file: taken out of `documents` when it holds them (so they are not kept
+    while the site is rendered), else from the disk."""
     if not documents:
         return _read_bytes
-    return lambda path: documents[path] if path in documents else _read_bytes(path)
+    return lambda path: documents.pop(path) if path in documents else _read_bytes(path)
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -97,7 +98,8 @@ def gather(config: Config, now: datetime | None = None,
            documents: dict[Path, bytes] | None = None) -> Gathered:
     """All posts, pages and static files of the site, read and ignored as Jekyll does, as of
     `now` (default: the clock's time): later posts are left out unless --future. `documents`:
-    files already read this build (see `state.fingerprint`), by path; the rest is read here."""
+    files already read this build (see `state.fingerprint`), by path, emptied as they are used;
+    the rest is read here."""
     read = _reader(documents)
     now = now or datetime.now(config.tz)
     source = config.source
@@ -121,6 +123,8 @@ def gather(config: Config, now: datetime | None = None,
         else:
             static.append(rel)
     posts, pages, static = _resolve_conflicts(posts, pages, static)
+    if documents:
+        documents.clear()  # the rest (drafts left out, includes) is not read as documents
     return Gathered(posts, pages, static, min(future, default=None), len(future))
 
 
