@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -13,30 +14,38 @@ import yaml
 
 from builder import permalinks, strings
 from builder.config import JEKYLL_PERMALINK, PERMALINK_STYLES, Config
-from builder.entries import EntryFilter
+from builder.entries import EntryFilter, is_file, tree
 from builder.errors import NOTICE, BuildError, line_of, yaml_problem, yaml_value_problem
-from builder.model import Category, Gathered, Page, Post
+from builder.model import RENDERED_SUFFIXES, Category, Gathered, Page, Post
 from builder.text import category_slug, file_slug, nfc
 
 log = logging.getLogger(__name__)
 
 # Jekyll's post file name: a date, a title, any extension (Markdown and HTML are rendered).
 POST_NAME = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})-(.*)(\.[^.]+)$")
-RENDERED_SUFFIXES = (".md", ".markdown", ".html")
 GENERATED = ("feed.xml", "sitemap.xml", "robots.txt")  # made by the builder, never copied
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: ~10× faster on big sites
 FRONT_MATTER_FENCE = re.compile(r"^---[ \t]*\r?$", re.M)
 FRONT_MATTER_END = re.compile(r"^(---|\.\.\.)[ \t]*\r?$", re.M)
 
 
-def read_text(path: Path) -> str:
-    """The file as NFC text; a non-UTF-8 file is an error naming the line of the bad byte."""
-    data = _read_bytes(path)
+def read_text(path: Path, read: Callable[[Path], bytes] | None = None) -> str:
+    """The file as NFC text; a non-UTF-8 file is an error naming the line of the bad byte.
+    `read`: how to get its bytes (default: from the disk)."""
+    data = (read or _read_bytes)(path)
     try:
         return _decoded(data)
     except UnicodeDecodeError as err:
         line, byte = _bad_byte(data, err)
         raise BuildError(f"not valid UTF-8 (byte 0x{byte:02x})", path, line) from None
+
+
+def _reader(documents: dict[Path, bytes] | None) -> Callable[[Path], bytes]:
+    """The bytes of a file: taken out of `documents` when it holds them (so they are not kept
+    while the site is rendered), else from the disk."""
+    if not documents:
+        return _read_bytes
+    return lambda path: documents.pop(path) if path in documents else _read_bytes(path)
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -85,9 +94,13 @@ def split_front_matter(text: str, path: Path) -> tuple[dict[str, Any], str, int]
     return data, text[body_start:], line_of(text, body_start)
 
 
-def gather(config: Config, now: datetime | None = None) -> Gathered:
+def gather(config: Config, now: datetime | None = None,
+           documents: dict[Path, bytes] | None = None) -> Gathered:
     """All posts, pages and static files of the site, read and ignored as Jekyll does, as of
-    `now` (default: the clock's time): later posts are left out unless --future."""
+    `now` (default: the clock's time): later posts are left out unless --future. `documents`:
+    files already read this build (see `state.fingerprint`), by path, emptied as they are used;
+    the rest is read here."""
+    read = _reader(documents)
     now = now or datetime.now(config.tz)
     source = config.source
     if (source / "_layouts").is_dir():
@@ -96,7 +109,7 @@ def gather(config: Config, now: datetime | None = None) -> Gathered:
     entries = EntryFilter.of(source, config.include, config.exclude)
     files, post_roots = _walk(config, entries)
     files += _included_directly(config, files)
-    posts, published_as_is, future = _read_posts(config, entries, post_roots, now)
+    posts, published_as_is, future = _read_posts(config, entries, post_roots, now, read)
     pages: list[Page] = list(published_as_is)
     static: list[str] = []
     for path in files:
@@ -106,10 +119,12 @@ def gather(config: Config, now: datetime | None = None) -> Gathered:
             replacement = rel if rel in GENERATED else "theme"
             log.info("%s: not used; the built-in %s replaces it", path, replacement)
         elif has_front_matter(path):
-            pages.append(_read_page(path, rel, config))
+            pages.append(_read_page(path, rel, config, read))
         else:
             static.append(rel)
     posts, pages, static = _resolve_conflicts(posts, pages, static)
+    if documents:
+        documents.clear()  # the rest (drafts left out, includes) is not read as documents
     return Gathered(posts, pages, static, min(future, default=None), len(future))
 
 
@@ -147,8 +162,8 @@ def _included_directly(config: Config, found: list[Path]) -> list[Path]:
     return sorted(extra)
 
 
-def _read_posts(config: Config, entries: EntryFilter, post_roots: list[str],
-                now: datetime) -> tuple[list[Post], list[Page], list[datetime]]:
+def _read_posts(config: Config, entries: EntryFilter, post_roots: list[str], now: datetime,
+                read: Callable[[Path], bytes]) -> tuple[list[Post], list[Page], list[datetime]]:
     """Posts kept, dated files published as they are, and the dates of future posts left out."""
     posts: list[Post] = []
     as_is: list[Page] = []
@@ -159,11 +174,11 @@ def _read_posts(config: Config, entries: EntryFilter, post_roots: list[str],
             if not folder.is_dir():
                 continue
             for rel, path in _post_entries(folder, entries, config):
-                read = _read_post(path, rel, folder, root, config, now)
-                if isinstance(read, Post):
-                    posts.append(read)
-                elif isinstance(read, Page):
-                    as_is.append(read)
+                found = _read_post(path, rel, folder, root, config, now, read)
+                if isinstance(found, Post):
+                    posts.append(found)
+                elif isinstance(found, Page):
+                    as_is.append(found)
                 else:
                     left_out.append(rel)
     if left_out:
@@ -194,11 +209,14 @@ def _post_entries(folder: Path, entries: EntryFilter, config: Config) -> list[tu
     """Files below `_posts/` as Jekyll lists them (`**/*`: no hidden files or folders), filtered."""
     base = folder.relative_to(config.source).as_posix()
     found = []
-    for path in sorted(folder.rglob("*")):
-        inner = path.relative_to(folder).as_posix()
-        if any(part.startswith(".") for part in inner.split("/")) or not path.is_file():
+    for parts, entry in tree(folder):
+        if any(part.startswith(".") for part in parts) or not is_file(entry):
             continue
-        if entries.keeps(inner, f"{base}/{inner}") and not _leaves_source(path, config.source):
+        inner = "/".join(parts)
+        if not entries.keeps(inner, f"{base}/{inner}"):
+            continue
+        path = folder.joinpath(*parts)
+        if not (entry.is_symlink() and _leaves_source(path, config.source)):
             found.append((f"{base}/{inner}", path))
     return found
 
@@ -213,8 +231,8 @@ def _leaves_source(path: Path, source: Path) -> bool:
     return True
 
 
-def _read_post(path: Path, rel: str, folder: Path, parent: str, config: Config,
-               now: datetime) -> Post | Page | None:
+def _read_post(path: Path, rel: str, folder: Path, parent: str, config: Config, now: datetime,
+               read: Callable[[Path], bytes] | None = None) -> Post | Page | None:
     """A post; a Page for a dated file that is not Markdown or HTML (Jekyll publishes it as it
     is, at its post URL); None for what Jekyll leaves out."""
     is_draft = folder.name == "_drafts"
@@ -232,7 +250,7 @@ def _read_post(path: Path, rel: str, folder: Path, parent: str, config: Config,
         except ValueError:
             raise BuildError(f"impossible date {year}-{month}-{dd} in the file name", path) from None
     slug = slug.rstrip(".")
-    data = _read_bytes(path)  # read and decoded once: a large blog has thousands of posts
+    data = (read or _read_bytes)(path)  # read and decoded once: a large blog has thousands of posts
     try:
         text = _decoded(data)
     except UnicodeDecodeError as err:  # Jekyll skips a file that is not UTF-8 (an image named like a post)
@@ -288,8 +306,8 @@ def _page_style(config: Config) -> str:
     return JEKYLL_PERMALINK
 
 
-def _read_page(path: Path, rel: str, config: Config) -> Page:
-    front, body, body_line = split_front_matter(read_text(path), path)
+def _read_page(path: Path, rel: str, config: Config, read: Callable[[Path], bytes] | None = None) -> Page:
+    front, body, body_line = split_front_matter(read_text(path, read), path)
     permalink = _text_field(front, "permalink", path)
     suffix = path.suffix
     converted = ".html" if suffix.lower() in (".md", ".markdown") or not suffix else suffix

@@ -3,11 +3,13 @@
 An entry is ignored when its name starts with `_`, `.`, `#` or `~`, or ends with `~`, unless
 `include:` names it; `exclude:` (plus Jekyll's own defaults) leaves out a path, a path prefix or
 a glob. Inside `_posts/` an entry is its path below that folder, and only its first component
-and its file name are checked, as Jekyll checks them.
+and its file name are checked, as Jekyll checks them. `tree` lists a folder's entries for them.
 """
 
 from __future__ import annotations
 
+import errno
+import os
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -62,3 +64,52 @@ class EntryFilter:
                 if is_folder:
                     return True
         return False
+
+
+def tree(folder: Path) -> list[tuple[tuple[str, ...], os.DirEntry]]:
+    """Every entry below `folder` (by its names below it, in `Path` order), as `rglob("*")`
+    lists them: a symbolic link to a folder is listed, not entered. One `scandir` per folder,
+    whose entries know their type: a blog's thousands of posts cost no `stat` each."""
+    found: list[tuple[tuple[str, ...], os.DirEntry]] = []
+    if not folder.is_dir():
+        return found
+
+    def visit(directory: str, above: tuple[str, ...]) -> None:
+        try:
+            with os.scandir(directory) as listing:
+                inside = list(listing)
+        except PermissionError:
+            return
+        for entry in inside:
+            parts = (*above, entry.name)
+            found.append((parts, entry))
+            if _is_dir_itself(entry):
+                visit(entry.path, parts)
+
+    visit(os.fspath(folder), ())
+    found.sort(key=lambda item: item[0])  # Path order: folder by folder, name by name
+    return found
+
+
+def _is_dir_itself(entry: os.DirEntry) -> bool:
+    """A folder, not a link to one (what `rglob` enters)."""
+    try:
+        return entry.is_dir(follow_symlinks=False)
+    except OSError as err:
+        if err.errno in _GONE:
+            return False
+        raise
+
+
+def is_file(entry: os.DirEntry) -> bool:
+    """`Path.is_file()` for a listed entry: a file, or a link to one."""
+    try:
+        return entry.is_file()
+    except OSError as err:
+        if err.errno in _GONE:
+            return False
+        raise
+
+
+# What `Path.is_file()` and `rglob` take as "not there" rather than as an error.
+_GONE = (errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP)

@@ -9,8 +9,10 @@ error into a `BuildError` naming the file and line.
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, tzinfo
 from functools import partial
 from html import escape
@@ -18,21 +20,41 @@ from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import quote, quote_plus
 
-from liquid import Environment, StrictUndefined, Undefined
-from liquid.ast import Node
-from liquid.builtin.expressions import FilteredExpression, tokenize
-from liquid.builtin.output import Output, OutputNode
-from liquid.exceptions import FilterArgumentError, LiquidError, LiquidSyntaxError, LiquidTypeError
-from liquid.lex import compile_liquid_rules, get_lexer
-from liquid.stream import TokenStream
-from liquid.tag import Tag
-from liquid.token import TOKEN_EXPRESSION, TOKEN_OUTPUT, TOKEN_TAG, Token
-
 from builder.codeblocks import map_outside_code
 from builder.config import LiquidOptions
 from builder.errors import BuildError, line_of
 from builder.model import LinkTables
 from builder.text import slugify, vi_date
+
+
+@contextmanager
+def _pytz_list_as_shipped() -> Iterator[None]:
+    """pytz's own switch PYTZ_SKIPEXISTSCHECK, on for the block. Importing python-liquid imports
+    Babel, which looks the local time zone up in pytz, and pytz first makes its list of zones
+    by opening each of its ~600 zone files to see that it is there (1,200 system calls, about
+    10 ms before a cold build's workers start). With the switch pytz takes its list as shipped,
+    which is what a pip installation holds; the list, once made, is kept for the process."""
+    before = os.environ.get("PYTZ_SKIPEXISTSCHECK")
+    os.environ["PYTZ_SKIPEXISTSCHECK"] = "1"
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["PYTZ_SKIPEXISTSCHECK"]
+        else:
+            os.environ["PYTZ_SKIPEXISTSCHECK"] = before
+
+
+with _pytz_list_as_shipped():
+    from liquid import Environment, StrictUndefined, Undefined
+    from liquid.ast import Node
+    from liquid.builtin.expressions import FilteredExpression, tokenize
+    from liquid.builtin.output import Output, OutputNode
+    from liquid.exceptions import FilterArgumentError, LiquidError, LiquidSyntaxError, LiquidTypeError
+    from liquid.lex import compile_liquid_rules, get_lexer
+    from liquid.stream import TokenStream
+    from liquid.tag import Tag
+    from liquid.token import TOKEN_EXPRESSION, TOKEN_OUTPUT, TOKEN_TAG, Token
 
 THEME_INCLUDES = Path(__file__).parent / "theme" / "_includes"
 _INCLUDE_ARG = re.compile(

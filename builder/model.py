@@ -26,6 +26,9 @@ def system_clock(tz: tzinfo) -> datetime:
 
 # --- documents ---------------------------------------------------------------------------------
 
+# The files that are rendered as documents (Markdown and HTML): a post's or page's own extension.
+RENDERED_SUFFIXES = (".md", ".markdown", ".html")
+
 
 @dataclass(frozen=True)
 class Heading:

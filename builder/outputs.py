@@ -124,8 +124,7 @@ def write_site(destination: Path, outputs: dict[str, Content], copies: dict[str,
         raise BuildError(not_a_folder_message(destination))
     if not destination.exists() or (destination.is_dir() and not any(destination.iterdir())):
         try:
-            hashes = _write_fresh(destination, contents)
-            return WriteReport(written=len(contents), fresh=True, state=_record(destination, hashes))
+            return WriteReport(written=len(contents), fresh=True, state=_write_fresh(destination, contents))
         except _CannotSwap:
             pass  # an empty mount point, say: fill it in place instead
     if previous is None:
@@ -196,14 +195,14 @@ def _update(destination: Path, contents: dict[str, Content], previous: dict[str,
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def _settle(destination: Path, contents: dict[str, Content], settled: dict[str, tuple[str, str]],
+def _settle(destination: Path, contents: dict[str, Content], settled: dict[str, _Settled],
             staging: Path, files: set[str], dirs: set[str], previous: dict[str, list],
             keep: tuple[str, ...], trash_root: Path) -> WriteReport:
     """With every changed output written under `staging`: move aside, remove, then rename the
     staged files into place."""
-    hashes = {rel: digest for rel, (digest, _) in settled.items()}
-    changed = [rel for rel, (_, what) in settled.items() if what == "written"]
-    adopted = {rel for rel, (_, what) in settled.items() if what == "adopted"}
+    hashes = {rel: digest for rel, (digest, _, _) in settled.items()}
+    changed = [rel for rel, (_, what, _) in settled.items() if what == "written"]
+    adopted = {rel for rel, (_, what, _) in settled.items() if what == "adopted"}
     needed_dirs = {prefix for rel in contents for prefix in _prefixes(rel)[:-1]}
     remove, aside = [], []
     for rel in sorted(files):
@@ -239,10 +238,11 @@ def _settle(destination: Path, contents: dict[str, Content], settled: dict[str, 
             aside.append(rel)
     for folder in sorted({rel.rpartition("/")[0] for rel in changed} - {""}):
         os.makedirs(destination / folder, exist_ok=True)
-    for rel in changed:  # renames, which need no space
+    for rel in changed:  # renames, which need no space (and keep each file's size and mtime)
         os.replace(staging / rel, destination / rel)
     state = {rel: previous[rel] for rel in hashes if rel not in changed and rel not in adopted}
-    state.update(_record(destination, {rel: hashes[rel] for rel in [*changed, *adopted]}))
+    state.update({rel: [hashes[rel], *settled[rel][2]] for rel in changed})
+    state.update(_record(destination, {rel: hashes[rel] for rel in adopted}))
     return WriteReport(written=len(changed), removed=sum(not _own_leftover(r) for r in remove),
                        unchanged=len(hashes) - len(changed), moved=aside, trash=trash[0] if trash else None,
                        state=state)
@@ -342,11 +342,17 @@ def _record(destination: Path, hashes: dict[str, str]) -> dict[str, list]:
     return records
 
 
+# What became of an output: its sha256, "written" (with the size and mtime of the file written)
+# or the reason it was left as it is (with None).
+_Settled = tuple[str, str, tuple[int, int] | None]
+
+
 def _write_each(contents: dict[str, Content], staging: Path,
-                unchanged: Callable[[str, str], str | None]) -> dict[str, tuple[str, str]]:
+                unchanged: Callable[[str, str], str | None]) -> dict[str, _Settled]:
     """Every output's sha256 and what became of it: "written" under `staging` (its folders
     made as needed), or the reason `unchanged(rel, digest)` gives for leaving it. A large site
-    is spread over forked workers (they inherit `contents`, so only names and digests travel)."""
+    is spread over forked workers (they inherit `contents`, so only names, digests and the
+    written files' sizes and mtimes travel)."""
     names = list(contents)
     _MADE_FOLDERS.clear()  # this staging folder's (the workers inherit it empty)
     if len(names) >= PARALLEL_MIN_FILES:  # (multiprocessing is imported only for a large site)
@@ -366,18 +372,22 @@ def _write_each(contents: dict[str, Content], staging: Path,
 
 
 def _write_one(rel: str, contents: dict[str, Content], staging: Path,
-               unchanged: Callable[[str, str], str | None]) -> tuple[str, str]:
+               unchanged: Callable[[str, str], str | None]) -> _Settled:
     data = _bytes_or_file(contents[rel])
     digest = _sha256(data)
     reason = unchanged(rel, digest)
     if reason is not None:
-        return digest, reason
+        return digest, reason, None
     root = os.fspath(staging)
     folder = rel.rpartition("/")[0]
     if (root, folder) not in _MADE_FOLDERS:
         _make_folder(root, folder)
-    _put(Path(f"{root}/{rel}"), data)
-    return digest, "written"
+    target = f"{root}/{rel}"
+    _put(Path(target), data)
+    # The record's size and mtime, read here (a worker) rather than by the parent once every
+    # file is written: moving the file into place keeps both.
+    stat = os.stat(target)
+    return digest, "written", (stat.st_size, stat.st_mtime_ns)
 
 
 _NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
@@ -487,9 +497,10 @@ def _remove_emptied_folders(destination: Path, emptied: list[str]) -> None:
             continue
 
 
-def _write_fresh(destination: Path, contents: dict[str, Content]) -> dict[str, str]:
+def _write_fresh(destination: Path, contents: dict[str, Content]) -> dict[str, list]:
     """Everything into a new folder beside `destination`, then renamed into place (over an
-    empty folder, in one step). Returns each output's sha256."""
+    empty folder, in one step). Returns the record of what was written: per output its sha256,
+    size and mtime."""
     destination.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}.new-", dir=destination.parent))
     try:
@@ -506,4 +517,4 @@ def _write_fresh(destination: Path, contents: dict[str, Content]) -> dict[str, s
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return {rel: digest for rel, (digest, _) in settled.items()}
+    return {rel: [digest, *size_and_mtime] for rel, (digest, _, size_and_mtime) in settled.items()}

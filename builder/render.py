@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import itertools
 import json
 import logging
 import marshal
@@ -135,28 +134,40 @@ def render_documents(job: RenderJob, documents: list[Document],
     remembers each document's key and result: a document that is the same object as last
     time is not hashed again, and a result whose key is unchanged is not read from disk."""
     memory = memory if memory is not None else RenderMemory()
-    keys = _keys(job, documents, memory)
-    with store.KeyedCache(job.config.cache_dir / "render" / "documents.sqlite") as cache:
-        results, missing = _recall(job, documents, keys, memory, cache)
+    path = job.config.cache_dir / "render" / "documents.sqlite"
+    # Nothing remembered and no cache (a first build, or one after the cache was cleared):
+    # every document is rendered whatever its key, so the keys are computed while the
+    # workers render, not before they start.
+    recalled = bool(memory.results) or path.exists()
+    keys = _keys(job, documents, memory) if recalled else {}
+    with store.KeyedCache(path) as cache:
+        results, missing = _recall(job, documents, keys, memory, cache) if recalled else ({}, list(documents))
         processes = _processes(len(missing))
         if processes > 1:
             cache.close()  # a connection must not cross a fork; opened again to store
         started = time.perf_counter()
         fresh: list[tuple[Document, tuple[Rendered, list[str], dict]]] = []
         with _rendering(job, missing, processes) as rendered_now:
+            if not recalled:
+                keys = _keys(job, documents, memory)
             # Each entry is stored as its document comes back, while the workers render the
             # rest (but for what MathJax typesets next), a transaction per STORE_BATCH: SQLite
             # copies its log into the database (and waits for the disk) as it grows, not all at
-            # the end, after the last document.
-            entries = (_encode(keys[doc.rel], *result)
-                       for doc, result in _collected(missing, rendered_now, fresh)
-                       if not _typeset_after(job, result[0]))
-            while batch := list(itertools.islice(entries, STORE_BATCH)):
-                cache.put_many(batch)
+            # the end, after the last document. What the last document leaves waits for the
+            # typeset ones: one transaction after the last document, not two.
+            batch: list[tuple[str, bytes]] = []
+            for doc, result in _collected(missing, rendered_now, fresh):
+                if not _typeset_after(job, result[0]):
+                    batch.append(_encode(keys[doc.rel], *result))
+                if len(batch) == STORE_BATCH and len(fresh) < len(missing):  # more to come
+                    cache.put_many(batch)
+                    batch = []
         if job.config.math_render == "build":
             fresh = _typeset_math(job.config, fresh)
-            cache.put_many(_encode(keys[doc.rel], *result) for doc, result in fresh
-                           if _typeset_after(job, result[0]))
+            batch += [_encode(keys[doc.rel], *result) for doc, result in fresh
+                      if _typeset_after(job, result[0])]
+        if batch:
+            cache.put_many(batch)
         for doc, (rendered, warnings, sizes) in fresh:
             for warning in warnings:
                 log.warning("%s", warning)

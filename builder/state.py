@@ -19,7 +19,8 @@ from typing import Any
 
 from builder import outputs, store
 from builder.config import Config
-from builder.model import BuildState, FigureSet
+from builder.entries import is_file, tree
+from builder.model import RENDERED_SUFFIXES, BuildState, FigureSet
 
 STATE_VERSION = 1
 
@@ -57,18 +58,24 @@ def save(cache_dir: Path, destination: Path, state: BuildState) -> None:
         "future_skipped": state.future_skipped})
 
 
-def fingerprint(config: Config, figure_set: FigureSet, now: datetime) -> str:
+def fingerprint(config: Config, figure_set: FigureSet, now: datetime,
+                documents: dict[Path, bytes] | None = None) -> str:
     """sha256 of everything a build reads: the source tree, the published figure scripts, the
     settings, the builder's own code version, the figures' records, and the year (the footer
-    shows it)."""
+    shows it). `documents`, when given, receives the bytes of every Markdown and HTML file
+    read (the posts and pages), for the build to read them from there: once, and as hashed."""
     digest = hashlib.sha256()
     real_source = config.source.resolve()  # the output and the cache, when inside the source, are not inputs
     outside = (config.destination.resolve(), config.cache_dir.resolve())
-    skipped = [config.source / f.relative_to(real_source) for f in outside if f.is_relative_to(real_source)]
-    source = sorted(p for p in config.source.rglob("*") if p.is_file() and "__pycache__" not in p.parts
-                    and not any(p.is_relative_to(folder) for folder in skipped))
-    for path in source:
-        digest.update(f"{path.relative_to(config.source)}\0".encode() + path.read_bytes() + b"\0")
+    skipped = [f.relative_to(real_source).parts for f in outside if f.is_relative_to(real_source)]
+    for parts, entry in tree(config.source):
+        if not is_file(entry) or "__pycache__" in parts or any(parts[:len(s)] == s for s in skipped):
+            continue
+        path = config.source.joinpath(*parts)
+        data = path.read_bytes()
+        digest.update(f"{path.relative_to(config.source)}\0".encode() + data + b"\0")
+        if documents is not None and path.suffix.lower() in RENDERED_SUFFIXES:
+            documents[path] = data
     # The figure scripts are published beside the site (helpers no figure imports too), so each
     # is an input even when no figure's key covers it.
     figures = config.figures_dir.resolve()

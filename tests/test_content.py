@@ -62,3 +62,51 @@ def test_pages_static_files_and_exclusions(tmp_site) -> None:
     pages, static = gathered.pages, gathered.static
     assert [(p.rel, p.url) for p in pages] == [("about.md", "/about.html"), ("docs/index.md", "/docs/")]
     assert static == ["css/x.css", "raw.md"]
+
+
+def test_the_walk_below_posts_lists_what_rglob_lists_in_its_order(tmp_path: Path) -> None:
+    """`entries.tree` (one `scandir` a folder) stands in for `Path.rglob("*")` plus `is_file`:
+    the same files, in the same order, links to folders listed but not entered."""
+    from builder.entries import is_file, tree
+
+    folder = tmp_path / "_posts"
+    for rel in ("a-b.md", "a/x.md", "a/b/y.md", "a.b/z.md", ".hidden/h.md", ".h.md", "B/c.md", "b/d.md",
+                "2020-01-01-q.markdown", "sub/2020-01-02-r.md"):
+        (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+        (folder / rel).write_text("x")
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "e.md").write_text("x")
+    (folder / "linked-folder").symlink_to(tmp_path / "elsewhere")
+    (folder / "linked-file.md").symlink_to(tmp_path / "elsewhere" / "e.md")
+    (folder / "broken.md").symlink_to(tmp_path / "nowhere.md")
+    (folder / "loop.md").symlink_to(folder / "loop.md")
+    expected = [p.relative_to(folder).parts for p in sorted(folder.rglob("*")) if p.is_file()]
+    listed = [parts for parts, entry in tree(folder) if is_file(entry)]
+    assert listed == expected and ("a", "b", "y.md") in listed and ("linked-file.md",) in listed
+    every = [p.relative_to(folder).parts for p in sorted(folder.rglob("*"))]
+    assert [parts for parts, _ in tree(folder)] == every
+    assert tree(tmp_path / "missing") == []
+
+
+def test_posts_are_listed_without_a_stat_each_and_read_once(tmp_site, monkeypatch) -> None:
+    """A build reads each post's and page's file once (the fingerprint's bytes are what is
+    gathered) and asks the disk nothing else about a post: a blog has thousands of them."""
+    from builder import build
+    from builder.config import load_config
+
+    source = tmp_site({f"_posts/2020-01-{day:02d}-p.md": post(f"P{day}") for day in range(1, 6)}
+                      | {"about.md": post("Giới thiệu")})
+    asked: list[tuple[str, str]] = []
+    for name in ("stat", "lstat", "read_bytes"):
+        original = getattr(Path, name)
+
+        def spy(self, *args, _name=name, _original=original, **kwargs):
+            if self.suffix == ".md" and ("_posts" in self.parts or _name == "read_bytes"):
+                asked.append((_name, self.name))
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(Path, name, spy)
+    result = build.build(load_config(source, destination=source.parent / "out"))
+    assert result.posts == 5
+    assert sorted(asked) == sorted([("read_bytes", f"2020-01-{day:02d}-p.md") for day in range(1, 6)]
+                                   + [("read_bytes", "about.md")])

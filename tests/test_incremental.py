@@ -249,3 +249,35 @@ def test_warnings_are_repeated_by_builds_that_reuse_cached_work(project: Path, t
         messages.append([line for line in result.stderr.splitlines() if "Windows-style path" in line])
         assert run_blog("build", "-s", str(project), "-d", str(tmp_path / "s"), "--strict").exit_code == 1
     assert all(len(lines) == 1 for lines in messages), messages
+
+
+def test_a_build_makes_no_cycle_collector_pass_and_leaves_it_as_it_was(project: Path, monkeypatch) -> None:
+    """The collector's passes over a build's long-lived objects found almost nothing to free;
+    it is paused for the build and set back as it was (on for a process, off if it was off)."""
+    import gc
+
+    from builder import state
+
+    passes: list[int] = []
+    by_the_end: list[int] = []  # passes made before the build records what it wrote, its last step
+    save = state.save
+    monkeypatch.setattr(state, "save", lambda *args: by_the_end.append(len(passes)) or save(*args))
+
+    def count(phase: str, info: dict) -> None:
+        if phase == "start":
+            passes.append(info["generation"])
+
+    config = load_config(project, destination=project.parent / "out")
+    gc.callbacks.append(count)
+    try:
+        result = build(config)
+    finally:
+        gc.callbacks.remove(count)
+    assert result.posts and result.written and by_the_end == [0]
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        build(load_config(project, destination=project.parent / "other"))
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -146,3 +147,25 @@ def test_an_include_fails_at_its_own_line_after_documents_used_its_expressions(t
     with pytest.raises(BuildError) as err:
         strict.render("\n{% include card.html %}", {"page": {}}, Path("b.md"))
     assert err.value.line == 3  # card.html's line (not a.md's, where `page.x` was first parsed)
+
+
+def test_importing_liquid_does_not_open_every_pytz_zone_file() -> None:
+    """python-liquid imports Babel, which asks pytz for the local zone; pytz used to open each
+    of its ~600 zone files first to list them. The switch it offers for that is on only for
+    the import."""
+    import subprocess
+    import sys
+
+    script = ("import os, pytz\n"
+              "opened = []\n"
+              "def spy(name, _open=pytz.open_resource):\n"
+              "    opened.append(name)\n"
+              "    return _open(name)\n"
+              "pytz.open_resource = spy\n"
+              "import builder.liquid\n"
+              "print(len(opened), 'PYTZ_SKIPEXISTSCHECK' in os.environ)\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env={k: v for k, v in os.environ.items() if k != "PYTZ_SKIPEXISTSCHECK"})
+    assert done.returncode == 0, done.stderr
+    opened, switch_left_on = done.stdout.split()
+    assert int(opened) <= 2 and switch_left_on == "False"

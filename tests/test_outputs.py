@@ -211,3 +211,29 @@ def test_each_folder_is_made_once_by_one_mkdir(tmp_path: Path, monkeypatch) -> N
         first = write(out, texts, first.state)
         assert first.written == 1 and (out / changed).read_text(encoding="utf-8") == "<p>sửa</p>"
     assert not list(out.glob(outputs.STAGING_PREFIX + "*"))
+
+
+def test_the_record_of_written_files_is_read_where_they_are_written(tmp_path: Path, monkeypatch) -> None:
+    """Each written file's size and mtime come from the one that wrote it (a worker, for a
+    large site), not from this process asking the disk again once every file of a new site is
+    in place: moving a file into place keeps both. The record holds what the disk holds."""
+    contents = {f"p{n}/index.html": f"<p>{n}</p>" for n in range(5)} | {"a.css": b"x"}
+    asked: list[str] = []
+    stat = Path.stat
+
+    def spy(self: Path, *args, **kwargs):
+        asked.append(self.name)
+        return stat(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "stat", spy)
+    out = tmp_path / "out"
+    report = outputs.write_site(out, contents, {}, None, trash_root=tmp_path / "trash")
+    assert report.fresh and [name for name in asked if name in ("index.html", "a.css")] == []
+    changed = {**contents, "p1/index.html": "<p>một</p>"}
+    again = outputs.write_site(out, changed, {}, report.state, trash_root=tmp_path / "trash")
+    assert again.written == 1
+    for record in (report.state, again.state):
+        assert sorted(record) == sorted(contents)
+    for rel, (_, size, mtime) in again.state.items():
+        on_disk = stat(out / rel)
+        assert (size, mtime) == (on_disk.st_size, on_disk.st_mtime_ns)

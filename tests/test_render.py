@@ -135,3 +135,66 @@ def test_entries_are_stored_as_the_workers_render(tmp_path: Path, monkeypatch, c
     assert not caplog.records
     assert [p.content for p in again] == [p.content for p in first]
     assert "<p>Bài số 7 của Blog thử.</p>" in [p.content for p in again]
+
+
+def test_with_no_cache_the_workers_start_before_the_keys_are_computed(tmp_path: Path, monkeypatch) -> None:
+    """A first build (no cache, nothing remembered) renders every document whatever its key,
+    so the keys are hashed while the workers render; with a cache they decide what is rendered.
+    Either way the entries stored are found by the next build."""
+    from builder import workers
+
+    if workers.available(2, 2) < 2:
+        pytest.skip("needs two cores and fork")
+    monkeypatch.setattr(render, "PARALLEL_MIN", 2)
+    events: list[str] = []
+    keys, forked = render._keys, workers.forked
+    monkeypatch.setattr(render, "_keys", lambda *args: events.append("keys") or keys(*args))
+
+    def forking(*args):
+        events.append("workers")
+        return forked(*args)
+
+    monkeypatch.setattr(workers, "forked", forking)
+    posts = {f"_posts/2020-01-{n:02d}-bai-{n}.md": post(f"Bài {n}", f"Số {n}.") for n in range(1, 5)}
+    config, found = gathered(site(tmp_path, posts))
+    render.render_site(config, found, FigureSet(), {})
+    assert events == ["workers", "keys"]
+    events.clear()
+    write_files(config.source, {"_posts/2020-01-05-bai-5.md": post("Bài 5", "Số 5.")})
+    config, found = gathered(config.source)
+    (fifth, *_) = render.render_site(config, found, FigureSet(), {})[0]
+    assert events == ["keys", "workers"] or events == ["keys"]  # one document left: rendered here
+    assert "<p>Số 5.</p>" in fifth.content
+    with store.KeyedCache(config.cache_dir / "render" / "documents.sqlite") as cache:
+        assert cache.connection.execute("SELECT count(*) FROM entry").fetchone() == (5,)
+
+
+def test_one_transaction_stores_what_is_left_after_the_last_document(tmp_path: Path, monkeypatch) -> None:
+    """Entries are stored in batches while the workers render; what the last document leaves
+    (its batch, and the bodies MathJax typesets after it) is stored in one transaction."""
+    monkeypatch.setattr(render, "STORE_BATCH", 2)
+    after_the_last: list[int] = []
+    last_seen: list[bool] = []
+    collected, put_many = render._collected, store.KeyedCache.put_many
+
+    def watched(documents, results, into):
+        for number, item in enumerate(collected(documents, results, into), 1):
+            if number == len(documents):
+                last_seen.append(True)
+            yield item
+
+    def put(self, rows):
+        rows = list(rows)
+        if last_seen:
+            after_the_last.append(len(rows))
+        return put_many(self, rows)
+
+    monkeypatch.setattr(render, "_collected", watched)
+    monkeypatch.setattr(store.KeyedCache, "put_many", put)
+    posts = {f"_posts/2020-01-{n:02d}-bai-{n}.md": post(f"Bài {n}", f"Số {n}.") for n in range(1, 5)}
+    config, found = gathered(site(tmp_path, posts))
+    assert config.math_render == "build"
+    render.render_site(config, found, FigureSet(), {})
+    assert after_the_last == [2]
+    with store.KeyedCache(config.cache_dir / "render" / "documents.sqlite") as cache:
+        assert cache.connection.execute("SELECT count(*) FROM entry").fetchone() == (4,)
