@@ -270,11 +270,12 @@ TEXT = st.one_of(st.none(), st.text(alphabet="a&;#x<>\"' \n\x02\x03", max_size=8
 
 
 @st.composite
-def trees(draw, depth: int = 0) -> ET.Element:
-    element = ET.Element(draw(TAGS), draw(ATTRIBUTES))
-    element.text, element.tail = draw(TEXT), draw(TEXT)
+def trees(draw, tags=TAGS, texts=TEXT, attributes=ATTRIBUTES, depth: int = 0) -> ET.Element:
+    """Random element trees, three levels deep at most."""
+    element = ET.Element(draw(tags), draw(attributes))
+    element.text, element.tail = draw(texts), draw(texts)
     if depth < 3:
-        element.extend(draw(st.lists(trees(depth + 1), max_size=3)))
+        element.extend(draw(st.lists(trees(tags, texts, attributes, depth + 1), max_size=3)))
     return element
 
 
@@ -547,7 +548,7 @@ def headings(draw) -> ET.Element:
                          draw(st.dictionaries(st.sampled_from(["id", "class"]), HEADING_TEXT, max_size=1)))
     heading.text = draw(st.one_of(st.none(), HEADING_TEXT))
     heading.tail = draw(st.one_of(st.none(), HEADING_TEXT))
-    heading.extend(draw(st.lists(trees(2), max_size=2)))
+    heading.extend(draw(st.lists(trees(depth=2), max_size=2)))
     return heading
 
 
@@ -820,17 +821,8 @@ BLOCK_TAGS = st.sampled_from(["div", "p", "pre", "PRE", "code", "ul", "li", "blo
 BLANKS = st.one_of(st.none(), st.sampled_from(["", " ", "\n", " \n ", "a", " a "]))
 
 
-@st.composite
-def block_trees(draw, depth: int = 0) -> ET.Element:
-    element = ET.Element(draw(BLOCK_TAGS))
-    element.text, element.tail = draw(BLANKS), draw(BLANKS)
-    if depth < 3:
-        element.extend(draw(st.lists(block_trees(depth + 1), max_size=3)))
-    return element
-
-
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
-@given(root=block_trees())
+@given(root=trees(BLOCK_TAGS, BLANKS, st.just({})))
 def test_the_whitespace_pass_gives_what_the_librarys_gives_on_random_trees(pair, root: ET.Element) -> None:
     import copy
 
