@@ -7,11 +7,13 @@ exercises Liquid, figures with captions and the theme like the real one.
 
 from __future__ import annotations
 
+import argparse
 import json
 import random
 import shutil
 import statistics
 import subprocess
+import sys
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
@@ -60,6 +62,42 @@ def last_json(command: list[str], checkout: Path, cwd: Path | None = None) -> tu
     if done.returncode:
         raise SystemExit(f"{checkout}: {done.stderr[-2000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1]), done.stderr
+
+
+# The end of a measuring script that defines `run()` (the work) and `items` (how many things it
+# does): one untimed run, one timed in CPU time (other work on the machine weighs little), the
+# milliseconds per item as a JSON line; then, given a last argument N > 0, cProfile's top N
+# lines by own time on stderr.
+TIMED_RUN = r"""
+PROFILE = int(sys.argv[-1])
+run()
+started = time.process_time()
+run()
+print(json.dumps({"ms": (time.process_time() - started) * 1000 / items}))
+if PROFILE:
+    import cProfile, pstats
+    profile = cProfile.Profile()
+    profile.runcall(run)
+    pstats.Stats(profile, stream=sys.stderr).sort_stats("tottime").print_stats(PROFILE)
+"""
+
+
+def cpu_ms(script: str, checkout: Path, *args: Any, cwd: Path | None = None, profile: int = 0) -> float:
+    """Milliseconds per item of a script ending in TIMED_RUN, run with `checkout`'s path and
+    `args`; its profile printed when asked."""
+    command = [sys.executable, "-c", script, str(checkout), *map(str, args), str(profile)]
+    result, profiled = last_json(command, checkout, cwd)
+    if profile:
+        print(profiled)
+    return result["ms"]
+
+
+def timing_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options every CPU-per-post benchmark takes."""
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--baseline", type=Path, help="another checkout, timed in the same run")
+    parser.add_argument("--profile", type=int, nargs="?", const=15, default=0,
+                        help="print this checkout's top N functions by own time (default 15)")
 
 
 def timed_per_checkout(corpus: Path, checkouts: dict[str, Path], runs: int,

@@ -20,7 +20,15 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from corpus import checkouts_to_time, last_json, make_site, read_as_kramdown, spread  # noqa: E402
+from corpus import (  # noqa: E402
+    TIMED_RUN,
+    checkouts_to_time,
+    cpu_ms,
+    make_site,
+    read_as_kramdown,
+    spread,
+    timing_arguments,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -40,37 +48,22 @@ liquid = LiquidRenderer(render.link_tables(config, gathered), config.baseurl, co
 protect = config.markdown != "kramdown"
 work = [(post.body, {"site": site_vars, "page": render.page_variables(post)}, post.source, post.body_line,
          protect) for post in gathered.posts[:int(sys.argv[3])]]
-def render_all():
+items = len(work)
+def run():
     for job in work:
         liquid.render(*job)
-render_all()
-started = time.process_time()
-render_all()
-print(json.dumps({"ms": (time.process_time() - started) * 1000 / len(work)}))
-if len(sys.argv) > 4:
-    import cProfile, pstats
-    profile = cProfile.Profile()
-    profile.runcall(render_all)
-    pstats.Stats(profile, stream=sys.stderr).sort_stats("tottime").print_stats(int(sys.argv[4]))
-"""
+""" + TIMED_RUN
 
 
 def measure(checkout: Path, project: Path, posts: int, profile: int = 0) -> float:
-    command = [sys.executable, "-c", MEASURE, str(checkout), str(project), str(posts)]
-    result, profiled = last_json(command + ([str(profile)] if profile else []), checkout, project)
-    if profile:
-        print(profiled)
-    return result["ms"]
+    return cpu_ms(MEASURE, checkout, project, posts, cwd=project, profile=profile)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--posts", type=int, default=400, help="posts timed (of the 1,000)")
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--baseline", type=Path, help="another checkout, timed in the same run")
-    parser.add_argument("--profile", type=int, nargs="?", const=15, default=0,
-                        help="print this checkout's top N functions by own time (default 15)")
+    timing_arguments(parser)
     args = parser.parse_args()
     checkouts = checkouts_to_time(args.baseline)
     with tempfile.TemporaryDirectory(prefix="bench-liquid-") as tmp:

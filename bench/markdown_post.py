@@ -22,7 +22,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from corpus import checkouts_to_time, last_json, make_site, spread  # noqa: E402
+from corpus import TIMED_RUN, checkouts_to_time, cpu_ms, make_site, spread, timing_arguments  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -55,36 +55,22 @@ from builder import strings
 from builder.markdown import make_markdown, render_markdown
 corpus = json.loads(Path(sys.argv[2]).read_text(encoding="utf-8"))
 md = make_markdown(footnote_backlink=strings.table(corpus["lang"])["footnote_backlink"])
-for text in corpus["texts"]:
-    render_markdown(md, text)
-started = time.process_time()
-for text in corpus["texts"]:
-    render_markdown(md, text)
-print(json.dumps({"ms": (time.process_time() - started) * 1000 / len(corpus["texts"])}))
-if len(sys.argv) > 3:
-    import cProfile, pstats
-    profile = cProfile.Profile()
-    profile.runcall(lambda: [render_markdown(md, text) for text in corpus["texts"]])
-    pstats.Stats(profile, stream=sys.stderr).sort_stats("tottime").print_stats(int(sys.argv[3]))
-"""
+items = len(corpus["texts"])
+def run():
+    for text in corpus["texts"]:
+        render_markdown(md, text)
+""" + TIMED_RUN
 
 
 def measure(checkout: Path, texts: Path, profile: int = 0) -> float:
-    command = [sys.executable, "-c", MEASURE, str(checkout), str(texts)] + ([str(profile)] if profile else [])
-    result, profiled = last_json(command, checkout)
-    if profile:
-        print(profiled)
-    return result["ms"]
+    return cpu_ms(MEASURE, checkout, texts, profile=profile)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--posts", type=int, default=1000)
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--baseline", type=Path, help="another checkout, timed in the same run")
-    parser.add_argument("--profile", type=int, nargs="?", const=15, default=0,
-                        help="print this checkout's top N functions by own time (default 15)")
+    timing_arguments(parser)
     args = parser.parse_args()
     checkouts = checkouts_to_time(args.baseline)
     with tempfile.TemporaryDirectory(prefix="bench-markdown-") as tmp:
