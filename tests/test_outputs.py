@@ -338,3 +338,21 @@ def test_outputs_are_intact_until_one_changes_or_a_stranger_comes(tmp_path: Path
     (out / "bai/a/index.html").unlink()
     assert not outputs.outputs_intact(out, report.state, (".git",))
 
+
+def test_the_fingerprint_hands_over_the_documents_it_read(tmp_path: Path) -> None:
+    """Every file counts; the Markdown and HTML ones (by their last suffix, in any case, as a
+    path's suffix is read) are handed to the build as read."""
+    files = {"_posts/2020-01-01-a.md": post(), "about.MARKDOWN": "# Giới thiệu", "trang.html": "<p>t</p>",
+             "assets/.md": "không phải bài", "ghi-chu.md.": "không phải bài", "assets/a.css": "a",
+             "_includes/note.html": "<aside></aside>"}
+    source = write_files(tmp_path / "site_src", files)
+    config = load_config(source)
+    now = datetime(2024, 6, 1, tzinfo=UTC)
+    documents: dict[Path, bytes] = {}
+    base = state.fingerprint(config, FigureSet(), now, documents)
+    documents_named = {"_posts/2020-01-01-a.md", "about.MARKDOWN", "trang.html", "_includes/note.html"}
+    assert documents == {source / rel: (source / rel).read_bytes() for rel in documents_named}
+    for rel in ("assets/.md", "ghi-chu.md.", "assets/a.css"):
+        (source / rel).write_text("sửa", encoding="utf-8")
+        assert state.fingerprint(config, FigureSet(), now) != base, rel
+        base = state.fingerprint(config, FigureSet(), now)
