@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import calendar
-import difflib
 import os
 import re
 import time
@@ -255,11 +254,14 @@ def unknown_keys(raw: dict[str, Any], text: str, path: Path, source: Path) -> tu
     if not unknown:
         return ()
     used = _keys_read_by_the_site(source, unknown)
+    unused = [key for key in unknown if key not in used]
+    if not unused:
+        return ()
+    import difflib  # here, not at the top: only a setting to warn about needs it
+
     lines = _key_lines(text)
     warnings = []
-    for key in unknown:
-        if key in used:
-            continue
+    for key in unused:
         where = f"{path}:{lines[key]}" if key in lines else str(path)
         parent = next((name for name, keys in NESTED_KEYS.items() if key in keys), None)
         near = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.7)
@@ -385,6 +387,8 @@ def _permalink(raw: dict[str, Any], problems: list[str]) -> str:
     value = _permalink_style(raw, []) or (JEKYLL_PERMALINK if jekyll else DEFAULT_PERMALINK)
     value = PERMALINK_STYLES.get(value, value)
     for name in unknown_placeholders(value):
+        import difflib  # here, not at the top: only a mistyped placeholder needs it
+
         near = difflib.get_close_matches(name, POST_PLACEHOLDERS, n=1, cutoff=0.6)
         hint = f"did you mean :{near[0]}?" if near else f"known: :{', :'.join(POST_PLACEHOLDERS)}"
         problems.append(f"permalink {value!r} has an unknown placeholder :{name} ({hint})")

@@ -16,8 +16,6 @@ import json
 import logging
 import os
 import re
-import shutil
-import subprocess
 import sys
 import time
 from datetime import UTC, datetime
@@ -460,6 +458,8 @@ def _figure_set(figures: list[Figure], manifest: dict[str, FigureRecord], cache_
 
 def _clean_partial_runs(cache_dir: Path) -> None:
     """Folders a killed run left behind: never in the manifest, safe to remove."""
+    import shutil  # (shutil and subprocess are imported only when a figure runs)
+
     root = cache_dir / "figures"
     for tmp in sorted(root.glob("*/.tmp-*")):
         shutil.rmtree(tmp, ignore_errors=True)
@@ -467,6 +467,8 @@ def _clean_partial_runs(cache_dir: Path) -> None:
 
 def _commit(figure: Figure, result: dict[str, Any], cache_dir: Path) -> FigureRecord:
     """Move a finished run's folder into place and describe it for the manifest."""
+    import shutil
+
     final = _object_dir(cache_dir, figure)
     if final.exists():
         shutil.rmtree(final)
@@ -518,6 +520,7 @@ def _run_in_worker(stale: list[Figure], settings: FigureSettings):
     worker is given its next job when it reports the last one, so work spreads by itself.
     """
     import queue
+    import subprocess
     import threading
 
     jobs = []

@@ -22,7 +22,6 @@ import gzip
 import logging
 import os
 import zlib
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from builder import store
@@ -188,6 +187,8 @@ def _raster_sources(plan, media: str, sizes: str, width: int, height: int) -> li
 def _make(jobs: list[tuple[Path, Path, int, str, str]]) -> None:
     missing = [job for job in dict.fromkeys(jobs) if not job[1].is_file()]
     if missing:
+        from concurrent.futures import ThreadPoolExecutor  # here: a build with no variant to make needs none
+
         log.info("making %d responsive image variants", len(missing))
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:  # Pillow encodes without the GIL
             list(pool.map(lambda job: _make_variant(*job), missing))

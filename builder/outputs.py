@@ -64,7 +64,7 @@ def build_running(cache_dir: Path) -> bool:
 def kept(rel: str, keep: Iterable[str]) -> bool:
     """Jekyll's `keep_files` rule: a path is kept when it starts with an entry, so `.git` also
     keeps `.gitignore` and `.github/` (what `jekyll build` does)."""
-    return any(rel.startswith(entry) for entry in keep)
+    return rel.startswith(tuple(keep))
 
 
 def foreign_files(destination: Path, keep: Iterable[str], record: dict[str, list] | None = None) -> list[str]:
@@ -94,9 +94,10 @@ def not_a_folder_message(destination: Path | str) -> str:
 def outputs_intact(destination: Path, files: dict[str, list], keep: Iterable[str] = ()) -> bool:
     """Every recorded output is still there, as it was written (size and mtime), and nothing
     else is in the destination but `keep_files`."""
+    root = os.fspath(destination)
     for rel, (_, size, mtime_ns) in files.items():
         try:
-            stat = (destination / rel).lstat()
+            stat = os.lstat(f"{root}/{rel}")  # a string, not a Path: a site has thousands of files
         except OSError:
             return False
         if stat.st_size != size or stat.st_mtime_ns != mtime_ns:
@@ -292,24 +293,44 @@ def _holds(target: Path, digest: str) -> bool:
 def _scan(destination: Path, keep: tuple[str, ...], ours: set[str]) -> tuple[set[str], set[str]]:
     """(files, folders) under `destination`, relative. Anything that is not a real folder counts
     as a file (a symbolic link is never followed). A kept folder with nothing of ours inside is
-    not entered: `.git` can hold many thousands of files."""
-    inside = {prefix for rel in ours for prefix in _prefixes(rel)}
+    not entered: `.git` can hold many thousands of files. A folder that cannot be listed is
+    passed over (with what is inside it), as `os.walk` passes over it.
+
+    One `scandir` per folder, whose entries know their own type: a site of 1,000 posts has over
+    2,000 folders, and a `stat` or a relative path worked out for each cost more than the listing."""
     files: set[str] = set()
     dirs: set[str] = set()
-    for folder, subdirs, names in os.walk(destination):
-        base = os.path.relpath(folder, destination).replace(os.sep, "/")
-        entered = []
-        for name in subdirs:
-            rel = name if base == "." else f"{base}/{name}"
-            if os.path.islink(os.path.join(folder, name)):
+    holding_ours: set[str] | None = None  # the folders with something of ours inside, when needed
+    pending = [(os.fspath(destination), "")]
+    while pending:
+        folder, above = pending.pop()
+        try:
+            with os.scandir(folder) as listing:
+                entries = list(listing)
+        except OSError:
+            continue
+        for entry in entries:
+            rel = above + entry.name
+            if not _is_folder_itself(entry):
                 files.add(rel)
                 continue
             dirs.add(rel)
-            if rel in inside or not kept(rel, keep):
-                entered.append(name)
-        subdirs[:] = sorted(entered)
-        files.update(name if base == "." else f"{base}/{name}" for name in names)
+            if kept(rel, keep):
+                if holding_ours is None:
+                    holding_ours = {prefix for name in ours for prefix in _prefixes(name)}
+                if rel not in holding_ours:
+                    continue
+            pending.append((entry.path, rel + "/"))
     return files, dirs
+
+
+def _is_folder_itself(entry: os.DirEntry) -> bool:
+    """A real folder, not a link to one (from the listing's own type, where the filesystem
+    gives it); an entry whose type cannot be read counts as a file, as `os.walk` counts it."""
+    try:
+        return entry.is_dir(follow_symlinks=False)
+    except OSError:
+        return False
 
 
 def _sha256(data: Content) -> str:

@@ -170,6 +170,26 @@ def test_nothing_changed_writes_nothing_and_imports_little(project: Path) -> Non
     assert {p: p.stat().st_mtime_ns for p in site.rglob("*") if p.is_file()} == before
 
 
+def test_nothing_changed_imports_nothing_that_only_making_things_needs(project: Path) -> None:
+    """Running figure scripts (subprocess), making image variants (a thread pool) and
+    suggesting a known setting for an unknown one (difflib) are not what a build where nothing
+    changed does: it does not import them. (`--source`, not `-s`: click itself imports difflib
+    while it parses a short option.)"""
+    incremental(project)
+    unneeded = ("subprocess", "concurrent.futures", "difflib")
+    code = textwrap.dedent(f"""
+        import sys
+        from builder.cli import cli
+        try:
+            cli(["build", "--source", {str(project)!r}], standalone_mode=False)
+        finally:
+            print("IMPORTED", sorted(m for m in {unneeded!r} if m in sys.modules))
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert "nothing changed" in done.stdout and "IMPORTED []" in done.stdout, done.stdout
+
+
 def test_one_post_edit_renders_that_post_and_writes_only_the_pages_showing_it(project: Path) -> None:
     incremental(project)
     site = project.parent / "_site"

@@ -237,3 +237,122 @@ def test_the_record_of_written_files_is_read_where_they_are_written(tmp_path: Pa
     for rel, (_, size, mtime) in again.state.items():
         on_disk = stat(out / rel)
         assert (size, mtime) == (on_disk.st_size, on_disk.st_mtime_ns)
+
+
+# --- what is in a destination: one listing per folder ------------------------------------------
+
+
+def _scan_by_walking(destination: Path, keep: tuple[str, ...], ours: set[str]) -> tuple[set[str], set[str]]:
+    """The scan's rule read with `os.walk`, folder by folder (what `_scan` must equal)."""
+    import os
+
+    inside = {prefix for rel in ours for prefix in outputs._prefixes(rel)}
+    files: set[str] = set()
+    dirs: set[str] = set()
+    for folder, subdirs, names in os.walk(destination):
+        base = os.path.relpath(folder, destination).replace(os.sep, "/")
+        entered = []
+        for name in subdirs:
+            rel = name if base == "." else f"{base}/{name}"
+            if os.path.islink(os.path.join(folder, name)):
+                files.add(rel)
+                continue
+            dirs.add(rel)
+            if rel in inside or not outputs.kept(rel, keep):
+                entered.append(name)
+        subdirs[:] = entered
+        files.update(name if base == "." else f"{base}/{name}" for name in names)
+    return files, dirs
+
+
+@pytest.fixture
+def crowded(tmp_path: Path, monkeypatch) -> Path:
+    """A destination with a bit of everything: outputs of ours, a kept `.git` with nothing of
+    ours inside, a kept folder holding one of ours, an empty folder, links (to a folder, to a
+    file, to nothing) and a folder that cannot be listed (refused to `scandir`, as a folder
+    without read permission refuses it to anyone but root)."""
+    import errno
+    import os
+
+    out = write_files(tmp_path / "_site", {
+        "index.html": "I", "bai/a/index.html": "A", "CNAME": "x.org", ".git/HEAD": "ref",
+        ".git/objects/ab/cd": "z", "giu/cua-ai-do.txt": "của ai đó", "giu/cua-ta.html": "ta",
+        "khoa/bi-mat.txt": "bí mật"})
+    (out / "bai/rong").mkdir()
+    (out / "lien-ket-thu-muc").symlink_to(out / "bai", target_is_directory=True)
+    (out / "lien-ket-tep").symlink_to(out / "index.html")
+    (out / "lien-ket-hong").symlink_to(out / "khong-co")
+    locked = os.fspath(out / "khoa")
+    real_scandir = os.scandir
+
+    def refusing(path=".", *args):
+        if os.fspath(path) == locked:
+            raise PermissionError(errno.EACCES, "Permission denied", locked)
+        return real_scandir(path, *args)
+
+    monkeypatch.setattr(os, "scandir", refusing)
+    return out
+
+
+CROWDED_KEEP = (".git", "CNAME", "giu")
+CROWDED_OURS = {"index.html", "bai/a/index.html", "giu/cua-ta.html"}
+
+
+def test_the_scan_lists_files_and_folders_as_walking_them_does(crowded: Path) -> None:
+    """Links count as files and are never followed, a kept folder with nothing of ours inside is
+    not entered, and a folder that cannot be listed is passed over: as `os.walk` reads them."""
+    files, dirs = outputs._scan(crowded, CROWDED_KEEP, CROWDED_OURS)
+    assert files == {"index.html", "bai/a/index.html", "CNAME", "giu/cua-ai-do.txt", "giu/cua-ta.html",
+                     "lien-ket-thu-muc", "lien-ket-tep", "lien-ket-hong"}
+    assert dirs == {"bai", "bai/a", "bai/rong", ".git", "giu", "khoa"}
+    assert (files, dirs) == _scan_by_walking(crowded, CROWDED_KEEP, CROWDED_OURS)
+    assert outputs._scan(crowded, (), CROWDED_OURS) == _scan_by_walking(crowded, (), CROWDED_OURS)
+    assert outputs._scan(crowded, (), set()) == _scan_by_walking(crowded, (), set())
+    assert outputs.foreign_files(crowded, CROWDED_KEEP) == ["bai/a/index.html", "index.html", "lien-ket-hong",
+                                                             "lien-ket-tep", "lien-ket-thu-muc"]
+
+
+def test_the_scan_asks_nothing_of_each_folder_but_its_listing(crowded: Path, monkeypatch) -> None:
+    """A site of 1,000 posts has over 2,000 folders: the listing's own entry types say which is a
+    folder and which a link, so no folder costs a `stat` or a `lstat` of its own."""
+    import os
+
+    asked: list[str] = []
+    for name in ("stat", "lstat"):
+        real = getattr(os, name)
+        monkeypatch.setattr(os, name, lambda path, *args, real=real, **kwargs: (
+            asked.append(os.fspath(path)), real(path, *args, **kwargs))[1])
+    outputs._scan(crowded, CROWDED_KEEP, CROWDED_OURS)
+    assert asked == []
+
+
+def test_outputs_are_intact_until_one_changes_or_a_stranger_comes(tmp_path: Path) -> None:
+    out = tmp_path / "_site"
+    report = write(out, {"index.html": "I", "bai/a/index.html": "A"})
+    write_files(out, {".git/HEAD": "ref"})
+    assert outputs.outputs_intact(out, report.state, (".git",))
+    assert not outputs.outputs_intact(out, report.state, ())  # .git is not kept: someone's
+    (out / "bai/rac.txt").write_text("rác")
+    assert not outputs.outputs_intact(out, report.state, (".git",))
+    (out / "bai/rac.txt").unlink()
+    (out / "bai/a/index.html").unlink()
+    assert not outputs.outputs_intact(out, report.state, (".git",))
+
+
+def test_the_fingerprint_hands_over_the_documents_it_read(tmp_path: Path) -> None:
+    """Every file counts; the Markdown and HTML ones (by their last suffix, in any case, as a
+    path's suffix is read) are handed to the build as read."""
+    files = {"_posts/2020-01-01-a.md": post(), "about.MARKDOWN": "# Giới thiệu", "trang.html": "<p>t</p>",
+             "assets/.md": "không phải bài", "ghi-chu.md.": "không phải bài", "assets/a.css": "a",
+             "_includes/note.html": "<aside></aside>"}
+    source = write_files(tmp_path / "site_src", files)
+    config = load_config(source)
+    now = datetime(2024, 6, 1, tzinfo=UTC)
+    documents: dict[Path, bytes] = {}
+    base = state.fingerprint(config, FigureSet(), now, documents)
+    documents_named = {"_posts/2020-01-01-a.md", "about.MARKDOWN", "trang.html", "_includes/note.html"}
+    assert documents == {source / rel: (source / rel).read_bytes() for rel in documents_named}
+    for rel in ("assets/.md", "ghi-chu.md.", "assets/a.css"):
+        (source / rel).write_text("sửa", encoding="utf-8")
+        assert state.fingerprint(config, FigureSet(), now) != base, rel
+        base = state.fingerprint(config, FigureSet(), now)
