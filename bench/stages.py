@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # Run inside the measured checkout (its `builder` first on the path); prints one JSON line.
 STAGES = r"""
-import json, shutil, sys, time
+import inspect, json, shutil, sys, time
 from pathlib import Path
 sys.path.insert(0, sys.argv[1])
 project = Path(sys.argv[2])
@@ -49,11 +49,18 @@ def timed(name, work):
 config = timed("settings", lambda: load_config(project / "site_src"))
 figure_set = timed("figures (all cached)", lambda: build.make_figures(config))
 now = build.system_clock(config.tz)
-timed("fingerprint", lambda: state.fingerprint(config, figure_set, now))
-gathered = timed("reading posts", lambda: content.gather(config, now))
+# As build.py does: the render workers started before the posts are read, and the posts read
+# once (a checkout from before those changes starts them when rendering, and reads twice).
+starting = getattr(render, "started_workers", None)
+started = starting(config).__enter__() if starting else None
+once = "documents" in inspect.signature(state.fingerprint).parameters
+documents = {} if once else None
+timed("fingerprint", lambda: state.fingerprint(config, figure_set, now, *([documents] if once else [])))
+gathered = timed("reading posts", lambda: content.gather(config, now, *([documents] if once else [])))
 variants = timed("image variants", lambda: images.responsive_images(
     figure_set.responsive_inputs(), config.cache_dir, figure_set.renditions()))
-posts, pages = timed("Liquid + Markdown", lambda: render.render_site(config, gathered, figure_set, variants))
+posts, pages = timed("Liquid + Markdown", lambda: render.render_site(config, gathered, figure_set, variants,
+                                                                     *([None, started] if starting else [])))
 site = Site(config=config, posts=tuple(posts), pages=tuple(pages), static_files=tuple(gathered.static),
             categories=tuple(content.group_categories(posts)), figures=figure_set, images=variants,
             next_publication=gathered.next_publication, now=now)

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from builder import content, destinations, figures, images, outputs, render, site_files, state
 from builder.config import Config
@@ -30,6 +31,9 @@ from builder.model import (
     WriteReport,
     system_clock,
 )
+
+if TYPE_CHECKING:
+    from builder.workers import Started
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +66,7 @@ def build(config: Config, progress: figures.Progress | None = None, incremental:
     `incremental=False` (a fresh folder, as `serve`, `check` and `deploy` use) never skips
     the work and keeps no record of a folder it made afresh. `clock` says what "now" is
     (future posts, the footer's year). `memory`: see `render.render_documents`."""
-    started = time.perf_counter()
+    started_at = time.perf_counter()
     destinations.check_build(config, force)
     with outputs.exclusive(config.cache_dir), collect_warnings() as warnings:
         for warning in config.warnings:  # _config.yml's, said on every build
@@ -71,16 +75,17 @@ def build(config: Config, progress: figures.Progress | None = None, incremental:
         now = clock(config.tz)
         previous = state.load(config.cache_dir, config.destination)  # also when not incremental: ours?
         documents: dict[Path, bytes] = {}  # the posts and pages the fingerprint read, for gathering
-        fingerprint = state.fingerprint(config, figure_set, now, documents) if incremental else ""
-        if incremental and previous and state.still_valid(previous, fingerprint, config, now):
-            for warning in previous.warnings:  # said again, so --strict stays honest
-                if warning not in config.warnings:
-                    log.warning("%s", warning)
-            _check_strict(config, warnings)
-            return BuildResult(previous.posts, previous.pages, previous.static, 0, tuple(warnings),
-                               time.perf_counter() - started, figure_set,
-                               future_skipped=previous.future_skipped)
-        site = gather_and_render(config, figure_set, clock, memory, documents)
+        with render.started_workers(config, memory) as started:
+            fingerprint = state.fingerprint(config, figure_set, now, documents) if incremental else ""
+            if incremental and previous and state.still_valid(previous, fingerprint, config, now):
+                for warning in previous.warnings:  # said again, so --strict stays honest
+                    if warning not in config.warnings:
+                        log.warning("%s", warning)
+                _check_strict(config, warnings)
+                return BuildResult(previous.posts, previous.pages, previous.static, 0, tuple(warnings),
+                                   time.perf_counter() - started_at, figure_set,
+                                   future_skipped=previous.future_skipped)
+            site = gather_and_render(config, figure_set, clock, memory, documents, started)
         files = site_files.collect(site)
         _check_strict(config, warnings)
         report = _write(config, files, previous, force)
@@ -90,7 +95,7 @@ def build(config: Config, progress: figures.Progress | None = None, incremental:
                 fingerprint, report.state, tuple(warnings), len(site.posts), pages, len(files.copies),
                 site.next_publication, site.future_skipped))
     return BuildResult(len(site.posts), pages, len(files.copies), report.written, tuple(warnings),
-                       time.perf_counter() - started, figure_set, site, tuple(report.moved), report.trash,
+                       time.perf_counter() - started_at, figure_set, site, tuple(report.moved), report.trash,
                        site.future_skipped, report.state)
 
 
@@ -103,20 +108,20 @@ def make_figures(config: Config, names: list[str] | None = None, force: bool = F
 
 def gather_and_render(config: Config, figure_set: FigureSet | None = None,
                       clock: Clock = system_clock, memory: render.RenderMemory | None = None,
-                      documents: dict[Path, bytes] | None = None) -> Site:
+                      documents: dict[Path, bytes] | None = None, started: Started | None = None) -> Site:
     """Read the site, make the image variants, render every document: the whole `Site`.
-    `documents`: see `content.gather`."""
+    `documents`: see `content.gather`; `started`: see `render.started_workers`."""
     now = clock(config.tz)
     return render_gathered(config, content.gather(config, now, documents), figure_set or FigureSet(), now,
-                           memory)
+                           memory, started)
 
 
 def render_gathered(config: Config, gathered: Gathered, figure_set: FigureSet, now: datetime,
-                    memory: render.RenderMemory | None = None) -> Site:
+                    memory: render.RenderMemory | None = None, started: Started | None = None) -> Site:
     """The site made of what `content` gathered: every document rendered (or recalled)."""
     variants = images.responsive_images(figure_set.responsive_inputs(), config.cache_dir,
                                         figure_set.renditions())
-    posts, pages = render.render_site(config, gathered, figure_set, variants, memory)
+    posts, pages = render.render_site(config, gathered, figure_set, variants, memory, started)
     return Site(config=config, posts=tuple(posts), pages=tuple(pages), static_files=tuple(gathered.static),
                 categories=tuple(content.group_categories(posts)), figures=figure_set, images=variants,
                 next_publication=gathered.next_publication, now=now,

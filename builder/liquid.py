@@ -56,7 +56,6 @@ with _pytz_list_as_shipped():
     from liquid.tag import Tag
     from liquid.token import TOKEN_EXPRESSION, TOKEN_OUTPUT, TOKEN_TAG, Token
 
-THEME_INCLUDES = Path(__file__).parent / "theme" / "_includes"
 _INCLUDE_ARG = re.compile(
     r"""([\w-]+)\s*=\s*("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|[\w.\[\]-]+)""")
 _HOLD = re.compile(r"\ue000(\d+)(\n*)\ue001")
@@ -412,6 +411,8 @@ def _leaves_includes(name: str) -> bool:
 
 
 def _find_include(name: str, site_includes: Path) -> Path | None:
+    from builder.templates import THEME_INCLUDES
+
     if _leaves_includes(name):
         return None
     for folder in (site_includes, THEME_INCLUDES):

@@ -11,17 +11,19 @@ mode, and the code and library versions that render it. A hit skips Liquid and M
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import logging
 import marshal
+import os
 import re
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from builder import store, strings
 from builder.config import Config
@@ -38,6 +40,9 @@ from builder.model import (
     Responsive,
 )
 
+if TYPE_CHECKING:  # imported where workers are used: a build with nothing to render needs none
+    from builder import workers
+
 log = logging.getLogger(__name__)
 
 PARALLEL_MIN = 48  # below this, starting processes costs more than it saves
@@ -48,6 +53,9 @@ _LINK_TAG = re.compile(r"\{%-?\s*(post_url|link)\b")
 # `site`, `site.X` or `site["X"]`; starts with its letters so that it is searched fast (a
 # leading \b makes the search try every position): the word boundary before is checked after.
 _SITE_REFERENCE = re.compile(r"site\b(?:\s*\.\s*(\w+)|\s*\[\s*['\"](\w+)['\"])?")
+
+
+_Result = tuple[Rendered, list[str], dict]  # a body, the warnings about it, the image sizes it used
 
 
 @dataclass(frozen=True)
@@ -62,9 +70,10 @@ class RenderJob:
 
 
 def render_site(config: Config, gathered: Gathered, figure_set: FigureSet, images: dict[str, Responsive],
-                memory: RenderMemory | None = None) -> tuple[list[Post], list[Page]]:
+                memory: RenderMemory | None = None,
+                started: workers.Started | None = None) -> tuple[list[Post], list[Page]]:
     """Every post and page with its rendered body attached; warns about images no file provides.
-    `memory`: see `render_documents`."""
+    `memory`: see `render_documents`; `started`: see `started_workers`."""
     from builder import templates  # the figure notes are the theme's
 
     job = RenderJob(config=config, tables=link_tables(config, gathered),
@@ -72,7 +81,7 @@ def render_site(config: Config, gathered: Gathered, figure_set: FigureSet, image
                     provenance=templates.provenance_notes(config,
                                                           figure_set.provenance(config.baseurl, images)),
                     static=frozenset(gathered.static))
-    rendered = render_documents(job, [*gathered.posts, *gathered.pages], memory)
+    rendered = render_documents(job, [*gathered.posts, *gathered.pages], memory, started)
     posts = [dataclasses.replace(post, rendered=rendered[post.rel]) for post in gathered.posts]
     pages = [dataclasses.replace(page, rendered=rendered[page.rel]) for page in gathered.pages]
     available = {"/" + rel for rel in gathered.static} | set(figure_set.files)
@@ -126,13 +135,15 @@ def _line_showing(doc: Document, path: str) -> int:
     return doc.body_line
 
 
-def render_documents(job: RenderJob, documents: list[Document],
-                     memory: RenderMemory | None = None) -> dict[str, Rendered]:
+def render_documents(job: RenderJob, documents: list[Document], memory: RenderMemory | None = None,
+                     started: workers.Started | None = None) -> dict[str, Rendered]:
     """Every document's Rendered, by rel path; warnings are logged here, in this process.
 
     `memory` (kept by a caller that builds again and again in one process, `blog serve`)
     remembers each document's key and result: a document that is the same object as last
-    time is not hashed again, and a result whose key is unchanged is not read from disk."""
+    time is not hashed again, and a result whose key is unchanged is not read from disk.
+    `started`: workers already forked (see `started_workers`), used when the documents to
+    render deserve more than this process."""
     memory = memory if memory is not None else RenderMemory()
     path = job.config.cache_dir / "render" / "documents.sqlite"
     # Nothing remembered and no cache (a first build, or one after the cache was cleared):
@@ -145,9 +156,9 @@ def render_documents(job: RenderJob, documents: list[Document],
         processes = _processes(len(missing))
         if processes > 1:
             cache.close()  # a connection must not cross a fork; opened again to store
-        started = time.perf_counter()
+        began = time.perf_counter()
         fresh: list[tuple[Document, tuple[Rendered, list[str], dict]]] = []
-        with _rendering(job, missing, processes) as rendered_now:
+        with _rendering(job, missing, processes, started) as rendered_now:
             if not recalled:
                 keys = _keys(job, documents, memory)
             # Each entry is stored as its document comes back, while the workers render the
@@ -175,7 +186,7 @@ def render_documents(job: RenderJob, documents: list[Document],
             memory.results[doc.rel] = (keys[doc.rel], rendered, warnings, sizes)
     if missing:
         log.info("rendered %d of %d documents in %.2f s (%d process%s)", len(missing), len(documents),
-                 time.perf_counter() - started, processes, "" if processes == 1 else "es")
+                 time.perf_counter() - began, processes, "" if processes == 1 else "es")
     memory.forget_all_but(keys)
     return {doc.rel: results[doc.rel] for doc in documents}
 
@@ -248,11 +259,52 @@ def _processes(count: int) -> int:
 
 
 @contextmanager
-def _rendering(job: RenderJob, documents: list[Document],
-               processes: int) -> Iterator[Iterator[tuple[Rendered, list[str], dict]]]:
+def started_workers(config: Config, memory: RenderMemory | None = None) -> Iterator[workers.Started | None]:
+    """Render workers forked now, for a first build of a large site (no render cache, nothing
+    remembered: every document will be rendered), or None. While this process reads the
+    site, each imports Liquid and Markdown and sets them up, work that otherwise happens
+    here, on one core, before the workers can start. They are stopped when the block ends,
+    used or not."""
+    if (memory and memory.results) or (config.cache_dir / "render" / "documents.sqlite").exists():
+        yield None
+        return
+    try:  # how many posts, roughly (a site's other `_posts` folders are left out): enough?
+        posts = len(os.listdir(config.source / "_posts"))
+    except OSError:
+        posts = 0
+    processes = _processes(posts)
+    from builder import workers
+
+    started = workers.start(processes, functools.partial(_warm, config)) if processes > 1 else None
+    try:
+        yield started
+    finally:
+        if started is not None:
+            started.close()
+
+
+def _warm(config: Config) -> None:
+    """What a started worker does before its work comes: Liquid and Markdown imported and set
+    up (the regular expressions they compile on first use included)."""
+    renderer = _Renderer(RenderJob(config=config, tables=LinkTables({}, {}, config.source / "_includes"),
+                                   site_vars={}, provenance={}, static=frozenset()))
+    renderer.md.convert("*x*")
+
+
+def _renderer_for(job: RenderJob) -> tuple[_Renderer]:
+    return (_Renderer(job),)
+
+
+@contextmanager
+def _rendering(job: RenderJob, documents: list[Document], processes: int,
+               started: workers.Started | None = None) -> Iterator[Iterator[_Result]]:
     """Every document rendered, in order, as each is done: in forked workers, or here."""
     if not documents:
         yield iter(())
+        return
+    if processes > 1 and started is not None:
+        with started.results(_render_with, documents, job, setup=_renderer_for) as results:
+            yield results
         return
     # Made here, before any fork: the workers inherit the imported libraries and the set-up
     # Liquid and Markdown instead of each importing and building them.
@@ -350,7 +402,7 @@ def page_variables(doc: Document) -> dict[str, Any]:
 
 def _include_texts(config: Config) -> str:
     """Every include file a document could use (the site's and the theme's), as one text."""
-    from builder.liquid import THEME_INCLUDES
+    from builder.templates import THEME_INCLUDES  # not from builder.liquid: that imports Liquid
 
     texts = []
     for folder in (config.source / "_includes", THEME_INCLUDES):

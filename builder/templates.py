@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 
 THEME = Path(__file__).parent / "theme"
 THEME_ASSETS = THEME / "assets"
+THEME_INCLUDES = THEME / "_includes"  # what `{% include %}` finds when the site has no such file
 THEME_ASSET_URL = "/assets/theme/"
 TOC_MIN_HEADINGS = 4
 PROVENANCE_TEMPLATE = "_provenance.html"

@@ -8,8 +8,13 @@ import gc
 import multiprocessing
 import os
 import pickle
+import queue
+import signal
+import struct
+import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
 from typing import Any
 
 _TASK: tuple[Callable[..., Any], Sequence[Any], tuple[Any, ...]] | None = None
@@ -74,3 +79,301 @@ def _travels(err: Exception) -> bool:
     except Exception:  # noqa: BLE001 (any failure to pickle or rebuild it)
         return False
     return True
+
+
+# --- workers forked before their work is known -------------------------------------------------
+
+_LENGTH = struct.Struct("<Q")  # each message: its length, then its pickle
+_DONE = "done"  # a worker's last message: it claims nothing more and exits
+
+
+class Started:
+    """Workers forked now, before their work is known, while this process goes on (reading the
+    site): the first runs `warm()` (imports, set-up) and then forks the others, which inherit
+    what it set up instead of doing it again. `results(...)` hands them the work (they did not
+    inherit it: it is pickled); `close()` ends them, used or not.
+
+    The items go out a chunk at a time through one pipe the workers share, each taking the
+    next chunk when it is free (the fastest takes more), and come back a chunk at a time
+    through each worker's own pipe. The workers are a process group of their own, so that
+    they can be stopped together."""
+
+    def __init__(self, processes: int, warm: Callable[[], None]):
+        self._taking = multiprocessing.Lock()  # one worker at a time reads a chunk off the pipe
+        tasks_out, self._tasks = os.pipe()  # the items, read by every worker
+        # Each worker's two pipes: what the work shares (this process -> it), its results (back).
+        pipes = [(os.pipe(), os.pipe()) for _ in range(processes)]
+        self._children = [_Child(setup_in, results_out) for (_, setup_in), (results_out, _) in pipes]
+        self._feeders: list[threading.Thread] = []
+        self._finished = False
+        self._lead = os.fork()
+        if self._lead == 0:  # the first worker: it never returns into the caller's code
+            status = 1
+            try:
+                os.setpgid(0, 0)
+                _close(self._tasks, *(fd for child in self._children for fd in (child.setup, child.results)))
+                _lead([(setup_out, results_in) for (setup_out, _), (_, results_in) in pipes], tasks_out, warm,
+                      self._taking)
+                status = 0
+            finally:
+                os._exit(status)
+        with suppress(OSError):  # also here: a `close` right after this must find the group
+            os.setpgid(self._lead, self._lead)
+        # Only the workers' ends stay open there, and this process's here: a pipe whose
+        # writers are all gone reads as ended, which is how each side learns that the other is.
+        _close(tasks_out, *(fd for (out, _), (_, into) in pipes for fd in (out, into)))
+
+    @contextmanager
+    def results(self, function: Callable[..., Any], items: Sequence[Any], *shared: Any,
+                setup: Callable[..., tuple] | None = None) -> Iterator[Iterator[Any]]:
+        """`function(item, *args)` for every item, in order, as they come, where `args` is
+        `setup(*shared)` (called once in each worker) or `shared`. As `forked`: the first item
+        in order that fails raises its exception here, and a worker that dies raises
+        BrokenProcessPool."""
+        common = _message((function, shared, setup))
+        chunk = max(1, min(16, len(items) // (len(self._children) * 4)))
+        # Written by threads: a worker still warming up reads what it shares when it is ready
+        # (the pipe holds 64 KB), and the items are pickled a chunk at a time: the workers
+        # start on the first chunks while the rest is pickled, and this process goes on.
+        self._feeders = [threading.Thread(target=_send_bytes, args=(child.setup, common), daemon=True)
+                         for child in self._children]
+        self._feeders.append(threading.Thread(target=self._feed, args=(items, chunk), daemon=True))
+        for feeder in self._feeders:
+            feeder.start()
+        try:
+            yield self._all_in_order(len(items))
+        finally:
+            self.close()
+
+    def _all_in_order(self, count: int) -> Iterator[Any]:
+        yield from _in_order(self._children, count)
+        self._finished = True
+
+    def _feed(self, items: Sequence[Any], chunk: int) -> None:
+        try:
+            for first in range(0, len(items), chunk):
+                if not _send_bytes(self._tasks, _message((first, items[first:first + chunk]))):
+                    break
+        finally:
+            os.close(self._tasks)  # the workers read the end of the work
+
+    def close(self) -> None:
+        """Every worker ended. With all the results in, they end by themselves (the work has
+        run out); otherwise whatever they are doing is not wanted (something failed, or there
+        was no work for them): they are stopped where they are."""
+        if self._lead is None:
+            return
+        if not self._finished:
+            with suppress(ProcessLookupError):
+                os.killpg(self._lead, signal.SIGKILL)
+        for feeder in self._feeders:  # each stops at the workers' end, if not done before
+            feeder.join()
+        if not self._feeders:  # else the feeder closed it
+            os.close(self._tasks)
+        _close(*(fd for child in self._children for fd in (child.setup, child.results)))
+        with suppress(ChildProcessError):
+            os.waitpid(self._lead, 0)  # the first worker waits for the others it forked
+        self._lead = None
+
+
+@dataclass
+class _Child:
+    setup: int  # where this process writes what the work shares
+    results: int  # where it reads the results
+    buffer: bytearray = field(default_factory=bytearray)
+    done: bool = False
+
+
+def start(processes: int, warm: Callable[[], None]) -> Started | None:
+    """`Started` workers, or None where this platform cannot fork."""
+    if processes < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return None
+    return Started(processes, warm)
+
+
+def _close(*fds: int) -> None:
+    for fd in fds:
+        os.close(fd)
+
+
+def _lead(ends: list[tuple[int, int]], tasks_fd: int, warm: Callable[[], None], taking: Any) -> None:
+    """The first worker's life: warm up, fork the other workers (each with its own pipes), work
+    as they do, and wait for them. `ends`: each worker's (setup, results) pipe ends."""
+    try:
+        warm()
+        failure: BaseException | None = None
+    except Exception as err:  # said for the first item each worker takes
+        failure = err
+    others = []
+    for number, (setup_fd, results_fd) in enumerate(ends[1:], 1):
+        pid = os.fork()
+        if pid == 0:
+            status = 1
+            try:
+                _close(*(fd for ends_of in ends[:number] + ends[number + 1:] for fd in ends_of))
+                _serve(setup_fd, tasks_fd, results_fd, failure, taking)
+                status = 0
+            finally:
+                os._exit(status)
+        others.append(pid)
+        _close(setup_fd, results_fd)
+    try:
+        _serve(ends[0][0], tasks_fd, ends[0][1], failure, taking)
+    finally:
+        for pid in others:
+            with suppress(ChildProcessError):
+                os.waitpid(pid, 0)
+
+
+def _serve(setup_fd: int, tasks_fd: int, results_fd: int, failure: BaseException | None, taking: Any) -> None:
+    """A worker's life once warm: wait for the work (none: end), then take chunks of it until
+    none is left or an item fails. `failure`: what went wrong warming up, if anything."""
+    common = _receive(setup_fd)
+    if common is None:
+        return
+    function, shared, setup = common
+    try:
+        args = setup(*shared) if setup and failure is None else shared
+    except Exception as err:
+        failure = err
+    # Results are written by a thread: while this process is busy (storing results, hashing
+    # keys) the pipe fills, and the worker goes on with its next chunk instead of waiting.
+    outbox: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+    sender = threading.Thread(target=_send_queued, args=(results_fd, outbox))
+    sender.start()
+    try:
+        while True:
+            with taking:
+                task = _receive(tasks_fd)
+            if task is None:  # no more work
+                break
+            first, chunk = task
+            done = _run_chunk(function, chunk, first, args, failure)
+            outbox.put(_message(done))
+            if not done[-1][1]:  # an item failed: the rest is not worth doing
+                break
+        outbox.put(_message(_DONE))
+    finally:
+        outbox.put(None)
+        sender.join()
+
+
+def _run_chunk(function: Callable[..., Any], chunk: Sequence[Any], first: int, args: tuple,
+               failure: BaseException | None) -> list[tuple[int, bool, Any]]:
+    """(index, True, result) for each item, up to the first that fails: (index, False, error)."""
+    done: list[tuple[int, bool, Any]] = []
+    for index, item in enumerate(chunk, first):
+        try:
+            if failure is not None:
+                raise failure
+            done.append((index, True, function(item, *args)))
+        except Exception as err:
+            done.append((index, False, err if _travels(err) else
+                         RuntimeError(f"{type(err).__name__}: {err}")))
+            break
+    return done
+
+
+def _send_queued(fd: int, outbox: queue.SimpleQueue) -> None:
+    while (data := outbox.get()) is not None:
+        _send_bytes(fd, data)
+
+
+def _in_order(children: list[_Child], count: int) -> Iterator[Any]:
+    """The results, in order of their items, read from the workers as they send them."""
+    import selectors
+    from concurrent.futures.process import BrokenProcessPool
+
+    waiting: dict[int, tuple[bool, Any]] = {}
+    watched = selectors.DefaultSelector()
+    for child in children:
+        watched.register(child.results, selectors.EVENT_READ, child)
+    try:
+        for index in range(count):
+            while index not in waiting:
+                if not watched.get_map():
+                    raise BrokenProcessPool("the workers ended before their work was done")
+                for key, _ in watched.select():
+                    child = key.data
+                    data = os.read(child.results, 1 << 20)
+                    if not data:
+                        watched.unregister(child.results)
+                        if not child.done:
+                            raise BrokenProcessPool("a worker ended abruptly (killed for memory?)")
+                        continue
+                    child.buffer += data
+                    for message in _messages(child.buffer):
+                        if message == _DONE:
+                            child.done = True
+                        else:
+                            waiting.update((i, (ok, value)) for i, ok, value in message)
+            ok, value = waiting.pop(index)
+            if not ok:
+                raise value
+            yield value
+    finally:
+        watched.close()
+
+
+def _messages(buffer: bytearray) -> Iterator[Any]:
+    """The whole messages at the start of `buffer`, taken out of it."""
+    while len(buffer) >= _LENGTH.size:
+        (length,) = _LENGTH.unpack_from(buffer)
+        end = _LENGTH.size + length
+        if len(buffer) < end:
+            return
+        message = pickle.loads(buffer[_LENGTH.size:end])
+        del buffer[:end]
+        yield message
+
+
+def _message(message: Any) -> bytes:
+    """`message` as sent: its length, then its pickle."""
+    try:
+        data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:  # a result that cannot be pickled: said as its item's failure
+        data = pickle.dumps(_sendable(message), protocol=pickle.HIGHEST_PROTOCOL)
+    return _LENGTH.pack(len(data)) + data
+
+
+def _sendable(done: list[tuple[int, bool, Any]]) -> list[tuple[int, bool, Any]]:
+    """A chunk's results up to the first that cannot be pickled, which becomes its item's error."""
+    sendable = []
+    for index, ok, value in done:
+        try:
+            pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception as err:  # noqa: BLE001 (whatever pickling raises)
+            sendable.append((index, False, RuntimeError(f"the result cannot be sent back: {err}")))
+            break
+        sendable.append((index, ok, value))
+    return sendable
+
+
+def _send_bytes(fd: int, data: bytes) -> bool:
+    """All of `data` written to `fd`; False when the reader is gone (it knows why)."""
+    view = memoryview(data)
+    try:
+        while view:
+            view = view[os.write(fd, view):]
+    except BrokenPipeError:
+        return False
+    return True
+
+
+def _receive(fd: int) -> Any:
+    """The next message on `fd`, or None when it is closed before a whole one came."""
+    header = _read_exactly(fd, _LENGTH.size)
+    if header is None:
+        return None
+    payload = _read_exactly(fd, _LENGTH.unpack(header)[0])
+    return None if payload is None else pickle.loads(payload)
+
+
+def _read_exactly(fd: int, size: int) -> bytearray | None:
+    data = bytearray()
+    while len(data) < size:
+        chunk = os.read(fd, min(size - len(data), 1 << 20))
+        if not chunk:
+            return None
+        data += chunk
+    return data

@@ -198,3 +198,82 @@ def test_one_transaction_stores_what_is_left_after_the_last_document(tmp_path: P
     assert after_the_last == [2]
     with store.KeyedCache(config.cache_dir / "render" / "documents.sqlite") as cache:
         assert cache.connection.execute("SELECT count(*) FROM entry").fetchone() == (4,)
+
+
+def test_a_first_build_starts_its_workers_before_reading_the_posts(tmp_path: Path, monkeypatch) -> None:
+    """With no render cache every document will be rendered: the workers are forked first and
+    set up Liquid and Markdown while this process reads the site. With a cache, what is
+    rendered is decided first (most often one document, rendered here)."""
+    from builder import build, workers
+
+    if workers.available(2, 2) < 2:
+        pytest.skip("needs two cores and fork")
+    monkeypatch.setattr(render, "PARALLEL_MIN", 4)
+    events: list[str] = []
+    start, gather = workers.start, content.gather
+    monkeypatch.setattr(workers, "start", lambda *args: events.append("workers") or start(*args))
+    monkeypatch.setattr(content, "gather", lambda *args: events.append("posts read") or gather(*args))
+    posts = {f"_posts/2020-01-{n:02d}-bai-{n}.md": post(f"Bài {n}", f"Bài số {n} của {{{{ site.title }}}}.")
+             for n in range(1, 7)}
+    config = load_config(site(tmp_path, posts))
+    build.build(config)
+    assert events == ["workers", "posts read"]
+    page = (config.destination / "2020/01/06/bai-6/index.html").read_text(encoding="utf-8")
+    assert "<p>Bài số 6 của Blog thử.</p>" in page
+    events.clear()
+    write_files(config.source, {"_posts/2020-01-06-bai-6.md": post("Bài 6", "Đã sửa.")})
+    build.build(config)
+    assert events == ["posts read"]
+    page = (config.destination / "2020/01/06/bai-6/index.html").read_text(encoding="utf-8")
+    assert "<p>Đã sửa.</p>" in page
+
+
+def test_a_first_build_in_workers_never_imports_markdown_or_liquid_here(tmp_path: Path) -> None:
+    """The started workers import and set up Liquid and Markdown; this process only reads the
+    site, stores what they send back and writes the pages (Pygments is the theme's: its CSS)."""
+    from builder import workers
+
+    if workers.available(2, 2) < 2:
+        pytest.skip("needs two cores and fork")
+    posts = {f"_posts/2020-02-{n % 28 + 1:02d}-b-{n}.md": post(f"Bài {n}", f"*Số* {n}: {{{{ site.title }}}}.")
+             for n in range(render.PARALLEL_MIN + 2)}
+    source = site(tmp_path, posts)
+    code = ("import sys; from pathlib import Path; from builder import build; from builder.config import "
+            "load_config; result = build.build(load_config(Path(sys.argv[1]))); "
+            "print(result.posts, sorted(m for m in ('markdown', 'liquid', 'pymdownx') if m in sys.modules))")
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", code, str(source)], capture_output=True, text=True)
+    assert done.stdout.split("\n")[0] == f"{render.PARALLEL_MIN + 2} []", done.stderr
+    page = (tmp_path / "_site/2020/02/03/b-2/index.html").read_text(encoding="utf-8")
+    assert "<p><em>Số</em> 2: Blog thử.</p>" in page
+
+
+def test_a_first_build_in_workers_stops_at_the_first_broken_post_and_keeps_the_last_site(
+        tmp_path: Path, monkeypatch) -> None:
+    """An error in a post rendered by a started worker names its file and line, as one
+    rendered here does; the site built before stays as it was."""
+    import shutil
+
+    from builder import build, workers
+    from builder.errors import BuildError
+    from tests.helpers import tree_digest
+
+    if workers.available(2, 2) < 2:
+        pytest.skip("needs two cores and fork")
+    monkeypatch.setattr(render, "PARALLEL_MIN", 4)
+    posts = {f"_posts/2020-01-{n:02d}-bai-{n}.md": post(f"Bài {n}", f"Số {n}.") for n in range(1, 9)}
+    config = load_config(site(tmp_path, posts))
+    build.build(config)
+    before = tree_digest(config.destination)
+    write_files(config.source, {"_posts/2020-01-05-bai-5.md": post("Bài 5", "Dòng một.\n\n{% if %}\n")})
+    shutil.rmtree(config.cache_dir / "render")  # a first build again: the workers are started
+    started = []
+    start = workers.start
+    monkeypatch.setattr(workers, "start", lambda *args: started.append(1) or start(*args))
+    with pytest.raises(BuildError) as caught:
+        build.build(config)
+    broken = config.source / "_posts/2020-01-05-bai-5.md"
+    assert started and str(caught.value).startswith(f"{broken}:6: Liquid")
+    assert tree_digest(config.destination) == before

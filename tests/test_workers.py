@@ -50,3 +50,110 @@ def test_an_error_that_cannot_travel_is_named_instead_of_hanging() -> None:
 def test_a_worker_that_dies_stops_the_work_instead_of_hanging() -> None:
     with pytest.raises(BrokenProcessPool):
         workers.map_forked(_fails_on, list(range(40)), 2, 17, "exit")
+
+
+# --- workers started before their work is known ---------------------------------------------
+
+
+_SETUPS: list[int] = []  # in a worker: how many times its setup ran
+
+
+def _counted_setup(offset: int) -> tuple[int, int]:
+    _SETUPS.append(offset)
+    return offset, os.getpid()
+
+
+def _with_setup(item: int, offset: int, pid: int) -> tuple[int, int, int]:
+    return item * item + offset, len(_SETUPS), pid
+
+
+def _slow_warm() -> None:
+    import time
+
+    time.sleep(60)
+
+
+def _failing_warm() -> None:
+    raise BuildError("không nạp được", "_includes/x.html", 3)
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def test_started_workers_give_results_in_order_with_one_setup_each() -> None:
+    started = workers.start(2, lambda: None)
+    with started.results(_with_setup, list(range(50)), 1, setup=_counted_setup) as results:
+        got = list(results)
+    assert [value for value, _, _ in got] == [n * n + 1 for n in range(50)]
+    assert {setups for _, setups, _ in got} == {1}  # once per worker, not once per item
+    pids = {pid for _, _, pid in got}
+    assert os.getpid() not in pids and 1 <= len(pids) <= 2
+
+
+def _warmed_here(item: int) -> tuple[tuple[int, ...], int]:
+    return tuple(_WARMED), os.getpid()
+
+
+_WARMED: list[int] = []
+
+
+def test_the_workers_warm_up_once_and_all_inherit_it() -> None:
+    """The first worker warms up, then forks the others: they share its set-up, not redo it."""
+    started = workers.start(2, lambda: _WARMED.append(os.getpid()))
+    with started.results(_warmed_here, list(range(200))) as results:
+        got = list(results)
+    (warmed_by,) = {warmed for warmed, _ in got}  # one warm-up, by one process, for all
+    assert len(warmed_by) == 1 and not _WARMED  # not here
+    assert os.getpid() not in {pid for _, pid in got}
+
+
+def test_started_workers_keep_an_errors_file_and_line_and_the_first_in_order() -> None:
+    with pytest.raises(BuildError) as caught, workers.start(2, lambda: None).results(
+            _fails_on, list(range(40)), 17, "build") as results:
+        list(results)
+    assert str(caught.value) == "_posts/bai.md:7: không đọc được"
+
+
+def test_a_started_workers_error_that_cannot_travel_is_named() -> None:
+    with pytest.raises(RuntimeError, match="_Unpicklable: hỏng rồi"), workers.start(2, lambda: None).results(
+            _fails_on, list(range(40)), 17, "unpicklable") as results:
+        list(results)
+
+
+def test_a_started_worker_that_dies_stops_the_work_instead_of_hanging() -> None:
+    with pytest.raises(BrokenProcessPool), workers.start(2, lambda: None).results(
+            _fails_on, list(range(40)), 17, "exit") as results:
+        list(results)
+
+
+def test_a_failure_while_warming_up_is_the_first_items_error() -> None:
+    with pytest.raises(BuildError, match="_includes/x.html:3: không nạp được"), \
+            workers.start(2, _failing_warm).results(_square, list(range(10)), 1) as results:
+        list(results)
+
+
+def test_workers_given_no_work_are_stopped_at_once_and_waited_for() -> None:
+    """A build that turns out to have nothing to render does not wait for the workers to
+    finish warming up (a minute, here), and leaves no process behind."""
+    started = workers.start(2, _slow_warm)
+    lead = started._lead
+    started.close()
+    assert _gone(lead)  # killed and reaped: not even a zombie
+    started.close()  # once is enough; twice is harmless
+
+
+def _unpicklable_on(item: int, bad: int):
+    return (lambda: item) if item == bad else item
+
+
+def test_a_result_that_cannot_be_sent_back_is_its_items_error_after_the_others() -> None:
+    got = []
+    with pytest.raises(RuntimeError, match="the result cannot be sent back"), \
+            workers.start(2, lambda: None).results(_unpicklable_on, list(range(40)), 17) as results:
+        got.extend(results)
+    assert got == list(range(17))
