@@ -29,6 +29,11 @@ The peers build the same posts, each tool with what it needs and nothing more:
 - Pelican (installed with pip into .cache/bench-venv): the posts in its own metadata format.
 Each run times every tool in turn (ours, the baseline, Jekyll, Hugo, Pelican), so all of them see
 the same machine load; the table gives medians and, per tool, our time divided by theirs.
+What a build from scratch clears is moved aside, not deleted, and deleted after the last run:
+on ext4 without a journal (these machines' disks) each new file or folder skips over every inode
+freed in the last minute, so a build right after the deletion of the previous run's 4,000 files
+paid for them (the system time of the same build grew from 0.45 to 1.7 s over eight runs), and
+the more so the more runs had come before. `--delete-between` deletes them as before.
 `--markdown kramdown` reads the corpus as a Jekyll site (`markdown: kramdown`); `--baseline DIR`
 also times the builder of another checkout (say, the main branch) on the same sites, each in
 its own copy of the project (in one folder the two builders would undo each other's records of
@@ -38,6 +43,7 @@ computed results, and each build from scratch would compute them again).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import os
 import platform
@@ -155,7 +161,7 @@ class Tool:
 
     def run(self, number: int) -> None:
         for stale in self.caches():
-            shutil.rmtree(stale, ignore_errors=True)
+            clear(stale)
         ours = isinstance(self, Blog)  # our runner reports its own peak, workers included
         seconds, log = timed(self.command() if ours else with_peak(self.command()), self.cwd())
         self.times["scratch"].append(seconds)
@@ -392,6 +398,18 @@ def report(size: int, tools: list[Tool]) -> None:
               f"{ratio['one edited']:.2f}× | |")
 
 
+# Where what a build from scratch clears goes (see the module's docstring); None: deleted.
+SET_ASIDE: Path | None = None
+
+
+def clear(stale: Path) -> None:
+    """`stale` gone from where the build looks: moved aside (deleted at the end), or deleted."""
+    if SET_ASIDE is None:
+        shutil.rmtree(stale, ignore_errors=True)
+    elif stale.exists():
+        stale.rename(SET_ASIDE / str(len(os.listdir(SET_ASIDE))))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="*", default=[1, 100, 1000])
@@ -401,7 +419,20 @@ def main() -> None:
     parser.add_argument("--no-hugo", action="store_true")
     parser.add_argument("--markdown", choices=["python-markdown", "kramdown"], default="python-markdown")
     parser.add_argument("--baseline", type=Path, help="another checkout whose builder is timed too")
+    parser.add_argument("--delete-between", action="store_true",
+                        help="delete what a build from scratch clears right before it (not at the end)")
     args = parser.parse_args()
+    global SET_ASIDE
+    if not args.delete_between:
+        SET_ASIDE = Path(tempfile.mkdtemp(prefix="bench-set-aside-"))
+    try:
+        measure(args)
+    finally:
+        if SET_ASIDE is not None:
+            shutil.rmtree(SET_ASIDE, ignore_errors=True)
+
+
+def measure(args: argparse.Namespace) -> None:
     machine = platform.processor() or platform.machine()
     print(f"{platform.node()}: {machine}, Python {platform.python_version()}, "
           f"medians of {args.runs} runs, whole-process wall time in seconds\n")
@@ -411,7 +442,10 @@ def main() -> None:
     print("| posts | tool | from scratch | nothing changed | one post edited | peak memory (MB) |")
     print("|---:|---|---:|---:|---:|---:|")
     for size in args.sizes:
-        with tempfile.TemporaryDirectory(prefix=f"bench-{size}-") as tmp:
+        # Each size's project too is deleted at the end, when things are set aside: the next
+        # size is not timed right after 10,000 deletions.
+        with (tempfile.TemporaryDirectory(prefix=f"bench-{size}-") if SET_ASIDE is None
+              else contextlib.nullcontext(tempfile.mkdtemp(prefix=f"bench-{size}-", dir=SET_ASIDE))) as tmp:
             project = Path(tmp)
             source = make_site(project, size)
             if args.markdown == "kramdown":
