@@ -131,13 +131,16 @@ class Started:
         in order that fails raises its exception here, and a worker that dies raises
         BrokenProcessPool."""
         common = _message((function, shared, setup))
-        chunk = max(1, min(16, len(items) // (len(self._children) * 4)))
+        size = max(1, min(16, len(items) // (len(self._children) * 4)))
+        # Pickled here, a chunk at a time (a third of what one pickle of all the items costs),
+        # before this process does anything else: a thread pickling them would wait for the
+        # interpreter while this process hashes keys, and the workers would wait for it.
+        chunks = [_message((first, items[first:first + size])) for first in range(0, len(items), size)]
         # Written by threads: a worker still warming up reads what it shares when it is ready
-        # (the pipe holds 64 KB), and the items are pickled a chunk at a time: the workers
-        # start on the first chunks while the rest is pickled, and this process goes on.
+        # (a pipe holds 64 KB), and this process goes on meanwhile.
         self._feeders = [threading.Thread(target=_send_bytes, args=(child.setup, common), daemon=True)
                          for child in self._children]
-        self._feeders.append(threading.Thread(target=self._feed, args=(items, chunk), daemon=True))
+        self._feeders.append(threading.Thread(target=self._feed, args=(chunks,), daemon=True))
         for feeder in self._feeders:
             feeder.start()
         try:
@@ -149,10 +152,10 @@ class Started:
         yield from _in_order(self._children, count)
         self._finished = True
 
-    def _feed(self, items: Sequence[Any], chunk: int) -> None:
+    def _feed(self, chunks: list[bytes]) -> None:
         try:
-            for first in range(0, len(items), chunk):
-                if not _send_bytes(self._tasks, _message((first, items[first:first + chunk]))):
+            for chunk in chunks:
+                if not _send_bytes(self._tasks, chunk):
                     break
         finally:
             os.close(self._tasks)  # the workers read the end of the work
