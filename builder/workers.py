@@ -264,7 +264,7 @@ def _serve(setup_fd: int, tasks_fd: int, results_fd: int, failure: BaseException
                 break
             first, chunk = task
             done = _run_chunk(function, chunk, first, args, failure)
-            outbox.put(_message(done))
+            outbox.put(_results_message(done))
             if not done[-1][1]:  # an item failed: the rest is not worth doing
                 break
         outbox.put(_message(_DONE))
@@ -344,11 +344,16 @@ def _messages(buffer: bytearray) -> Iterator[Any]:
 
 def _message(message: Any) -> bytes:
     """`message` as sent: its length, then its pickle."""
-    try:
-        data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-    except Exception:  # a result that cannot be pickled: said as its item's failure
-        data = pickle.dumps(_sendable(message), protocol=pickle.HIGHEST_PROTOCOL)
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
     return _LENGTH.pack(len(data)) + data
+
+
+def _results_message(done: list[tuple[int, bool, Any]]) -> bytes:
+    """A chunk's results as sent; one that cannot be pickled is said as its item's failure."""
+    try:
+        return _message(done)
+    except Exception:  # noqa: BLE001 (whatever pickling raises)
+        return _message(_sendable(done))
 
 
 def _sendable(done: list[tuple[int, bool, Any]]) -> list[tuple[int, bool, Any]]:
