@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 
 import pytest
 
@@ -157,3 +158,17 @@ def test_a_result_that_cannot_be_sent_back_is_its_items_error_after_the_others()
             workers.start(2, lambda: None).results(_unpicklable_on, list(range(40)), 17) as results:
         got.extend(results)
     assert got == list(range(17))
+
+
+def test_the_started_workers_pipes_hold_a_chunk_in_one_write() -> None:
+    """A chunk of posts or of their results goes through in one write where Linux allows a
+    1 MB pipe: a 64 KB one made each chunk wait several times for a busy process's thread."""
+    fcntl = pytest.importorskip("fcntl")
+    if not hasattr(fcntl, "F_GETPIPE_SZ") or int(Path("/proc/sys/fs/pipe-max-size").read_text()) < 1 << 20:
+        pytest.skip("no pipe size to set here")
+    out, into = workers._pipe()
+    try:
+        assert fcntl.fcntl(into, fcntl.F_GETPIPE_SZ) >= 1 << 20
+    finally:
+        os.close(out)
+        os.close(into)
