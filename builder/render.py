@@ -286,9 +286,11 @@ def started_workers(config: Config, memory: RenderMemory | None = None) -> Itera
 def _warm(config: Config) -> None:
     """What a started worker does before its work comes: Liquid and Markdown imported and set
     up (the regular expressions they compile on first use included)."""
+    from builder.markdown import render_markdown
+
     renderer = _Renderer(RenderJob(config=config, tables=LinkTables({}, {}, config.source / "_includes"),
                                    site_vars={}, provenance={}, static=frozenset()))
-    renderer.md.convert("*x*")
+    render_markdown(renderer.md, "*x*")  # as Python-Markdown or as kramdown, whichever the site reads
 
 
 def _renderer_for(job: RenderJob) -> tuple[_Renderer]:

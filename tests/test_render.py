@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import marshal
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
@@ -277,3 +278,35 @@ def test_a_first_build_in_workers_stops_at_the_first_broken_post_and_keeps_the_l
     broken = config.source / "_posts/2020-01-05-bai-5.md"
     assert started and str(caught.value).startswith(f"{broken}:6: Liquid")
     assert tree_digest(config.destination) == before
+
+
+@pytest.mark.parametrize("reading", ["", "markdown: kramdown\n"])
+def test_started_workers_render_the_site_as_this_process_does(tmp_path: Path, monkeypatch,
+                                                              reading: str) -> None:
+    """Either reading of the posts (Python-Markdown, or kramdown as Jekyll reads them)."""
+    from builder import build, workers
+    from tests.helpers import tree
+
+    if workers.available(2, 2) < 2:
+        pytest.skip("needs two cores and fork")
+    monkeypatch.setattr(render, "PARALLEL_MIN", 4)
+    started = []
+    start = workers.start
+    monkeypatch.setattr(workers, "start", lambda *args: started.append(1) or start(*args))
+    body = ("## Phần {n}\n\n*Số* {n} của {{{{ site.title }}}}, "
+            "[bài trước]({{% post_url 2020-01-01-bai-1 %}}).\n\n- một\n- hai\n\n```python\nx = {n}\n```\n\n"
+            "| a | b |\n|---|---|\n| {n} | $x_{n}$ |\n")
+    posts = {f"_posts/2020-01-{n:02d}-bai-{n}.md": post(f"Bài {n}", body.format(n=n)) for n in range(1, 9)}
+    source = site(tmp_path, {**posts, "_config.yml": CONFIG + reading + "math_render: client\n"})
+    config = load_config(source)
+    build.build(config)
+    assert started
+    in_workers = tree(config.destination)
+    monkeypatch.setattr(render, "PARALLEL_MIN", 10**9)
+    shutil.rmtree(config.cache_dir / "render")
+    here = load_config(source, destination=tmp_path / "here")
+    build.build(here)
+    assert tree(here.destination) == in_workers
+    (third,) = [rel for rel in in_workers if "bai-3" in rel]  # a folder, or Jekyll's bai-3.html
+    page = (here.destination / third).read_text(encoding="utf-8")
+    assert "<em>Số</em> 3 của Blog thử" in page and ">bài trước</a>" in page
