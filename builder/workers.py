@@ -225,7 +225,9 @@ def _lead(ends: list[tuple[int, int]], tasks_fd: int, warm: Callable[[], None], 
         if pid == 0:
             status = 1
             try:
-                _close(*(fd for ends_of in ends[:number] + ends[number + 1:] for fd in ends_of))
+                # The first worker's ends, and those of the workers it has not forked yet (it
+                # closed the others' after forking them).
+                _close(*ends[0], *(fd for ends_of in ends[number + 1:] for fd in ends_of))
                 _serve(setup_fd, tasks_fd, results_fd, failure, taking)
                 status = 0
             finally:

@@ -172,3 +172,17 @@ def test_the_started_workers_pipes_hold_a_chunk_in_one_write() -> None:
     finally:
         os.close(out)
         os.close(into)
+
+
+def _slowly(item: int) -> int:
+    import time
+
+    time.sleep(0.002)
+    return os.getpid()
+
+
+def test_four_started_workers_share_the_work_where_the_machine_has_more_cores() -> None:
+    """The first worker forks three others, each keeping only its own pipes open."""
+    with workers.start(4, lambda: None).results(_slowly, list(range(200))) as results:
+        pids = list(results)
+    assert len(pids) == 200 and len(set(pids)) == 4 and os.getpid() not in pids
