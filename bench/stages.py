@@ -52,7 +52,8 @@ now = build.system_clock(config.tz)
 # As build.py does: the render workers started before the posts are read, and the posts read
 # once (a checkout from before those changes starts them when rendering, and reads twice).
 starting = getattr(render, "started_workers", None)
-started = starting(config).__enter__() if starting else None
+starting = starting(config) if starting else None  # kept: its end stops the workers
+early = starting.__enter__() if starting else None
 once = "documents" in inspect.signature(state.fingerprint).parameters
 documents = {} if once else None
 timed("fingerprint", lambda: state.fingerprint(config, figure_set, now, *([documents] if once else [])))
@@ -60,7 +61,7 @@ gathered = timed("reading posts", lambda: content.gather(config, now, *([documen
 variants = timed("image variants", lambda: images.responsive_images(
     figure_set.responsive_inputs(), config.cache_dir, figure_set.renditions()))
 posts, pages = timed("Liquid + Markdown", lambda: render.render_site(config, gathered, figure_set, variants,
-                                                                     *([None, started] if starting else [])))
+                                                                     *([None, early] if starting else [])))
 site = Site(config=config, posts=tuple(posts), pages=tuple(pages), static_files=tuple(gathered.static),
             categories=tuple(content.group_categories(posts)), figures=figure_set, images=variants,
             next_publication=gathered.next_publication, now=now)

@@ -130,6 +130,8 @@ class Started:
         `setup(*shared)` (called once in each worker) or `shared`. As `forked`: the first item
         in order that fails raises its exception here, and a worker that dies raises
         BrokenProcessPool."""
+        if self._lead is None:  # their pipes are closed, and the numbers may name other files now
+            raise RuntimeError("these workers were stopped; start others")
         common = _message((function, shared, setup))
         size = max(1, min(16, len(items) // (len(self._children) * 4)))
         # Pickled here, a chunk at a time (a third of what one pickle of all the items costs),

@@ -186,3 +186,11 @@ def test_four_started_workers_share_the_work_where_the_machine_has_more_cores() 
     with workers.start(4, lambda: None).results(_slowly, list(range(200))) as results:
         pids = list(results)
     assert len(pids) == 200 and len(set(pids)) == 4 and os.getpid() not in pids
+
+
+def test_stopped_workers_cannot_be_handed_work() -> None:
+    """Their pipes are closed, and the descriptors' numbers may name other files by then."""
+    started = workers.start(2, lambda: None)
+    started.close()
+    with pytest.raises(RuntimeError, match="stopped"), started.results(_square, [1, 2], 1) as results:
+        list(results)
