@@ -23,11 +23,13 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from builder import store, strings
 from builder.config import Config
 from builder.model import (
+    RENDERED_SUFFIXES,
     Document,
     FigureSet,
     Gathered,
@@ -260,19 +262,15 @@ def _processes(count: int) -> int:
 
 @contextmanager
 def started_workers(config: Config, memory: RenderMemory | None = None) -> Iterator[workers.Started | None]:
-    """Render workers forked now, for a first build of a large site (no render cache, nothing
-    remembered: every document will be rendered), or None. While this process reads the
-    site, each imports Liquid and Markdown and sets them up, work that otherwise happens
-    here, on one core, before the workers can start. They are stopped when the block ends,
-    used or not."""
-    if (memory and memory.results) or (config.cache_dir / "render" / "documents.sqlite").exists():
+    """Render workers forked now, for a first build of a large site (no render cache: every
+    document will be rendered), or None. While this process reads the site, they import
+    Liquid and Markdown and set them up, work that otherwise happens here, on one core, before
+    the workers can start. They are stopped when the block ends, used or not. Not for `blog
+    serve` (`memory` given): it builds while its server's threads run (see `workers.start`)."""
+    if memory is not None or (config.cache_dir / "render" / "documents.sqlite").exists():
         yield None
         return
-    try:  # how many posts, roughly (a site's other `_posts` folders are left out): enough?
-        posts = len(os.listdir(config.source / "_posts"))
-    except OSError:
-        posts = 0
-    processes = _processes(posts)
+    processes = _processes(_posts_up_to(config.source / "_posts", PARALLEL_MIN))
     from builder import workers
 
     started = workers.start(processes, functools.partial(_warm, config)) if processes > 1 else None
@@ -283,9 +281,30 @@ def started_workers(config: Config, memory: RenderMemory | None = None) -> Itera
             started.close()
 
 
+def _posts_up_to(folder: Path, enough: int) -> int:
+    """How many Markdown and HTML files `folder` holds, in its subfolders too (a site's other
+    `_posts` folders are left out), counted up to `enough`."""
+    count, pending = 0, [folder]
+    while pending and count < enough:
+        try:
+            with os.scandir(pending.pop()) as entries:
+                for entry in entries:
+                    if entry.name.startswith("."):
+                        continue
+                    if entry.is_dir():
+                        pending.append(Path(entry.path))
+                    elif os.path.splitext(entry.name)[1].lower() in RENDERED_SUFFIXES:
+                        count += 1
+        except OSError:
+            continue
+    return count
+
+
 def _warm(config: Config) -> None:
     """What a started worker does before its work comes: Liquid and Markdown imported and set
-    up (the regular expressions they compile on first use included)."""
+    up (the regular expressions they compile on first use included), and the theme's module,
+    where Liquid looks for the theme's includes (imported once here, not by each worker)."""
+    from builder import templates  # noqa: F401
     from builder.markdown import render_markdown
 
     renderer = _Renderer(RenderJob(config=config, tables=LinkTables({}, {}, config.source / "_includes"),

@@ -99,26 +99,43 @@ class Started:
     they can be stopped together."""
 
     def __init__(self, processes: int, warm: Callable[[], None]):
-        self._taking = multiprocessing.Lock()  # one worker at a time reads a chunk off the pipe
-        tasks_out, self._tasks = _pipe()  # the items, read by every worker
-        # Each worker's two pipes: what the work shares (this process -> it), its results (back).
-        pipes = [(_pipe(), _pipe()) for _ in range(processes)]
-        self._children = [_Child(setup_in, results_out) for (_, setup_in), (results_out, _) in pipes]
+        import fcntl
+        import tempfile
+
+        # One worker at a time reads a chunk off the shared pipe: a lock on a file, which the
+        # system lets go of when its holder dies (a semaphore would stay taken, and the others
+        # would wait for it forever).
+        self._taking = tempfile.TemporaryFile()
+        self._lead: int | None = None
+        self._fds: list[int] = []
         self._feeders: list[threading.Thread] = []
         self._finished = False
-        self._lead = os.fork()
+        made: list[int] = []
+        try:
+            tasks_out, self._tasks = _pipe(made)  # the items, read by every worker
+            # Each worker's pipes: what the work shares (this process -> it), its results (back).
+            pipes = [(_pipe(made), _pipe(made)) for _ in range(processes)]
+            self._children = [_Child(setup_in, results_out) for (_, setup_in), (results_out, _) in pipes]
+            self._lead = os.fork()
+        except BaseException:
+            _close(*made)
+            self._taking.close()
+            raise
         if self._lead == 0:  # the first worker: it never returns into the caller's code
             status = 1
             try:
                 os.setpgid(0, 0)
                 _close(self._tasks, *(fd for child in self._children for fd in (child.setup, child.results)))
+                taking = self._taking.fileno()
                 _lead([(setup_out, results_in) for (setup_out, _), (_, results_in) in pipes], tasks_out, warm,
-                      self._taking)
+                      lambda: fcntl.lockf(taking, fcntl.LOCK_EX), lambda: fcntl.lockf(taking, fcntl.LOCK_UN))
                 status = 0
             finally:
                 os._exit(status)
         with suppress(OSError):  # also here: a `close` right after this must find the group
             os.setpgid(self._lead, self._lead)
+        # This process's ends, closed by `close` (the shared pipe's by its feeder, once started).
+        self._fds = [self._tasks, *(fd for child in self._children for fd in (child.setup, child.results))]
         # Only the workers' ends stay open there, and this process's here: a pipe whose
         # writers are all gone reads as ended, which is how each side learns that the other is.
         _close(tasks_out, *(fd for (out, _), (_, into) in pipes for fd in (out, into)))
@@ -138,11 +155,12 @@ class Started:
         # before this process does anything else: a thread pickling them would wait for the
         # interpreter while this process hashes keys, and the workers would wait for it.
         chunks = [_message((first, items[first:first + size])) for first in range(0, len(items), size)]
-        # Written by threads: a worker still warming up reads what it shares when it is ready
-        # (a pipe holds 64 KB), and this process goes on meanwhile.
+        # Written by threads: a worker still warming up reads what it shares when it is ready,
+        # and this process goes on meanwhile.
         self._feeders = [threading.Thread(target=_send_bytes, args=(child.setup, common), daemon=True)
                          for child in self._children]
-        self._feeders.append(threading.Thread(target=self._feed, args=(chunks,), daemon=True))
+        self._feeders.append(threading.Thread(target=self._feed, args=(self._tasks, chunks), daemon=True))
+        self._fds.remove(self._tasks)  # the feeder closes it when the work is all written
         for feeder in self._feeders:
             feeder.start()
         try:
@@ -154,31 +172,38 @@ class Started:
         yield from _in_order(self._children, count)
         self._finished = True
 
-    def _feed(self, chunks: list[bytes]) -> None:
+    @staticmethod
+    def _feed(tasks: int, chunks: list[bytes]) -> None:
         try:
             for chunk in chunks:
-                if not _send_bytes(self._tasks, chunk):
+                if not _send_bytes(tasks, chunk):
                     break
         finally:
-            os.close(self._tasks)  # the workers read the end of the work
+            os.close(tasks)  # the workers read the end of the work
 
     def close(self) -> None:
         """Every worker ended. With all the results in, they end by themselves (the work has
-        run out); otherwise whatever they are doing is not wanted (something failed, or there
-        was no work for them): they are stopped where they are."""
+        run out), and are stopped if they have not within a few seconds; otherwise whatever
+        they are doing is not wanted (something failed, or there was no work for them): they
+        are stopped where they are. Safe to call again, even after an interruption: what it
+        closed is not closed twice (the numbers may name other files by then)."""
         if self._lead is None:
             return
-        if not self._finished:
-            with suppress(ProcessLookupError):
-                os.killpg(self._lead, signal.SIGKILL)
-        for feeder in self._feeders:  # each stops at the workers' end, if not done before
-            feeder.join()
-        if not self._feeders:  # else the feeder closed it
-            os.close(self._tasks)
-        _close(*(fd for child in self._children for fd in (child.setup, child.results)))
-        with suppress(ChildProcessError):
-            os.waitpid(self._lead, 0)  # the first worker waits for the others it forked
-        self._lead = None
+        feeders, self._feeders = self._feeders, []
+        fds, self._fds = self._fds, []
+        try:
+            if not self._finished or not _ended(self._lead, seconds=5.0):
+                _stop(self._lead)
+            for feeder in feeders:  # each stops at the workers' end, if not done before
+                feeder.join()
+        finally:
+            for fd in fds:
+                with suppress(OSError):
+                    os.close(fd)
+            self._taking.close()
+            with suppress(ChildProcessError):
+                os.waitpid(self._lead, 0)
+            self._lead = None
 
 
 @dataclass
@@ -190,17 +215,50 @@ class _Child:
 
 
 def start(processes: int, warm: Callable[[], None]) -> Started | None:
-    """`Started` workers, or None where this platform cannot fork."""
+    """`Started` workers, or None where they cannot be: no fork on this platform, or the system
+    refusing to make processes or pipes now (the caller then does the work as it would
+    without them). Not for a process with other threads running: one forked from it inherits
+    the locks they hold, and the workers import much after forking."""
     if processes < 2 or "fork" not in multiprocessing.get_all_start_methods():
         return None
-    return Started(processes, warm)
+    try:
+        return Started(processes, warm)
+    except OSError:
+        return None
 
 
-def _pipe() -> tuple[int, int]:
+def _ended(pid: int, seconds: float) -> bool:
+    """Whether the process `pid` (our child) ends within `seconds`; not reaped."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None:
+                return True
+        except ChildProcessError:
+            return True
+        time.sleep(0.005)
+    return False
+
+
+def _stop(lead: int) -> None:
+    """The workers stopped: asked first, so that the first one reaps the others it forked (a
+    process whose parent is gone waits for the system's first process to reap it, which in
+    some containers never does); killed if they have not ended within a second."""
+    with suppress(ProcessLookupError):
+        os.killpg(lead, signal.SIGTERM)
+    if not _ended(lead, seconds=1.0):
+        with suppress(ProcessLookupError):
+            os.killpg(lead, signal.SIGKILL)
+
+
+def _pipe(made: list[int]) -> tuple[int, int]:
     """A pipe that holds 1 MB where the system allows it, not 64 KB: each chunk of items or of
     results (about 100 KB and 500 KB for posts) goes through in one write, not in several that
-    each wait for a thread of a busy process to be let run again."""
+    each wait for a thread of a busy process to be let run again. Its ends are added to `made`."""
     ends = os.pipe()
+    made.extend(ends)
     with suppress(OSError, AttributeError):  # not Linux, or over the system's limit
         import fcntl
 
@@ -213,15 +271,17 @@ def _close(*fds: int) -> None:
         os.close(fd)
 
 
-def _lead(ends: list[tuple[int, int]], tasks_fd: int, warm: Callable[[], None], taking: Any) -> None:
+def _lead(ends: list[tuple[int, int]], tasks_fd: int, warm: Callable[[], None], take: Callable[[], None],
+          give_back: Callable[[], None]) -> None:
     """The first worker's life: warm up, fork the other workers (each with its own pipes), work
-    as they do, and wait for them. `ends`: each worker's (setup, results) pipe ends."""
+    as they do, and wait for them. `ends`: each worker's (setup, results) pipe ends. Asked to
+    stop (SIGTERM, which the others take as it comes), it reaps them first."""
     try:
         warm()
         failure: BaseException | None = None
     except Exception as err:  # said for the first item each worker takes
         failure = err
-    others = []
+    others: list[int] = []
     for number, (setup_fd, results_fd) in enumerate(ends[1:], 1):
         pid = os.fork()
         if pid == 0:
@@ -230,21 +290,32 @@ def _lead(ends: list[tuple[int, int]], tasks_fd: int, warm: Callable[[], None], 
                 # The first worker's ends, and those of the workers it has not forked yet (it
                 # closed the others' after forking them).
                 _close(*ends[0], *(fd for ends_of in ends[number + 1:] for fd in ends_of))
-                _serve(setup_fd, tasks_fd, results_fd, failure, taking)
+                _serve(setup_fd, tasks_fd, results_fd, failure, take, give_back)
                 status = 0
             finally:
                 os._exit(status)
         others.append(pid)
         _close(setup_fd, results_fd)
+    signal.signal(signal.SIGTERM, lambda *_: _reap_and_exit(others))
     try:
-        _serve(ends[0][0], tasks_fd, ends[0][1], failure, taking)
+        _serve(ends[0][0], tasks_fd, ends[0][1], failure, take, give_back)
     finally:
         for pid in others:
             with suppress(ChildProcessError):
                 os.waitpid(pid, 0)
 
 
-def _serve(setup_fd: int, tasks_fd: int, results_fd: int, failure: BaseException | None, taking: Any) -> None:
+def _reap_and_exit(others: list[int]) -> None:
+    for pid in others:
+        with suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        with suppress(ChildProcessError):
+            os.waitpid(pid, 0)
+    os._exit(1)
+
+
+def _serve(setup_fd: int, tasks_fd: int, results_fd: int, failure: BaseException | None,
+           take: Callable[[], None], give_back: Callable[[], None]) -> None:
     """A worker's life once warm: wait for the work (none: end), then take chunks of it until
     none is left or an item fails. `failure`: what went wrong warming up, if anything."""
     common = _receive(setup_fd)
@@ -262,8 +333,11 @@ def _serve(setup_fd: int, tasks_fd: int, results_fd: int, failure: BaseException
     sender.start()
     try:
         while True:
-            with taking:
+            take()
+            try:
                 task = _receive(tasks_fd)
+            finally:
+                give_back()
             if task is None:  # no more work
                 break
             first, chunk = task

@@ -310,3 +310,24 @@ def test_started_workers_render_the_site_as_this_process_does(tmp_path: Path, mo
     (third,) = [rel for rel in in_workers if "bai-3" in rel]  # a folder, or Jekyll's bai-3.html
     page = (here.destination / third).read_text(encoding="utf-8")
     assert "<em>Số</em> 3 của Blog thử" in page and ">bài trước</a>" in page
+
+
+def test_workers_are_started_only_for_a_first_build_outside_serve(tmp_path: Path, monkeypatch) -> None:
+    """Posts in subfolders of `_posts/` count; `blog serve` (which remembers between builds and
+    builds while its server's threads run) starts none; nor does a build with a render cache."""
+    from builder import workers
+
+    if workers.available(2, 2) < 2:
+        pytest.skip("needs two cores and fork")
+    monkeypatch.setattr(render, "PARALLEL_MIN", 4)
+    posts = {f"_posts/{2018 + n % 2}/2020-01-{n:02d}-bai-{n}.md": post(f"Bài {n}") for n in range(1, 6)}
+    config = load_config(site(tmp_path, {**posts, "_posts/anh.png": "x"}))
+    assert render._posts_up_to(config.source / "_posts", 100) == 5
+    with render.started_workers(config) as started:
+        assert started is not None
+    with render.started_workers(config, render.RenderMemory()) as started:
+        assert started is None
+    (config.cache_dir / "render").mkdir(parents=True)
+    (config.cache_dir / "render" / "documents.sqlite").write_bytes(b"")
+    with render.started_workers(config) as started:
+        assert started is None

@@ -166,7 +166,7 @@ def test_the_started_workers_pipes_hold_a_chunk_in_one_write() -> None:
     fcntl = pytest.importorskip("fcntl")
     if not hasattr(fcntl, "F_GETPIPE_SZ") or int(Path("/proc/sys/fs/pipe-max-size").read_text()) < 1 << 20:
         pytest.skip("no pipe size to set here")
-    out, into = workers._pipe()
+    out, into = workers._pipe([])
     try:
         assert fcntl.fcntl(into, fcntl.F_GETPIPE_SZ) >= 1 << 20
     finally:
@@ -194,3 +194,88 @@ def test_stopped_workers_cannot_be_handed_work() -> None:
     started.close()
     with pytest.raises(RuntimeError, match="stopped"), started.results(_square, [1, 2], 1) as results:
         list(results)
+
+
+def test_stopped_workers_are_reaped_by_the_first_not_left_to_the_system() -> None:
+    """Work abandoned halfway: every worker is gone when `close` returns, not a zombie waiting
+    for the system's first process to reap it (some containers' never does)."""
+    pids = set()
+    with workers.start(2, lambda: None).results(_slowly, list(range(200))) as results:
+        for pid in results:
+            pids.add(pid)
+            if len(pids) == 2:
+                break
+    assert len(pids) == 2 and all(_gone(pid) for pid in pids)
+
+
+_DIE_HOLDING_THE_LOCK = """
+import os, sys, time
+from builder import workers
+flag = sys.argv[1]
+receive = workers._receive
+def dying(fd):
+    message = receive(fd)
+    if message is None:  # the work has run out: die still holding the lock, once, a little later
+        try:
+            os.close(os.open(flag, os.O_CREAT | os.O_EXCL))
+        except FileExistsError:
+            return message
+        time.sleep(0.5)
+        os._exit(9)
+    return message
+workers._receive = dying
+with workers.start(4, lambda: None).results(abs, list(range(-100, 0))) as results:
+    print(sum(results))
+"""
+
+
+def test_a_worker_that_dies_holding_the_lock_does_not_hang_the_others(tmp_path: Path) -> None:
+    """The lock on the shared pipe is let go of by the system when its holder dies (killed for
+    memory, say), here after every result came: the others finish, and the build is not left
+    waiting for them (a semaphore stayed taken, and `close` waited forever)."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", _DIE_HOLDING_THE_LOCK, str(tmp_path / "flag")],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.strip() == "5050", done.stderr
+
+
+def test_close_again_after_an_interruption_closes_nothing_twice(tmp_path: Path, monkeypatch) -> None:
+    """Ctrl-C while `close` waits: a second `close` (the caller's `finally`) must not close the
+    pipes' numbers again, which by then may name other files."""
+    started = workers.start(2, _slow_warm)
+    lead = started._lead
+    waitpid = os.waitpid
+
+    def interrupted(*args):
+        monkeypatch.setattr(os, "waitpid", waitpid)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "waitpid", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        started.close()
+    files = [open(tmp_path / f"f{n}", "w+") for n in range(8)]  # noqa: SIM115 (the lowest free numbers)
+    try:
+        started.close()
+        for handle in files:
+            handle.write("còn nguyên")
+            handle.flush()
+    finally:
+        for handle in files:
+            handle.close()
+        with pytest.raises(ChildProcessError):
+            waitpid(lead, 0)  # reaped by the second close: nothing left
+
+
+def test_no_workers_when_the_system_refuses_a_process(monkeypatch) -> None:
+    """The caller then does the work as it would without them; no pipe is left open."""
+    before = len(os.listdir("/proc/self/fd")) if Path("/proc/self/fd").is_dir() else None
+
+    def refused():
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", refused)
+    assert workers.start(2, lambda: None) is None
+    if before is not None:
+        assert len(os.listdir("/proc/self/fd")) == before
