@@ -95,8 +95,9 @@ class Started:
 
     The items go out a chunk at a time through one pipe the workers share, each taking the
     next chunk when it is free (the fastest takes more), and come back a chunk at a time
-    through each worker's own pipe. The workers are a process group of their own, so that
-    they can be stopped together."""
+    through each worker's own pipe. Stopping the first worker stops the others: it stops and
+    reaps them first. (They stay in this process's group: Ctrl-C reaches them as it reaches
+    this process, and a worker that writes to the terminal is never stopped for it.)"""
 
     def __init__(self, processes: int, warm: Callable[[], None]):
         import fcntl
@@ -124,7 +125,6 @@ class Started:
         if self._lead == 0:  # the first worker: it never returns into the caller's code
             status = 1
             try:
-                os.setpgid(0, 0)
                 _close(self._tasks, *(fd for child in self._children for fd in (child.setup, child.results)))
                 taking = self._taking.fileno()
                 _lead([(setup_out, results_in) for (setup_out, _), (_, results_in) in pipes], tasks_out, warm,
@@ -132,8 +132,6 @@ class Started:
                 status = 0
             finally:
                 os._exit(status)
-        with suppress(OSError):  # also here: a `close` right after this must find the group
-            os.setpgid(self._lead, self._lead)
         # This process's ends, closed by `close` (the shared pipe's by its feeder, once started).
         self._fds = [self._tasks, *(fd for child in self._children for fd in (child.setup, child.results))]
         # Only the workers' ends stay open there, and this process's here: a pipe whose
@@ -243,14 +241,15 @@ def _ended(pid: int, seconds: float) -> bool:
 
 
 def _stop(lead: int) -> None:
-    """The workers stopped: asked first, so that the first one reaps the others it forked (a
-    process whose parent is gone waits for the system's first process to reap it, which in
-    some containers never does); killed if they have not ended within a second."""
+    """The workers stopped: the first asked to, so that it stops and reaps the others it
+    forked (a process whose parent is gone waits for the system's first process to reap it,
+    which in some containers never does); killed if it has not ended within a second (the
+    others then end as soon as they find their pipes closed)."""
     with suppress(ProcessLookupError):
-        os.killpg(lead, signal.SIGTERM)
+        os.kill(lead, signal.SIGTERM)
     if not _ended(lead, seconds=1.0):
         with suppress(ProcessLookupError):
-            os.killpg(lead, signal.SIGKILL)
+            os.kill(lead, signal.SIGKILL)
 
 
 def _pipe(made: list[int]) -> tuple[int, int]:
