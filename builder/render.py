@@ -284,19 +284,13 @@ def started_workers(config: Config, memory: RenderMemory | None = None) -> Itera
 def _posts_up_to(folder: Path, enough: int) -> int:
     """How many Markdown and HTML files `folder` holds, in its subfolders too (a site's other
     `_posts` folders are left out), counted up to `enough`."""
-    count, pending = 0, [folder]
-    while pending and count < enough:
-        try:
-            with os.scandir(pending.pop()) as entries:
-                for entry in entries:
-                    if entry.name.startswith("."):
-                        continue
-                    if entry.is_dir():
-                        pending.append(Path(entry.path))
-                    elif os.path.splitext(entry.name)[1].lower() in RENDERED_SUFFIXES:
-                        count += 1
-        except OSError:
-            continue
+    from builder.entries import is_file, tree
+
+    count = 0
+    for parts, entry in tree(folder):
+        if count >= enough:
+            break
+        count += os.path.splitext(parts[-1])[1].lower() in RENDERED_SUFFIXES and is_file(entry)
     return count
 
 
