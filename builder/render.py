@@ -159,7 +159,7 @@ def render_documents(job: RenderJob, documents: list[Document], memory: RenderMe
         if processes > 1:
             cache.close()  # a connection must not cross a fork; opened again to store
         began = time.perf_counter()
-        fresh: list[tuple[Document, tuple[Rendered, list[str], dict]]] = []
+        fresh: list[tuple[Document, _Result]] = []
         with _rendering(job, missing, processes, started) as rendered_now:
             if not recalled:
                 keys = _keys(job, documents, memory)
@@ -231,7 +231,7 @@ class RenderMemory:
         self.results = {rel: self.results[rel] for rel in rels if rel in self.results}
 
 
-def _typeset_math(config: Config, fresh: list[tuple[Document, tuple[Rendered, list[str], dict]]]):
+def _typeset_math(config: Config, fresh: list[tuple[Document, _Result]]):
     """The math of freshly rendered documents typeset by MathJax (one Node.js process for all);
     its TeX errors become the document's warnings, so a cached document repeats them."""
     with_math = [(doc, result) for doc, result in fresh if result[0].has_math]
@@ -333,12 +333,12 @@ def _rendering(job: RenderJob, documents: list[Document], processes: int,
         yield (renderer.render(doc) for doc in documents)
 
 
-def _render_with(doc: Document, renderer: _Renderer) -> tuple[Rendered, list[str], dict]:
+def _render_with(doc: Document, renderer: _Renderer) -> _Result:
     return renderer.render(doc)
 
 
-def _collected(documents: list[Document], results: Iterator[tuple[Rendered, list[str], dict]],
-               into: list) -> Iterator[tuple[Document, tuple[Rendered, list[str], dict]]]:
+def _collected(documents: list[Document], results: Iterator[_Result],
+               into: list) -> Iterator[tuple[Document, _Result]]:
     """Each document with its result, as they come; all of them also appended to `into`."""
     for doc, result in zip(documents, results, strict=True):
         into.append((doc, result))
@@ -375,7 +375,7 @@ class _Renderer:
         self.sizes[src] = list(size) if size else None
         return size
 
-    def render(self, doc: Document) -> tuple[Rendered, list[str], dict]:
+    def render(self, doc: Document) -> _Result:
         from builder.markdown import normalise_backslash_urls, render_markdown
 
         self.sizes = {}
@@ -516,7 +516,7 @@ def _fields(rendered: Rendered) -> tuple:
             tuple(rendered.math_css))
 
 
-def _entry(value: str | bytes | None, job: RenderJob) -> tuple[Rendered, list[str], dict] | None:
+def _entry(value: str | bytes | None, job: RenderJob) -> _Result | None:
     """A cached document read back; None when missing, damaged, written by another format, or
     when an image it sized has changed."""
     if not isinstance(value, bytes):

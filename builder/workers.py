@@ -226,9 +226,12 @@ def start(processes: int, warm: Callable[[], None]) -> Started | None:
 
 
 def _ended(pid: int, seconds: float) -> bool:
-    """Whether the process `pid` (our child) ends within `seconds`; not reaped."""
+    """Whether the process `pid` (our child) ends within `seconds`; not reaped. Where the
+    system cannot say without reaping it (no `waitid`), False: the caller stops it."""
     import time
 
+    if not hasattr(os, "waitid"):
+        return False
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
