@@ -201,30 +201,42 @@ def test_one_transaction_stores_what_is_left_after_the_last_document(tmp_path: P
         assert cache.connection.execute("SELECT count(*) FROM entry").fetchone() == (4,)
 
 
-def test_a_first_build_starts_its_workers_before_reading_the_posts(tmp_path: Path, monkeypatch) -> None:
-    """With no render cache every document will be rendered: the workers are forked first and
-    set up Liquid and Markdown while this process reads the site. With a cache, what is
-    rendered is decided first (most often one document, rendered here)."""
-    from builder import build, workers
+@pytest.fixture
+def starts(monkeypatch) -> list:
+    """What each call of `workers.start` returned (None: no workers), with 4 documents enough
+    for workers; skipped where there are not two cores and fork."""
+    from builder import workers
 
     if workers.available(2, 2) < 2:
         pytest.skip("needs two cores and fork")
     monkeypatch.setattr(render, "PARALLEL_MIN", 4)
-    events: list[str] = []
-    start, gather = workers.start, content.gather
-    monkeypatch.setattr(workers, "start", lambda *args: events.append("workers") or start(*args))
-    monkeypatch.setattr(content, "gather", lambda *args: events.append("posts read") or gather(*args))
+    made: list = []
+    start = workers.start
+    monkeypatch.setattr(workers, "start", lambda *args: made.append(start(*args)) or made[-1])
+    return made
+
+
+def test_a_first_build_starts_its_workers_before_reading_the_posts(tmp_path: Path, monkeypatch,
+                                                                   starts: list) -> None:
+    """With no render cache every document will be rendered: the workers are forked first and
+    set up Liquid and Markdown while this process reads the site. With a cache, what is
+    rendered is decided first (most often one document, rendered here)."""
+    from builder import build
+
+    started_when_read: list[int] = []  # how many starts there had been when the posts were read
+    gather = content.gather
+    monkeypatch.setattr(content, "gather",
+                        lambda *args: started_when_read.append(len(starts)) or gather(*args))
     posts = {f"_posts/2020-01-{n:02d}-bai-{n}.md": post(f"Bài {n}", f"Bài số {n} của {{{{ site.title }}}}.")
              for n in range(1, 7)}
     config = load_config(site(tmp_path, posts))
     build.build(config)
-    assert events == ["workers", "posts read"]
+    assert started_when_read == [1] and starts[0] is not None
     page = (config.destination / "2020/01/06/bai-6/index.html").read_text(encoding="utf-8")
     assert "<p>Bài số 6 của Blog thử.</p>" in page
-    events.clear()
     write_files(config.source, {"_posts/2020-01-06-bai-6.md": post("Bài 6", "Đã sửa.")})
     build.build(config)
-    assert events == ["posts read"]
+    assert started_when_read == [1, 1]  # none started the second time
     page = (config.destination / "2020/01/06/bai-6/index.html").read_text(encoding="utf-8")
     assert "<p>Đã sửa.</p>" in page
 
@@ -252,47 +264,34 @@ def test_a_first_build_in_workers_never_imports_markdown_or_liquid_here(tmp_path
 
 
 def test_a_first_build_in_workers_stops_at_the_first_broken_post_and_keeps_the_last_site(
-        tmp_path: Path, monkeypatch) -> None:
+        tmp_path: Path, starts: list) -> None:
     """An error in a post rendered by a started worker names its file and line, as one
     rendered here does; the site built before stays as it was."""
-    import shutil
-
-    from builder import build, workers
+    from builder import build
     from builder.errors import BuildError
     from tests.helpers import tree_digest
 
-    if workers.available(2, 2) < 2:
-        pytest.skip("needs two cores and fork")
-    monkeypatch.setattr(render, "PARALLEL_MIN", 4)
     posts = {f"_posts/2020-01-{n:02d}-bai-{n}.md": post(f"Bài {n}", f"Số {n}.") for n in range(1, 9)}
     config = load_config(site(tmp_path, posts))
     build.build(config)
     before = tree_digest(config.destination)
     write_files(config.source, {"_posts/2020-01-05-bai-5.md": post("Bài 5", "Dòng một.\n\n{% if %}\n")})
     shutil.rmtree(config.cache_dir / "render")  # a first build again: the workers are started
-    started = []
-    start = workers.start
-    monkeypatch.setattr(workers, "start", lambda *args: started.append(1) or start(*args))
+    starts.clear()
     with pytest.raises(BuildError) as caught:
         build.build(config)
     broken = config.source / "_posts/2020-01-05-bai-5.md"
-    assert started and str(caught.value).startswith(f"{broken}:6: Liquid")
+    assert len(starts) == 1 and starts[0] is not None and str(caught.value).startswith(f"{broken}:6: Liquid")
     assert tree_digest(config.destination) == before
 
 
 @pytest.mark.parametrize("reading", ["", "markdown: kramdown\n"])
-def test_started_workers_render_the_site_as_this_process_does(tmp_path: Path, monkeypatch,
+def test_started_workers_render_the_site_as_this_process_does(tmp_path: Path, monkeypatch, starts: list,
                                                               reading: str) -> None:
     """Either reading of the posts (Python-Markdown, or kramdown as Jekyll reads them)."""
-    from builder import build, workers
+    from builder import build
     from tests.helpers import tree
 
-    if workers.available(2, 2) < 2:
-        pytest.skip("needs two cores and fork")
-    monkeypatch.setattr(render, "PARALLEL_MIN", 4)
-    started = []
-    start = workers.start
-    monkeypatch.setattr(workers, "start", lambda *args: started.append(1) or start(*args))
     body = ("## Phần {n}\n\n*Số* {n} của {{{{ site.title }}}}, "
             "[bài trước]({{% post_url 2020-01-01-bai-1 %}}).\n\n- một\n- hai\n\n```python\nx = {n}\n```\n\n"
             "| a | b |\n|---|---|\n| {n} | $x_{n}$ |\n")
@@ -300,7 +299,7 @@ def test_started_workers_render_the_site_as_this_process_does(tmp_path: Path, mo
     source = site(tmp_path, {**posts, "_config.yml": CONFIG + reading + "math_render: client\n"})
     config = load_config(source)
     build.build(config)
-    assert started
+    assert len(starts) == 1 and starts[0] is not None
     in_workers = tree(config.destination)
     monkeypatch.setattr(render, "PARALLEL_MIN", 10**9)
     shutil.rmtree(config.cache_dir / "render")
@@ -312,14 +311,9 @@ def test_started_workers_render_the_site_as_this_process_does(tmp_path: Path, mo
     assert "<em>Số</em> 3 của Blog thử" in page and ">bài trước</a>" in page
 
 
-def test_workers_are_started_only_for_a_first_build_outside_serve(tmp_path: Path, monkeypatch) -> None:
+def test_workers_are_started_only_for_a_first_build_outside_serve(tmp_path: Path, starts: list) -> None:
     """Posts in subfolders of `_posts/` count; `blog serve` (which remembers between builds and
     builds while its server's threads run) starts none; nor does a build with a render cache."""
-    from builder import workers
-
-    if workers.available(2, 2) < 2:
-        pytest.skip("needs two cores and fork")
-    monkeypatch.setattr(render, "PARALLEL_MIN", 4)
     posts = {f"_posts/{2018 + n % 2}/2020-01-{n:02d}-bai-{n}.md": post(f"Bài {n}") for n in range(1, 6)}
     config = load_config(site(tmp_path, {**posts, "_posts/anh.png": "x"}))
     assert render._posts_up_to(config.source / "_posts", 100) == 5
@@ -331,3 +325,4 @@ def test_workers_are_started_only_for_a_first_build_outside_serve(tmp_path: Path
     (config.cache_dir / "render" / "documents.sqlite").write_bytes(b"")
     with render.started_workers(config) as started:
         assert started is None
+    assert len(starts) == 1  # only the first asked for workers
