@@ -26,6 +26,7 @@ from builder.model import (
     Clock,
     FigureSet,
     Gathered,
+    Responsive,
     Site,
     SiteFiles,
     WriteReport,
@@ -110,22 +111,33 @@ def gather_and_render(config: Config, figure_set: FigureSet | None = None,
                       clock: Clock = system_clock, memory: render.RenderMemory | None = None,
                       documents: dict[Path, bytes] | None = None, started: Started | None = None) -> Site:
     """Read the site, make the image variants, render every document: the whole `Site`.
-    `documents`: see `content.gather`; `started`: see `render.started_workers`."""
+    `documents`: see `content.gather`; `started`: see `render.started_workers` (they render
+    what they can while the site is read: see `render.EarlyRendering`)."""
     now = clock(config.tz)
-    return render_gathered(config, content.gather(config, now, documents), figure_set or FigureSet(), now,
-                           memory, started)
+    figure_set = figure_set or FigureSet()
+    variants = _image_variants(config, figure_set)
+    early = None
+    if started is not None:
+        early = render.EarlyRendering(config, started, render.provenance_notes(config, figure_set, variants))
+    return render_gathered(config, content.gather(config, now, documents, early), figure_set, now,
+                           memory, early, variants)
 
 
 def render_gathered(config: Config, gathered: Gathered, figure_set: FigureSet, now: datetime,
-                    memory: render.RenderMemory | None = None, started: Started | None = None) -> Site:
-    """The site made of what `content` gathered: every document rendered (or recalled)."""
-    variants = images.responsive_images(figure_set.responsive_inputs(), config.cache_dir,
-                                        figure_set.renditions())
-    posts, pages = render.render_site(config, gathered, figure_set, variants, memory, started)
+                    memory: render.RenderMemory | None = None, early: render.EarlyRendering | None = None,
+                    variants: dict[str, Responsive] | None = None) -> Site:
+    """The site made of what `content` gathered: every document rendered (or recalled).
+    `variants`: the image variants, when already made."""
+    variants = _image_variants(config, figure_set) if variants is None else variants
+    posts, pages = render.render_site(config, gathered, figure_set, variants, memory, early)
     return Site(config=config, posts=tuple(posts), pages=tuple(pages), static_files=tuple(gathered.static),
                 categories=tuple(content.group_categories(posts)), figures=figure_set, images=variants,
                 next_publication=gathered.next_publication, now=now,
                 future_skipped=gathered.future_skipped)
+
+
+def _image_variants(config: Config, figure_set: FigureSet) -> dict[str, Responsive]:
+    return images.responsive_images(figure_set.responsive_inputs(), config.cache_dir, figure_set.renditions())
 
 
 def _write(config: Config, files: SiteFiles, previous: BuildState | None, force: bool) -> WriteReport:

@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import unquote
 
 import yaml
@@ -94,12 +94,21 @@ def split_front_matter(text: str, path: Path) -> tuple[dict[str, Any], str, int]
     return data, text[body_start:], line_of(text, body_start)
 
 
+class Reader(Protocol):
+    """Told about the site as it is read (see `render.EarlyRendering`)."""
+
+    def static_files(self, static: list[str]) -> None: ...  # before any document
+
+    def read(self, doc: Post | Page) -> None: ...  # each post due and page, once read
+
+
 def gather(config: Config, now: datetime | None = None,
-           documents: dict[Path, bytes] | None = None) -> Gathered:
+           documents: dict[Path, bytes] | None = None, reader: Reader | None = None) -> Gathered:
     """All posts, pages and static files of the site, read and ignored as Jekyll does, as of
     `now` (default: the clock's time): later posts are left out unless --future. `documents`:
     files already read this build (see `state.fingerprint`), by path, emptied as they are used;
-    the rest is read here."""
+    the rest is read here. `reader` is told of the static files, then of each document as it
+    is read (what conflicts leave out is still told)."""
     read = _reader(documents)
     now = now or datetime.now(config.tz)
     source = config.source
@@ -109,23 +118,33 @@ def gather(config: Config, now: datetime | None = None,
     entries = EntryFilter.of(source, config.include, config.exclude)
     files, post_roots = _walk(config, entries)
     files += _included_directly(config, files)
-    posts, published_as_is, future = _read_posts(config, entries, post_roots, now, read)
+    kinds = [(path, path.relative_to(source).as_posix()) for path in files]
+    kinds = [(path, rel, _kind(path, rel)) for path, rel in kinds]
+    static = [rel for _, rel, kind in kinds if kind == "static"]
+    if reader is not None:
+        reader.static_files(list(static))
+    posts, published_as_is, future = _read_posts(config, entries, post_roots, now, read, reader)
     pages: list[Page] = list(published_as_is)
-    static: list[str] = []
-    for path in files:
-        rel = path.relative_to(source).as_posix()
-        if rel in GENERATED or path.suffix.lower() in (".scss", ".sass") and has_front_matter(path):
+    for path, rel, kind in kinds:
+        if kind == "replaced":
             # A Jekyll site's feed/sitemap templates and Sass entry points: the theme's own replace them.
             replacement = rel if rel in GENERATED else "theme"
             log.info("%s: not used; the built-in %s replaces it", path, replacement)
-        elif has_front_matter(path):
+        elif kind == "page":
             pages.append(_read_page(path, rel, config, read))
-        else:
-            static.append(rel)
+            if reader is not None:
+                reader.read(pages[-1])
     posts, pages, static = _resolve_conflicts(posts, pages, static)
     if documents:
         documents.clear()  # the rest (drafts left out, includes) is not read as documents
     return Gathered(posts, pages, static, min(future, default=None), len(future))
+
+
+def _kind(path: Path, rel: str) -> str:
+    """What a file that is not a post is: "replaced" (by the theme's own), "page" or "static"."""
+    if rel in GENERATED or path.suffix.lower() in (".scss", ".sass") and has_front_matter(path):
+        return "replaced"
+    return "page" if has_front_matter(path) else "static"
 
 
 def _walk(config: Config, entries: EntryFilter) -> tuple[list[Path], list[str]]:
@@ -163,8 +182,10 @@ def _included_directly(config: Config, found: list[Path]) -> list[Path]:
 
 
 def _read_posts(config: Config, entries: EntryFilter, post_roots: list[str], now: datetime,
-                read: Callable[[Path], bytes]) -> tuple[list[Post], list[Page], list[datetime]]:
-    """Posts kept, dated files published as they are, and the dates of future posts left out."""
+                read: Callable[[Path], bytes],
+                reader: Reader | None = None) -> tuple[list[Post], list[Page], list[datetime]]:
+    """Posts kept, dated files published as they are, and the dates of future posts left out.
+    `reader`: see `gather`."""
     posts: list[Post] = []
     as_is: list[Page] = []
     left_out: list[str] = []
@@ -177,6 +198,8 @@ def _read_posts(config: Config, entries: EntryFilter, post_roots: list[str], now
                 found = _read_post(path, rel, folder, root, config, now, read)
                 if isinstance(found, Post):
                     posts.append(found)
+                    if reader is not None and _due(found, config, now):
+                        reader.read(found)
                 elif isinstance(found, Page):
                     as_is.append(found)
                 else:
@@ -195,14 +218,27 @@ def _published(config: Config, posts: list[Post], now: datetime) -> tuple[list[P
     """The posts that are published and due, newest first; and the dates of those not due yet."""
     kept, future = [], []
     for post in posts:
-        if post.front.get("published", True) is False and not config.drafts:
+        if _unpublished(post, config):
             continue
-        if post.date > now and not config.future:
+        if _in_future(post, config, now):
             log.info("%s: dated in the future, left out (use --future)", post.rel)
             future.append(post.date)
             continue
         kept.append(post)
     return sorted(kept, key=lambda p: (p.date, p.rel), reverse=True), future
+
+
+def _unpublished(post: Post, config: Config) -> bool:
+    return post.front.get("published", True) is False and not config.drafts
+
+
+def _in_future(post: Post, config: Config, now: datetime) -> bool:
+    return post.date > now and not config.future
+
+
+def _due(post: Post, config: Config, now: datetime) -> bool:
+    """Whether the post is published now (`_published` keeps it)."""
+    return not _unpublished(post, config) and not _in_future(post, config, now)
 
 
 def _post_entries(folder: Path, entries: EntryFilter, config: Config) -> list[tuple[str, Path]]:

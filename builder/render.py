@@ -73,22 +73,28 @@ class RenderJob:
 
 def render_site(config: Config, gathered: Gathered, figure_set: FigureSet, images: dict[str, Responsive],
                 memory: RenderMemory | None = None,
-                started: workers.Started | None = None) -> tuple[list[Post], list[Page]]:
+                early: EarlyRendering | None = None) -> tuple[list[Post], list[Page]]:
     """Every post and page with its rendered body attached; warns about images no file provides.
-    `memory`: see `render_documents`; `started`: see `started_workers`."""
-    from builder import templates  # the figure notes are the theme's
-
+    `memory`: see `render_documents`; `early`: what was handed to workers while the site was
+    read (see `EarlyRendering`)."""
     job = RenderJob(config=config, tables=link_tables(config, gathered),
                     site_vars=site_variables(config, gathered.posts),
-                    provenance=templates.provenance_notes(config,
-                                                          figure_set.provenance(config.baseurl, images)),
+                    provenance=early.provenance if early else provenance_notes(config, figure_set, images),
                     static=frozenset(gathered.static))
-    rendered = render_documents(job, [*gathered.posts, *gathered.pages], memory, started)
+    rendered = render_documents(job, [*gathered.posts, *gathered.pages], memory, early)
     posts = [dataclasses.replace(post, rendered=rendered[post.rel]) for post in gathered.posts]
     pages = [dataclasses.replace(page, rendered=rendered[page.rel]) for page in gathered.pages]
     available = {"/" + rel for rel in gathered.static} | set(figure_set.files)
     _warn_missing_images(config, [*posts, *pages], available)
     return posts, pages
+
+
+def provenance_notes(config: Config, figure_set: FigureSet,
+                     images: dict[str, Responsive]) -> dict[str, Provenance]:
+    """How each generated image was made, as the figures' notes say it (image URL -> note)."""
+    from builder import templates  # the figure notes are the theme's
+
+    return templates.provenance_notes(config, figure_set.provenance(config.baseurl, images))
 
 
 def site_variables(config: Config, posts: list[Post]) -> dict[str, Any]:
@@ -138,15 +144,15 @@ def _line_showing(doc: Document, path: str) -> int:
 
 
 def render_documents(job: RenderJob, documents: list[Document], memory: RenderMemory | None = None,
-                     started: workers.Started | None = None) -> dict[str, Rendered]:
+                     early: EarlyRendering | None = None) -> dict[str, Rendered]:
     """Every document's Rendered, by rel path; warnings are logged here, in this process.
 
     `memory` (kept by a caller that builds again and again in one process, `blog serve`)
     remembers each document's key and result: a document that is the same object as last
     time is not hashed again, and a result whose key is unchanged is not read from disk.
-    `started`: workers already forked (see `started_workers`), used when the documents to
-    render deserve more than this process."""
-    memory = memory if memory is not None else RenderMemory()
+    `early`: workers started before the site was read, and what they were handed meanwhile
+    (see `EarlyRendering`); they render the rest."""
+    memory = memory if memory is not None else early.memory if early else RenderMemory()
     path = job.config.cache_dir / "render" / "documents.sqlite"
     # Nothing remembered and no cache (a first build, or one after the cache was cleared):
     # every document is rendered whatever its key, so the keys are computed while the
@@ -160,7 +166,7 @@ def render_documents(job: RenderJob, documents: list[Document], memory: RenderMe
             cache.close()  # a connection must not cross a fork; opened again to store
         began = time.perf_counter()
         fresh: list[tuple[Document, _Result]] = []
-        with _rendering(job, missing, processes, started) as rendered_now:
+        with _rendering(job, missing, processes, early) as rendered_now:
             if not recalled:
                 keys = _keys(job, documents, memory)
             # Each entry is stored as its document comes back, while the workers render the
@@ -169,12 +175,16 @@ def render_documents(job: RenderJob, documents: list[Document], memory: RenderMe
             # the end, after the last document. What the last document leaves waits for the
             # typeset ones: one transaction after the last document, not two.
             batch: list[tuple[str, bytes]] = []
-            for doc, result in _collected(missing, rendered_now, fresh):
+            for doc, result in rendered_now:
+                fresh.append((doc, result))
                 if not _typeset_after(job, result[0]):
                     batch.append(_encode(keys[doc.rel], *result))
                 if len(batch) == STORE_BATCH and len(fresh) < len(missing):  # more to come
                     cache.put_many(batch)
                     batch = []
+        if early:  # they came as they were rendered: said and typeset in the documents' order
+            position = {doc.rel: n for n, doc in enumerate(missing)}
+            fresh.sort(key=lambda done: position[done[0].rel])
         if job.config.math_render == "build":
             fresh = _typeset_math(job.config, fresh)
             batch += [_encode(keys[doc.rel], *result) for doc, result in fresh
@@ -312,14 +322,15 @@ def _renderer_for(job: RenderJob) -> tuple[_Renderer]:
 
 @contextmanager
 def _rendering(job: RenderJob, documents: list[Document], processes: int,
-               started: workers.Started | None = None) -> Iterator[Iterator[_Result]]:
-    """Every document rendered, in order, as each is done: in forked workers, or here."""
+               early: EarlyRendering | None = None) -> Iterator[Iterator[tuple[Document, _Result]]]:
+    """Every document with its result, as each is done: in forked workers, or here. In order
+    of `documents`, but for workers started early (those rendered meanwhile come first)."""
+    if early is not None:
+        with early.results(job, documents) as results:
+            yield results
+        return
     if not documents:
         yield iter(())
-        return
-    if processes > 1 and started is not None:
-        with started.results(_render_with, documents, job, setup=_renderer_for) as results:
-            yield results
         return
     # Made here, before any fork: the workers inherit the imported libraries and the set-up
     # Liquid and Markdown instead of each importing and building them.
@@ -328,21 +339,140 @@ def _rendering(job: RenderJob, documents: list[Document], processes: int,
         from builder import workers
 
         with workers.forked(_render_with, documents, processes, renderer) as results:
-            yield results
+            yield zip(documents, results, strict=True)
     else:
-        yield (renderer.render(doc) for doc in documents)
+        yield ((doc, renderer.render(doc)) for doc in documents)
 
 
 def _render_with(doc: Document, renderer: _Renderer) -> _Result:
     return renderer.render(doc)
 
 
-def _collected(documents: list[Document], results: Iterator[_Result],
-               into: list) -> Iterator[tuple[Document, _Result]]:
-    """Each document with its result, as they come; all of them also appended to `into`."""
-    for doc, result in zip(documents, results, strict=True):
-        into.append((doc, result))
-        yield doc, result
+def _render_early(doc: Document, renderer: _Renderer) -> _Result | None:
+    """A document rendered before the site is known; None if it fails (rendered again once the
+    site is known: its error is then said in the documents' order, as any other's)."""
+    try:
+        return renderer.render(doc)
+    except Exception:  # noqa: BLE001 (any failure: said by the second rendering)
+        return None
+
+
+class EarlyRendering:
+    """Documents handed to the workers of a first build as the site is read (see
+    `started_workers`), rendered meanwhile, and the rest handed to them once it is known.
+
+    A document qualifies when its text (with the include files) names nothing that depends on
+    the other documents: no `site` as a whole, no `site.X` that `site_variables` makes (posts,
+    categories, time), no `post_url` or `link`; the same test its cache key makes. It is
+    rendered with the settings' `site` variables alone, the site's static files and the
+    figures' notes, which are known before the first post is read. Once the site is read, a
+    result is kept only if all of that still holds with the whole site: the same document
+    object (or an equal one), each `site.X` it names the very same value, the same static files.
+    Any other is rendered again, as a failure is: errors are said in the documents' order."""
+
+    CHUNK = 16  # documents handed out at a time while reading
+
+    def __init__(self, config: Config, started: workers.Started, provenance: dict[str, Provenance]):
+        self.config = config
+        self.started = started
+        self.provenance = provenance
+        self.memory = RenderMemory()  # the documents' key parts, hashed as they are read
+        self.job: RenderJob | None = None
+        self.sent: list[Document] = []  # in the order handed out
+        self._waiting: list[Document] = []
+        self._includes = ""
+        # The `site` variables the documents decide (their values are not the settings').
+        self._made = {name for name, value in site_variables(config, []).items()
+                      if name not in config.site or config.site[name] is not value}
+
+    def static_files(self, static: list[str]) -> None:
+        """The site's static files, as far as reading has found (before any document)."""
+        self.job = RenderJob(config=self.config, tables=LinkTables({}, {}, self.config.source / "_includes"),
+                             site_vars=dict(self.config.site), provenance=self.provenance,
+                             static=frozenset(static))
+        self._includes = _include_texts(self.config)
+        self.started.share(_render_early, self.job, setup=_renderer_for)
+
+    def read(self, doc: Document) -> None:
+        """A document just read: handed out (with others) if it qualifies."""
+        if self.job is None:
+            return
+        part = _part(doc, self._includes)
+        self.memory.parts[doc.rel] = (doc, self._includes, part)  # for its key, later
+        if part.uses_links or "" in part.site_names or part.site_names & self._made:
+            return
+        self._waiting.append(doc)
+        if len(self._waiting) == self.CHUNK:
+            self._hand_out()
+
+    def _hand_out(self) -> None:
+        if self._waiting:
+            self.started.hand_out(self._waiting, self.CHUNK)
+            self.sent += self._waiting
+            self._waiting = []
+
+    @contextmanager
+    def results(self, job: RenderJob,
+                documents: list[Document]) -> Iterator[Iterator[tuple[Document, _Result]]]:
+        """Every document of `documents` with its result: those rendered early that still
+        hold first, then the rest, in order."""
+        self._hand_out()
+        kept = self._still_valid(job, documents)
+        rest = [doc for doc in documents if doc.rel not in kept]
+        if rest:
+            self.started.share(_render_with, job, setup=_renderer_for)
+            self.started.hand_out(rest)
+        with self.started.all_results() as results:
+            yield self._matched(job, documents, kept, rest, results)
+
+    def _still_valid(self, job: RenderJob, documents: list[Document]) -> dict[str, Document]:
+        """The documents rendered early whose results hold for the whole site, by rel path."""
+        early = self.job
+        if early is None or job.static != early.static or job.provenance is not early.provenance:
+            return {}
+        final = {doc.rel: doc for doc in documents}
+        kept = {}
+        for doc in self.sent:
+            now = final.get(doc.rel)
+            part = self.memory.parts[doc.rel][2]
+            if now is not None and (now is doc or now == doc) and all(
+                    job.site_vars.get(name) is early.site_vars.get(name) for name in part.site_names):
+                kept[doc.rel] = now
+        return kept
+
+    def _matched(self, job: RenderJob, documents: list[Document], kept: dict[str, Document],
+                 rest: list[Document], results: Iterator[Any]) -> Iterator[tuple[Document, _Result]]:
+        handed = [*self.sent, *rest]
+        failed: list[Document] = []  # kept, but failed early: rendered again here, in order
+        done = 0
+        try:
+            for result in results:
+                doc, done = handed[done], done + 1
+                if done > len(self.sent):
+                    yield doc, result
+                elif doc.rel in kept:
+                    if result is None:
+                        failed.append(kept[doc.rel])
+                    else:
+                        yield kept[doc.rel], result
+        except Exception:
+            if done >= len(self.sent):  # a document of the rest failed: is one of those before it?
+                yield from self._again_here(job, documents, failed, before=handed[done])
+            raise
+        yield from self._again_here(job, documents, failed)
+
+    @staticmethod
+    def _again_here(job: RenderJob, documents: list[Document], failed: list[Document],
+                    before: Document | None = None) -> Iterator[tuple[Document, _Result]]:
+        """The documents that failed early (before `before`, in the documents' order) rendered
+        again here with the whole site: the first that fails again raises its error."""
+        order = {doc.rel: n for n, doc in enumerate(documents)}
+        again = sorted((doc for doc in failed if before is None or order[doc.rel] < order[before.rel]),
+                       key=lambda doc: order[doc.rel])
+        if again:
+            renderer = _Renderer(job)
+            for doc in again:
+                yield doc, renderer.render(doc)
 
 
 def _typeset_after(job: RenderJob, rendered: Rendered) -> bool:

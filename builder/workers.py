@@ -90,8 +90,10 @@ _DONE = "done"  # a worker's last message: it claims nothing more and exits
 class Started:
     """Workers forked now, before their work is known, while this process goes on (reading the
     site): the first runs `warm()` (imports, set-up) and then forks the others, which inherit
-    what it set up instead of doing it again. `results(...)` hands them the work (they did not
-    inherit it: it is pickled); `close()` ends them, used or not.
+    what it set up instead of doing it again. The work is then handed to them as it becomes
+    known: `share(...)` says what the items are done with (sent to every worker: they did not
+    inherit it), `hand_out(items)` adds items, `all_results()` gives every result in order;
+    `results(...)` does the three at once. `close()` ends them, used or not.
 
     The items go out a chunk at a time through one pipe the workers share, each taking the
     next chunk when it is free (the fastest takes more), and come back a chunk at a time
@@ -110,6 +112,9 @@ class Started:
         self._lead: int | None = None
         self._fds: list[int] = []
         self._feeders: list[threading.Thread] = []
+        self._outboxes: list[queue.SimpleQueue] = []  # each feeder's: bytes to write, then None
+        self._handed_out = 0  # items so far
+        self._shares = -1  # what the work shares, sent how many times (the chunks say which)
         self._finished = False
         made: list[int] = []
         try:
@@ -145,35 +150,71 @@ class Started:
         `setup(*shared)` (called once in each worker) or `shared`. As `forked`: the first item
         in order that fails raises its exception here, and a worker that dies raises
         BrokenProcessPool."""
+        self.share(function, *shared, setup=setup)
+        self.hand_out(items)
+        with self.all_results() as results:
+            yield results
+
+    def share(self, function: Callable[..., Any], *shared: Any,
+              setup: Callable[..., tuple] | None = None) -> None:
+        """What the items handed out from now on are done with (see `results`); sent to every
+        worker now, by a thread: a worker still warming up reads it when it is ready, and this
+        process goes on meanwhile."""
         if self._lead is None:  # their pipes are closed, and the numbers may name other files now
             raise RuntimeError("these workers were stopped; start others")
+        if not self._feeders:
+            self._start_feeders()
         common = _message((function, shared, setup))
-        size = max(1, min(16, len(items) // (len(self._children) * 4)))
-        # Pickled here, a chunk at a time (a third of what one pickle of all the items costs),
-        # before this process does anything else: a thread pickling them would wait for the
-        # interpreter while this process hashes keys, and the workers would wait for it.
-        chunks = [_message((first, items[first:first + size])) for first in range(0, len(items), size)]
-        # Written by threads: a worker still warming up reads what it shares when it is ready,
-        # and this process goes on meanwhile.
-        self._feeders = [threading.Thread(target=_send_bytes, args=(child.setup, common), daemon=True)
-                         for child in self._children]
-        self._feeders.append(threading.Thread(target=self._feed, args=(self._tasks, chunks), daemon=True))
+        for outbox in self._outboxes[:-1]:
+            outbox.put(common)
+        self._shares += 1
+
+    def hand_out(self, items: Sequence[Any], size: int | None = None) -> None:
+        """`items` to do after those handed out before, with what was shared last, `size` to a
+        chunk (default: a few chunks per worker, at most 16 items each). Pickled here, a
+        chunk at a time, before this process does anything else (a thread pickling them
+        would wait for the interpreter while this process works, and the workers would wait
+        for it); written by a thread."""
+        if self._shares < 0:
+            raise RuntimeError("nothing shared yet: say what the items are done with first")
+        size = size or max(1, min(16, len(items) // (len(self._children) * 4)))
+        for first in range(0, len(items), size):
+            chunk = (self._handed_out + first, items[first:first + size], self._shares)
+            self._outboxes[-1].put(_message(chunk))
+        self._handed_out += len(items)
+
+    @contextmanager
+    def all_results(self) -> Iterator[Iterator[Any]]:
+        """Every result of the items handed out, in order, as they come (see `results`); no
+        more items can be handed out. The workers are closed when the block ends."""
+        if self._lead is None:
+            raise RuntimeError("these workers were stopped; start others")
+        if self._outboxes:
+            self._outboxes[-1].put(None)  # the feeder closes the shared pipe after the last chunk
+        try:
+            yield self._all_in_order(self._handed_out)
+        finally:
+            self.close()
+
+    def _start_feeders(self) -> None:
+        """A thread per pipe this process writes: each worker's setup pipe, then the shared one."""
+        self._outboxes = [queue.SimpleQueue() for _ in range(len(self._children) + 1)]
+        self._feeders = [threading.Thread(target=_send_queued, args=(child.setup, outbox), daemon=True)
+                         for child, outbox in zip(self._children, self._outboxes[:-1], strict=True)]
+        self._feeders.append(threading.Thread(target=self._feed, args=(self._tasks, self._outboxes[-1]),
+                                              daemon=True))
         self._fds.remove(self._tasks)  # the feeder closes it when the work is all written
         for feeder in self._feeders:
             feeder.start()
-        try:
-            yield self._all_in_order(len(items))
-        finally:
-            self.close()
 
     def _all_in_order(self, count: int) -> Iterator[Any]:
         yield from _in_order(self._children, count)
         self._finished = True
 
     @staticmethod
-    def _feed(tasks: int, chunks: list[bytes]) -> None:
+    def _feed(tasks: int, chunks: queue.SimpleQueue) -> None:
         try:
-            for chunk in chunks:
+            while (chunk := chunks.get()) is not None:
                 if not _send_bytes(tasks, chunk):
                     break
         finally:
@@ -190,9 +231,11 @@ class Started:
         feeders, self._feeders = self._feeders, []
         fds, self._fds = self._fds, []
         try:
+            for outbox in self._outboxes:  # each feeder ends after what it was given (or at a
+                outbox.put(None)  # closed pipe: the workers are stopped below if not done)
             if not self._finished or not _ended(self._lead, seconds=5.0):
                 _stop(self._lead)
-            for feeder in feeders:  # each stops at the workers' end, if not done before
+            for feeder in feeders:
                 feeder.join()
         finally:
             for fd in fds:
@@ -319,15 +362,13 @@ def _reap_and_exit(others: list[int]) -> None:
 def _serve(setup_fd: int, tasks_fd: int, results_fd: int, failure: BaseException | None,
            take: Callable[[], None], give_back: Callable[[], None]) -> None:
     """A worker's life once warm: wait for the work (none: end), then take chunks of it until
-    none is left or an item fails. `failure`: what went wrong warming up, if anything."""
+    none is left or an item fails. Each chunk says which of what was shared it is done with;
+    a newer one is read from this worker's setup pipe when a chunk first needs it.
+    `failure`: what went wrong warming up, if anything."""
     common = _receive(setup_fd)
     if common is None:
         return
-    function, shared, setup = common
-    try:
-        args = setup(*shared) if setup and failure is None else shared
-    except Exception as err:
-        failure = err
+    shared_as, work = 0, _set_up(common, failure)
     # Results are written by a thread: while this process is busy (storing results, hashing
     # keys) the pipe fills, and the worker goes on with its next chunk instead of waiting.
     outbox: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
@@ -342,8 +383,12 @@ def _serve(setup_fd: int, tasks_fd: int, results_fd: int, failure: BaseException
                 give_back()
             if task is None:  # no more work
                 break
-            first, chunk = task
-            done = _run_chunk(function, chunk, first, args, failure)
+            first, chunk, wanted = task
+            while shared_as < wanted and (common := _receive(setup_fd)) is not None:
+                shared_as, work = shared_as + 1, _set_up(common, failure)
+            if shared_as < wanted:  # the parent is gone
+                break
+            done = _run_chunk(*work, chunk, first)
             outbox.put(_results_message(done))
             if not done[-1][1]:  # an item failed: the rest is not worth doing
                 break
@@ -353,8 +398,18 @@ def _serve(setup_fd: int, tasks_fd: int, results_fd: int, failure: BaseException
         sender.join()
 
 
-def _run_chunk(function: Callable[..., Any], chunk: Sequence[Any], first: int, args: tuple,
-               failure: BaseException | None) -> list[tuple[int, bool, Any]]:
+def _set_up(common: tuple,
+            failure: BaseException | None) -> tuple[Callable[..., Any], tuple, BaseException | None]:
+    """(function, its arguments after the item, the failure each item is to report)."""
+    function, shared, setup = common
+    try:
+        return function, setup(*shared) if setup and failure is None else shared, failure
+    except Exception as err:
+        return function, shared, err
+
+
+def _run_chunk(function: Callable[..., Any], args: tuple, failure: BaseException | None, chunk: Sequence[Any],
+               first: int) -> list[tuple[int, bool, Any]]:
     """(index, True, result) for each item, up to the first that fails: (index, False, error)."""
     done: list[tuple[int, bool, Any]] = []
     for index, item in enumerate(chunk, first):

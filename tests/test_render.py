@@ -7,6 +7,7 @@ import dataclasses
 import logging
 import marshal
 import shutil
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
@@ -176,13 +177,18 @@ def test_one_transaction_stores_what_is_left_after_the_last_document(tmp_path: P
     monkeypatch.setattr(render, "STORE_BATCH", 2)
     after_the_last: list[int] = []
     last_seen: list[bool] = []
-    collected, put_many = render._collected, store.KeyedCache.put_many
+    rendering, put_many = render._rendering, store.KeyedCache.put_many
 
-    def watched(documents, results, into):
-        for number, item in enumerate(collected(documents, results, into), 1):
-            if number == len(documents):
-                last_seen.append(True)
-            yield item
+    @contextmanager
+    def watched(job, documents, *args):
+        def counted(results):
+            for number, item in enumerate(results, 1):
+                if number == len(documents):
+                    last_seen.append(True)
+                yield item
+
+        with rendering(job, documents, *args) as results:
+            yield counted(results)
 
     def put(self, rows):
         rows = list(rows)
@@ -190,7 +196,7 @@ def test_one_transaction_stores_what_is_left_after_the_last_document(tmp_path: P
             after_the_last.append(len(rows))
         return put_many(self, rows)
 
-    monkeypatch.setattr(render, "_collected", watched)
+    monkeypatch.setattr(render, "_rendering", watched)
     monkeypatch.setattr(store.KeyedCache, "put_many", put)
     posts = {f"_posts/2020-01-{n:02d}-bai-{n}.md": post(f"Bài {n}", f"Số {n}.") for n in range(1, 5)}
     config, found = gathered(site(tmp_path, posts))
@@ -326,3 +332,153 @@ def test_workers_are_started_only_for_a_first_build_outside_serve(tmp_path: Path
     with render.started_workers(config) as started:
         assert started is None
     assert len(starts) == 1  # only the first asked for workers
+
+
+@pytest.fixture
+def handed(monkeypatch, starts: list) -> list[tuple[str, bool]]:
+    """Each document handed to started workers: (rel path, whether it went as the site was
+    read, before the whole site was known), with two documents to a chunk while reading."""
+    from builder import workers
+
+    monkeypatch.setattr(render.EarlyRendering, "CHUNK", 2)
+    reading: list[bool] = []
+    made: list[tuple[str, bool]] = []
+    gather, share, hand_out = content.gather, workers.Started.share, workers.Started.hand_out
+
+    def watched_gather(*args):
+        reading.append(True)
+        return gather(*args)
+
+    def shared(self, function, *args, **kwargs):
+        if function is not render._render_early:  # the whole site is known now
+            reading.clear()
+        return share(self, function, *args, **kwargs)
+
+    def recorded(self, items, size=None):
+        made.extend((doc.rel, bool(reading)) for doc in items)
+        return hand_out(self, items, size)
+
+    monkeypatch.setattr(content, "gather", watched_gather)
+    monkeypatch.setattr(workers.Started, "share", shared)
+    monkeypatch.setattr(workers.Started, "hand_out", recorded)
+    return made
+
+
+def _as_built_here(monkeypatch, config, tmp_path: Path) -> dict[str, str]:
+    """The site as this process alone builds it from scratch, file by file."""
+    from builder import build
+    from tests.helpers import tree
+
+    monkeypatch.setattr(render, "PARALLEL_MIN", 10**9)
+    here = load_config(config.source, destination=tmp_path / "here")
+    shutil.rmtree(config.cache_dir / "render", ignore_errors=True)
+    build.build(here)
+    return tree(here.destination)
+
+
+def test_a_first_build_renders_posts_while_it_reads_them(tmp_path: Path, monkeypatch, handed: list) -> None:
+    """A post whose text names nothing the other documents decide goes to the workers as soon
+    as it is read; one that names `site.posts` or uses `post_url` waits for the whole site
+    (then in the documents' order: newest first). The site is the one built in one process."""
+    from builder import build
+    from tests.helpers import tree
+
+    posts = {f"_posts/2020-01-{n:02d}-bai-{n}.md": post(f"Bài {n}", f"*Số* {n} của {{{{ site.title }}}}.")
+             for n in range(1, 8)}
+    posts["_posts/2020-01-08-danh-sach.md"] = post("Danh sách", "Có {{ site.posts | size }} bài.")
+    posts["_posts/2020-01-09-lien-ket.md"] = post("Liên kết", "[Bài 1]({% post_url 2020-01-01-bai-1 %})")
+    config = load_config(site(tmp_path, {**posts, "about.md": post("Giới thiệu", "Về {{ site.title }}.")}))
+    build.build(config)
+    assert {rel for rel, reading in handed if reading} == {*list(posts)[:7], "about.md"}
+    assert [rel for rel, reading in handed if not reading] == list(posts)[:6:-1]
+    def page(rel: str) -> str:
+        return (config.destination / rel).read_text(encoding="utf-8")
+
+    assert "<p>Có 9 bài.</p>" in page("2020/01/08/danh-sach/index.html")
+    assert 'href="/2020/01/01/bai-1/"' in page("2020/01/09/lien-ket/index.html")
+    assert "<p><em>Số</em> 7 của Blog thử.</p>" in page("2020/01/07/bai-7/index.html")
+    assert tree(config.destination) == _as_built_here(monkeypatch, config, tmp_path)
+
+
+def test_what_was_rendered_early_is_rendered_again_when_the_site_turns_out_otherwise(
+        tmp_path: Path, monkeypatch, handed: list, caplog) -> None:
+    """A post that takes a static file's place changes the static files the early renderings
+    sized images against: they are all rendered again, with the whole site."""
+    from builder import build
+    from tests.helpers import tree
+
+    posts = {f"_posts/2020-01-{n:02d}-bai-{n}.md": post(f"Bài {n}", f"Số {n}.") for n in range(1, 6)}
+    posts["_posts/2020-01-06-ghi-chu.md"] = post("Ghi chú", "Thay tệp.", permalink="/ghi-chu.html")
+    config = load_config(site(tmp_path, {**posts, "ghi-chu.html": "<p>tệp tĩnh</p>"}))
+    build.build(config)
+    assert "Conflict: ghi-chu.html" in caplog.text
+    early = [rel for rel, reading in handed if reading]
+    assert len(early) == 6 and sorted(rel for rel, reading in handed if not reading) == sorted(early)
+    assert "<p>Thay tệp.</p>" in (config.destination / "ghi-chu.html").read_text(encoding="utf-8")
+    assert tree(config.destination) == _as_built_here(monkeypatch, config, tmp_path)
+
+
+@pytest.mark.parametrize("newest", ["early", "late", "early only"])
+def test_the_error_said_is_the_first_documents_whichever_was_rendered_first(
+        tmp_path: Path, monkeypatch, handed: list, newest: str) -> None:
+    """A post rendered while reading fails: it is rendered again once the site is read, so
+    that the error said is the first one in the documents' order (newest post first), as a
+    build in one process says it, whether the other failing post waited for the site or not."""
+    from builder import build
+    from builder.errors import BuildError
+
+    broken = "Dòng một.\n\n{% if %}\n"
+    early_day, late_day = ("08", "07") if newest == "early" else ("07", "08")
+    posts = {f"_posts/2020-01-{n:02d}-bai-{n}.md": post(f"Bài {n}", f"Số {n}.") for n in range(1, 7)}
+    posts[f"_posts/2020-01-{early_day}-hong-som.md"] = post("Hỏng sớm", broken)
+    if newest != "early only":
+        waits = "{% post_url 2020-01-01-bai-1 %}\n"  # for the whole site
+        posts[f"_posts/2020-01-{late_day}-hong-muon.md"] = post("Hỏng muộn", waits + broken)
+    config = load_config(site(tmp_path, posts))
+    with pytest.raises(BuildError) as in_workers:
+        build.build(config)
+    assert f"_posts/2020-01-{early_day}-hong-som.md" in {rel for rel, reading in handed if reading}
+    monkeypatch.setattr(render, "PARALLEL_MIN", 10**9)
+    with pytest.raises(BuildError) as here:
+        build.build(load_config(config.source, destination=tmp_path / "here"))
+    failing = "hong-som" if newest != "late" else "hong-muon"
+    assert str(in_workers.value) == str(here.value) and failing in str(here.value)
+    assert not config.destination.exists()
+
+
+def test_posts_left_out_are_never_rendered_early(tmp_path: Path, monkeypatch, handed: list) -> None:
+    """A post dated in the future, or not published, is not rendered while reading (its broken
+    Liquid fails nothing, as in a build in one process)."""
+    from builder import build
+
+    posts = {f"_posts/2020-01-{n:02d}-bai-{n}.md": post(f"Bài {n}", f"Số {n}.") for n in range(1, 6)}
+    posts["_posts/2999-01-01-tuong-lai.md"] = post("Tương lai", "{% if %}")
+    posts["_posts/2020-01-06-nhap.md"] = post("Nháp", "{% if %}", published="false")
+    config = load_config(site(tmp_path, posts))
+    result = build.build(config)
+    assert result.posts == 5
+    assert {rel for rel, _ in handed} == set(list(posts)[:5])
+
+
+def test_a_post_that_cannot_be_read_stops_the_early_workers_and_keeps_the_last_site(
+        tmp_path: Path, handed: list, starts: list) -> None:
+    """Posts were already rendering when a later one turns out unreadable: the build stops with
+    that file's error, the workers are stopped and reaped, and the last site stays."""
+    from builder import build
+    from builder.errors import BuildError
+    from tests.helpers import tree_digest
+
+    posts = {f"_posts/2020-01-{n:02d}-bai-{n}.md": post(f"Bài {n}", f"Số {n}.") for n in range(1, 9)}
+    config = load_config(site(tmp_path, posts))
+    build.build(config)
+    before = tree_digest(config.destination)
+    write_files(config.source, {"_posts/2020-01-07-bai-7.md": "---\ntitle: [không đóng\n---\nSố 7.\n"})
+    shutil.rmtree(config.cache_dir / "render")
+    handed.clear()
+    with pytest.raises(BuildError) as caught:
+        build.build(config)
+    assert "2020-01-07-bai-7.md:2: invalid front matter" in str(caught.value)
+    assert handed and all(reading for _, reading in handed)
+    lead = starts[-1]._lead
+    assert lead is None  # closed: its first worker reaped (it reaps the others)
+    assert tree_digest(config.destination) == before

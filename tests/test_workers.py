@@ -96,6 +96,28 @@ def test_started_workers_give_results_in_order_with_one_setup_each() -> None:
     assert os.getpid() not in pids and 1 <= len(pids) <= 2
 
 
+def test_work_handed_out_in_parts_with_what_it_shares_changing_between() -> None:
+    """Items handed out while more are still to come (the posts as they are read), then others
+    done with something else shared (the whole site, once read): every worker set up again
+    when it first takes one of those, the results of all in order."""
+    _SETUPS.clear()
+    started = workers.start(2, lambda: None)
+    with pytest.raises(RuntimeError, match="nothing shared"):
+        started.hand_out([1])
+    started.share(_with_setup, 1, setup=_counted_setup)
+    started.hand_out(list(range(10)), 3)
+    started.hand_out(list(range(10, 14)), 3)
+    started.share(_with_setup, 100, setup=_counted_setup)
+    started.hand_out(list(range(14, 40)))
+    with started.all_results() as results:
+        got = list(results)
+    values = [value for value, _, _ in got]
+    assert values == [n * n + 1 for n in range(14)] + [n * n + 100 for n in range(14, 40)]
+    assert {setups for _, setups, _ in got[:14]} == {1}
+    assert {setups for _, setups, _ in got[14:]} == {2}  # set up again in each worker, once
+    assert not _SETUPS  # all of it happened in the workers
+
+
 def _warmed_here(item: int) -> tuple[tuple[int, ...], int]:
     return tuple(_WARMED), os.getpid()
 
