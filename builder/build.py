@@ -72,11 +72,13 @@ def build(config: Config, progress: figures.Progress | None = None, incremental:
     with outputs.exclusive(config.cache_dir), collect_warnings() as warnings:
         for warning in config.warnings:  # _config.yml's, said on every build
             log.warning("%s", warning)
-        figure_set = make_figures(config, progress=progress)
-        now = clock(config.tz)
-        previous = state.load(config.cache_dir, config.destination)  # also when not incremental: ours?
-        documents: dict[Path, bytes] = {}  # the posts and pages the fingerprint read, for gathering
+        # A first build's render workers warm up while the figures are checked (or made: they
+        # then wait) and the site is read.
         with render.started_workers(config, memory) as started:
+            figure_set = make_figures(config, progress=progress)
+            now = clock(config.tz)
+            previous = state.load(config.cache_dir, config.destination)  # also when not incremental: ours?
+            documents: dict[Path, bytes] = {}  # the posts and pages the fingerprint read, for gathering
             fingerprint = state.fingerprint(config, figure_set, now, documents) if incremental else ""
             if incremental and previous and state.still_valid(previous, fingerprint, config, now):
                 for warning in previous.warnings:  # said again, so --strict stays honest

@@ -7,6 +7,7 @@ exactly this in the destination.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -19,20 +20,26 @@ def collect(site: Site) -> SiteFiles:
     output path relative to the destination."""
     from builder import templates
 
-    return SiteFiles(texts=made(site, render_pages=templates.deferred_pages), copies=copied(site))
+    texts = made(site, render_pages=templates.deferred_pages, deferred=True)
+    return SiteFiles(texts=texts, copies=copied(site))
 
 
-def made(site: Site, env: Any = None, render_pages: Callable | None = None) -> dict[str, Any]:
+def made(site: Site, env: Any = None, render_pages: Callable | None = None,
+         deferred: bool = False) -> dict[str, Any]:
     """Every file the build makes (pages, feed, sitemap, stylesheets...), by output path.
     `env`: a Jinja2 environment to reuse; `render_pages(env, jobs)`: how pages are rendered
-    (`blog serve`'s renders only the pages whose key changed, None for the others)."""
+    (`blog serve`'s renders only the pages whose key changed, None for the others).
+    `deferred`: the feed and the sitemap are made when they are written (by the writer's
+    workers, beside the pages), not here."""
     from builder import feeds, templates  # Jinja2 and Pygments: only when pages are made
 
     env = env or templates.make_environment(site.config)
     jobs = templates.page_jobs(site, env)
-    made: dict[str, str | None] = (render_pages or templates.render_pages)(env, jobs)
-    made["feed.xml"] = feeds.atom_feed(site)
-    made["sitemap.xml"] = feeds.sitemap(site, [job.sitemap for job in jobs if job.sitemap])
+    made: dict[str, Any] = (render_pages or templates.render_pages)(env, jobs)
+    feed = partial(feeds.atom_feed, site)
+    sitemap = partial(feeds.sitemap, site, [job.sitemap for job in jobs if job.sitemap])
+    made["feed.xml"] = feed if deferred else feed()
+    made["sitemap.xml"] = sitemap if deferred else sitemap()
     made["robots.txt"] = feeds.robots(site)
     made[templates.THEME_ASSET_URL.lstrip("/") + "code.css"] = templates.code_css()
     if site.has_typeset_math:

@@ -66,3 +66,22 @@ def test_the_sitemap_lists_html_pages_not_left_out(tmp_path: Path) -> None:
 def test_robots_names_the_sitemap_only_with_a_url(tmp_path: Path) -> None:
     assert feeds.robots(a_site(tmp_path)) == "User-agent: *\nAllow: /\nSitemap: https://x.io/b/sitemap.xml\n"
     assert feeds.robots(a_site(tmp_path / "no-url", url="''")) == "User-agent: *\nAllow: /\n"
+
+
+def test_a_build_makes_its_feed_and_sitemap_when_it_writes_them(tmp_path: Path) -> None:
+    """The list of a build's files holds the feed and the sitemap as work for the writer (which
+    spreads it over its workers beside the pages), not as text made here; they are the same
+    text either way."""
+    from builder import build, site_files
+    from tests.helpers import post, write_files
+
+    source = write_files(tmp_path / "site_src", {"_config.yml": "title: Blog\nurl: https://x.io\n",
+                                                 "_posts/2020-01-02-a.md": post("A", categories="[Học máy]"),
+                                                 "about.md": post("Giới thiệu")})
+    site = build.gather_and_render(load_config(source))
+    texts = site_files.collect(site).texts
+    made_here = site_files.made(site)
+    for name in ("feed.xml", "sitemap.xml"):
+        assert callable(texts[name]) and texts[name]() == made_here[name]
+    assert "https://x.io/2020/01/02/a/" in made_here["sitemap.xml"]
+    assert isinstance(made_here["robots.txt"], str) and texts["robots.txt"] == made_here["robots.txt"]

@@ -142,3 +142,36 @@ def test_prose_without_code_skips_the_search_for_code(text: str) -> None:
         return f"[{chunk}]"
 
     assert codeblocks.map_outside_code(text, outside, code) == codeblocks._map_pieces(text, outside, code)
+
+
+def _one_pattern_at_a_time(source: Path, patterns: tuple[str, ...], entry: str) -> bool:
+    """Jekyll's `glob_include?` read pattern by pattern: a glob, a prefix, or a folder named
+    with a trailing `/`."""
+    from fnmatch import fnmatchcase
+
+    path = entry.strip("/")
+    for pattern in (p.lstrip("/") for p in patterns):
+        if pattern and (fnmatchcase(path, pattern) or path.startswith(pattern)
+                        or pattern == path + "/" and (source / path).is_dir()):
+            return True
+    return False
+
+
+PATTERN_PARTS = st.sampled_from(["a", "b", "_", ".", "*", "?", "/", "[a]", "[!b]", "[", "~", "#", "_posts",
+                                 "basic", "basic/", "math/", "vendor/bundle/", "x.md"])
+
+
+@given(include=st.lists(st.lists(PATTERN_PARTS, max_size=4).map("".join), max_size=3),
+       exclude=st.lists(st.lists(PATTERN_PARTS, max_size=4).map("".join), max_size=4),
+       entries=st.lists(st.lists(PATTERN_PARTS, min_size=1, max_size=5).map("".join), min_size=1, max_size=8))
+@settings(max_examples=EXAMPLES, deadline=None)
+def test_include_and_exclude_patterns_match_as_one_at_a_time(include, exclude, entries) -> None:
+    """All of a site's patterns tried at once (one regular expression) keep and leave out what
+    trying them one by one does."""
+    from builder.entries import EntryFilter
+
+    source = Path(__file__).parent / "sites"  # a folder with subfolders, for `name/` patterns
+    entry_filter = EntryFilter.of(source, tuple(include), tuple(exclude))
+    for entry in [*entries, "basic", "basic/", "math"]:
+        for patterns in (entry_filter.include, entry_filter._excluded_only):
+            assert entry_filter._matches(patterns, entry) == _one_pattern_at_a_time(source, patterns, entry)
