@@ -117,9 +117,9 @@ def gather_and_render(config: Config, figure_set: FigureSet | None = None,
     what they can while the site is read: see `render.EarlyRendering`)."""
     now = clock(config.tz)
     figure_set = figure_set or FigureSet()
-    variants = _image_variants(config, figure_set)
-    early = None
-    if started is not None:
+    variants = early = None
+    if started is not None:  # the figures' notes are part of what they render with
+        variants = _image_variants(config, figure_set)
         early = render.EarlyRendering(config, started, render.provenance_notes(config, figure_set, variants))
     return render_gathered(config, content.gather(config, now, documents, early), figure_set, now,
                            memory, early, variants)

@@ -118,8 +118,10 @@ def gather(config: Config, now: datetime | None = None,
     entries = EntryFilter.of(source, config.include, config.exclude)
     files, post_roots = _walk(config, entries)
     files += _included_directly(config, files)
-    kinds = [(path, path.relative_to(source).as_posix()) for path in files]
-    kinds = [(path, rel, _kind(path, rel)) for path, rel in kinds]
+    kinds = []  # known before the posts are read: the reader needs the static files first
+    for path in files:
+        rel = path.relative_to(source).as_posix()
+        kinds.append((path, rel, _kind(path, rel)))
     static = [rel for _, rel, kind in kinds if kind == "static"]
     if reader is not None:
         reader.static_files(list(static))
