@@ -8,7 +8,9 @@ copy of the corpus and of its own .cache/ (figures are keyed by the code that ma
 checkout's cache is used where the other has none). Each run is a fresh process that clears
 `_site/`, `.cache/render` and `.cache/outputs`, then calls the stages one after the other as
 `build.py` orders them, timing each (wall seconds); runs of the checkouts alternate so both see
-the same machine load. The table gives the median of each stage.
+the same machine load. The table gives the median of each stage. Where posts go to the render
+workers as they are read, "reading posts" includes handing them out (and hashing each post's
+part of its cache key), and "Liquid + Markdown" is what is left of the rendering after it.
 
 `site_files.collect` lists the site's files and makes the feed and sitemap; the pages
 themselves are rendered (Jinja2) by `outputs.write_site`'s workers as they are written. (A
@@ -47,21 +49,35 @@ def timed(name, work):
     marks[name] = time.perf_counter() - begun
     return value
 config = timed("settings", lambda: load_config(project / "site_src"))
+# As build.py does: the render workers started before the figures are checked and the posts
+# read, the posts read once, and (this round) handed to the workers as they are read (a checkout
+# from before those changes starts them after the figures, or when rendering, and reads twice).
+reading_early = hasattr(render, "EarlyRendering")
+starting = getattr(render, "started_workers", None)
+if reading_early:
+    starting = starting(config)  # kept: its end stops the workers
+    early = starting.__enter__()
 figure_set = timed("figures (all cached)", lambda: build.make_figures(config))
 now = build.system_clock(config.tz)
-# As build.py does: the render workers started before the posts are read, and the posts read
-# once (a checkout from before those changes starts them when rendering, and reads twice).
-starting = getattr(render, "started_workers", None)
-starting = starting(config) if starting else None  # kept: its end stops the workers
-early = starting.__enter__() if starting else None
+if not reading_early:
+    starting = starting(config) if starting else None
+    early = starting.__enter__() if starting else None
 once = "documents" in inspect.signature(state.fingerprint).parameters
 documents = {} if once else None
 timed("fingerprint", lambda: state.fingerprint(config, figure_set, now, *([documents] if once else [])))
-gathered = timed("reading posts", lambda: content.gather(config, now, *([documents] if once else [])))
-variants = timed("image variants", lambda: images.responsive_images(
-    figure_set.responsive_inputs(), config.cache_dir, figure_set.renditions()))
-posts, pages = timed("Liquid + Markdown", lambda: render.render_site(config, gathered, figure_set, variants,
-                                                                     *([None, early] if starting else [])))
+if reading_early and early is not None:
+    variants = timed("image variants", lambda: images.responsive_images(
+        figure_set.responsive_inputs(), config.cache_dir, figure_set.renditions()))
+    reader = render.EarlyRendering(config, early, render.provenance_notes(config, figure_set, variants))
+    gathered = timed("reading posts", lambda: content.gather(config, now, documents, reader))
+    posts, pages = timed("Liquid + Markdown", lambda: render.render_site(config, gathered, figure_set,
+                                                                         variants, None, reader))
+else:
+    gathered = timed("reading posts", lambda: content.gather(config, now, *([documents] if once else [])))
+    variants = timed("image variants", lambda: images.responsive_images(
+        figure_set.responsive_inputs(), config.cache_dir, figure_set.renditions()))
+    posts, pages = timed("Liquid + Markdown", lambda: render.render_site(
+        config, gathered, figure_set, variants, *([None, early] if starting else [])))
 site = Site(config=config, posts=tuple(posts), pages=tuple(pages), static_files=tuple(gathered.static),
             categories=tuple(content.group_categories(posts)), figures=figure_set, images=variants,
             next_publication=gathered.next_publication, now=now)
