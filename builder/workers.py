@@ -404,7 +404,8 @@ def _serve(setup_fd: int, tasks_fd: int, results_fd: int, failure: BaseException
                 shared_as, work = shared_as + 1, _set_up(common, failure)
             if shared_as < wanted:  # the parent is gone
                 break
-            done = _run_chunk(*work, chunk, first)
+            function, args, failed = work
+            done = _run_chunk(function, chunk, first, args, failed)
             outbox.put(_results_message(done))
             if not done[-1][1]:  # an item failed: the rest is not worth doing
                 break
@@ -424,8 +425,8 @@ def _set_up(common: tuple,
         return function, shared, err
 
 
-def _run_chunk(function: Callable[..., Any], args: tuple, failure: BaseException | None, chunk: Sequence[Any],
-               first: int) -> list[tuple[int, bool, Any]]:
+def _run_chunk(function: Callable[..., Any], chunk: Sequence[Any], first: int, args: tuple,
+               failure: BaseException | None) -> list[tuple[int, bool, Any]]:
     """(index, True, result) for each item, up to the first that fails: (index, False, error)."""
     done: list[tuple[int, bool, Any]] = []
     for index, item in enumerate(chunk, first):
