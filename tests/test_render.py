@@ -83,6 +83,41 @@ def test_a_cached_body_is_reused_until_something_it_depends_on_changes(tmp_path:
     assert rendered_count() == "rendered 2 of 2 documents"
 
 
+@pytest.mark.parametrize("tag", ["post_url 2020-01-01-a", "link _posts/2020-01-01-a.md"])
+def test_a_link_made_inside_a_liquid_tag_follows_the_post_it_names(tmp_path: Path, tag: str) -> None:
+    """`{% liquid %}` holds tags one per line, without their `{%`: a post_url or link there
+    makes the link tables part of the key, as anywhere else (the cached body kept the old
+    URL after the linked post moved)."""
+    source = site(tmp_path, {"_posts/2020-01-01-a.md": post("A", "Một."),
+                             "_posts/2020-01-02-b.md": post("B", f"{{% liquid\necho 'Xem: '\n{tag}\n%}}"),
+                             "_posts/2020-01-03-c.md": post("C", f"{{% liquid {tag} %}}")})
+
+    def bodies() -> list[str]:
+        config, found = gathered(source)
+        posts, _ = render.render_site(config, found, FigureSet(), {})
+        return [p.content for p in posts if p.slug != "a"]
+
+    assert bodies() == ["<p>/2020/01/01/a/</p>", "<p>Xem: /2020/01/01/a/</p>"]
+    write_files(source, {"_posts/2020-01-01-a.md": post("A", "Một.", permalink="/mot/")})
+    assert bodies() == ["<p>/mot/</p>", "<p>Xem: /mot/</p>"]
+
+
+def test_a_post_linking_inside_a_liquid_tag_waits_for_the_whole_site(tmp_path: Path, monkeypatch,
+                                                                      handed: list) -> None:
+    """Its link needs the whole site: it is not rendered while the site is read (where it
+    failed, and was then rendered again in this process, alone)."""
+    from builder import build
+
+    posts = {f"_posts/2020-01-{n:02d}-bai-{n}.md": post(f"Bài {n}", f"Số {n}.") for n in range(1, 7)}
+    linking = "{% liquid\necho 'Xem '\npost_url 2020-01-01-bai-1\n%}"
+    posts["_posts/2020-01-07-lien-ket.md"] = post("Liên kết", linking)
+    config = load_config(site(tmp_path, posts))
+    build.build(config)
+    assert [rel for rel, reading in handed if not reading] == ["_posts/2020-01-07-lien-ket.md"]
+    page = (config.destination / "2020/01/07/lien-ket/index.html").read_text(encoding="utf-8")
+    assert "<p>Xem /2020/01/01/bai-1/</p>" in page
+
+
 def test_cache_entries_are_versioned_records(tmp_path: Path) -> None:
     config, found = gathered(site(tmp_path, {"_posts/2020-01-01-a.md": post("A")}))
     render.render_site(config, found, FigureSet(), {})
