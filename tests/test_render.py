@@ -517,3 +517,26 @@ def test_a_post_that_cannot_be_read_stops_the_early_workers_and_keeps_the_last_s
     lead = starts[-1]._lead
     assert lead is None  # closed: its first worker reaped (it reaps the others)
     assert tree_digest(config.destination) == before
+
+
+def test_warnings_of_documents_rendered_early_are_said_in_the_documents_order(
+        tmp_path: Path, monkeypatch, handed: list) -> None:
+    """Posts rendered while the site is read come back oldest first (the order they are read
+    in), before those that waited for the whole site: their warnings are still said newest
+    post first, then the pages, as a build in one process says them."""
+    from builder import build
+
+    posts = {f"_posts/2020-01-{n:02d}-bai-{n}.md": post(f"Bài {n}", f"Số {n} {{{{ x | khong_co_{n} }}}}.")
+             for n in range(1, 8)}
+    waits = "{{ site.posts | size }} {{ x | khong_co_8 }}"  # for the whole site
+    posts["_posts/2020-01-08-danh-sach.md"] = post("Danh sách", waits)
+    files = {**posts, "about.md": post("Giới thiệu", "{{ x | khong_co_trang }}")}
+    config = load_config(site(tmp_path, files))
+    early = build.build(config).warnings
+    assert {rel for rel, reading in handed if reading} == {*list(posts)[:7], "about.md"}
+    monkeypatch.setattr(render, "PARALLEL_MIN", 10**9)
+    shutil.rmtree(config.cache_dir / "render")
+    here = build.build(load_config(config.source, destination=tmp_path / "here")).warnings
+    filters = [warning.split("'")[1] for warning in early if "unknown filter" in warning]
+    assert filters == [f"khong_co_{n}" for n in range(8, 0, -1)] + ["khong_co_trang"]
+    assert early == here
