@@ -291,8 +291,10 @@ def _ended(pid: int, seconds: float) -> bool:
 
         with suppress(OSError):
             handle = os.pidfd_open(pid)
-            try:
-                select.select([handle], [], [], seconds)
+            try:  # poll, not select: select refuses a descriptor numbered 1024 or more
+                waiting = select.poll()
+                waiting.register(handle, select.POLLIN)
+                waiting.poll(seconds * 1000)
             finally:
                 os.close(handle)
             return _exited(pid)

@@ -377,3 +377,26 @@ def test_when_the_first_worker_dies_the_others_end_too(system: str, tmp_path: Pa
     assert others == 2
     if system == "prctl" and sys.platform.startswith("linux"):
         assert items_done < 20  # of 61: they were killed with it, not left to do the rest
+
+
+def test_workers_end_and_are_waited_for_in_a_process_with_many_files_open() -> None:
+    """A process with over a thousand descriptors open (a program that builds the site among
+    other work): the workers' end is still waited for (`select` refuses a descriptor numbered
+    1024 or more)."""
+    resource = pytest.importorskip("resource")
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < 1200 and (hard != resource.RLIM_INFINITY and hard < 1200):
+        pytest.skip("cannot open enough files here")
+    held: list[int] = []
+    try:
+        if soft < 1200:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (1200, hard))
+        held.append(os.open(os.devnull, os.O_RDONLY))
+        while held[-1] < 1100:  # every number below is taken: the next ones are above
+            held.append(os.dup(held[0]))
+        with workers.start(2, lambda: None).results(_square, list(range(20)), 1) as results:
+            assert list(results) == [n * n + 1 for n in range(20)]
+    finally:
+        for fd in held:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
