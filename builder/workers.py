@@ -210,7 +210,9 @@ class Started:
 
     def _all_in_order(self, count: int) -> Iterator[Any]:
         yield from _in_order(self._children, count)
-        self._finished = True
+        # With nothing shared the workers still wait to be told what the work shares: they
+        # would never end by themselves.
+        self._finished = self._shares >= 0
 
     @staticmethod
     def _feed(tasks: int, chunks: queue.SimpleQueue) -> None:

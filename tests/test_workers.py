@@ -400,3 +400,17 @@ def test_workers_end_and_are_waited_for_in_a_process_with_many_files_open() -> N
         for fd in held:
             os.close(fd)
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def test_workers_handed_nothing_are_stopped_not_waited_for(monkeypatch) -> None:
+    """All the results of no work at all: the workers, still waiting to be told what the work
+    shares, would never end by themselves; they are stopped at once, not after `close` has
+    waited seconds for them to end."""
+    waits: list[float] = []
+    ended = workers._ended
+    monkeypatch.setattr(workers, "_ended", lambda pid, seconds: waits.append(seconds) or ended(pid, seconds))
+    started = workers.start(2, lambda: None)
+    lead = started._lead
+    with started.all_results() as results:
+        assert list(results) == []
+    assert waits == [1.0] and _gone(lead)  # asked to stop (one second to do it), and reaped
