@@ -52,6 +52,10 @@ STORE_BATCH = 100  # cache entries stored in one transaction
 CACHE_FORMAT = 3  # the version of a cache entry's record (3: marshal data)
 _WORD = re.compile(r"\w")
 _LINK_TAG = re.compile(r"\{%-?\s*(post_url|link)\b")
+# Inside `{% liquid ... %}` tags go one per line, with no `{%` before them: a line (or the
+# tag's first words) that starts with post_url or link there (any such line, to be safe).
+_LIQUID_TAG = re.compile(r"\{%-?\s*liquid\b")
+_LIQUID_LINK_TAG = re.compile(r"(?:^|\bliquid)[ \t]*(post_url|link)\b", re.MULTILINE)
 # `site`, `site.X` or `site["X"]`; starts with its letters so that it is searched fast (a
 # leading \b makes the search try every position): the word boundary before is checked after.
 _SITE_REFERENCE = re.compile(r"site\b(?:\s*\.\s*(\w+)|\s*\[\s*['\"](\w+)['\"])?")
@@ -591,7 +595,15 @@ def _part(doc: Document, includes: str) -> _Part:
     sha = hashlib.sha256(json.dumps([doc.rel, str(doc.source), doc.body_line, page_variables(doc)],
                                     sort_keys=True, default=str, ensure_ascii=False).encode())
     sha.update(b"\0" + text.encode("utf-8", "surrogatepass"))
-    return _Part(sha.hexdigest(), names, bool(_LINK_TAG.search(text)))
+    return _Part(sha.hexdigest(), names, _uses_links(text))
+
+
+def _uses_links(text: str) -> bool:
+    """Whether the text may use `{% post_url %}` or `{% link %}`, written alone or inside a
+    `{% liquid %}` tag."""
+    if _LINK_TAG.search(text):
+        return True
+    return "liquid" in text and bool(_LIQUID_TAG.search(text)) and bool(_LIQUID_LINK_TAG.search(text))
 
 
 def _site_names(text: str) -> frozenset[str]:

@@ -11,6 +11,7 @@ import pickle
 import queue
 import signal
 import struct
+import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -209,7 +210,9 @@ class Started:
 
     def _all_in_order(self, count: int) -> Iterator[Any]:
         yield from _in_order(self._children, count)
-        self._finished = True
+        # With nothing shared the workers still wait to be told what the work shares: they
+        # would never end by themselves.
+        self._finished = self._shares >= 0
 
     @staticmethod
     def _feed(tasks: int, chunks: queue.SimpleQueue) -> None:
@@ -235,6 +238,14 @@ class Started:
                 outbox.put(None)  # closed pipe: the workers are stopped below if not done)
             if not self._finished or not _ended(self._lead, seconds=5.0):
                 _stop(self._lead)
+            # A worker that outlived the first one (where the system cannot kill it with it)
+            # may be waiting to send its results, and a feeder waiting for it to read what it
+            # no longer needs: with its results pipe closed it ends, and lets the feeder go.
+            for child in self._children:
+                if child.results in fds:
+                    fds.remove(child.results)
+                    with suppress(OSError):
+                        os.close(child.results)
             for feeder in feeders:
                 feeder.join()
         finally:
@@ -282,8 +293,10 @@ def _ended(pid: int, seconds: float) -> bool:
 
         with suppress(OSError):
             handle = os.pidfd_open(pid)
-            try:
-                select.select([handle], [], [], seconds)
+            try:  # poll, not select: select refuses a descriptor numbered 1024 or more
+                waiting = select.poll()
+                waiting.register(handle, select.POLLIN)
+                waiting.poll(seconds * 1000)
             finally:
                 os.close(handle)
             return _exited(pid)
@@ -343,11 +356,16 @@ def _lead(ends: list[tuple[int, int]], tasks_fd: int, warm: Callable[[], None], 
     except Exception as err:  # said for the first item each worker takes
         failure = err
     others: list[int] = []
+    lead, die_with_it = os.getpid(), _parent_death_signal()
     for number, (setup_fd, results_fd) in enumerate(ends[1:], 1):
         pid = os.fork()
         if pid == 0:
             status = 1
             try:
+                if die_with_it is not None:
+                    die_with_it()
+                if os.getppid() != lead:  # it died before that could take effect
+                    return
                 # The first worker's ends, and those of the workers it has not forked yet (it
                 # closed the others' after forking them).
                 _close(*ends[0], *(fd for ends_of in ends[number + 1:] for fd in ends_of))
@@ -364,6 +382,24 @@ def _lead(ends: list[tuple[int, int]], tasks_fd: int, warm: Callable[[], None], 
         for pid in others:
             with suppress(ChildProcessError):
                 os.waitpid(pid, 0)
+
+
+def _parent_death_signal() -> Callable[[], None] | None:
+    """What a worker forked by the first one calls to be killed when the first one dies
+    (killed for memory, say), or None where the system cannot (not Linux). Without it such
+    a worker outlives it, working on for nobody: the build's process cannot stop it (only
+    its parent can reap it), and it ends only once this process closes its pipes."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    set_death_signal = 1  # PR_SET_PDEATHSIG
+
+    return lambda: prctl(set_death_signal, signal.SIGKILL, 0, 0, 0)
 
 
 def _reap_and_exit(others: list[int]) -> None:

@@ -83,6 +83,41 @@ def test_a_cached_body_is_reused_until_something_it_depends_on_changes(tmp_path:
     assert rendered_count() == "rendered 2 of 2 documents"
 
 
+@pytest.mark.parametrize("tag", ["post_url 2020-01-01-a", "link _posts/2020-01-01-a.md"])
+def test_a_link_made_inside_a_liquid_tag_follows_the_post_it_names(tmp_path: Path, tag: str) -> None:
+    """`{% liquid %}` holds tags one per line, without their `{%`: a post_url or link there
+    makes the link tables part of the key, as anywhere else (the cached body kept the old
+    URL after the linked post moved)."""
+    source = site(tmp_path, {"_posts/2020-01-01-a.md": post("A", "Một."),
+                             "_posts/2020-01-02-b.md": post("B", f"{{% liquid\necho 'Xem: '\n{tag}\n%}}"),
+                             "_posts/2020-01-03-c.md": post("C", f"{{% liquid {tag} %}}")})
+
+    def bodies() -> list[str]:
+        config, found = gathered(source)
+        posts, _ = render.render_site(config, found, FigureSet(), {})
+        return [p.content for p in posts if p.slug != "a"]
+
+    assert bodies() == ["<p>/2020/01/01/a/</p>", "<p>Xem: /2020/01/01/a/</p>"]
+    write_files(source, {"_posts/2020-01-01-a.md": post("A", "Một.", permalink="/mot/")})
+    assert bodies() == ["<p>/mot/</p>", "<p>Xem: /mot/</p>"]
+
+
+def test_a_post_linking_inside_a_liquid_tag_waits_for_the_whole_site(tmp_path: Path, monkeypatch,
+                                                                      handed: list) -> None:
+    """Its link needs the whole site: it is not rendered while the site is read (where it
+    failed, and was then rendered again in this process, alone)."""
+    from builder import build
+
+    posts = {f"_posts/2020-01-{n:02d}-bai-{n}.md": post(f"Bài {n}", f"Số {n}.") for n in range(1, 7)}
+    linking = "{% liquid\necho 'Xem '\npost_url 2020-01-01-bai-1\n%}"
+    posts["_posts/2020-01-07-lien-ket.md"] = post("Liên kết", linking)
+    config = load_config(site(tmp_path, posts))
+    build.build(config)
+    assert [rel for rel, reading in handed if not reading] == ["_posts/2020-01-07-lien-ket.md"]
+    page = (config.destination / "2020/01/07/lien-ket/index.html").read_text(encoding="utf-8")
+    assert "<p>Xem /2020/01/01/bai-1/</p>" in page
+
+
 def test_cache_entries_are_versioned_records(tmp_path: Path) -> None:
     config, found = gathered(site(tmp_path, {"_posts/2020-01-01-a.md": post("A")}))
     render.render_site(config, found, FigureSet(), {})
@@ -482,3 +517,26 @@ def test_a_post_that_cannot_be_read_stops_the_early_workers_and_keeps_the_last_s
     lead = starts[-1]._lead
     assert lead is None  # closed: its first worker reaped (it reaps the others)
     assert tree_digest(config.destination) == before
+
+
+def test_warnings_of_documents_rendered_early_are_said_in_the_documents_order(
+        tmp_path: Path, monkeypatch, handed: list) -> None:
+    """Posts rendered while the site is read come back oldest first (the order they are read
+    in), before those that waited for the whole site: their warnings are still said newest
+    post first, then the pages, as a build in one process says them."""
+    from builder import build
+
+    posts = {f"_posts/2020-01-{n:02d}-bai-{n}.md": post(f"Bài {n}", f"Số {n} {{{{ x | khong_co_{n} }}}}.")
+             for n in range(1, 8)}
+    waits = "{{ site.posts | size }} {{ x | khong_co_8 }}"  # for the whole site
+    posts["_posts/2020-01-08-danh-sach.md"] = post("Danh sách", waits)
+    files = {**posts, "about.md": post("Giới thiệu", "{{ x | khong_co_trang }}")}
+    config = load_config(site(tmp_path, files))
+    early = build.build(config).warnings
+    assert {rel for rel, reading in handed if reading} == {*list(posts)[:7], "about.md"}
+    monkeypatch.setattr(render, "PARALLEL_MIN", 10**9)
+    shutil.rmtree(config.cache_dir / "render")
+    here = build.build(load_config(config.source, destination=tmp_path / "here")).warnings
+    filters = [warning.split("'")[1] for warning in early if "unknown filter" in warning]
+    assert filters == [f"khong_co_{n}" for n in range(8, 0, -1)] + ["khong_co_trang"]
+    assert early == here

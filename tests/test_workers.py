@@ -301,3 +301,116 @@ def test_no_workers_when_the_system_refuses_a_process(monkeypatch) -> None:
     assert workers.start(2, lambda: None) is None
     if before is not None:
         assert len(os.listdir("/proc/self/fd")) == before
+
+
+_FIRST_WORKER_DIES = """
+import os, signal, sys, time
+from concurrent.futures.process import BrokenProcessPool
+from builder import workers
+if sys.argv[1] == "no prctl":
+    workers._parent_death_signal = lambda: None  # as where the system cannot kill them for us
+
+def page(item, site):
+    if sys.argv[1] == "prctl":
+        time.sleep(0.2)
+    with open(sys.argv[2], "a") as done:
+        done.write(f"{item}\\n")
+    return "y" * (400 << 10)  # a rendered post's size: a few fill a results pipe
+
+def children(pid):
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(entry))
+    return found
+
+def running(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] not in "ZX"
+    except OSError:
+        return False
+
+started = workers.start(3, lambda: None)
+started.share(page, "")  # the posts as they are read
+started.hand_out(list(range(60)), 1)
+started.share(page, "x" * (3 << 20))  # then the whole site: more than a pipe holds
+started.hand_out([0])
+others = []
+try:
+    with started.all_results() as results:
+        for _ in results:
+            while len(others) < 2:
+                others = children(started._lead)
+            os.kill(started._lead, signal.SIGKILL)  # killed for memory, say
+except BrokenProcessPool:
+    pass
+for _ in range(1000):
+    if not any(running(pid) for pid in others):
+        break
+    time.sleep(0.01)
+with open(sys.argv[2]) as done:
+    print(len(others), len(done.read().split()))
+"""
+
+
+@pytest.mark.parametrize("system", ["prctl", "no prctl"])
+def test_when_the_first_worker_dies_the_others_end_too(system: str, tmp_path: Path) -> None:
+    """The first worker, which forked the others, is killed (for memory, say): the others
+    do not go on working for nobody, and `close` does not wait forever for them (one that
+    never read the whole site's setup, more than its pipe holds, while its results pipe was
+    full). Where the system cannot kill them with it, they end once their pipes are closed."""
+    import subprocess
+    import sys
+
+    if not Path("/proc/self/stat").exists():
+        pytest.skip("needs /proc to find the workers")
+    done = subprocess.run([sys.executable, "-c", _FIRST_WORKER_DIES, system, str(tmp_path / "done")],
+                          capture_output=True, text=True, timeout=60, cwd=Path(__file__).parents[1])
+    assert done.returncode == 0, done.stderr
+    others, items_done = map(int, done.stdout.split())
+    assert others == 2
+    if system == "prctl" and sys.platform.startswith("linux"):
+        assert items_done < 20  # of 61: they were killed with it, not left to do the rest
+
+
+def test_workers_end_and_are_waited_for_in_a_process_with_many_files_open() -> None:
+    """A process with over a thousand descriptors open (a program that builds the site among
+    other work): the workers' end is still waited for (`select` refuses a descriptor numbered
+    1024 or more)."""
+    resource = pytest.importorskip("resource")
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < 1200 and (hard != resource.RLIM_INFINITY and hard < 1200):
+        pytest.skip("cannot open enough files here")
+    held: list[int] = []
+    try:
+        if soft < 1200:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (1200, hard))
+        held.append(os.open(os.devnull, os.O_RDONLY))
+        while held[-1] < 1100:  # every number below is taken: the next ones are above
+            held.append(os.dup(held[0]))
+        with workers.start(2, lambda: None).results(_square, list(range(20)), 1) as results:
+            assert list(results) == [n * n + 1 for n in range(20)]
+    finally:
+        for fd in held:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def test_workers_handed_nothing_are_stopped_not_waited_for(monkeypatch) -> None:
+    """All the results of no work at all: the workers, still waiting to be told what the work
+    shares, would never end by themselves; they are stopped at once, not after `close` has
+    waited seconds for them to end."""
+    waits: list[float] = []
+    ended = workers._ended
+    monkeypatch.setattr(workers, "_ended", lambda pid, seconds: waits.append(seconds) or ended(pid, seconds))
+    started = workers.start(2, lambda: None)
+    lead = started._lead
+    with started.all_results() as results:
+        assert list(results) == []
+    assert waits == [1.0] and _gone(lead)  # asked to stop (one second to do it), and reaped
