@@ -477,3 +477,196 @@ def _read_exactly(fd: int, size: int) -> bytearray | None:
             return None
         data += chunk
     return data
+
+
+# --- work shared by this process and forked workers ------------------------------------------
+
+_CHUNK_NUMBER = struct.Struct("<I")  # what a process takes off the shared pipe: the next chunk's number
+# Every chunk's number is written into that pipe before anything is forked (no thread feeds
+# it), in one write: 1,024 numbers fill 4 KB, what a pipe holds even where the system is short
+# of pipe memory (and one write of it is atomic).
+_MOST_CHUNKS = 1024
+
+
+def map_here_and_forked(function: Callable[..., Any], items: Sequence[Any], processes: int, *shared: Any,
+                        chunk: int | None = None) -> list[Any]:
+    """`[function(item, *shared) for item in items]`, in order, by `processes` processes: this
+    one and `processes - 1` forked workers. Each takes the next chunk of `chunk` items (by
+    default a few per process) whenever it is free, this process as well: its core does the
+    work rather than wait for the workers, one fork fewer.
+
+    As `map_forked`: the first item in order that fails raises its exception here (one that
+    failed in this process as it was raised; one from a worker that cannot be pickled as a
+    named RuntimeError), and a worker that dies (killed for memory, say) raises
+    BrokenProcessPool. This process starts no thread, before or after forking; a refused fork
+    leaves the work to the processes there are."""
+    count = len(items)
+    if not count:
+        return []
+    size = max(chunk or min(16, count // (processes * 4)), 1, -(-count // _MOST_CHUNKS))
+    chunks = -(-count // size)
+    made: list[int] = []
+    helpers: list[_Helper] = []
+    results: dict[int, tuple[bool, Any]] = {}
+    # As in `forked`: collections in the workers must not walk (and so copy) the inherited heap.
+    gc.freeze()
+    try:
+        numbers, numbers_in = _pipe(made)
+        _send_bytes(numbers_in, b"".join(_CHUNK_NUMBER.pack(n) for n in range(chunks)))
+        os.close(numbers_in)
+        made.remove(numbers_in)
+        for _ in range(processes - 1):
+            helper = _fork_helper(function, items, shared, size, numbers, made)
+            if helper is None:
+                break
+            helpers.append(helper)
+        stop = False
+        while not stop and (number := _take(numbers)) is not None:
+            stop = _run_here(function, items, shared, number * size, size, results)
+            stop = _gather(helpers, results, wait=False) or stop
+        if stop:  # a failure or a dead worker: what is left is not worth doing, by anyone
+            _drain(numbers)
+        _gather(helpers, results, wait=True)
+        return _in_order_here(results, count)
+    finally:
+        for helper in helpers:
+            if not helper.done:  # something went wrong here (an interruption): not wanted any more
+                with suppress(ProcessLookupError):
+                    os.kill(helper.pid, signal.SIGKILL)
+            with suppress(ChildProcessError):
+                os.waitpid(helper.pid, 0)
+        for fd in made:
+            with suppress(OSError):
+                os.close(fd)
+        gc.unfreeze()
+
+
+@dataclass
+class _Helper:
+    pid: int
+    results: int  # where this process reads its results
+    buffer: bytearray = field(default_factory=bytearray)
+    done: bool = False  # it said it took nothing more
+    ended: bool = False  # its end of the pipe is closed (it exited, or died)
+
+
+def _fork_helper(function: Callable[..., Any], items: Sequence[Any], shared: tuple, size: int, numbers: int,
+                 made: list[int]) -> _Helper | None:
+    """One worker forked, taking chunks off `numbers` until none is left; None if the system
+    refuses a process or a pipe now."""
+    try:
+        results, results_in = _pipe(made)
+        pid = os.fork()
+    except OSError:
+        return None
+    if pid == 0:  # the worker: it never returns into the caller's code
+        status = 1
+        try:
+            _close(*(fd for fd in made if fd not in (numbers, results_in)))
+            _work_forked(function, items, shared, size, numbers, results_in)
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(results_in)
+    made.remove(results_in)
+    os.set_blocking(results, False)  # read between this process's own chunks, never waited on
+    return _Helper(pid, results)
+
+
+def _work_forked(function: Callable[..., Any], items: Sequence[Any], shared: tuple, size: int, numbers: int,
+                 results: int) -> None:
+    """A worker's life: each chunk's results sent back as it is done, until the numbers run out
+    or an item fails (then no one takes more); last, word that it takes nothing more."""
+    while (number := _take(numbers)) is not None:
+        done = _run_chunk(function, items[number * size:(number + 1) * size], number * size, shared, None)
+        if not _send_bytes(results, _results_message(done)):
+            return  # this process stopped listening: it knows why
+        if not done[-1][1]:
+            _drain(numbers)
+            break
+    _send_bytes(results, _message(_DONE))
+
+
+def _run_here(function: Callable[..., Any], items: Sequence[Any], shared: tuple, first: int, size: int,
+              results: dict[int, tuple[bool, Any]]) -> bool:
+    """A chunk done in this process; True if an item failed (its exception kept as raised)."""
+    for index in range(first, min(first + size, len(items))):
+        try:
+            results[index] = (True, function(items[index], *shared))
+        except Exception as err:
+            results[index] = (False, err)
+            return True
+    return False
+
+
+def _gather(helpers: list[_Helper], results: dict[int, tuple[bool, Any]], wait: bool) -> bool:
+    """The workers' results that have come (`wait`: until every worker's pipe is closed) put
+    into `results`; True if one of them is a failure, or a worker died."""
+    import selectors
+
+    trouble = False
+    for helper in helpers:
+        if not helper.ended:
+            trouble = _read_helper(helper, results) or trouble
+    waiting = [helper for helper in helpers if not helper.ended] if wait else []
+    if waiting:
+        with selectors.DefaultSelector() as watched:
+            for helper in waiting:
+                watched.register(helper.results, selectors.EVENT_READ, helper)
+            while watched.get_map():
+                for key, _ in watched.select():
+                    trouble = _read_helper(key.data, results) or trouble
+                    if key.data.ended:
+                        watched.unregister(key.fd)
+    return trouble
+
+
+def _read_helper(helper: _Helper, results: dict[int, tuple[bool, Any]]) -> bool:
+    """Whatever `helper` has sent, without waiting; True if it holds a failure or it died."""
+    trouble = False
+    while True:
+        try:
+            data = os.read(helper.results, 1 << 20)
+        except BlockingIOError:
+            break
+        if not data:
+            helper.ended = True
+            trouble = trouble or not helper.done  # ended without its last word: it died
+            break
+        helper.buffer += data
+        for message in _messages(helper.buffer):
+            if message == _DONE:
+                helper.done = True
+            else:
+                results.update((index, (ok, value)) for index, ok, value in message)
+                trouble = trouble or not all(ok for _, ok, _ in message)
+    return trouble
+
+
+def _in_order_here(results: dict[int, tuple[bool, Any]], count: int) -> list[Any]:
+    """The values in order; the first item that failed raises its exception, and one missing
+    before any failure (its worker died with it) raises BrokenProcessPool."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    values = []
+    for index in range(count):
+        if index not in results:
+            raise BrokenProcessPool("a worker ended abruptly (killed for memory?)")
+        ok, value = results[index]
+        if not ok:
+            raise value
+        values.append(value)
+    return values
+
+
+def _take(numbers: int) -> int | None:
+    """The next chunk's number off the shared pipe, or None when none is left. Every number was
+    written before anyone read, so a read of one number's size gets exactly one."""
+    data = os.read(numbers, _CHUNK_NUMBER.size)
+    return _CHUNK_NUMBER.unpack(data)[0] if data else None
+
+
+def _drain(numbers: int) -> None:
+    """Every number left taken off the shared pipe: no process starts another chunk."""
+    while os.read(numbers, 1 << 16):
+        pass
