@@ -491,20 +491,25 @@ _MOST_CHUNKS = 1024
 def map_here_and_forked(function: Callable[..., Any], items: Sequence[Any], processes: int, *shared: Any,
                         chunk: int | None = None) -> list[Any]:
     """`[function(item, *shared) for item in items]`, in order, by `processes` processes: this
-    one and `processes - 1` forked workers. Each takes the next chunk of `chunk` items (by
-    default a few per process) whenever it is free, this process as well: its core does the
-    work rather than wait for the workers, one fork fewer.
+    one and `processes - 1` forked workers, each taking the next chunk of items whenever it is
+    free, this process as well: its core works rather than wait for the workers, and there is
+    one fork fewer.
+
+    The chunks are handed out from the end of `items` back to its start, the largest first,
+    then smaller and smaller (`chunk` items each, if given): a list whose costly items come
+    last (a site's pages that gather many others come after the posts they list) has them done
+    first, and the processes finish together on small chunks of cheap items.
 
     As `map_forked`: the first item in order that fails raises its exception here (one that
     failed in this process as it was raised; one from a worker that cannot be pickled as a
     named RuntimeError), and a worker that dies (killed for memory, say) raises
-    BrokenProcessPool. This process starts no thread, before or after forking; a refused fork
-    leaves the work to the processes there are."""
+    BrokenProcessPool. A failure ends its chunk, not the work: the items before it, handed out
+    later, may hold an earlier one. This process starts no thread, before or after forking; a
+    refused fork leaves the work to the processes there are."""
     count = len(items)
     if not count:
         return []
-    size = max(chunk or min(16, count // (processes * 4)), 1, -(-count // _MOST_CHUNKS))
-    chunks = -(-count // size)
+    bounds = _chunks(count, processes, chunk)
     made: list[int] = []
     helpers: list[_Helper] = []
     results: dict[int, tuple[bool, Any]] = {}
@@ -512,19 +517,19 @@ def map_here_and_forked(function: Callable[..., Any], items: Sequence[Any], proc
     gc.freeze()
     try:
         numbers, numbers_in = _pipe(made)
-        _send_bytes(numbers_in, b"".join(_CHUNK_NUMBER.pack(n) for n in range(chunks)))
+        _send_bytes(numbers_in, b"".join(_CHUNK_NUMBER.pack(n) for n in range(len(bounds))))
         os.close(numbers_in)
         made.remove(numbers_in)
         for _ in range(processes - 1):
-            helper = _fork_helper(function, items, shared, size, numbers, made)
+            helper = _fork_helper(function, items, shared, bounds, numbers, made)
             if helper is None:
                 break
             helpers.append(helper)
-        stop = False
-        while not stop and (number := _take(numbers)) is not None:
-            stop = _run_here(function, items, shared, number * size, size, results)
-            stop = _gather(helpers, results, wait=False) or stop
-        if stop:  # a failure or a dead worker: what is left is not worth doing, by anyone
+        died = False
+        while not died and (number := _take(numbers)) is not None:
+            _run_here(function, items, shared, *bounds[number], results)
+            died = _gather(helpers, results, wait=False)
+        if died:  # the work cannot be whole: what is left is not worth doing, by anyone
             _drain(numbers)
         _gather(helpers, results, wait=True)
         return _in_order_here(results, count)
@@ -541,6 +546,21 @@ def map_here_and_forked(function: Callable[..., Any], items: Sequence[Any], proc
         gc.unfreeze()
 
 
+def _chunks(count: int, processes: int, chunk: int | None) -> list[tuple[int, int]]:
+    """(first, end) of each chunk of `count` items, in the order they are handed out: from the
+    last items to the first, `chunk` items each or else an eighth of what is left (for two
+    processes), so that few chunks do most of the work and the last ones are small. At most
+    `_MOST_CHUNKS`."""
+    least = -(-count // _MOST_CHUNKS)
+    bounds = []
+    end = count
+    while end > 0:
+        size = min(end, max(chunk or end // (processes * 4), least, 1))
+        bounds.append((end - size, end))
+        end -= size
+    return bounds
+
+
 @dataclass
 class _Helper:
     pid: int
@@ -550,8 +570,8 @@ class _Helper:
     ended: bool = False  # its end of the pipe is closed (it exited, or died)
 
 
-def _fork_helper(function: Callable[..., Any], items: Sequence[Any], shared: tuple, size: int, numbers: int,
-                 made: list[int]) -> _Helper | None:
+def _fork_helper(function: Callable[..., Any], items: Sequence[Any], shared: tuple,
+                 bounds: list[tuple[int, int]], numbers: int, made: list[int]) -> _Helper | None:
     """One worker forked, taking chunks off `numbers` until none is left; None if the system
     refuses a process or a pipe now."""
     try:
@@ -563,7 +583,7 @@ def _fork_helper(function: Callable[..., Any], items: Sequence[Any], shared: tup
         status = 1
         try:
             _close(*(fd for fd in made if fd not in (numbers, results_in)))
-            _work_forked(function, items, shared, size, numbers, results_in)
+            _work_forked(function, items, shared, bounds, numbers, results_in)
             status = 0
         finally:
             os._exit(status)
@@ -573,41 +593,39 @@ def _fork_helper(function: Callable[..., Any], items: Sequence[Any], shared: tup
     return _Helper(pid, results)
 
 
-def _work_forked(function: Callable[..., Any], items: Sequence[Any], shared: tuple, size: int, numbers: int,
-                 results: int) -> None:
-    """A worker's life: each chunk's results sent back as it is done, until the numbers run out
-    or an item fails (then no one takes more); last, word that it takes nothing more."""
+def _work_forked(function: Callable[..., Any], items: Sequence[Any], shared: tuple,
+                 bounds: list[tuple[int, int]], numbers: int, results: int) -> None:
+    """A worker's life: each chunk's results (up to its first failure) sent back as it is
+    done, until the numbers run out; last, word that it takes nothing more."""
     while (number := _take(numbers)) is not None:
-        done = _run_chunk(function, items[number * size:(number + 1) * size], number * size, shared, None)
+        first, end = bounds[number]
+        done = _run_chunk(function, items[first:end], first, shared, None)
         if not _send_bytes(results, _results_message(done)):
             return  # this process stopped listening: it knows why
-        if not done[-1][1]:
-            _drain(numbers)
-            break
     _send_bytes(results, _message(_DONE))
 
 
-def _run_here(function: Callable[..., Any], items: Sequence[Any], shared: tuple, first: int, size: int,
-              results: dict[int, tuple[bool, Any]]) -> bool:
-    """A chunk done in this process; True if an item failed (its exception kept as raised)."""
-    for index in range(first, min(first + size, len(items))):
+def _run_here(function: Callable[..., Any], items: Sequence[Any], shared: tuple, first: int, end: int,
+              results: dict[int, tuple[bool, Any]]) -> None:
+    """Items `first` to `end` (not included) done in this process, up to the first that fails
+    (its exception kept as raised)."""
+    for index in range(first, end):
         try:
             results[index] = (True, function(items[index], *shared))
         except Exception as err:
             results[index] = (False, err)
-            return True
-    return False
+            return
 
 
 def _gather(helpers: list[_Helper], results: dict[int, tuple[bool, Any]], wait: bool) -> bool:
     """The workers' results that have come (`wait`: until every worker's pipe is closed) put
-    into `results`; True if one of them is a failure, or a worker died."""
+    into `results`; True if a worker died."""
     import selectors
 
-    trouble = False
+    died = False
     for helper in helpers:
         if not helper.ended:
-            trouble = _read_helper(helper, results) or trouble
+            died = _read_helper(helper, results) or died
     waiting = [helper for helper in helpers if not helper.ended] if wait else []
     if waiting:
         with selectors.DefaultSelector() as watched:
@@ -615,32 +633,29 @@ def _gather(helpers: list[_Helper], results: dict[int, tuple[bool, Any]], wait: 
                 watched.register(helper.results, selectors.EVENT_READ, helper)
             while watched.get_map():
                 for key, _ in watched.select():
-                    trouble = _read_helper(key.data, results) or trouble
+                    died = _read_helper(key.data, results) or died
                     if key.data.ended:
                         watched.unregister(key.fd)
-    return trouble
+    return died
 
 
 def _read_helper(helper: _Helper, results: dict[int, tuple[bool, Any]]) -> bool:
-    """Whatever `helper` has sent, without waiting; True if it holds a failure or it died."""
-    trouble = False
+    """Whatever `helper` has sent, without waiting; True if it died (its pipe ended before its
+    last word)."""
     while True:
         try:
             data = os.read(helper.results, 1 << 20)
         except BlockingIOError:
-            break
+            return False
         if not data:
             helper.ended = True
-            trouble = trouble or not helper.done  # ended without its last word: it died
-            break
+            return not helper.done
         helper.buffer += data
         for message in _messages(helper.buffer):
             if message == _DONE:
                 helper.done = True
             else:
                 results.update((index, (ok, value)) for index, ok, value in message)
-                trouble = trouble or not all(ok for _, ok, _ in message)
-    return trouble
 
 
 def _in_order_here(results: dict[int, tuple[bool, Any]], count: int) -> list[Any]:
