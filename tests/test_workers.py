@@ -419,3 +419,32 @@ def test_shared_work_starts_no_thread_and_runs_beside_other_threads(tmp_path: Pa
         busy.set()
     assert [value for value, _ in got] == [n * n for n in range(60)]
     assert len({pid for _, pid in got}) == 2 and started == []
+
+
+def _interrupted_here(item: int, folder: Path, parent: int) -> int:
+    import time
+
+    meet(folder, 2)
+    if os.getpid() == parent:
+        raise KeyboardInterrupt  # Ctrl-C, as it reaches this process in the middle of its share
+    time.sleep(60)  # the worker, busy: it must be stopped, not waited for
+    return item
+
+
+def test_an_interruption_here_stops_and_reaps_the_workers(tmp_path: Path, forks: list[int],
+                                                          monkeypatch) -> None:
+    import signal
+
+    ended: dict[int, int] = {}
+    real_waitpid = os.waitpid
+
+    def recorded(pid: int, options: int):
+        got = real_waitpid(pid, options)
+        ended[got[0]] = got[1]
+        return got
+
+    monkeypatch.setattr(os, "waitpid", recorded)
+    with pytest.raises(KeyboardInterrupt):
+        workers.map_here_and_forked(_interrupted_here, list(range(20)), 2, tmp_path, os.getpid(), chunk=1)
+    assert len(forks) == 1 and _reaped(forks[0])
+    assert os.WIFSIGNALED(ended[forks[0]]) and os.WTERMSIG(ended[forks[0]]) == signal.SIGKILL
