@@ -3,13 +3,16 @@
     python bench/write_pages.py                       # this checkout, 5 interleaved runs
     python bench/write_pages.py --baseline ../main    # and another checkout, in the same run
 
-Each run is a fresh process that clears `_site/`, `.cache/render` and `.cache/outputs`, builds
+Each run is a fresh process that moves `_site/`, `.cache/render` and `.cache/outputs` aside
+(deleted after the last run: on this disk a file made soon after many were deleted costs more,
+see bench/README.md, and the checkouts' runs would slow each other down), builds
 the site up to the list of its files (as `build.py` does), then calls `outputs.write_site`
-twice over: as a build does (forked workers: their CPU is `RUSAGE_CHILDREN`, user + system,
-and system alone: making folders and files),
-and serially in this process (`PARALLEL_MIN_FILES` raised; `time.process_time`) into a second
-destination; then renders every page again in this process, 5 times, and keeps the fastest
-("Jinja2 alone": the templates' share). Runs of the checkouts alternate so both see the same
+twice over: as a build does (this process writes a share and forked writers the rest: their
+CPU is `RUSAGE_CHILDREN`, this process's `RUSAGE_SELF`; user + system, and system alone: making
+folders and files; page faults, mostly the copy-on-write of the inherited heap), and serially
+in this process (`PARALLEL_MIN_FILES` raised; `time.process_time`) into a second destination;
+then renders every page again in this process, 5 times, and keeps the fastest ("Jinja2
+alone": the templates' share). Runs of the checkouts alternate so both see the same
 machine load; the table gives the median and the range of each. The corpus comes from
 bench/corpus.py with the figures made.
 """
@@ -29,12 +32,15 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # Run inside the measured checkout (its `builder` first on the path); prints one JSON line.
 WRITE = r"""
-import json, resource, shutil, sys, time
+import json, os, resource, sys, time
 from pathlib import Path
 sys.path.insert(0, sys.argv[1])
 project = Path(sys.argv[2])
+aside = project.parent / "set-aside"  # deleted with the corpus, after the last run
+aside.mkdir(exist_ok=True)
 for stale in ("_site", "_site_serial", ".cache/render", ".cache/outputs"):
-    shutil.rmtree(project / stale, ignore_errors=True)
+    if (project / stale).exists():
+        os.rename(project / stale, aside / f"{time.time_ns()}-{stale.replace('/', '-')}")
 from builder import build, content, images, outputs, render, site_files, state
 from builder.config import load_config
 from builder.model import Site
@@ -53,19 +59,22 @@ def write(destination):
     return outputs.write_site(destination, files.texts, files.copies, None,
                               trash_root=config.cache_dir / "trash", keep=config.keep_files)
 
-def children():
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+def usage(who):
+    usage = resource.getrusage(who)
     return usage.ru_utime + usage.ru_stime, usage.ru_stime, usage.ru_minflt
 
 marks = {}
-before, wall, begun = children(), time.process_time(), time.perf_counter()
+children, here, begun = usage(resource.RUSAGE_CHILDREN), usage(resource.RUSAGE_SELF), time.perf_counter()
 written = write(project / "_site")
-after = children()
-marks["workers' CPU"] = after[0] - before[0]
-marks["of which system"] = after[1] - before[1]
-marks["workers' page faults"] = after[2] - before[2]
-marks["this process's CPU"] = time.process_time() - wall
 marks["wall"] = time.perf_counter() - begun
+spent = [after - before for after, before in zip(usage(resource.RUSAGE_CHILDREN), children)]
+spent_here = [after - before for after, before in zip(usage(resource.RUSAGE_SELF), here)]
+marks["CPU, all processes"] = spent[0] + spent_here[0]
+marks["forked writers' CPU"] = spent[0]
+marks["this process's CPU"] = spent_here[0]
+marks["system, all processes"] = spent[1] + spent_here[1]
+marks["page faults, all processes"] = spent[2] + spent_here[2]
+marks["forked writers' page faults"] = spent[2]
 outputs.PARALLEL_MIN_FILES = 10 ** 9
 begun = time.process_time()
 write(project / "_site_serial")
@@ -110,10 +119,11 @@ def main() -> None:
           f"median (range) of {args.runs} interleaved runs\n")
     print("| | " + " | ".join(checkouts) + " |")
     print("|---|" + "---:|" * len(checkouts))
-    for mark in ("workers' CPU", "of which system", "workers' page faults", "this process's CPU", "wall",
+    for mark in ("wall", "CPU, all processes", "forked writers' CPU", "this process's CPU",
+                 "system, all processes", "page faults, all processes", "forked writers' page faults",
                  "serial CPU", "Jinja2 alone"):
         cells = []
-        places = 0 if mark.endswith("faults") else 2
+        places = 0 if "faults" in mark else 2
         for name in checkouts:
             low, middle, high = (f"{v:.{places}f}" for v in _spread([r[mark] for r in times[name]]))
             cells.append(f"{middle} ({low}–{high})")

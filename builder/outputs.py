@@ -372,8 +372,9 @@ def _write_each(contents: dict[str, Content], staging: Path,
                 unchanged: Callable[[str, str], str | None]) -> dict[str, _Settled]:
     """Every output's sha256 and what became of it: "written" under `staging` (its folders
     made as needed), or the reason `unchanged(rel, digest)` gives for leaving it. A large site
-    is spread over forked workers (they inherit `contents`, so only names, digests and the
-    written files' sizes and mtimes travel)."""
+    is shared by this process and forked workers, one per other core (they inherit `contents`,
+    so only names, digests and the written files' sizes and mtimes travel): this process writes
+    its share rather than wait, and the site costs one fork fewer."""
     names = list(contents)
     _MADE_FOLDERS.clear()  # this staging folder's (the workers inherit it empty)
     if len(names) >= PARALLEL_MIN_FILES:  # (multiprocessing is imported only for a large site)
@@ -384,7 +385,7 @@ def _write_each(contents: dict[str, Content], staging: Path,
         processes = 1
     try:
         if processes > 1:
-            results = workers.map_forked(_write_one, names, processes, contents, staging, unchanged)
+            results = workers.map_here_and_forked(_write_one, names, processes, contents, staging, unchanged)
         else:
             results = [_write_one(rel, contents, staging, unchanged) for rel in names]
     finally:

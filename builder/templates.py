@@ -191,8 +191,9 @@ def render_pages(env: jinja2.Environment, jobs: list[PageJob]) -> dict[str, str]
 
 
 def deferred_pages(env: jinja2.Environment, jobs: list[PageJob]) -> dict[str, str | Callable[[], str]]:
-    """The jobs' pages, each to be rendered when it is written: the writer renders them in its
-    worker processes, next to the writing, instead of this process holding every page first.
+    """The jobs' pages, each to be rendered when it is written: the writers (this process and
+    its forked ones) render them next to the writing, instead of this process holding every
+    page first.
     The templates are compiled here, once, for the workers to inherit. Rendering a page must
     not log warnings (a worker's would be lost, and --strict has already looked): whatever a
     page could warn about is found when its job is made (`page_jobs`)."""

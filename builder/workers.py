@@ -585,3 +585,211 @@ def _read_exactly(fd: int, size: int) -> bytearray | None:
             return None
         data += chunk
     return data
+
+
+# --- work shared by this process and forked workers ------------------------------------------
+
+_CHUNK_NUMBER = struct.Struct("<I")  # what a process takes off the shared pipe: the next chunk's number
+# Every chunk's number is written into that pipe before anything is forked (no thread feeds
+# it), in one write: 1,024 numbers fill 4 KB, what a pipe holds even where the system is short
+# of pipe memory (and one write of it is atomic).
+_MOST_CHUNKS = 1024
+
+
+def map_here_and_forked(function: Callable[..., Any], items: Sequence[Any], processes: int, *shared: Any,
+                        chunk: int | None = None) -> list[Any]:
+    """`[function(item, *shared) for item in items]`, in order, by `processes` processes: this
+    one and `processes - 1` forked workers, each taking the next chunk of items whenever it is
+    free, this process as well: its core works rather than wait for the workers, and there is
+    one fork fewer.
+
+    The chunks are handed out from the end of `items` back to its start, the largest first,
+    then smaller and smaller (`chunk` items each, if given): a list whose costly items come
+    last (a site's pages that gather many others come after the posts they list) has them done
+    first, and the processes finish together on small chunks of cheap items.
+
+    As `map_forked`: the first item in order that fails raises its exception here (one that
+    failed in this process as it was raised; one from a worker that cannot be pickled as a
+    named RuntimeError), and a worker that dies (killed for memory, say) raises
+    BrokenProcessPool. A failure ends its chunk, not the work: the items before it, handed out
+    later, may hold an earlier one. This process starts no thread, before or after forking; a
+    refused fork leaves the work to the processes there are."""
+    count = len(items)
+    if not count:
+        return []
+    bounds = _chunks(count, processes, chunk)
+    made: list[int] = []
+    helpers: list[_Helper] = []
+    results: dict[int, tuple[bool, Any]] = {}
+    # As in `forked`: collections in the workers must not walk (and so copy) the inherited heap.
+    gc.freeze()
+    try:
+        numbers, numbers_in = _pipe(made)
+        _send_bytes(numbers_in, b"".join(_CHUNK_NUMBER.pack(n) for n in range(len(bounds))))
+        os.close(numbers_in)
+        made.remove(numbers_in)
+        for _ in range(processes - 1):
+            helper = _fork_helper(function, items, shared, bounds, numbers, made)
+            if helper is None:
+                break
+            helpers.append(helper)
+        died = False
+        while not died and (number := _take(numbers)) is not None:
+            _run_here(function, items, shared, *bounds[number], results)
+            died = _gather(helpers, results, wait=False)
+        if died:  # the work cannot be whole: what is left is not worth doing, by anyone
+            _drain(numbers)
+        _gather(helpers, results, wait=True)
+        return _in_order_here(results, count)
+    finally:
+        for helper in helpers:
+            if not helper.done:  # something went wrong here (an interruption): not wanted any more
+                with suppress(ProcessLookupError):
+                    os.kill(helper.pid, signal.SIGKILL)
+            with suppress(ChildProcessError):
+                os.waitpid(helper.pid, 0)
+        for fd in made:
+            with suppress(OSError):
+                os.close(fd)
+        gc.unfreeze()
+
+
+def _chunks(count: int, processes: int, chunk: int | None) -> list[tuple[int, int]]:
+    """(first, end) of each chunk of `count` items, in the order they are handed out: from the
+    last items to the first, `chunk` items each or else an eighth of what is left (for two
+    processes), so that few chunks do most of the work and the last ones are small. At most
+    `_MOST_CHUNKS`."""
+    least = -(-count // _MOST_CHUNKS)
+    bounds = []
+    end = count
+    while end > 0:
+        size = min(end, max(chunk or end // (processes * 4), least, 1))
+        bounds.append((end - size, end))
+        end -= size
+    return bounds
+
+
+@dataclass
+class _Helper:
+    pid: int
+    results: int  # where this process reads its results
+    buffer: bytearray = field(default_factory=bytearray)
+    done: bool = False  # it said it took nothing more
+    ended: bool = False  # its end of the pipe is closed (it exited, or died)
+
+
+def _fork_helper(function: Callable[..., Any], items: Sequence[Any], shared: tuple,
+                 bounds: list[tuple[int, int]], numbers: int, made: list[int]) -> _Helper | None:
+    """One worker forked, taking chunks off `numbers` until none is left; None if the system
+    refuses a process or a pipe now."""
+    try:
+        results, results_in = _pipe(made)
+        pid = os.fork()
+    except OSError:
+        return None
+    if pid == 0:  # the worker: it never returns into the caller's code
+        status = 1
+        try:
+            _close(*(fd for fd in made if fd not in (numbers, results_in)))
+            _work_forked(function, items, shared, bounds, numbers, results_in)
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(results_in)
+    made.remove(results_in)
+    os.set_blocking(results, False)  # read between this process's own chunks, never waited on
+    return _Helper(pid, results)
+
+
+def _work_forked(function: Callable[..., Any], items: Sequence[Any], shared: tuple,
+                 bounds: list[tuple[int, int]], numbers: int, results: int) -> None:
+    """A worker's life: each chunk's results (up to its first failure) sent back as it is
+    done, until the numbers run out; last, word that it takes nothing more."""
+    while (number := _take(numbers)) is not None:
+        first, end = bounds[number]
+        done = _run_chunk(function, items[first:end], first, shared, None)
+        if not _send_bytes(results, _results_message(done)):
+            return  # this process stopped listening: it knows why
+    _send_bytes(results, _message(_DONE))
+
+
+def _run_here(function: Callable[..., Any], items: Sequence[Any], shared: tuple, first: int, end: int,
+              results: dict[int, tuple[bool, Any]]) -> None:
+    """Items `first` to `end` (not included) done in this process, up to the first that fails
+    (its exception kept as raised)."""
+    for index in range(first, end):
+        try:
+            results[index] = (True, function(items[index], *shared))
+        except Exception as err:
+            results[index] = (False, err)
+            return
+
+
+def _gather(helpers: list[_Helper], results: dict[int, tuple[bool, Any]], wait: bool) -> bool:
+    """The workers' results that have come (`wait`: until every worker's pipe is closed) put
+    into `results`; True if a worker died."""
+    import selectors
+
+    died = False
+    for helper in helpers:
+        if not helper.ended:
+            died = _read_helper(helper, results) or died
+    waiting = [helper for helper in helpers if not helper.ended] if wait else []
+    if waiting:
+        with selectors.DefaultSelector() as watched:
+            for helper in waiting:
+                watched.register(helper.results, selectors.EVENT_READ, helper)
+            while watched.get_map():
+                for key, _ in watched.select():
+                    died = _read_helper(key.data, results) or died
+                    if key.data.ended:
+                        watched.unregister(key.fd)
+    return died
+
+
+def _read_helper(helper: _Helper, results: dict[int, tuple[bool, Any]]) -> bool:
+    """Whatever `helper` has sent, without waiting; True if it died (its pipe ended before its
+    last word)."""
+    while True:
+        try:
+            data = os.read(helper.results, 1 << 20)
+        except BlockingIOError:
+            return False
+        if not data:
+            helper.ended = True
+            return not helper.done
+        helper.buffer += data
+        for message in _messages(helper.buffer):
+            if message == _DONE:
+                helper.done = True
+            else:
+                results.update((index, (ok, value)) for index, ok, value in message)
+
+
+def _in_order_here(results: dict[int, tuple[bool, Any]], count: int) -> list[Any]:
+    """The values in order; the first item that failed raises its exception, and one missing
+    before any failure (its worker died with it) raises BrokenProcessPool."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    values = []
+    for index in range(count):
+        if index not in results:
+            raise BrokenProcessPool("a worker ended abruptly (killed for memory?)")
+        ok, value = results[index]
+        if not ok:
+            raise value
+        values.append(value)
+    return values
+
+
+def _take(numbers: int) -> int | None:
+    """The next chunk's number off the shared pipe, or None when none is left. Every number was
+    written before anyone read, so a read of one number's size gets exactly one."""
+    data = os.read(numbers, _CHUNK_NUMBER.size)
+    return _CHUNK_NUMBER.unpack(data)[0] if data else None
+
+
+def _drain(numbers: int) -> None:
+    """Every number left taken off the shared pipe: no process starts another chunk."""
+    while os.read(numbers, 1 << 16):
+        pass

@@ -33,6 +33,23 @@ timezone: Asia/Ho_Chi_Minh
 """
 
 
+# --- processes ---------------------------------------------------------------------------------
+
+
+def meet(folder: Path, processes: int) -> None:
+    """Wait until `processes` processes have come here (each leaves its pid in `folder`): work
+    shared between processes is then surely shared, whatever order they start in. The wait is
+    only a guard against hanging, never a bound on a time."""
+    import time
+
+    (folder / str(os.getpid())).touch()
+    give_up = time.monotonic() + 60
+    while len(os.listdir(folder)) < processes:
+        if time.monotonic() > give_up:
+            raise TimeoutError(f"{processes} processes never met in {folder}")
+        time.sleep(0.001)
+
+
 # --- files and folders -------------------------------------------------------------------------
 
 

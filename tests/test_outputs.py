@@ -14,7 +14,7 @@ import pytest
 from builder import outputs, state, store
 from builder.config import load_config
 from builder.model import BuildState, FigureSet
-from tests.helpers import mtimes, post, tree, write_files
+from tests.helpers import meet, mtimes, post, tree, write_files
 
 
 def write(destination: Path, texts: dict[str, str], previous: dict | None = None, **options):
@@ -92,7 +92,7 @@ def test_the_fast_path_ends_when_a_post_comes_due_or_an_output_changes(tmp_path:
     assert not state.still_valid(record, "f", config, due - timedelta(seconds=1))
 
 
-# --- many files: made, hashed and written by forked workers -------------------------------------
+# --- many files: made, hashed and written by this process and forked workers -------------------
 
 
 @pytest.fixture
@@ -104,13 +104,13 @@ def forked_writes(monkeypatch) -> list[int]:
         pytest.skip("needs two cores and fork")
     monkeypatch.setattr(outputs, "PARALLEL_MIN_FILES", 2)
     calls: list[int] = []
-    real = workers.map_forked
+    real = workers.map_here_and_forked
 
     def counted(function, items, processes, *shared):
         calls.append(processes)
         return real(function, items, processes, *shared)
 
-    monkeypatch.setattr(workers, "map_forked", counted)
+    monkeypatch.setattr(workers, "map_here_and_forked", counted)
     return calls
 
 
@@ -181,6 +181,122 @@ def test_a_full_disk_in_a_worker_leaves_the_site_as_it_was(tmp_path: Path, monke
     assert caught.value.errno == errno.ENOSPC and caught.value.filename.endswith("trang-3.html")
     assert tree(out) == before and not list(out.glob(outputs.STAGING_PREFIX + "*"))
     assert forked_writes == [2, 2]
+
+
+def _writers_meet(monkeypatch, folder: Path, processes: int, fail: str = "", kill: bool = False) -> Path:
+    """`_write_one` replaced by one that waits until `processes` writers have each taken work,
+    then writes as before and leaves, per output, the pid of the process that wrote it (in the
+    returned folder). `fail` ("here" or "there"): the first output of this process, or of a
+    worker, fails naming its file; `kill`: a worker is killed at its first output."""
+    import os
+
+    from builder.errors import BuildError
+
+    met, who = folder / "met", folder / "who"
+    met.mkdir(parents=True)
+    who.mkdir()
+    parent = os.getpid()
+    real = outputs._write_one
+
+    def double(rel: str, *args):
+        meet(met, processes)
+        here = os.getpid() == parent
+        if kill and not here:
+            os.kill(os.getpid(), 9)  # SIGKILL, as the system's out-of-memory killer sends it
+        if fail and (fail == "here") == here:
+            raise BuildError("unknown filter 'ngay'", rel, 7)
+        settled = real(rel, *args)
+        (who / rel.replace("/", "|")).write_text(str(os.getpid()))
+        return settled
+
+    monkeypatch.setattr(outputs, "_write_one", double)
+    return who
+
+
+@pytest.mark.parametrize("cores", [2, 3])
+def test_a_large_site_is_written_here_and_by_one_forked_writer_fewer_than_its_cores(
+        tmp_path: Path, monkeypatch, forked_writes: list[int], cores: int) -> None:
+    import os
+
+    forks: list[int] = []
+    real_fork = os.fork
+
+    def counted() -> int:
+        pid = real_fork()
+        if pid:
+            forks.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", counted)
+    monkeypatch.setattr(os, "cpu_count", lambda: cores)
+    who = _writers_meet(monkeypatch, tmp_path / "pids", cores)
+    report = write(tmp_path / "_site", _site_texts("một"))
+    assert forked_writes == [cores] and len(forks) == cores - 1
+    writers = {path.name.replace("|", "/"): int(path.read_text()) for path in who.iterdir()}
+    assert sorted(writers) == sorted(_site_texts("một")) == sorted(report.state)
+    assert set(writers.values()) == {os.getpid(), *forks}  # this process wrote its share
+    assert (tmp_path / "_site" / "trang-3.html").read_text() == "<p>Trang 3 một</p>"
+
+
+@pytest.mark.parametrize("where", ["here", "there"])
+def test_a_failing_output_in_either_writers_share_leaves_the_site_as_it_was(
+        tmp_path: Path, monkeypatch, forked_writes: list[int], where: str) -> None:
+    """The output that fails in this process's share, or in the worker's, raises its own error
+    naming its file; nothing is left of the staging folder, nothing of the site changed."""
+    from builder.errors import BuildError
+
+    out = tmp_path / "_site"
+    first = write(out, _site_texts("một"))
+    before = tree(out)
+    _writers_meet(monkeypatch, tmp_path / "update", 2, fail=where)
+    with pytest.raises(BuildError) as caught:
+        write(out, _site_texts("hai"), first.state)
+    assert str(caught.value).endswith(".html:7: unknown filter 'ngay'")
+    assert tree(out) == before and not list(out.glob(outputs.STAGING_PREFIX + "*"))
+    _writers_meet(monkeypatch, tmp_path / "fresh", 2, fail=where)
+    with pytest.raises(BuildError):
+        write(tmp_path / "moi" / "_site", _site_texts("hai"))  # a first build: nothing left behind
+    assert sorted(p.name for p in (tmp_path / "moi").iterdir()) == []
+    assert forked_writes == [2, 2, 2]
+
+
+def test_a_writer_killed_halfway_raises_and_leaves_the_site_as_it_was(tmp_path: Path, monkeypatch,
+                                                                      forked_writes: list[int]) -> None:
+    from concurrent.futures.process import BrokenProcessPool
+
+    out = tmp_path / "_site"
+    first = write(out, _site_texts("một"))
+    before = tree(out)
+    _writers_meet(monkeypatch, tmp_path / "pids", 2, kill=True)
+    with pytest.raises(BrokenProcessPool):
+        write(out, _site_texts("hai"), first.state)
+    assert tree(out) == before and not list(out.glob(outputs.STAGING_PREFIX + "*"))
+
+
+def test_a_large_site_is_written_alike_from_a_thread_beside_another(tmp_path: Path, monkeypatch,
+                                                                    forked_writes: list[int]) -> None:
+    """As `blog serve` writes a whole build: from its watcher's thread, while its server's runs."""
+    import threading
+
+    busy = threading.Event()
+    server = threading.Thread(target=busy.wait, daemon=True)
+    server.start()
+    who = _writers_meet(monkeypatch, tmp_path / "pids", 2)
+    reports: list = []
+    try:
+        site = _site_texts("một")
+        watcher = threading.Thread(target=lambda: reports.append(write(tmp_path / "_site", site)))
+        watcher.start()
+        watcher.join()
+    finally:
+        busy.set()
+    writers = {path.read_text() for path in who.iterdir()}
+    monkeypatch.setattr(outputs, "PARALLEL_MIN_FILES", 10**6)
+    alone = write(tmp_path / "alone" / "_site", _site_texts("một"))
+    assert tree(tmp_path / "_site") == tree(tmp_path / "alone" / "_site")
+    assert {rel: record[0] for rel, record in reports[0].state.items()} == \
+        {rel: record[0] for rel, record in alone.state.items()}
+    assert len(writers) == 2 and forked_writes == [2]
 
 
 def test_each_folder_is_made_once_by_one_mkdir(tmp_path: Path, monkeypatch) -> None:

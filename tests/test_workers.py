@@ -10,6 +10,7 @@ import pytest
 
 from builder import workers
 from builder.errors import BuildError
+from tests.helpers import meet
 
 pytestmark = pytest.mark.skipif(workers.available(2, 2) < 2, reason="needs two cores and fork")
 
@@ -414,3 +415,171 @@ def test_workers_handed_nothing_are_stopped_not_waited_for(monkeypatch) -> None:
     with started.all_results() as results:
         assert list(results) == []
     assert waits == [1.0] and _gone(lead)  # asked to stop (one second to do it), and reaped
+
+
+# --- work shared by this process and forked workers ------------------------------------------
+
+
+@pytest.fixture
+def forks(monkeypatch) -> list[int]:
+    """The pids of the processes forked (from this process) while the test runs."""
+    pids: list[int] = []
+    real_fork = os.fork
+
+    def counted() -> int:
+        pid = real_fork()
+        if pid:
+            pids.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", counted)
+    return pids
+
+
+def _met(item: int, folder: Path, processes: int) -> tuple[int, int]:
+    """(item squared, the pid that did it), once every process has taken work."""
+    meet(folder, processes)
+    return item * item, os.getpid()
+
+
+def _reaped(pid: int) -> bool:
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return False
+
+
+@pytest.mark.parametrize("processes", [2, 3])
+def test_this_process_takes_a_share_and_forks_one_worker_fewer(tmp_path: Path, forks: list[int],
+                                                               processes: int) -> None:
+    got = workers.map_here_and_forked(_met, list(range(60)), processes, tmp_path, processes, chunk=2)
+    assert [value for value, _ in got] == [n * n for n in range(60)]
+    done_by = {pid for _, pid in got}
+    assert len(forks) == processes - 1 and done_by == {os.getpid(), *forks}
+    assert all(_reaped(pid) for pid in forks)  # no worker left running or unreaped
+
+
+def _fails_where(item: int, folder: Path, where: str, kind: str) -> int:
+    """Fails at every item of this process (`where` "here"), of the worker ("there") or of both
+    ("both"), once both have taken work; each failure leaves its item's number in `folder`."""
+    meet(folder / "met", 2)
+    here = os.getpid() == int((folder / "parent").read_text())
+    if where == "both" or (where == "here") == here:
+        (folder / "failed" / str(item)).touch()
+        if kind == "unpicklable":
+            raise _Unpicklable("hỏng ở", str(item))
+        if kind == "killed":
+            os.kill(os.getpid(), 9)  # SIGKILL, as the system's out-of-memory killer sends it
+        raise BuildError(f"bài {item} hỏng", "_posts/bai.md", 7)
+    (folder / "ok" / str(item)).touch()
+    return item
+
+
+def _shared_failing(tmp_path: Path, where: str, kind: str = "build") -> None:
+    """`_fails_where` over 80 items, by this process and a worker."""
+    for folder in ("met", "failed", "ok"):
+        (tmp_path / folder).mkdir(parents=True)
+    (tmp_path / "parent").write_text(str(os.getpid()))
+    workers.map_here_and_forked(_fails_where, list(range(80)), 2, tmp_path, where, kind, chunk=4)
+
+
+def _failed(tmp_path: Path, kind: str = "failed") -> list[int]:
+    return sorted(int(path.name) for path in (tmp_path / kind).iterdir())
+
+
+@pytest.mark.parametrize("where", ["here", "there", "both"])
+def test_the_first_failure_in_order_is_raised_with_its_file_and_line(tmp_path: Path, forks: list[int],
+                                                                     where: str) -> None:
+    """Every chunk taken ends at its first failure, and the first of all, wherever it was, is
+    what is raised (the chunks are handed out from the end: the work goes on after a failure)."""
+    with pytest.raises(BuildError) as caught:
+        _shared_failing(tmp_path, where)
+    failed = _failed(tmp_path)
+    assert min(failed + _failed(tmp_path, "ok")) == 0  # the work went on to the first chunk
+    assert str(caught.value) == f"_posts/bai.md:7: bài {failed[0]} hỏng"
+    assert len(forks) == 1 and _reaped(forks[0])
+
+
+def test_an_error_that_cannot_travel_is_named_and_one_here_is_raised_as_it_is(tmp_path: Path) -> None:
+    with pytest.raises(RuntimeError, match="_Unpicklable: hỏng ở [0-9]+"):
+        _shared_failing(tmp_path / "there", "there", "unpicklable")
+    with pytest.raises(_Unpicklable, match="hỏng ở [0-9]+"):  # this process's own: nothing to carry
+        _shared_failing(tmp_path / "here", "here", "unpicklable")
+
+
+def test_a_worker_that_dies_holding_work_raises_instead_of_hanging(tmp_path: Path, forks: list[int]) -> None:
+    with pytest.raises(BrokenProcessPool):
+        _shared_failing(tmp_path, "there", "killed")
+    assert len(forks) == 1 and _reaped(forks[0])
+
+
+def test_with_no_process_to_be_had_this_process_does_all_the_work(monkeypatch) -> None:
+    before = len(os.listdir("/proc/self/fd")) if Path("/proc/self/fd").is_dir() else None
+
+    def refused():
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", refused)
+    assert workers.map_here_and_forked(_square, list(range(300)), 2, 1) == [n * n + 1 for n in range(300)]
+    if before is not None:
+        assert len(os.listdir("/proc/self/fd")) == before
+
+
+def test_shared_work_starts_no_thread_and_runs_beside_other_threads(tmp_path: Path) -> None:
+    """`blog serve` builds in its watcher's thread while its server's thread runs: the work is
+    shared all the same, and this process adds no thread of its own (one forked beside a
+    thread of ours would inherit the locks it holds)."""
+    import threading
+
+    started: list[threading.Thread] = []
+    real_start = threading.Thread.start
+
+    def counted(self):
+        started.append(self)
+        return real_start(self)
+
+    busy = threading.Event()
+    server = threading.Thread(target=busy.wait, daemon=True)
+    server.start()
+    got: list = []
+    builder = threading.Thread(target=lambda: got.extend(
+        workers.map_here_and_forked(_met, list(range(60)), 2, tmp_path, 2, chunk=2)))
+    threading.Thread.start = counted
+    try:
+        real_start(builder)
+        builder.join()
+    finally:
+        threading.Thread.start = real_start
+        busy.set()
+    assert [value for value, _ in got] == [n * n for n in range(60)]
+    assert len({pid for _, pid in got}) == 2 and started == []
+
+
+def _interrupted_here(item: int, folder: Path, parent: int) -> int:
+    import time
+
+    meet(folder, 2)
+    if os.getpid() == parent:
+        raise KeyboardInterrupt  # Ctrl-C, as it reaches this process in the middle of its share
+    time.sleep(60)  # the worker, busy: it must be stopped, not waited for
+    return item
+
+
+def test_an_interruption_here_stops_and_reaps_the_workers(tmp_path: Path, forks: list[int],
+                                                          monkeypatch) -> None:
+    import signal
+
+    ended: dict[int, int] = {}
+    real_waitpid = os.waitpid
+
+    def recorded(pid: int, options: int):
+        got = real_waitpid(pid, options)
+        ended[got[0]] = got[1]
+        return got
+
+    monkeypatch.setattr(os, "waitpid", recorded)
+    with pytest.raises(KeyboardInterrupt):
+        workers.map_here_and_forked(_interrupted_here, list(range(20)), 2, tmp_path, os.getpid(), chunk=1)
+    assert len(forks) == 1 and _reaped(forks[0])
+    assert os.WIFSIGNALED(ended[forks[0]]) and os.WTERMSIG(ended[forks[0]]) == signal.SIGKILL
