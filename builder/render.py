@@ -179,10 +179,11 @@ def render_documents(job: RenderJob, documents: list[Document], memory: RenderMe
             # the end, after the last document. What the last document leaves waits for the
             # typeset ones: one transaction after the last document, not two.
             batch: list[tuple[str, bytes]] = []
-            for doc, result in rendered_now:
+            for doc, result, stored in rendered_now:
                 fresh.append((doc, result))
-                if not _typeset_after(job, result[0]):
-                    batch.append(_encode(keys[doc.rel], *result))
+                if not _typeset_after(job, result[0]):  # a worker's result comes as it is stored
+                    key = keys[doc.rel]
+                    batch.append(_encode(key, *result) if stored is None else (key, stored))
                 if len(batch) == STORE_BATCH and len(fresh) < len(missing):  # more to come
                     cache.put_many(batch)
                     batch = []
@@ -326,7 +327,7 @@ def _renderer_for(job: RenderJob) -> tuple[_Renderer]:
 
 @contextmanager
 def _rendering(job: RenderJob, documents: list[Document], processes: int,
-               early: EarlyRendering | None = None) -> Iterator[Iterator[tuple[Document, _Result]]]:
+               early: EarlyRendering | None = None) -> Iterator[Iterator[_Done]]:
     """Every document with its result, as each is done: in forked workers, or here. In order
     of `documents`, but for workers started early (those rendered meanwhile come first)."""
     if early is not None:
@@ -342,21 +343,29 @@ def _rendering(job: RenderJob, documents: list[Document], processes: int,
     if processes > 1:
         from builder import workers
 
-        with workers.forked(_render_with, documents, processes, renderer) as results:
-            yield zip(documents, results, strict=True)
+        with workers.forked(_render_stored, documents, processes, renderer) as results:
+            yield ((doc, _read_back(stored), stored) for doc, stored in zip(documents, results, strict=True))
     else:
-        yield ((doc, renderer.render(doc)) for doc in documents)
+        yield ((doc, renderer.render(doc), None) for doc in documents)
 
 
-def _render_with(doc: Document, renderer: _Renderer) -> _Result:
-    return renderer.render(doc)
+# A document, its result, and the result as its cache entry's value when a worker sent it so.
+_Done = tuple[Document, _Result, bytes | None]
 
 
-def _render_early(doc: Document, renderer: _Renderer) -> _Result | None:
-    """A document rendered before the site is known; None if it fails (rendered again once the
-    site is known: its error is then said in the documents' order, as any other's)."""
+def _render_stored(doc: Document, renderer: _Renderer) -> bytes:
+    """A document rendered in a worker, sent back as its cache entry's value: a third of what
+    pickling the result costs there, half of what unpickling it costs in this process, which
+    then stores it as it is."""
+    return _stored(*renderer.render(doc))
+
+
+def _render_early(doc: Document, renderer: _Renderer) -> bytes | None:
+    """A document rendered before the site is known (as `_render_stored`); None if it fails
+    (rendered again once the site is known: its error is then said in the documents' order, as
+    any other's)."""
     try:
-        return renderer.render(doc)
+        return _stored(*renderer.render(doc))
     except Exception:  # noqa: BLE001 (any failure: said by the second rendering)
         return None
 
@@ -416,15 +425,14 @@ class EarlyRendering:
             self._waiting = []
 
     @contextmanager
-    def results(self, job: RenderJob,
-                documents: list[Document]) -> Iterator[Iterator[tuple[Document, _Result]]]:
+    def results(self, job: RenderJob, documents: list[Document]) -> Iterator[Iterator[_Done]]:
         """Every document of `documents` with its result: those rendered early that still
         hold first, then the rest, in order."""
         self._hand_out()
         kept = self._still_valid(job, documents)
         rest = [doc for doc in documents if doc.rel not in kept]
         if rest:
-            self.started.share(_render_with, job, setup=_renderer_for)
+            self.started.share(_render_stored, job, setup=_renderer_for)
             self.started.hand_out(rest)
         with self.started.all_results() as results:
             yield self._matched(job, documents, kept, rest, results)
@@ -445,7 +453,7 @@ class EarlyRendering:
         return kept
 
     def _matched(self, job: RenderJob, documents: list[Document], kept: dict[str, Document],
-                 rest: list[Document], results: Iterator[Any]) -> Iterator[tuple[Document, _Result]]:
+                 rest: list[Document], results: Iterator[Any]) -> Iterator[_Done]:
         handed = [*self.sent, *rest]
         failed: list[Document] = []  # kept, but failed early: rendered again here, in order
         done = 0
@@ -453,12 +461,12 @@ class EarlyRendering:
             for result in results:
                 doc, done = handed[done], done + 1
                 if done > len(self.sent):
-                    yield doc, result
+                    yield doc, _read_back(result), result
                 elif doc.rel in kept:
                     if result is None:
                         failed.append(kept[doc.rel])
                     else:
-                        yield kept[doc.rel], result
+                        yield kept[doc.rel], _read_back(result), result
         except Exception:
             if done >= len(self.sent):  # a document of the rest failed: is one of those before it?
                 yield from self._again_here(job, documents, failed, before=handed[done])
@@ -467,7 +475,7 @@ class EarlyRendering:
 
     @staticmethod
     def _again_here(job: RenderJob, documents: list[Document], failed: list[Document],
-                    before: Document | None = None) -> Iterator[tuple[Document, _Result]]:
+                    before: Document | None = None) -> Iterator[_Done]:
         """The documents that failed early (before `before`, in the documents' order) rendered
         again here with the whole site: the first that fails again raises its error."""
         order = {doc.rel: n for n, doc in enumerate(documents)}
@@ -476,7 +484,7 @@ class EarlyRendering:
         if again:
             renderer = _Renderer(job)
             for doc in again:
-                yield doc, renderer.render(doc)
+                yield doc, renderer.render(doc), None
 
 
 def _typeset_after(job: RenderJob, rendered: Rendered) -> bool:
@@ -648,7 +656,18 @@ def _encode(key: str, rendered: Rendered, warnings: list[str], sizes: dict) -> t
     """An entry as `marshal` data, the format Python keeps its own bytecode cache in: a tenth
     of what JSON costs to write (about 10 against 95 µs for a seed-sized post, and 15 against
     55 µs to read back), and a cold build stores a thousand of them in this process."""
-    return key, marshal.dumps((CACHE_FORMAT, _fields(rendered), warnings, sizes))
+    return key, _stored(rendered, warnings, sizes)
+
+
+def _stored(rendered: Rendered, warnings: list[str], sizes: dict) -> bytes:
+    """A result as its cache entry's value."""
+    return marshal.dumps((CACHE_FORMAT, _fields(rendered), warnings, sizes))
+
+
+def _read_back(value: bytes) -> _Result:
+    """A result a worker has just sent as `_stored` made it."""
+    _, fields, warnings, sizes = marshal.loads(value)
+    return _rendered(fields), warnings, sizes
 
 
 def _fields(rendered: Rendered) -> tuple:
@@ -665,15 +684,20 @@ def _entry(value: str | bytes | None, job: RenderJob) -> _Result | None:
         return None
     try:
         version, fields, warnings, sizes = marshal.loads(value)
-        html, headings, has_math, excerpt, words, images, placeholder_alts, math_css = fields
-        rendered = Rendered(html=html, headings=tuple(Heading(*h) for h in headings), has_math=has_math,
-                            excerpt=excerpt, words=words, images=images, placeholder_alts=placeholder_alts,
-                            math_css=math_css)
+        rendered = _rendered(fields)
     except (ValueError, TypeError, EOFError):  # damaged, or not this format's shape
         return None
     if version != CACHE_FORMAT or not isinstance(sizes, dict) or not _sizes_hold(sizes, job):
         return None
     return rendered, warnings, sizes
+
+
+def _rendered(fields: tuple) -> Rendered:
+    """`Rendered` from `_fields`' tuple."""
+    html, headings, has_math, excerpt, words, images, placeholder_alts, math_css = fields
+    return Rendered(html=html, headings=tuple(Heading(*h) for h in headings), has_math=has_math,
+                    excerpt=excerpt, words=words, images=images, placeholder_alts=placeholder_alts,
+                    math_css=math_css)
 
 
 def _sizes_hold(sizes: dict | None, job: RenderJob) -> bool:

@@ -540,3 +540,27 @@ def test_warnings_of_documents_rendered_early_are_said_in_the_documents_order(
     filters = [warning.split("'")[1] for warning in early if "unknown filter" in warning]
     assert filters == [f"khong_co_{n}" for n in range(8, 0, -1)] + ["khong_co_trang"]
     assert early == here
+
+
+def test_workers_send_back_what_is_stored_and_it_is_what_this_process_would_store(
+        tmp_path: Path, monkeypatch, starts: list) -> None:
+    """A worker sends each result as the value of its cache entry, stored as it comes: the
+    entries are those a build in one process stores, key for key, byte for byte."""
+    from builder import build
+
+    body = "## Phần {n}\n\n*Số* {n} của {{{{ site.title }}}}."
+    posts = {f"_posts/2020-01-{n:02d}-bai-{n}.md": post(f"Bài {n}", body.format(n=n)) for n in range(1, 9)}
+    posts["_posts/2020-01-09-lien-ket.md"] = post("Liên kết", "[Bài 1]({% post_url 2020-01-01-bai-1 %})")
+    config = load_config(site(tmp_path, posts))
+    build.build(config)
+    assert starts[0] is not None
+
+    def entries() -> dict[str, bytes]:
+        with store.KeyedCache(config.cache_dir / "render" / "documents.sqlite") as cache:
+            return dict(cache.connection.execute("SELECT key, value FROM entry"))
+
+    in_workers = entries()
+    monkeypatch.setattr(render, "PARALLEL_MIN", 10**9)
+    shutil.rmtree(config.cache_dir / "render")
+    build.build(load_config(config.source, destination=tmp_path / "here"))
+    assert entries() == in_workers and len(in_workers) == 9
