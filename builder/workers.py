@@ -505,17 +505,25 @@ def _in_order(children: list[_Child], count: int) -> Iterator[Any]:
                             raise BrokenProcessPool("a worker ended abruptly (killed for memory?)")
                         continue
                     child.buffer += data
-                    for message in _messages(child.buffer):
-                        if message == _DONE:
-                            child.done = True
-                        else:
-                            waiting.update((i, (ok, value)) for i, ok, value in message)
+                    child.done = _received(child.buffer, waiting) or child.done
             ok, value = waiting.pop(index)
             if not ok:
                 raise value
             yield value
     finally:
         watched.close()
+
+
+def _received(buffer: bytearray, into: dict[int, tuple[bool, Any]]) -> bool:
+    """The whole messages at the start of `buffer` taken out of it, the results they carry put
+    `into` (by item); whether one of them says the worker takes nothing more."""
+    done = False
+    for message in _messages(buffer):
+        if message == _DONE:
+            done = True
+        else:
+            into.update((index, (ok, value)) for index, ok, value in message)
+    return done
 
 
 def _messages(buffer: bytearray) -> Iterator[Any]:
@@ -759,11 +767,7 @@ def _read_helper(helper: _Helper, results: dict[int, tuple[bool, Any]]) -> bool:
             helper.ended = True
             return not helper.done
         helper.buffer += data
-        for message in _messages(helper.buffer):
-            if message == _DONE:
-                helper.done = True
-            else:
-                results.update((index, (ok, value)) for index, ok, value in message)
+        helper.done = _received(helper.buffer, results) or helper.done
 
 
 def _in_order_here(results: dict[int, tuple[bool, Any]], count: int) -> list[Any]:
