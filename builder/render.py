@@ -456,20 +456,21 @@ class EarlyRendering:
                  rest: list[Document], results: Iterator[Any]) -> Iterator[_Done]:
         handed = [*self.sent, *rest]
         failed: list[Document] = []  # kept, but failed early: rendered again here, in order
-        done = 0
+        awaited = 0  # the document whose result comes next
         try:
-            for result in results:
-                doc, done = handed[done], done + 1
-                if done > len(self.sent):
+            for result in results:  # to their end: the workers are then known to be done
+                doc = handed[awaited]
+                if awaited >= len(self.sent):
                     yield doc, _read_back(result), result
                 elif doc.rel in kept:
                     if result is None:
                         failed.append(kept[doc.rel])
                     else:
                         yield kept[doc.rel], _read_back(result), result
+                awaited += 1
         except Exception:
-            if done >= len(self.sent):  # a document of the rest failed: is one of those before it?
-                yield from self._again_here(job, documents, failed, before=handed[done])
+            if len(self.sent) <= awaited < len(handed):  # one of the rest failed: did one before it?
+                yield from self._again_here(job, documents, failed, before=handed[awaited])
             raise
         yield from self._again_here(job, documents, failed)
 

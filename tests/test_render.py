@@ -564,3 +564,17 @@ def test_workers_send_back_what_is_stored_and_it_is_what_this_process_would_stor
     shutil.rmtree(config.cache_dir / "render")
     build.build(load_config(config.source, destination=tmp_path / "here"))
     assert entries() == in_workers and len(in_workers) == 9
+
+
+def test_workers_that_sent_every_result_end_by_themselves(tmp_path: Path, monkeypatch, handed: list) -> None:
+    """Once every result of a first build is in, the workers run out of work and end: they are
+    waited for, not stopped (stopping is for work no longer wanted: a failure, or none at all)."""
+    from builder import build, workers
+
+    stopped: list[int] = []
+    stop = workers._stop
+    monkeypatch.setattr(workers, "_stop", lambda lead: stopped.append(lead) or stop(lead))
+    posts = {f"_posts/2020-01-{n:02d}-bai-{n}.md": post(f"Bài {n}", f"Số {n}.") for n in range(1, 8)}
+    posts["_posts/2020-01-08-danh-sach.md"] = post("Danh sách", "Có {{ site.posts | size }} bài.")
+    build.build(load_config(site(tmp_path, posts)))
+    assert len(handed) == 8 and stopped == []  # 7 early, 1 once the site was known
