@@ -215,19 +215,9 @@ def _writers_meet(monkeypatch, folder: Path, processes: int, fail: str = "", kil
 
 @pytest.mark.parametrize("cores", [2, 3])
 def test_a_large_site_is_written_here_and_by_one_forked_writer_fewer_than_its_cores(
-        tmp_path: Path, monkeypatch, forked_writes: list[int], cores: int) -> None:
+        tmp_path: Path, monkeypatch, forked_writes: list[int], forks: list[int], cores: int) -> None:
     import os
 
-    forks: list[int] = []
-    real_fork = os.fork
-
-    def counted() -> int:
-        pid = real_fork()
-        if pid:
-            forks.append(pid)
-        return pid
-
-    monkeypatch.setattr(os, "fork", counted)
     monkeypatch.setattr(os, "cpu_count", lambda: cores)
     who = _writers_meet(monkeypatch, tmp_path / "pids", cores)
     report = write(tmp_path / "_site", _site_texts("một"))

@@ -420,22 +420,6 @@ def test_workers_handed_nothing_are_stopped_not_waited_for(monkeypatch) -> None:
 # --- work shared by this process and forked workers ------------------------------------------
 
 
-@pytest.fixture
-def forks(monkeypatch) -> list[int]:
-    """The pids of the processes forked (from this process) while the test runs."""
-    pids: list[int] = []
-    real_fork = os.fork
-
-    def counted() -> int:
-        pid = real_fork()
-        if pid:
-            pids.append(pid)
-        return pid
-
-    monkeypatch.setattr(os, "fork", counted)
-    return pids
-
-
 def _met(item: int, folder: Path, processes: int) -> tuple[int, int]:
     """(item squared, the pid that did it), once every process has taken work."""
     meet(folder, processes)
